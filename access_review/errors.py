@@ -1,0 +1,95 @@
+"""Typed errors. Only the CLI turns these into messages and exit codes (see cli.py).
+
+A failed read is always one of these, never an empty list: "could not read" must never
+look like "none exist".
+"""
+from __future__ import annotations
+
+
+class AccessReviewError(Exception):
+    """Base of every error the tool reports to a person. ``str()`` is the one-line message."""
+
+    exit_code = 1
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+
+class ConfigError(AccessReviewError):
+    exit_code = 2
+
+
+class SecretError(ConfigError):
+    """A secret is missing, or its file can be read by someone other than its owner."""
+
+
+class InputError(AccessReviewError):
+    """Bad input file: names the file, the row (1-based, as a spreadsheet shows it) and column."""
+
+    exit_code = 3
+
+    def __init__(self, path: str, message: str, *, row: int | None = None,
+                 column: str | None = None, hint: str | None = None):
+        self.path, self.row, self.column, self.reason = str(path), row, column, message
+        where = self.path
+        if row is not None:
+            where += f", row {row}"
+        if column:
+            where += f", column {column!r}"
+        super().__init__(f"{where}: {message}", hint=hint)
+
+
+class StoreError(AccessReviewError):
+    exit_code = 4
+
+
+class StoreBusy(StoreError):
+    """Another process holds the sync lock."""
+
+
+class SourceError(AccessReviewError):
+    """A directory call failed. ``call`` names it (e.g. ``GET /v1.0/users``, ``LDAP search users``)."""
+
+    exit_code = 5
+
+    def __init__(self, source: str, call: str, message: str, *, hint: str | None = None):
+        self.source, self.call = source, call
+        super().__init__(f"{source}: {call}: {message}", hint=hint)
+
+
+class AuthError(SourceError):
+    """Authentication failed (bad password, expired secret or token). Never retried."""
+
+
+class PermissionDenied(SourceError):
+    """The service identity lacks a permission or scope; ``permission`` names it when known."""
+
+    def __init__(self, source: str, call: str, message: str, *, permission: str | None = None,
+                 hint: str | None = None):
+        self.permission = permission
+        super().__init__(source, call, message, hint=hint)
+
+
+class RetryableError(SourceError):
+    """Throttled or transiently unavailable. ``retry_after`` is seconds, from the server if it said."""
+
+    def __init__(self, source: str, call: str, message: str, *, retry_after: float | None = None):
+        self.retry_after = retry_after
+        super().__init__(source, call, message)
+
+
+class IncompleteRead(SourceError):
+    """A listing stopped before its end (a page missing, a cursor lost): the snapshot is not complete."""
+
+
+class DeltaExpired(SourceError):
+    """The incremental cursor is no longer valid; the caller falls back to a full sync."""
+
+
+class ActionRefused(AccessReviewError):
+    """A planned change that must not be made (protected account, wrong authority, ...)."""
+
+    exit_code = 6

@@ -1,0 +1,1 @@
+"""Connectors: the only code that talks to a directory (see connectors/base.py)."""

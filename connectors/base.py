@@ -1,0 +1,99 @@
+"""What every connector provides.
+
+A connector reads one configured source into a ``Snapshot`` and applies a small set of
+idempotent actions, each returning the prior state so it can be undone. Paging, rate
+limits, retries and delta tokens live inside the connector.
+
+Rhythm of every connector package (``connectors/<type>/``):
+  client.py     build the authenticated client from settings and secrets
+  fetch.py      network reads: page to the end or raise (``fetch_*``)
+  transform.py  pure: raw dicts in, records out (``transform_*``)
+  actions.py    the write operations
+  connector.py  the class below, wiring the above together
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Mapping, Protocol, runtime_checkable
+
+from access_review.records import Snapshot
+
+# progress(stage, done, total): stage is e.g. "users", "groups", "members"; total may be None.
+Progress = Callable[[str, int, "int | None"], None]
+
+
+def no_progress(stage: str, done: int, total: int | None) -> None:
+    return None
+
+
+ActionKind = Literal[
+    "disable_account",    # target: account key
+    "enable_account",     # target: account key
+    "revoke_sessions",    # target: account key (Entra revokeSignInSessions, Google signOut)
+    "remove_membership",  # target: group key, params["member"]: member key
+    "remove_grant",       # target: grant key, params may carry resource/principal keys
+    "revoke_oauth_token", # target: account key, params["client_id"]
+]
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: str
+    source: str
+    target: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        extra = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
+        return f"{self.kind} {self.target}" + (f" ({extra})" if extra else "")
+
+
+@dataclass
+class ActionResult:
+    """The outcome of one action.
+
+    status: "changed" (done now), "unchanged" (already in the wanted state: idempotent),
+    "refused" (the connector will not do it, e.g. wrong authority), "failed".
+    ``prior`` is the state read before the change, enough to undo it
+    (e.g. {"enabled": True, "userAccountControl": 512}).
+    """
+
+    action: Action
+    status: Literal["changed", "unchanged", "refused", "failed"]
+    prior: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass
+class Check:
+    """One line of ``access-review doctor``."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+    fix: str = ""  # what to do next when not ok
+
+
+@runtime_checkable
+class Connector(Protocol):
+    name: str   # the configured source name; record keys start with it
+    type: str   # ad | entra | google | demo
+
+    def fetch_snapshot(self, previous: Snapshot | None, progress: Progress = no_progress) -> Snapshot:
+        """Read the source. With ``previous`` (the last complete snapshot, with its cursor) a
+        connector may read incrementally and return the merged, whole snapshot with
+        ``mode="incremental"``. Returns a snapshot with ``complete=True`` or raises."""
+        ...
+
+    def apply(self, action: Action) -> ActionResult:
+        """Carry out one action: read the prior state, change it if needed, return both."""
+        ...
+
+    def refusal(self, action: Action, snapshot: Snapshot | None = None) -> str | None:
+        """Why this connector would refuse ``action`` (planning-time check), or None."""
+        ...
+
+    def doctor(self) -> list[Check]:
+        """Connectivity and permission checks; reads only, never writes."""
+        ...

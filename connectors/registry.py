@@ -1,0 +1,30 @@
+"""Connector registry: source type -> factory, imported lazily so that the core never
+imports a directory library unless that source is configured."""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Mapping
+
+from access_review.errors import ConfigError
+
+from .base import Connector
+
+# type -> "module:factory". Each factory is ``build_connector(name, settings, *, base_dir) -> Connector``.
+FACTORIES: dict[str, str] = {
+    "ad": "connectors.ad.connector:build_connector",
+    "entra": "connectors.entra.connector:build_connector",
+    "google": "connectors.google.connector:build_connector",
+    "demo": "connectors.demo.connector:build_connector",
+}
+
+
+def build_connector(name: str, settings: Mapping[str, Any], *, base_dir: str = ".") -> Connector:
+    kind = settings.get("type")
+    if kind not in FACTORIES:
+        raise ConfigError(
+            f"source {name!r}: unknown type {kind!r}",
+            hint=f"set type to one of: {', '.join(sorted(FACTORIES))}",
+        )
+    module_name, func = FACTORIES[kind].split(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, func)(name, settings, base_dir=base_dir)
