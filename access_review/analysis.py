@@ -1,0 +1,201 @@
+"""One analysis: the latest complete snapshots, the roster and the inventory, correlated and
+turned into the entitlement graph, effective access and findings.
+
+Everything downstream (the CLI's why/access/who, findings, campaigns, suspension, exports)
+starts from an ``Analysis`` so that they all see the same facts.
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Mapping
+
+import networkx as nx
+
+from . import inventory as inv
+from .config import Config
+from .correlation import Correlation, correlate
+from .errors import AccessReviewError
+from .findings import Finding, run_rules, today_utc
+from .graph import Access, build_graph, effective_access
+from .records import Account, Person, Resource, Snapshot
+from .store import Store
+
+
+@dataclass
+class Analysis:
+    config: Config
+    snapshots: dict[str, Snapshot]
+    persons: dict[str, Person]
+    inventory: inv.Inventory
+    today: date
+    correlation: Correlation = field(init=False)
+    graph: nx.DiGraph = field(init=False)
+    access: list[Access] = field(init=False)
+    selector_matches: dict[str, list[str]] = field(init=False)
+    selector_warnings: list[str] = field(init=False)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        t = time.perf_counter()
+        self.accounts: dict[str, Account] = {a.key: a for s in self.snapshots.values() for a in s.accounts}
+        self.resources: dict[str, Resource] = {r.key: r for s in self.snapshots.values() for r in s.resources}
+        self.correlation = correlate(self.accounts.values(), self.persons.values(), self.config.classify)
+        groups = [g for s in self.snapshots.values() for g in s.groups]
+        self.selector_matches, self.selector_warnings = inv.resolve_selectors(
+            self.inventory, groups, list(self.resources.values()))
+        self.timings["correlate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        self.graph = build_graph(self.snapshots, self.persons.values(), self.correlation,
+                                 self.selector_matches)
+        self.timings["graph"] = time.perf_counter() - t
+        t = time.perf_counter()
+        self.access = effective_access(self.graph, self.correlation,
+                                       [r.name for r in self.inventory.resources])
+        self.timings["access"] = time.perf_counter() - t
+        self.inventory_by_name = {r.name: r for r in self.inventory.resources}
+
+    # -- used by the rules ----------------------------------------------------------------
+    def is_authorized(self, resource: inv.InventoryResource, person: Person) -> tuple[bool, str]:
+        if resource.data_manager and person.employee_id == resource.data_manager and person.status == "active":
+            return True, "data manager"
+        return inv.is_authorized(resource, person, self.today)
+
+    def find_approval(self, app_name: str, client_id: str | None):
+        return inv.find_approval(self.inventory, app_name, client_id or None)
+
+    def privileged_holders(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+        """For each privileged resource, every account holding it (directly or through groups)."""
+        out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for key, res in self.resources.items():
+            if not res.privileged or key not in self.graph:
+                continue
+            parent: dict[str, str | None] = {key: None}
+            frontier = [key]
+            while frontier:
+                nxt = []
+                for node in frontier:
+                    for prev in self.graph.predecessors(node):
+                        if prev in parent or self.graph.nodes[prev].get("type") == "person":
+                            continue
+                        parent[prev] = node
+                        nxt.append(prev)
+                frontier = nxt
+            holders = []
+            for node in parent:
+                if self.graph.nodes[node].get("type") != "account":
+                    continue
+                path, cur = [], node
+                while cur is not None:
+                    path.append(cur)
+                    cur = parent[cur]
+                holders.append((node, tuple(path)))
+            out[key] = sorted(holders)
+        return out
+
+    def resolve_subject(self, subject: str) -> list[str]:
+        """Account keys a hold subject (account key, e-mail or employee id) names today."""
+        s = subject.strip()
+        if s.count(":") >= 2:
+            return [s] if s in self.accounts else []
+        low = s.lower()
+        if "@" in low:
+            return [k for k, a in self.accounts.items()
+                    if low in {(a.email or "").lower(), (a.login or "").lower(), *(x.lower() for x in a.aliases)}]
+        return list(self.correlation.accounts_of.get(f"person:{s}", ()))
+
+    def person_key_for(self, subject: str) -> str | None:
+        s = subject.strip()
+        if f"person:{s}" in self.persons:
+            return f"person:{s}"
+        low = s.lower()
+        for key, p in self.persons.items():
+            if p.email and p.email.lower() == low:
+                return key
+        return None
+
+    def account_history(self, subject: str) -> str:
+        return "not present in the latest complete snapshot"
+
+    def holds_for_person(self, person_key: str) -> list:
+        person = self.persons[person_key]
+        subjects = {person.employee_id, *(k for k in self.correlation.accounts_of.get(person_key, ()))}
+        if person.email:
+            subjects.add(person.email)
+        for k in self.correlation.accounts_of.get(person_key, ()):
+            a = self.accounts[k]
+            subjects.update(x for x in (a.email, a.login) if x)
+        return inv.active_holds_for(self.inventory, subjects, self.today)
+
+    def holds_for_account(self, account_key: str) -> list:
+        account = self.accounts.get(account_key)
+        subjects = {account_key}
+        if account:
+            subjects.update(x for x in (account.email, account.login) if x)
+        person = self.correlation.person_of(account_key)
+        if person:
+            return self.holds_for_person(person)
+        return inv.active_holds_for(self.inventory, subjects, self.today)
+
+    @cached_property
+    def findings(self) -> list[Finding]:
+        t = time.perf_counter()
+        found = run_rules(self)
+        self.timings["findings"] = time.perf_counter() - t
+        return found
+
+    # -- lookups for the CLI ----------------------------------------------------------------
+    def find_person(self, text: str) -> Person | None:
+        """A person by employee id, e-mail, or a unique part of the name."""
+        t = text.strip().lower()
+        for p in self.persons.values():
+            if p.employee_id.lower() == t or (p.email or "").lower() == t:
+                return p
+        matches = [p for p in self.persons.values() if t in p.name.lower()]
+        return matches[0] if len(matches) == 1 else None
+
+    def find_account(self, text: str) -> Account | None:
+        t = text.strip().lower()
+        if t in self.accounts:
+            return self.accounts[t]
+        for a in self.accounts.values():
+            if t in {(a.login or "").lower(), (a.email or "").lower(), a.key.lower()}:
+                return a
+        return None
+
+
+def load_inventory_from_store(store: Store, roster: list[Person]) -> inv.Inventory:
+    latest = store.latest_inventory_files()
+    if latest is None:
+        raise AccessReviewError("no data inventory has been imported",
+                                hint="run `access-review inventory import` (or `access-review import`)")
+    _, _, _, files = latest
+    with tempfile.TemporaryDirectory() as tmp:
+        paths: dict[str, Path] = {}
+        for kind, (name, data) in files.items():
+            p = Path(tmp) / f"{kind}{Path(name).suffix}"
+            p.write_bytes(data)
+            paths[kind] = p
+        return inv.load_inventory(paths["inventory"], roster=roster,
+                                  apps_path=paths.get("apps"), holds_path=paths.get("holds"))
+
+
+def analyse(config: Config, store: Store, *, today: date | None = None,
+            snapshots: Mapping[str, Snapshot] | None = None) -> Analysis:
+    t = time.perf_counter()
+    if snapshots is None:
+        snapshots = store.latest_snapshots()
+    roster = store.load_roster()
+    if not roster:
+        raise AccessReviewError("no staff roster has been imported",
+                                hint="run `access-review roster import FILE`")
+    inventory = load_inventory_from_store(store, roster)
+    load_time = time.perf_counter() - t
+    a = Analysis(config=config, snapshots=dict(snapshots), persons={p.key: p for p in roster},
+                 inventory=inventory, today=today or today_utc())
+    a.timings["load"] = load_time
+    return a

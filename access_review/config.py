@@ -1,0 +1,227 @@
+"""Configuration: one TOML file. ``access-review init`` writes a commented starter.
+
+Relative paths in the file are resolved against the file's own folder, so a config and its
+roster/inventory can be moved together.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "access-review.toml"
+CONFIG_ENV = "ACCESS_REVIEW_CONFIG"
+
+DEFAULT_ADMIN_TITLES = (
+    "superintendent", "principal", "director", "coordinator", "administrator",
+    "manager", "chief", "officer", "supervisor",
+)
+
+
+@dataclass(frozen=True)
+class Policy:
+    dormant_days: int = 90
+    training_days: int = 365
+    leave_counts_as_separated: bool = True
+    retention_days: int = 1095
+    administrator_titles: tuple[str, ...] = DEFAULT_ADMIN_TITLES
+
+
+@dataclass(frozen=True)
+class Classification:
+    """How accounts are told apart: students by OU/org unit or e-mail domain, services by name."""
+
+    student_org_units: tuple[str, ...] = ("students",)
+    student_domains: tuple[str, ...] = ()
+    service_patterns: tuple[str, ...] = ("svc-*", "svc_*", "*$", "krbtgt", "admin-*")
+
+
+@dataclass(frozen=True)
+class Iso:
+    name: str = ""
+    email: str = ""
+    alternate_name: str = ""
+    alternate_email: str = ""
+    accounts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    store_path: Path
+    roster_path: Path | None
+    inventory_path: Path | None
+    apps_path: Path | None
+    holds_path: Path | None
+    iso: Iso
+    policy: Policy
+    classify: Classification
+    protected_accounts: tuple[str, ...]
+    sources: dict[str, dict[str, Any]]
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.raw.get(name, {}))
+
+
+def find_config(explicit: str | Path | None = None) -> Path:
+    """The config path: --config, then $ACCESS_REVIEW_CONFIG, then ./access-review.toml."""
+    candidate = explicit or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_NAME
+    path = Path(candidate).expanduser()
+    if not path.exists():
+        raise ConfigError(
+            f"no config file at {path}",
+            hint="run `access-review init` to write a starter, or pass --config PATH",
+        )
+    return path.resolve()
+
+
+def _resolve(base: Path, value: str | None) -> Path | None:
+    if not value:
+        return None
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p)
+
+
+def _tuple_of_str(section: dict, key: str, default: tuple[str, ...], where: str) -> tuple[str, ...]:
+    value = section.get(key, default)
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _int(section: dict, key: str, default: int, where: str) -> int:
+    value = section.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{where}: {key} must be a whole number of days, not {value!r}")
+    return value
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    cfg_path = find_config(path)
+    try:
+        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from None
+    base = cfg_path.parent
+
+    store = raw.get("store", {})
+    roster = raw.get("roster", {})
+    inventory = raw.get("inventory", {})
+    iso = raw.get("iso", {})
+    policy = raw.get("policy", {})
+    classify = raw.get("classify", {})
+    protected = raw.get("protected", {})
+    sources = raw.get("sources", {})
+    if not isinstance(sources, dict):
+        raise ConfigError(f"{cfg_path}: [sources] must be a table of [sources.NAME] tables")
+    for name, settings in sources.items():
+        if not isinstance(settings, dict) or "type" not in settings:
+            raise ConfigError(f"{cfg_path}: [sources.{name}] needs a type (ad, entra, google or demo)")
+        if ":" in name:
+            raise ConfigError(f"{cfg_path}: source name {name!r} must not contain ':'")
+
+    where = f"{cfg_path} [policy]"
+    return Config(
+        path=cfg_path,
+        store_path=_resolve(base, store.get("path", "access-review.db")),
+        roster_path=_resolve(base, roster.get("path")),
+        inventory_path=_resolve(base, inventory.get("path")),
+        apps_path=_resolve(base, inventory.get("apps")),
+        holds_path=_resolve(base, inventory.get("holds")),
+        iso=Iso(
+            name=iso.get("name", ""), email=iso.get("email", ""),
+            alternate_name=iso.get("alternate_name", ""),
+            alternate_email=iso.get("alternate_email", ""),
+            accounts=_tuple_of_str(iso, "accounts", (), f"{cfg_path} [iso]"),
+        ),
+        policy=Policy(
+            dormant_days=_int(policy, "dormant_days", 90, where),
+            training_days=_int(policy, "training_days", 365, where),
+            leave_counts_as_separated=bool(policy.get("leave_counts_as_separated", True)),
+            retention_days=_int(policy, "retention_days", 1095, where),
+            administrator_titles=tuple(t.lower() for t in _tuple_of_str(
+                policy, "administrator_titles", DEFAULT_ADMIN_TITLES, where)),
+        ),
+        classify=Classification(
+            student_org_units=tuple(s.lower() for s in _tuple_of_str(
+                classify, "student_org_units", ("students",), f"{cfg_path} [classify]")),
+            student_domains=tuple(s.lower() for s in _tuple_of_str(
+                classify, "student_domains", (), f"{cfg_path} [classify]")),
+            service_patterns=tuple(s.lower() for s in _tuple_of_str(
+                classify, "service_patterns", Classification.service_patterns, f"{cfg_path} [classify]")),
+        ),
+        protected_accounts=_tuple_of_str(protected, "accounts", (), f"{cfg_path} [protected]"),
+        sources={name: dict(settings) for name, settings in sources.items()},
+        raw=raw,
+    )
+
+
+STARTER_CONFIG = '''\
+# access-review configuration. Paths are relative to this file.
+# Secrets never go in this file: name an environment variable (*_env) or a file
+# readable only by you (*_file, chmod 600).
+
+[store]
+path = "access-review.db"          # SQLite; keeps snapshots, findings, campaigns, the audit log
+
+[roster]
+path = "roster.csv"                # HR export: employee_id, name, email, title, ... (docs/formats.md)
+
+[inventory]
+path = "inventory.xlsx"            # sheet Resources (and Apps, Holds)
+# apps = "apps.csv"                # approval register, if kept separately
+# holds = "holds.csv"              # litigation-hold register, if kept separately
+
+[iso]
+name = "Information Security Officer"
+email = "iso@district.example.org"
+alternate_name = ""
+alternate_email = ""
+accounts = []                      # the ISO's own logins: never suspended by this tool
+
+[policy]
+dormant_days = 90                  # no sign-in for this long = dormant
+training_days = 365                # confidentiality training must be this recent
+leave_counts_as_separated = true   # people on leave with access are reported
+retention_days = 1095              # separated accounts older than this are eligible for the ISO's decision
+
+[classify]
+student_org_units = ["Students"]   # an account under an OU / org unit containing this is a student
+student_domains = []               # e.g. ["students.district.example.org"]
+service_patterns = ["svc-*", "svc_*", "*$", "krbtgt"]
+
+[protected]
+accounts = []                      # break-glass admins: logins or keys, never suspended
+
+# One table per directory. Uncomment what you have.
+# [sources.ad]
+# type = "ad"
+# url = "ldaps://dc1.district.example.org"
+# ca_file = "/etc/ssl/certs/district-ca.pem"
+# bind_user = "svc-access-review@district.example.org"
+# password_env = "ACCESS_REVIEW_AD_PASSWORD"
+# base_dn = "DC=district,DC=example,DC=org"
+#
+# [sources.entra]
+# type = "entra"
+# tenant_id = "00000000-0000-0000-0000-000000000000"
+# client_id = "00000000-0000-0000-0000-000000000000"
+# client_secret_env = "ACCESS_REVIEW_ENTRA_SECRET"
+#
+# [sources.google]
+# type = "google"
+# key_file = "/etc/access-review/google-key.json"   # chmod 600
+# subject = "admin@district.example.org"
+# customer = "my_customer"
+'''

@@ -1,0 +1,316 @@
+"""Findings: the entitlement graph compared with the inventory and the roster.
+
+Each rule is a small function taking the analysis and yielding ``Finding``s; ``RULES`` lists
+them. A finding names the person, account and resource it is about, the path that explains
+it, and the evidence a reviewer needs to act without opening another tool.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from .graph import describe_path
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+FINDING_TYPES = {
+    "unauthorized": "Access to confidential or critical data not authorized by the inventory",
+    "separated_access": "Separated person with an enabled account or access",
+    "leave_access": "Person on leave with access to confidential or critical data",
+    "orphan_account": "Enabled account with no person in the roster",
+    "dormant_account": "Dormant account with access to confidential data",
+    "training_overdue": "Confidentiality training missing or older than allowed",
+    "privileged_access": "Directory administrator role",
+    "unapproved_app": "App holding access that the ISO has not approved",
+    "app_scope_exceeded": "Approved app holding scopes beyond those approved",
+    "data_manager_invalid": "Resource without a valid data manager",
+    "ungoverned_group": "Group granting confidential data that is not in the inventory",
+    "held_account_missing": "Account on litigation hold missing from its directory",
+    "retention_eligible": "Separated person's account past the retention period",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    type: str
+    severity: str
+    summary: str
+    person: str | None = None
+    account: str | None = None
+    resource: str | None = None
+    path: tuple[str, ...] = ()
+    evidence: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def title(self) -> str:
+        return FINDING_TYPES.get(self.type, self.type)
+
+
+def _days_since(when: datetime | date | None, today: date) -> int | None:
+    if when is None:
+        return None
+    d = when.date() if isinstance(when, datetime) else when
+    return (today - d).days
+
+
+def _label(a: "Analysis", key: str | None) -> str:
+    if key is None:
+        return ""
+    node = a.graph.nodes.get(key)
+    return node.get("label", key) if node else key
+
+
+def rule_unauthorized(a: "Analysis") -> Iterator[Finding]:
+    for acc in a.access:
+        res = a.inventory_by_name[acc.resource]
+        kind = a.correlation.kinds.get(acc.account, "person")
+        if acc.person is None:
+            if kind == "service":
+                continue  # service accounts are reported by the orphan/privileged rules
+            reason = f"{kind} account with no roster person"
+        else:
+            ok, reason = a.is_authorized(res, a.persons[acc.person])
+            if ok:
+                continue
+        if not a.accounts[acc.account].enabled:
+            continue
+        yield Finding(
+            "unauthorized", "high" if res.classification != "critical" else "critical",
+            f"{_label(a, acc.person or acc.account)} can reach {acc.resource} ({acc.level}): {reason}",
+            acc.person, acc.account, acc.resource, acc.path,
+            {"reason": reason, "level": acc.level, "classification": res.classification,
+             "path": describe_path(a.graph, acc.path)})
+
+
+def rule_separated_and_leave(a: "Analysis") -> Iterator[Finding]:
+    reach: dict[str, list] = {}
+    for acc in a.access:
+        if acc.person:
+            reach.setdefault(acc.person, []).append(acc)
+    for key, person in a.persons.items():
+        if person.status == "active":
+            continue
+        accounts = [a.accounts[k] for k in a.correlation.accounts_of.get(key, ())]
+        enabled = [x for x in accounts if x.enabled]
+        access = reach.get(key, [])
+        if person.status == "separated" and (enabled or access):
+            yield Finding(
+                "separated_access", "critical",
+                f"{person.name} separated on {person.status_date} but has "
+                f"{len(enabled)} enabled account(s) and access to {len({x.resource for x in access})} resource(s)",
+                key, enabled[0].key if enabled else (access[0].account if access else None),
+                access[0].resource if access else None, access[0].path if access else (),
+                {"separated_on": str(person.status_date), "enabled_accounts": [x.key for x in enabled],
+                 "resources": sorted({x.resource for x in access})})
+        elif person.status == "leave" and a.config.policy.leave_counts_as_separated and access:
+            yield Finding(
+                "leave_access", "medium",
+                f"{person.name} is on leave and can reach {len({x.resource for x in access})} resource(s)",
+                key, access[0].account, access[0].resource, access[0].path,
+                {"leave_since": str(person.status_date),
+                 "resources": sorted({x.resource for x in access})})
+
+
+def rule_orphans(a: "Analysis") -> Iterator[Finding]:
+    for key in a.correlation.unmatched:
+        account = a.accounts[key]
+        if not account.enabled or a.correlation.kinds.get(key) != "person":
+            continue
+        yield Finding("orphan_account", "medium",
+                      f"{_label(a, key)} ({account.display_name}) matches no one in the roster",
+                      None, key, None, (),
+                      {"login": account.login, "email": account.email,
+                       "employee_id": account.employee_id, "created": str(account.created or "")})
+
+
+def rule_dormant(a: "Analysis") -> Iterator[Finding]:
+    limit = a.config.policy.dormant_days
+    seen: set[str] = set()
+    for acc in a.access:
+        res = a.inventory_by_name[acc.resource]
+        if not res.confidential or acc.account in seen:
+            continue
+        account = a.accounts[acc.account]
+        if not account.enabled:
+            continue
+        idle = _days_since(account.last_sign_in, a.today)
+        never = account.last_sign_in is None
+        created_days = _days_since(account.created, a.today)
+        if (idle is not None and idle > limit) or (never and (created_days or 0) > limit):
+            seen.add(acc.account)
+            note = "never signed in" if never else f"last sign-in {idle} days ago"
+            if account.extra.get("last_sign_in_note"):
+                note += f" ({account.extra['last_sign_in_note']})"
+            yield Finding("dormant_account", "medium",
+                          f"{_label(a, acc.account)}: {note}, can reach {acc.resource}",
+                          acc.person, acc.account, acc.resource, acc.path,
+                          {"last_sign_in": str(account.last_sign_in or ""), "days": idle,
+                           "threshold_days": limit})
+
+
+def rule_training(a: "Analysis") -> Iterator[Finding]:
+    limit = a.config.policy.training_days
+    seen: set[str] = set()
+    for acc in a.access:
+        if acc.person is None or acc.person in seen:
+            continue
+        if not a.inventory_by_name[acc.resource].confidential:
+            continue
+        person = a.persons[acc.person]
+        if person.status != "active":
+            continue
+        age = _days_since(person.training_date, a.today)
+        if age is not None and age <= limit:
+            continue
+        seen.add(acc.person)
+        what = "no confidentiality training on record" if age is None else \
+            f"confidentiality training {age} days ago (on {person.training_date})"
+        yield Finding("training_overdue", "medium", f"{person.name}: {what}, has access to {acc.resource}",
+                      acc.person, acc.account, acc.resource, acc.path,
+                      {"training_date": str(person.training_date or ""), "threshold_days": limit})
+
+
+def rule_privileged(a: "Analysis") -> Iterator[Finding]:
+    for res_key, holders in a.privileged_holders().items():
+        resource = a.resources[res_key]
+        for account_key, path in holders:
+            person = a.correlation.person_of(account_key)
+            account = a.accounts[account_key]
+            severity = "info" if person and a.persons[person].status == "active" else "high"
+            yield Finding("privileged_access", severity,
+                          f"{_label(a, person or account_key)} holds {resource.name} in {resource.source}"
+                          + ("" if account.enabled else " (account disabled)"),
+                          person, account_key, resource.name, path,
+                          {"role": resource.name, "source": resource.source, "enabled": account.enabled,
+                           "path": describe_path(a.graph, path)})
+
+
+def rule_apps(a: "Analysis") -> Iterator[Finding]:
+    for snap in a.snapshots.values():
+        grants_by_res: dict[str, list] = {}
+        for gr in snap.grants:
+            grants_by_res.setdefault(gr.resource_key, []).append(gr)
+        for r in snap.resources:
+            if r.kind not in ("oauth_app", "app") or r.key not in grants_by_res:
+                continue
+            grants = grants_by_res[r.key]
+            client_id = str(r.extra.get("client_id") or r.extra.get("appId") or "")
+            approval = a.find_approval(r.name, client_id)
+            holders = sorted({g.principal_key for g in grants})
+            scopes = sorted({s for g in grants for s in g.scopes})
+            if approval is None or not approval.approved:
+                yield Finding("unapproved_app", "high",
+                              f"{r.name} ({snap.source}) holds access for {len(holders)} principal(s)"
+                              f" and is {'not in the approval register' if approval is None else 'not approved'}",
+                              None, holders[0] if holders else None, r.name, (),
+                              {"app": r.name, "client_id": client_id, "scopes": scopes,
+                               "holders": holders[:50], "holder_count": len(holders)})
+            elif approval.approved_scopes:
+                extra = sorted(set(scopes) - set(approval.approved_scopes))
+                if extra:
+                    yield Finding("app_scope_exceeded", "medium",
+                                  f"{r.name} holds scopes beyond those approved: {', '.join(extra)}",
+                                  None, holders[0] if holders else None, r.name, (),
+                                  {"app": r.name, "client_id": client_id, "extra_scopes": extra,
+                                   "approved_scopes": sorted(approval.approved_scopes)})
+
+
+def rule_data_managers(a: "Analysis") -> Iterator[Finding]:
+    titles = a.config.policy.administrator_titles
+    for res in a.inventory.resources:
+        manager = a.persons.get(f"person:{res.data_manager}") if res.data_manager else None
+        if not res.data_manager:
+            problem = "has no data manager"
+        elif manager is None:
+            problem = f"data manager {res.data_manager} is no longer in the roster"
+        elif manager.status != "active":
+            problem = f"data manager {manager.name} is {manager.status}"
+        elif not any(t in manager.title.lower() for t in titles):
+            problem = f"data manager {manager.name} ({manager.title or 'no title'}) is not an administrator"
+        else:
+            continue
+        yield Finding("data_manager_invalid", "high", f"{res.name} {problem}; its reviews go to the ISO",
+                      manager.key if manager else None, None, res.name, (),
+                      {"data_manager": res.data_manager, "problem": problem})
+
+
+def rule_ungoverned_groups(a: "Analysis") -> Iterator[Finding]:
+    selected = {k for keys in a.selector_matches.values() for k in keys}
+    reported: set[tuple[str, str]] = set()
+    for acc in a.access:
+        res = a.inventory_by_name[acc.resource]
+        if not res.confidential:
+            continue
+        for node in acc.via:
+            if node in selected or a.graph.nodes[node].get("type") != "group":
+                continue
+            if (node, res.name) in reported:
+                continue
+            reported.add((node, res.name))
+            idx = acc.path.index(node)
+            yield Finding("ungoverned_group", "medium",
+                          f"{_label(a, node)} grants {res.name} but is not in the inventory",
+                          None, None, res.name, acc.path[idx:],
+                          {"group": node, "path": describe_path(a.graph, acc.path[idx:])})
+
+
+def rule_holds(a: "Analysis") -> Iterator[Finding]:
+    synced = set(a.snapshots)
+    for hold in a.inventory.holds:
+        if not hold.active(a.today):
+            continue
+        subject = hold.subject.strip()
+        accounts = a.resolve_subject(subject)
+        if subject.count(":") >= 2 and subject.split(":", 1)[0] not in synced:
+            continue  # that directory was not synced: nothing to compare with
+        if not accounts:
+            yield Finding("held_account_missing", "critical",
+                          f"{subject} is on litigation hold ({hold.matter}) but no account of it exists"
+                          " in the synced directories",
+                          a.person_key_for(subject), subject if ":account:" in subject else None, None, (),
+                          {"matter": hold.matter, "since": str(hold.since),
+                           "history": a.account_history(subject)})
+
+
+def rule_retention(a: "Analysis") -> Iterator[Finding]:
+    limit = a.config.policy.retention_days
+    for key, person in a.persons.items():
+        if person.status != "separated" or person.status_date is None:
+            continue
+        age = _days_since(person.status_date, a.today)
+        if age is None or age <= limit:
+            continue
+        holds = a.holds_for_person(key)
+        for account_key in a.correlation.accounts_of.get(key, ()):
+            must_keep = bool(holds)
+            yield Finding("retention_eligible", "info",
+                          f"{_label(a, account_key)} of {person.name}, separated {age} days ago: "
+                          + (f"MUST KEEP — on hold ({', '.join(h.matter for h in holds)})" if must_keep
+                             else "eligible for the ISO's decision (this tool never deletes it)"),
+                          key, account_key, None, (),
+                          {"separated_on": str(person.status_date), "must_keep": must_keep,
+                           "holds": [h.matter for h in holds]})
+
+
+RULES: list[Callable[["Analysis"], Iterator[Finding]]] = [
+    rule_unauthorized, rule_separated_and_leave, rule_orphans, rule_dormant, rule_training,
+    rule_privileged, rule_apps, rule_data_managers, rule_ungoverned_groups, rule_holds,
+    rule_retention,
+]
+
+
+def run_rules(a: "Analysis") -> list[Finding]:
+    found = [f for rule in RULES for f in rule(a)]
+    found.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.type, f.summary))
+    return found
+
+
+def today_utc() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+__all__ = ["Finding", "FINDING_TYPES", "RULES", "run_rules", "SEVERITY_ORDER", "today_utc", "timedelta"]

@@ -1,0 +1,46 @@
+"""Turning findings and access into tables, CSV and JSON for the terminal."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Iterable
+
+from rich.table import Table
+
+from .findings import Finding
+from .graph import describe_path
+
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+
+
+def findings_table(findings: Iterable[Finding], graph, limit: int | None = None) -> Table:
+    table = Table(show_lines=False, header_style="bold")
+    for col in ("severity", "type", "summary", "path"):
+        table.add_column(col, overflow="fold")
+    for i, f in enumerate(findings):
+        if limit is not None and i >= limit:
+            break
+        table.add_row(f"[{SEVERITY_STYLE.get(f.severity, '')}]{f.severity}[/]", f.type, f.summary,
+                      describe_path(graph, f.path) if f.path else "")
+    return table
+
+
+def finding_dict(f: Finding, graph) -> dict:
+    return {"type": f.type, "severity": f.severity, "summary": f.summary, "person": f.person,
+            "account": f.account, "resource": f.resource, "path": list(f.path),
+            "path_text": describe_path(graph, f.path) if f.path else "", "evidence": f.evidence}
+
+
+def findings_json(findings: Iterable[Finding], graph) -> str:
+    return json.dumps([finding_dict(f, graph) for f in findings], indent=2, default=str, ensure_ascii=False)
+
+
+def findings_csv(findings: Iterable[Finding], graph) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["severity", "type", "summary", "person", "account", "resource", "path"])
+    for f in findings:
+        writer.writerow([f.severity, f.type, f.summary, f.person or "", f.account or "", f.resource or "",
+                         describe_path(graph, f.path) if f.path else ""])
+    return out.getvalue()

@@ -1,0 +1,413 @@
+"""The embedded store: SQLite, versioned schema with migrations.
+
+It keeps sync runs (one snapshot per source per run, complete or failed), roster imports,
+inventory versions, findings runs and the audit log. Only the latest *complete* snapshot
+of a source is ever used; failed ones are kept for diagnosis.
+
+The file holds confidential data, so it is created readable by its owner only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import StoreError
+from .records import Account, Grant, Group, Membership, Person, Resource, Snapshot
+
+MIGRATIONS: list[str] = [
+    # 1: snapshots, roster, inventory, findings, audit
+    """
+    CREATE TABLE sync_runs (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed')),
+        mode TEXT NOT NULL DEFAULT 'full',
+        error TEXT,
+        counts TEXT, stats TEXT, cursor TEXT, warnings TEXT
+    );
+    CREATE INDEX sync_runs_source ON sync_runs(source, status, id);
+    CREATE TABLE accounts (
+        run_id INTEGER NOT NULL, key TEXT NOT NULL, source TEXT, id TEXT, login TEXT, email TEXT,
+        display_name TEXT, employee_id TEXT, enabled INTEGER, last_sign_in TEXT, created TEXT,
+        org_unit TEXT, kind TEXT, title TEXT, department TEXT, aliases TEXT, authority TEXT, extra TEXT
+    );
+    CREATE INDEX accounts_run ON accounts(run_id);
+    CREATE TABLE groups_ (
+        run_id INTEGER NOT NULL, key TEXT NOT NULL, source TEXT, id TEXT, name TEXT, email TEXT,
+        kind TEXT, authority TEXT, extra TEXT
+    );
+    CREATE INDEX groups_run ON groups_(run_id);
+    CREATE TABLE memberships (
+        run_id INTEGER NOT NULL, source TEXT, group_key TEXT, member_key TEXT, member_type TEXT
+    );
+    CREATE INDEX memberships_run ON memberships(run_id);
+    CREATE TABLE resources (
+        run_id INTEGER NOT NULL, key TEXT NOT NULL, source TEXT, id TEXT, name TEXT, kind TEXT,
+        privileged INTEGER, extra TEXT
+    );
+    CREATE INDEX resources_run ON resources(run_id);
+    CREATE TABLE grants (
+        run_id INTEGER NOT NULL, key TEXT NOT NULL, source TEXT, id TEXT, resource_key TEXT,
+        principal_key TEXT, level TEXT, kind TEXT, scopes TEXT, role TEXT, extra TEXT
+    );
+    CREATE INDEX grants_run ON grants(run_id);
+    CREATE TABLE roster_imports (
+        id INTEGER PRIMARY KEY, imported_at TEXT NOT NULL, path TEXT, count INTEGER
+    );
+    CREATE TABLE persons (
+        import_id INTEGER NOT NULL, employee_id TEXT, name TEXT, email TEXT, title TEXT,
+        department TEXT, building TEXT, person_type TEXT, status TEXT, status_date TEXT,
+        training_date TEXT, aliases TEXT
+    );
+    CREATE INDEX persons_import ON persons(import_id);
+    CREATE TABLE inventory_versions (
+        id INTEGER PRIMARY KEY, imported_at TEXT NOT NULL, roster_import_id INTEGER,
+        files TEXT NOT NULL  -- JSON: {"inventory": [name, hex bytes], "apps": ..., "holds": ...}
+    );
+    CREATE TABLE findings_runs (
+        id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, snapshot_runs TEXT, count INTEGER
+    );
+    CREATE TABLE findings (
+        run_id INTEGER NOT NULL, type TEXT, severity TEXT, person TEXT, account TEXT,
+        resource TEXT, path TEXT, summary TEXT, evidence TEXT
+    );
+    CREATE INDEX findings_run ON findings(run_id);
+    CREATE TABLE audit_log (
+        seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+        details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
+    );
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _d(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str, separators=(",", ":"))
+
+
+def _extra(value: Any) -> str | None:
+    return _json(dict(value)) if value else None
+
+
+def _unextra(value: str | None) -> dict:
+    return json.loads(value) if value else {}
+
+
+@dataclass(frozen=True)
+class SyncRun:
+    id: int
+    source: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    mode: str
+    error: str | None
+    counts: dict[str, int]
+    stats: dict[str, int]
+    warnings: list[str]
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.path.exists():
+            # Created owner-only before SQLite writes anything into it.
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        try:
+            self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- schema -------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: the store was written by a newer access-review (schema {version})",
+                hint="upgrade access-review",
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for statement in _split_sql(MIGRATIONS[number]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # -- sync runs and snapshots --------------------------------------------------------
+    def begin_sync(self, source: str, mode: str = "full") -> int:
+        """Record that a sync started. If the process dies, the run stays 'running' and is
+        never used: only 'complete' runs are read back as snapshots."""
+        cur = self.db.execute(
+            "INSERT INTO sync_runs (source, started_at, status, mode) VALUES (?, ?, 'running', ?)",
+            (source, _iso(now_utc()), mode),
+        )
+        return int(cur.lastrowid)
+
+    def fail_sync(self, run_id: int, error: str, snapshot: Snapshot | None = None) -> None:
+        self.db.execute(
+            "UPDATE sync_runs SET status='failed', finished_at=?, error=?, stats=?, warnings=? WHERE id=?",
+            (_iso(now_utc()), error, _json(snapshot.stats if snapshot else {}),
+             _json(snapshot.warnings if snapshot else []), run_id),
+        )
+
+    def complete_sync(self, run_id: int, snap: Snapshot) -> None:
+        """Store every table of the snapshot and mark the run complete, in one transaction."""
+        if not snap.complete:
+            raise StoreError(f"refusing to store an incomplete snapshot of {snap.source} as complete")
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, a.key, a.source, a.id, a.login, a.email, a.display_name, a.employee_id,
+                  int(a.enabled), _iso(a.last_sign_in), _iso(a.created), a.org_unit, a.kind,
+                  a.title, a.department, _json(list(a.aliases)) if a.aliases else None,
+                  a.authority, _extra(a.extra)) for a in snap.accounts],
+            )
+            db.executemany(
+                "INSERT INTO groups_ VALUES (?,?,?,?,?,?,?,?,?)",
+                [(run_id, g.key, g.source, g.id, g.name, g.email, g.kind, g.authority, _extra(g.extra))
+                 for g in snap.groups],
+            )
+            db.executemany(
+                "INSERT INTO memberships VALUES (?,?,?,?,?)",
+                [(run_id, m.source, m.group_key, m.member_key, m.member_type) for m in snap.memberships],
+            )
+            db.executemany(
+                "INSERT INTO resources VALUES (?,?,?,?,?,?,?,?)",
+                [(run_id, r.key, r.source, r.id, r.name, r.kind, int(r.privileged), _extra(r.extra))
+                 for r in snap.resources],
+            )
+            db.executemany(
+                "INSERT INTO grants VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, g.key, g.source, g.id, g.resource_key, g.principal_key, g.level, g.kind,
+                  _json(list(g.scopes)) if g.scopes else None, g.role, _extra(g.extra))
+                 for g in snap.grants],
+            )
+            db.execute(
+                "UPDATE sync_runs SET status='complete', finished_at=?, mode=?, counts=?, stats=?,"
+                " cursor=?, warnings=? WHERE id=?",
+                (_iso(snap.finished_at or now_utc()), snap.mode, _json(snap.counts()),
+                 _json(snap.stats), _json(snap.cursor), _json(snap.warnings), run_id),
+            )
+
+    def save_snapshot(self, snap: Snapshot) -> int:
+        """Begin and complete a run in one go (used by the demo and tests)."""
+        run_id = self.begin_sync(snap.source, snap.mode)
+        self.complete_sync(run_id, snap)
+        return run_id
+
+    def _run_from_row(self, row) -> SyncRun:
+        return SyncRun(
+            id=row[0], source=row[1], started_at=_dt(row[2]), finished_at=_dt(row[3]),
+            status=row[4], mode=row[5], error=row[6], counts=json.loads(row[7] or "{}"),
+            stats=json.loads(row[8] or "{}"), warnings=json.loads(row[9] or "[]"),
+        )
+
+    _RUN_COLUMNS = "id, source, started_at, finished_at, status, mode, error, counts, stats, warnings"
+
+    def sync_runs(self, source: str | None = None, limit: int = 50) -> list[SyncRun]:
+        sql = f"SELECT {self._RUN_COLUMNS} FROM sync_runs"
+        args: tuple = ()
+        if source:
+            sql, args = sql + " WHERE source=?", (source,)
+        rows = self.db.execute(sql + " ORDER BY id DESC LIMIT ?", args + (limit,)).fetchall()
+        return [self._run_from_row(r) for r in rows]
+
+    def latest_complete_run(self, source: str) -> SyncRun | None:
+        row = self.db.execute(
+            f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE source=? AND status='complete'"
+            " ORDER BY id DESC LIMIT 1", (source,)).fetchone()
+        return self._run_from_row(row) if row else None
+
+    def sources(self) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT source FROM sync_runs WHERE status='complete' ORDER BY source")]
+
+    def latest_snapshot(self, source: str) -> Snapshot | None:
+        run = self.latest_complete_run(source)
+        return self.load_snapshot(run.id) if run else None
+
+    def latest_snapshots(self) -> dict[str, Snapshot]:
+        return {s: snap for s in self.sources() if (snap := self.latest_snapshot(s)) is not None}
+
+    def load_snapshot(self, run_id: int) -> Snapshot:
+        row = self.db.execute(
+            "SELECT source, status, mode, started_at, finished_at, stats, cursor, warnings"
+            " FROM sync_runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise StoreError(f"no sync run {run_id}")
+        source, status, mode, started, finished, stats, cursor, warnings = row
+        db = self.db
+        accounts = [
+            Account(source=r[0], id=r[1], login=r[2], email=r[3], display_name=r[4] or "",
+                    employee_id=r[5], enabled=bool(r[6]), last_sign_in=_dt(r[7]), created=_dt(r[8]),
+                    org_unit=r[9] or "", kind=r[10], title=r[11] or "", department=r[12] or "",
+                    aliases=tuple(json.loads(r[13])) if r[13] else (), authority=r[14],
+                    extra=_unextra(r[15]))
+            for r in db.execute(
+                "SELECT source, id, login, email, display_name, employee_id, enabled, last_sign_in,"
+                " created, org_unit, kind, title, department, aliases, authority, extra"
+                " FROM accounts WHERE run_id=?", (run_id,))
+        ]
+        groups = [
+            Group(source=r[0], id=r[1], name=r[2], email=r[3], kind=r[4], authority=r[5],
+                  extra=_unextra(r[6]))
+            for r in db.execute("SELECT source, id, name, email, kind, authority, extra FROM groups_"
+                                " WHERE run_id=?", (run_id,))
+        ]
+        memberships = [
+            Membership(source=r[0], group_key=r[1], member_key=r[2], member_type=r[3])
+            for r in db.execute("SELECT source, group_key, member_key, member_type FROM memberships"
+                                " WHERE run_id=?", (run_id,))
+        ]
+        resources = [
+            Resource(source=r[0], id=r[1], name=r[2], kind=r[3], privileged=bool(r[4]),
+                     extra=_unextra(r[5]))
+            for r in db.execute("SELECT source, id, name, kind, privileged, extra FROM resources"
+                                " WHERE run_id=?", (run_id,))
+        ]
+        grants = [
+            Grant(source=r[0], id=r[1], resource_key=r[2], principal_key=r[3], level=r[4], kind=r[5],
+                  scopes=tuple(json.loads(r[6])) if r[6] else (), role=r[7] or "", extra=_unextra(r[8]))
+            for r in db.execute("SELECT source, id, resource_key, principal_key, level, kind, scopes,"
+                                " role, extra FROM grants WHERE run_id=?", (run_id,))
+        ]
+        return Snapshot(
+            source=source, accounts=accounts, groups=groups, memberships=memberships,
+            resources=resources, grants=grants, cursor=json.loads(cursor or "{}"), mode=mode,
+            complete=(status == "complete"), started_at=_dt(started), finished_at=_dt(finished),
+            stats=json.loads(stats or "{}"), warnings=json.loads(warnings or "[]"),
+        )
+
+    # -- roster -------------------------------------------------------------------------
+    def save_roster(self, persons: list[Person], path: str) -> int:
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO roster_imports (imported_at, path, count) VALUES (?,?,?)",
+                             (_iso(now_utc()), str(path), len(persons)))
+            import_id = int(cur.lastrowid)
+            db.executemany(
+                "INSERT INTO persons VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(import_id, p.employee_id, p.name, p.email, p.title, p.department, p.building,
+                  p.person_type, p.status, _iso(p.status_date), _iso(p.training_date),
+                  _json(list(p.aliases)) if p.aliases else None) for p in persons],
+            )
+        return import_id
+
+    def latest_roster_import(self) -> tuple[int, datetime, str] | None:
+        row = self.db.execute(
+            "SELECT id, imported_at, path FROM roster_imports ORDER BY id DESC LIMIT 1").fetchone()
+        return (row[0], _dt(row[1]), row[2]) if row else None
+
+    def load_roster(self, import_id: int | None = None) -> list[Person]:
+        if import_id is None:
+            latest = self.latest_roster_import()
+            if latest is None:
+                return []
+            import_id = latest[0]
+        return [
+            Person(employee_id=r[0], name=r[1], email=r[2], title=r[3] or "", department=r[4] or "",
+                   building=r[5] or "", person_type=r[6], status=r[7], status_date=_d(r[8]),
+                   training_date=_d(r[9]), aliases=tuple(json.loads(r[10])) if r[10] else ())
+            for r in self.db.execute(
+                "SELECT employee_id, name, email, title, department, building, person_type, status,"
+                " status_date, training_date, aliases FROM persons WHERE import_id=?", (import_id,))
+        ]
+
+    # -- inventory (kept as the files themselves, re-read with the roster of the time) ----
+    def save_inventory_files(self, files: dict[str, tuple[str, bytes]], roster_import_id: int | None) -> int:
+        payload = {kind: [name, data.hex()] for kind, (name, data) in files.items()}
+        cur = self.db.execute(
+            "INSERT INTO inventory_versions (imported_at, roster_import_id, files) VALUES (?,?,?)",
+            (_iso(now_utc()), roster_import_id, _json(payload)))
+        return int(cur.lastrowid)
+
+    def latest_inventory_files(self) -> tuple[int, datetime, int | None, dict[str, tuple[str, bytes]]] | None:
+        row = self.db.execute(
+            "SELECT id, imported_at, roster_import_id, files FROM inventory_versions"
+            " ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        files = {k: (v[0], bytes.fromhex(v[1])) for k, v in json.loads(row[3]).items()}
+        return row[0], _dt(row[1]), row[2], files
+
+    # -- findings -----------------------------------------------------------------------
+    def save_findings(self, findings: list, snapshot_runs: dict[str, int]) -> int:
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO findings_runs (created_at, snapshot_runs, count) VALUES (?,?,?)",
+                             (_iso(now_utc()), _json(snapshot_runs), len(findings)))
+            run_id = int(cur.lastrowid)
+            db.executemany(
+                "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)",
+                [(run_id, f.type, f.severity, f.person, f.account, f.resource,
+                  _json(list(f.path)), f.summary, _json(f.evidence)) for f in findings],
+            )
+        return run_id
+
+    def latest_findings(self) -> tuple[int, datetime, list[dict]] | None:
+        row = self.db.execute("SELECT id, created_at FROM findings_runs ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        rows = self.db.execute(
+            "SELECT type, severity, person, account, resource, path, summary, evidence"
+            " FROM findings WHERE run_id=?", (row[0],)).fetchall()
+        return row[0], _dt(row[1]), [
+            {"type": r[0], "severity": r[1], "person": r[2], "account": r[3], "resource": r[4],
+             "path": json.loads(r[5]), "summary": r[6], "evidence": json.loads(r[7])} for r in rows]
+
+
+def _split_sql(script: str) -> list[str]:
+    """Statements of a migration script (no semicolons inside our DDL strings)."""
+    lines = [line.split("--", 1)[0] for line in script.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

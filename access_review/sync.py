@@ -1,0 +1,139 @@
+"""Sync orchestration: run the configured sources concurrently and store each snapshot.
+
+A source's snapshot is stored only when its connector read everything (``complete``);
+otherwise the run is recorded as failed and the previous complete snapshot stays current.
+Only one sync runs at a time per store: a second waits briefly, then refuses.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from connectors.base import Progress
+from connectors.registry import build_connector
+
+from . import audit
+from .config import Config
+from .errors import AccessReviewError, ConfigError, StoreBusy
+from .records import Snapshot
+from .store import Store
+
+
+@dataclass
+class SourceResult:
+    source: str
+    ok: bool
+    run_id: int
+    seconds: float
+    counts: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)
+    mode: str = "full"
+    error: str = ""
+    hint: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def sync_lock(store: Store, wait_seconds: float = 10.0) -> Iterator[None]:
+    """An exclusive lock beside the store file, released when the process ends however it ends."""
+    path = store.path.with_name(store.path.name + ".sync.lock")
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = Path(path).read_text().strip() if Path(path).exists() else ""
+                    raise StoreBusy(
+                        f"another sync is running on {store.path}" + (f" (pid {holder})" if holder else ""),
+                        hint="wait for it to finish, then run the sync again",
+                    ) from None
+                time.sleep(0.2)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        yield
+    finally:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def select_sources(config: Config, names: Sequence[str] | None) -> list[str]:
+    if not config.sources:
+        raise ConfigError(f"{config.path}: no [sources.NAME] tables are configured",
+                          hint="add one per directory (see `access-review init`)")
+    if not names:
+        return list(config.sources)
+    unknown = [n for n in names if n not in config.sources]
+    if unknown:
+        raise ConfigError(f"unknown source(s): {', '.join(unknown)}",
+                          hint=f"configured: {', '.join(config.sources)}")
+    return list(names)
+
+
+def run_sync(config: Config, store: Store, names: Sequence[str] | None = None, *,
+             full: bool = False,
+             progress_factory: Callable[[str], Progress] | None = None,
+             lock_wait: float = 10.0) -> list[SourceResult]:
+    """Sync the chosen sources concurrently. Returns one result per source; never raises for
+    a single source's failure (that source is recorded as failed, the others go on)."""
+    chosen = select_sources(config, names)
+    results: list[SourceResult] = []
+    with sync_lock(store, lock_wait):
+        connectors, previous, run_ids = {}, {}, {}
+        for name in chosen:
+            try:
+                connectors[name] = build_connector(name, config.sources[name], base_dir=str(config.base_dir))
+            except AccessReviewError as exc:
+                run_id = store.begin_sync(name)
+                store.fail_sync(run_id, str(exc))
+                results.append(SourceResult(name, False, run_id, 0.0, error=str(exc), hint=exc.hint or ""))
+                continue
+            previous[name] = None if full else store.latest_snapshot(name)
+            run_ids[name] = store.begin_sync(name)
+
+        def fetch(name: str) -> tuple[Snapshot, float]:
+            progress = progress_factory(name) if progress_factory else (lambda *a: None)
+            t = time.perf_counter()
+            snap = connectors[name].fetch_snapshot(previous[name], progress)
+            return snap, time.perf_counter() - t
+
+        with ThreadPoolExecutor(max_workers=max(1, len(connectors))) as pool:
+            futures = {pool.submit(fetch, name): name for name in connectors}
+            for future in as_completed(futures):
+                name = futures[future]
+                run_id = run_ids[name]
+                try:
+                    snap, seconds = future.result()
+                except AccessReviewError as exc:
+                    store.fail_sync(run_id, str(exc))
+                    results.append(SourceResult(name, False, run_id, 0.0, error=str(exc), hint=exc.hint or ""))
+                    continue
+                except Exception as exc:  # a bug in a connector must still leave the run failed
+                    store.fail_sync(run_id, f"{type(exc).__name__}: {exc}")
+                    results.append(SourceResult(name, False, run_id, 0.0,
+                                                error=f"{name}: unexpected {type(exc).__name__}: {exc}"))
+                    continue
+                if not snap.complete:
+                    msg = f"{name}: the read did not finish; the previous complete snapshot stays current"
+                    store.fail_sync(run_id, msg, snap)
+                    results.append(SourceResult(name, False, run_id, seconds, error=msg))
+                    continue
+                store.complete_sync(run_id, snap)
+                results.append(SourceResult(name, True, run_id, seconds, snap.counts(), dict(snap.stats),
+                                            snap.mode, warnings=list(snap.warnings)))
+    for r in results:
+        audit.append(store, "sync", {"source": r.source, "run": r.run_id, "ok": r.ok, "mode": r.mode,
+                                     "counts": r.counts, "stats": r.stats, "error": r.error})
+    results.sort(key=lambda r: chosen.index(r.source))
+    return results

@@ -1,0 +1,35 @@
+"""A tiny in-process source for orchestration tests: behaviour chosen by its settings."""
+import time
+
+from access_review.errors import PermissionDenied
+from access_review.records import Account, Snapshot
+from connectors.base import Check
+
+
+class FakeSource:
+    type = "fake"
+
+    def __init__(self, name, settings):
+        self.name, self.settings = name, settings
+
+    def fetch_snapshot(self, previous, progress=lambda *a: None):
+        behaviour = self.settings.get("behaviour", "ok")
+        time.sleep(self.settings.get("sleep", 0))
+        if behaviour == "forbidden":
+            raise PermissionDenied(self.name, "GET /users", "403 Forbidden", permission="User.Read.All")
+        accounts = [Account(self.name, str(i), f"u{i}") for i in range(self.settings.get("n", 2))]
+        progress("users", len(accounts), len(accounts))
+        return Snapshot(self.name, accounts=accounts, complete=(behaviour != "truncated"))
+
+    def apply(self, action):
+        raise NotImplementedError
+
+    def refusal(self, action, snapshot=None):
+        return None
+
+    def doctor(self):
+        return [Check("reachable", self.settings.get("behaviour") != "forbidden", "fake")]
+
+
+def build_connector(name, settings, *, base_dir="."):
+    return FakeSource(name, settings)
