@@ -85,6 +85,10 @@ MIGRATIONS: list[str] = [
         details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
     );
     """,
+    # 2: features (campaigns, suspensions, ...) keep their own tables and versions
+    """
+    CREATE TABLE feature_schemas (feature TEXT PRIMARY KEY, version INTEGER NOT NULL);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -170,6 +174,22 @@ class Store:
                 for statement in _split_sql(MIGRATIONS[number]):
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    def ensure_feature_schema(self, feature: str, migrations: list[str]) -> None:
+        """Let a feature package (campaigns, suspension, ...) own its tables: ``migrations``
+        are applied in order, each once, recorded under the feature's name."""
+        row = self.db.execute("SELECT version FROM feature_schemas WHERE feature=?", (feature,)).fetchone()
+        version = row[0] if row else 0
+        if version > len(migrations):
+            raise StoreError(f"{self.path}: {feature} tables were written by a newer access-review",
+                             hint="upgrade access-review")
+        for number in range(version, len(migrations)):
+            with self.transaction():
+                for statement in _split_sql(migrations[number]):
+                    self.db.execute(statement)
+                self.db.execute("INSERT INTO feature_schemas (feature, version) VALUES (?, ?)"
+                                " ON CONFLICT(feature) DO UPDATE SET version=excluded.version",
+                                (feature, number + 1))
 
     @property
     def schema_version(self) -> int:

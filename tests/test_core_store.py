@@ -119,3 +119,14 @@ def test_audit_detects_a_rehashed_rewrite_against_the_head(tmp_path):
         prev = h
     result = audit.verify(store)
     assert not result.ok and "recorded head" in result.problem
+
+
+def test_feature_schemas_apply_once_and_in_order(tmp_path):
+    store = Store(tmp_path / "s.db")
+    migrations = ["CREATE TABLE f1 (a TEXT)", "ALTER TABLE f1 ADD COLUMN b TEXT"]
+    store.ensure_feature_schema("feat", migrations[:1])
+    store.ensure_feature_schema("feat", migrations)
+    store.ensure_feature_schema("feat", migrations)  # idempotent
+    store.db.execute("INSERT INTO f1 (a, b) VALUES ('x', 'y')")
+    with pytest.raises(StoreError):
+        store.ensure_feature_schema("feat", migrations[:1])
