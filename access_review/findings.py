@@ -7,7 +7,7 @@ it, and the evidence a reviewer needs to act without opening another tool.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .graph import describe_path
@@ -313,4 +313,4 @@ def today_utc() -> date:
     return datetime.now(timezone.utc).date()
 
 
-__all__ = ["Finding", "FINDING_TYPES", "RULES", "run_rules", "SEVERITY_ORDER", "today_utc", "timedelta"]
+__all__ = ["Finding", "FINDING_TYPES", "RULES", "run_rules", "SEVERITY_ORDER", "today_utc"]
