@@ -100,7 +100,8 @@ def doctor(config: ConfigOption = None,
         try:
             connector = build_connector(name, cfg.sources[name], base_dir=str(cfg.base_dir))
             for check in connector.doctor():
-                show(check.ok, f"{name}: {check.name}", check.detail, check.fix)
+                label = check.name if check.name.startswith(f"{name}:") else f"{name}: {check.name}"
+                show(check.ok, label, check.detail, check.fix)
         except AccessReviewError as exc:
             show(False, f"{name}", str(exc), exc.hint or "")
     if failures:

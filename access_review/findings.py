@@ -73,7 +73,10 @@ def rule_unauthorized(a: "Analysis") -> Iterator[Finding]:
                 continue  # service accounts are reported by the orphan/privileged rules
             reason = f"{kind} account with no roster person"
         else:
-            ok, reason = a.is_authorized(res, a.persons[acc.person])
+            person = a.persons[acc.person]
+            if person.status != "active":
+                continue  # reported once per person by the separated / leave rule instead
+            ok, reason = a.is_authorized(res, person)
             if ok:
                 continue
         if not a.accounts[acc.account].enabled:
