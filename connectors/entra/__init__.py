@@ -1,0 +1,1 @@
+"""Microsoft Entra ID over msal + Microsoft Graph (see connectors/base.py for the rhythm)."""

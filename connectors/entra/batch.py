@@ -1,0 +1,81 @@
+"""JSON batching: up to 20 GET listings per POST /$batch, each paged to its end.
+
+The envelope answers 200 even when items inside failed; every item carries its own status
+and headers (https://learn.microsoft.com/graph/json-batching#response-format). A throttled
+item (429, or 503/5xx) is re-sent in a later batch after its own Retry-After; other item
+errors raise their typed error (http.py). 20 is Graph's documented maximum per batch.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+import random
+
+from access_review.errors import IncompleteRead, RetryableError
+
+from .client import GraphClient
+from .http import GraphNotFound, error_for_status
+
+BATCH_SIZE = 20
+
+
+@dataclass
+class BatchListings:
+    """Results of batched listings: items per key, and keys whose object vanished (404)."""
+
+    items: dict[str, list[dict]] = field(default_factory=dict)
+    vanished: set[str] = field(default_factory=set)
+    batches: int = 0
+
+
+def fetch_batched_listings(client: GraphClient, listings: dict[str, str], *,
+                           permission: str) -> BatchListings:
+    """``listings`` maps a caller key (e.g. a group id) to a relative URL to list.
+
+    An object deleted between the parent listing and this call answers 404: it is
+    reported in ``vanished`` (the caller drops it) rather than failing the whole read.
+    """
+    result = BatchListings(items={key: [] for key in listings})
+    pending: deque[tuple[str, str]] = deque(listings.items())
+    tries: dict[str, int] = {}
+    rng = random.Random()
+    while pending:
+        chunk = [pending.popleft() for _ in range(min(BATCH_SIZE, len(pending)))]
+        body = {"requests": [{"id": str(i), "method": "GET", "url": url}
+                             for i, (_, url) in enumerate(chunk)]}
+        envelope = client.call("POST", "$batch", json=body, permission=permission).json()
+        result.batches += 1
+        answered = {str(r.get("id")): r for r in envelope.get("responses", [])}
+        wait = 0.0
+        for i, (key, url) in enumerate(chunk):
+            item = answered.get(str(i))
+            call = client.call_name("GET", url)
+            if item is None:
+                raise IncompleteRead(client.source, call, "missing from the $batch response")
+            status = int(item.get("status", 0))
+            error = error_for_status(status, item.get("headers"), item.get("body"),
+                                     source=client.source, call=call, permission=permission)
+            if isinstance(error, RetryableError):
+                attempt = tries.get(key, 0)
+                if attempt + 1 >= client.policy.tries:
+                    raise IncompleteRead(client.source, call,
+                                         f"still throttled after {attempt + 1} tries: {error}")
+                tries[key] = attempt + 1
+                wait = max(wait, client.policy.delay(attempt, error.retry_after, rng))
+                pending.append((key, url))
+                continue
+            if isinstance(error, GraphNotFound):
+                result.vanished.add(key)
+                continue
+            if error is not None:
+                raise error
+            page = item.get("body") or {}
+            result.items[key].extend(page.get("value", []))
+            if page.get("@odata.nextLink"):
+                pending.appendleft((key, client.relative(page["@odata.nextLink"])))
+        if wait:
+            client.retries += 1
+            client.sleep(wait)
+    for key in result.vanished:
+        result.items.pop(key, None)
+    return result

@@ -1,0 +1,236 @@
+"""Build the authenticated Graph client from settings: msal client-credentials + requests.
+
+The authority host and Graph base URL come from the config so a national cloud works
+(US Government: https://login.microsoftonline.us and https://graph.microsoft.us/v1.0).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import msal
+import requests
+
+from access_review.errors import AuthError, ConfigError, RetryableError, SourceError
+from access_review.retry import DEFAULT_POLICY, RetryPolicy, with_retries
+from access_review.secrets import check_owner_only, read_secret
+
+from .http import error_for_status
+
+DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
+DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
+DEFAULT_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class EntraSettings:
+    name: str
+    tenant_id: str
+    client_id: str
+    authority_host: str = DEFAULT_AUTHORITY_HOST
+    graph_url: str = DEFAULT_GRAPH_URL
+    timeout: float = DEFAULT_TIMEOUT
+    # "batch" ($batch of per-group member listings, measured cheaper) or "delta"
+    # (/groups/delta with members). See bench/bench_entra.py.
+    members_via: str = "batch"
+    read_sign_in_activity: bool = True
+    features: tuple[str, ...] = ("read", "act")
+
+    @property
+    def authority(self) -> str:
+        return f"{self.authority_host.rstrip('/')}/{self.tenant_id}"
+
+    @property
+    def graph_scope(self) -> str:
+        """``https://graph.microsoft.com/.default``: the Graph root, not the version path."""
+        parts = urlsplit(self.graph_url)
+        return f"{parts.scheme}://{parts.netloc}/.default"
+
+
+def build_settings(name: str, raw: Mapping[str, Any]) -> EntraSettings:
+    missing = [k for k in ("tenant_id", "client_id") if not raw.get(k)]
+    if missing:
+        raise ConfigError(f"source {name!r}: missing {', '.join(missing)}",
+                          hint="set tenant_id and client_id from the app registration")
+    members_via = str(raw.get("members_via", "batch"))
+    if members_via not in ("batch", "delta"):
+        raise ConfigError(f"source {name!r}: members_via must be 'batch' or 'delta'")
+    return EntraSettings(
+        name=name, tenant_id=str(raw["tenant_id"]), client_id=str(raw["client_id"]),
+        authority_host=str(raw.get("authority_host", DEFAULT_AUTHORITY_HOST)).rstrip("/"),
+        graph_url=str(raw.get("graph_url", DEFAULT_GRAPH_URL)).rstrip("/"),
+        timeout=float(raw.get("timeout", DEFAULT_TIMEOUT)),
+        members_via=members_via,
+        read_sign_in_activity=bool(raw.get("sign_in_activity", True)),
+        features=tuple(raw.get("features", ("read", "act"))),
+    )
+
+
+def build_credential(name: str, raw: Mapping[str, Any], *, base_dir: str) -> str | dict:
+    """A client secret (``client_secret_env``/``client_secret_file``) or a certificate
+    (``certificate_file`` PEM with the private key, ``certificate_thumbprint``)."""
+    cert = raw.get("certificate_file")
+    if cert:
+        path = check_owner_only(os.path.join(base_dir, str(cert)), "certificate file")
+        thumbprint = raw.get("certificate_thumbprint")
+        if not thumbprint:
+            raise ConfigError(f"source {name!r}: certificate_file needs certificate_thumbprint")
+        return {"private_key": path.read_text(encoding="utf-8"), "thumbprint": str(thumbprint)}
+    settings = dict(raw)
+    if settings.get("client_secret_file"):
+        settings["client_secret_file"] = os.path.join(base_dir, str(settings["client_secret_file"]))
+    return read_secret(settings, "client_secret", source=name)
+
+
+class CountingSession(requests.Session):
+    """A requests session that counts what it sends: the cost figures in Snapshot.stats."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = 0
+
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        self.sent += 1
+        return super().request(*args, **kwargs)
+
+
+# One msal app (and so one in-memory token cache) per process per (authority, client):
+# acquire_token_for_client answers from this cache until the token nears expiry.
+_APPS: dict[tuple[str, str, str], msal.ConfidentialClientApplication] = {}
+
+
+def clear_token_cache() -> None:
+    _APPS.clear()
+
+
+class TokenSource:
+    """Bearer tokens for Graph, from msal's confidential-client flow."""
+
+    def __init__(self, settings: EntraSettings, credential: str | dict,
+                 session: CountingSession | None = None):
+        self.settings = settings
+        self.session = session or CountingSession()
+        self._credential = credential
+        self._key = (settings.authority, settings.client_id, _credential_id(credential))
+
+    @property
+    def app(self) -> msal.ConfidentialClientApplication:
+        """Built on first use: msal reads the authority's OpenID configuration when built,
+        and building a connector must not touch the network."""
+        if self._key not in _APPS:
+            _APPS[self._key] = msal.ConfidentialClientApplication(
+                self.settings.client_id, client_credential=self._credential,
+                authority=self.settings.authority,
+                # Instance discovery asks login.microsoftonline.com about the authority;
+                # a national cloud host is known to be valid, so skip the extra round trip.
+                instance_discovery=False, http_client=self.session,
+                timeout=self.settings.timeout)
+        return _APPS[self._key]
+
+    @property
+    def requests_sent(self) -> int:
+        return self.session.sent
+
+    def token(self) -> str:
+        call = f"token {self.settings.authority}"
+        try:
+            result = self.app.acquire_token_for_client(scopes=[self.settings.graph_scope])
+        except requests.RequestException as exc:
+            raise RetryableError(self.settings.name, call, f"connection failed: {exc}") from None
+        except ValueError as exc:  # msal raises ValueError for a bad authority / discovery
+            raise AuthError(self.settings.name, call, str(exc)) from None
+        if "access_token" not in result:
+            raise AuthError(
+                self.settings.name, call,
+                f"{result.get('error', 'no token')}: "
+                f"{(result.get('error_description') or '').splitlines()[0] if result.get('error_description') else ''}",
+                hint="check tenant_id, client_id and the client secret or certificate")
+        return result["access_token"]
+
+
+def _credential_id(credential: str | dict) -> str:
+    import hashlib
+    text = credential if isinstance(credential, str) else credential.get("thumbprint", "")
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass
+class GraphClient:
+    """HTTP to Graph with typed errors, retries and request counting."""
+
+    settings: EntraSettings
+    tokens: TokenSource
+    session: requests.Session = field(default_factory=CountingSession)
+    policy: RetryPolicy = DEFAULT_POLICY
+    sleep: Callable[[float], None] = time.sleep
+    requests_sent: int = 0
+    retries: int = 0
+
+    @property
+    def source(self) -> str:
+        return self.settings.name
+
+    def url(self, path_or_url: str) -> str:
+        if path_or_url.startswith("https://") or path_or_url.startswith("http://"):
+            return path_or_url
+        return f"{self.settings.graph_url}/{path_or_url.lstrip('/')}"
+
+    def relative(self, url: str) -> str:
+        """A URL relative to the version root, as a $batch item wants it."""
+        root = self.settings.graph_url + "/"
+        return "/" + url[len(root):] if url.startswith(root) else url
+
+    def call_name(self, method: str, path_or_url: str) -> str:
+        path = urlsplit(self.url(path_or_url)).path
+        return f"{method} {path}"
+
+    def send(self, method: str, path_or_url: str, *, params: Mapping[str, str] | None = None,
+             json: Any = None, permission: str | None = None) -> requests.Response:
+        """One attempt; a non-2xx answer raises its typed error (see http.py)."""
+        call = self.call_name(method, path_or_url)
+        headers = {"Authorization": f"Bearer {self.tokens.token()}"}
+        self.requests_sent += 1
+        try:
+            response = self.session.request(method, self.url(path_or_url), params=params,
+                                            json=json, headers=headers,
+                                            timeout=self.settings.timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise RetryableError(self.source, call, f"connection failed: {exc}") from None
+        if response.status_code >= 300:
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            error = error_for_status(response.status_code, response.headers, body,
+                                     source=self.source, call=call, permission=permission)
+            if error is not None:
+                raise error
+        return response
+
+    def call(self, method: str, path_or_url: str, **kwargs: Any) -> requests.Response:
+        """``send`` with the one retry helper: Retry-After honoured, backoff otherwise."""
+        return with_retries(lambda: self.send(method, path_or_url, **kwargs),
+                            policy=self.policy, sleep=self.sleep, on_retry=self._count_retry)
+
+    def get_json(self, path_or_url: str, **kwargs: Any) -> dict:
+        response = self.call("GET", path_or_url, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise SourceError(self.source, self.call_name("GET", path_or_url),
+                              "response is not JSON") from None
+
+    def _count_retry(self, exc: RetryableError, wait: float) -> None:
+        self.retries += 1
+
+
+def build_client(name: str, raw: Mapping[str, Any], *, base_dir: str,
+                 sleep: Callable[[float], None] = time.sleep,
+                 policy: RetryPolicy = DEFAULT_POLICY) -> GraphClient:
+    settings = build_settings(name, raw)
+    credential = build_credential(name, raw, base_dir=base_dir)
+    tokens = TokenSource(settings, credential)
+    return GraphClient(settings=settings, tokens=tokens, policy=policy, sleep=sleep)
