@@ -1,0 +1,1 @@
+"""The demo source: serves the generated demo district through the Connector interface."""
