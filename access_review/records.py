@@ -68,9 +68,11 @@ class Account:
     authority: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    @property
-    def key(self) -> str:
-        return account_key(self.source, self.id)
+    # The key is computed once: it is read hundreds of thousands of times at district scale.
+    key: str = field(init=False, repr=False, compare=False, hash=False, default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", account_key(self.source, self.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,9 +86,11 @@ class Group:
     authority: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    @property
-    def key(self) -> str:
-        return group_key(self.source, self.id)
+    # The key is computed once: it is read hundreds of thousands of times at district scale.
+    key: str = field(init=False, repr=False, compare=False, hash=False, default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", group_key(self.source, self.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +119,11 @@ class Resource:
     privileged: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    @property
-    def key(self) -> str:
-        return resource_key(self.source, self.id)
+    # The key is computed once: it is read hundreds of thousands of times at district scale.
+    key: str = field(init=False, repr=False, compare=False, hash=False, default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", resource_key(self.source, self.id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,9 +145,11 @@ class Grant:
     role: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
-    @property
-    def key(self) -> str:
-        return grant_key(self.source, self.id)
+    # The key is computed once: it is read hundreds of thousands of times at district scale.
+    key: str = field(init=False, repr=False, compare=False, hash=False, default="")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", grant_key(self.source, self.id))
 
 
 @dataclass(frozen=True, slots=True)
