@@ -11,7 +11,7 @@ from access_review.demo import generate_district
 from access_review.errors import ConfigError, SourceError
 from connectors.base import Action, Connector
 from connectors.demo.connector import build_connector
-from connectors.demo.state import write_state
+from access_review.demo.state_file import write_state
 from connectors.registry import build_connector as build_from_registry
 
 

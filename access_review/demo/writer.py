@@ -30,7 +30,7 @@ def write_demo(directory: Path, district: DemoDistrict) -> Path:
     # The state file's format belongs to the demo connector, which reads it back. This is the
     # one place the core reaches into connectors/, imported here so that importing the
     # generator alone does not load it.
-    from connectors.demo.state import write_state
+    from .state_file import write_state
     write_state(directory / STATE_NAME, district.snapshots)
     config = directory / CONFIG_NAME
     config.write_text(build_config_text(district), encoding="utf-8")

@@ -21,7 +21,7 @@ from access_review.records import (Account, Grant, Group, Membership, Resource, 
 from connectors.base import Action, ActionResult, Check, Progress, no_progress
 
 from . import state
-from .state import DemoStateError, record_id
+from access_review.demo.state_file import DemoStateError, record_id
 
 DIRECTORY_TYPES = ("ad", "entra", "google")
 AUTHORITY_LABEL = {"ad": "AD", "entra": "Entra ID", "google": "Google Workspace"}
