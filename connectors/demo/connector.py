@@ -20,7 +20,7 @@ from access_review.records import (Account, Grant, Group, Membership, Resource, 
                                    group_key, resource_key, source_of)
 from connectors.base import Action, ActionResult, Check, Progress, no_progress
 
-from . import state
+from access_review.demo import state_file as state
 from access_review.demo.state_file import DemoStateError, record_id
 
 DIRECTORY_TYPES = ("ad", "entra", "google")
