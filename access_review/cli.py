@@ -187,6 +187,53 @@ def inventory_import(file: Annotated[Optional[Path], typer.Argument(help="CSV or
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
 
 
+@command(inventory_app, "check")
+def inventory_check(config: ConfigOption = None):
+    """Check the imported inventory against the latest snapshots: selectors that match nothing."""
+    cfg = load_config(config)
+    with open_store(cfg) as store:
+        a = _analysis(cfg, store)
+    table = Table(title="Inventory resources", header_style="bold")
+    for col in ("resource", "classification", "data manager", "matches", "people with access"):
+        table.add_column(col, overflow="fold")
+    for res in a.inventory.resources:
+        manager = a.persons.get(f"person:{res.data_manager}")
+        people = {x.person for x in a.access if x.resource == res.name and x.person}
+        table.add_row(res.name, res.classification, manager.name if manager else "[red](none)[/]",
+                      str(len(a.selector_matches.get(res.name, []))), str(len(people)))
+    console.print(table)
+    for w in a.selector_warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    if not a.selector_warnings:
+        console.print("Every selector matches something in the latest snapshots.")
+
+
+@command()
+def accounts(config: ConfigOption = None,
+             unmatched: Annotated[bool, typer.Option(help="List the non-student accounts that match no roster person.")] = False):
+    """How directory accounts were joined to roster people, and which were not."""
+    cfg = load_config(config)
+    with open_store(cfg) as store:
+        a = _analysis(cfg, store)
+    c = a.correlation
+    by_method = Counter(link.method for link in c.links.values())
+    by_kind = Counter(c.kinds[k] for k in c.unmatched)
+    console.print(f"{len(a.accounts):,} accounts; {len(c.links):,} joined to {len(c.accounts_of):,} people"
+                  f" ({', '.join(f'{n:,} by {m}' for m, n in by_method.most_common())}).")
+    console.print(f"{len(c.unmatched):,} without a roster person: "
+                  + (", ".join(f"{n:,} {k}" for k, n in by_kind.most_common()) or "none") + ".")
+    for account, address, people in c.ambiguous:
+        console.print(f"[yellow]ambiguous:[/] {account}: {address} belongs to {', '.join(people)} in the roster;"
+                      " not joined", highlight=False)
+    if unmatched:
+        # Students are expected to have no staff-roster person; list everything else.
+        for key in sorted(k for k in c.unmatched if c.kinds[k] != "student"):
+            acct = a.accounts[key]
+            state = "enabled" if acct.enabled else "disabled"
+            console.print(f"  {acct.source}:{acct.login}  {c.kinds[key]}, {state}  {acct.display_name}",
+                          highlight=False, soft_wrap=True)
+
+
 # -- sync -------------------------------------------------------------------------------
 @command()
 def sync(source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only these sources.")] = None,

@@ -119,3 +119,26 @@ def test_sync_command_shows_counts_and_demo_runs(tmp_path):
     assert "Findings by type" in result.output and "access-review why" in result.output
     again = runner.invoke(app, ["sync", "--config", str(tmp_path / "d" / "access-review.toml")])
     assert again.exit_code == 0 and "complete" in again.output
+
+
+def test_bad_inventory_names_the_row_and_keeps_the_stored_version(demo, tmp_path):
+    bad = tmp_path / "inventory.csv"
+    bad.write_text("resource,classification,data_manager,entitlements\n"
+                   "Payroll,critical,E99999,ad:group:Payroll Clerks\n", encoding="utf-8")
+    with Store(demo.config.store_path) as store:
+        before = store.latest_inventory_files()[0]
+    result = run(demo, "inventory", "import", str(bad))
+    assert result.exit_code == 3
+    assert f"{bad}, row 2, column 'data_manager'" in result.output and "E99999" in result.output
+    with Store(demo.config.store_path) as store:
+        assert store.latest_inventory_files()[0] == before
+
+
+def test_inventory_check_and_accounts_summaries(demo):
+    result = run(demo, "inventory", "check")
+    assert result.exit_code == 0 and "Inventory resources" in result.output
+    result = run(demo, "accounts", "--unmatched")
+    assert result.exit_code == 0 and "joined to" in result.output and "by employee id" in result.output
+    for key in demo.district.planted["orphan_account"]:
+        login = demo.analysis().accounts[key].login
+        assert login in result.output
