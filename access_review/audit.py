@@ -43,6 +43,7 @@ class AuditEntry:
     details: dict[str, Any]
     prev_hash: str
     hash: str
+    details_text: str = ""  # exactly the text that was hashed, for independent re-verification
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def append(store: Store, action: str, details: dict[str, Any] | None = None,
         db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)",
                    (seq, at, actor, action, details_json, prev, digest))
     _write_head(store, seq, digest)
-    return AuditEntry(seq, at, actor, action, json.loads(details_json), prev, digest)
+    return AuditEntry(seq, at, actor, action, json.loads(details_json), prev, digest, details_json)
 
 
 def _write_head(store: Store, seq: int, digest: str) -> None:
@@ -86,7 +87,7 @@ def entries(store: Store, *, action_prefix: str | None = None,
             where_detail: tuple[str, str] | None = None) -> list[AuditEntry]:
     rows = store.db.execute(
         "SELECT seq, at, actor, action, details, prev_hash, hash FROM audit_log ORDER BY seq").fetchall()
-    out = [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
+    out = [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[4]) for r in rows]
     if action_prefix:
         out = [e for e in out if e.action.startswith(action_prefix)]
     if where_detail:

@@ -285,6 +285,10 @@ class Store:
         rows = self.db.execute(sql + " ORDER BY id DESC LIMIT ?", args + (limit,)).fetchall()
         return [self._run_from_row(r) for r in rows]
 
+    def sync_run(self, run_id: int) -> SyncRun | None:
+        row = self.db.execute(f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE id=?", (run_id,)).fetchone()
+        return self._run_from_row(row) if row else None
+
     def latest_complete_run(self, source: str) -> SyncRun | None:
         row = self.db.execute(
             f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE source=? AND status='complete'"
