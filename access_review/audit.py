@@ -11,6 +11,7 @@ import getpass
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -76,7 +77,8 @@ def append(store: Store, action: str, details: dict[str, Any] | None = None,
 
 def _write_head(store: Store, seq: int, digest: str) -> None:
     path = head_path(store)
-    tmp = path.with_name(path.name + ".tmp")
+    # A temporary name of its own per writer, so concurrent appenders never collide on it.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(f"{seq} {digest}\n")
