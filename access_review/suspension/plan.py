@@ -1,0 +1,310 @@
+"""The suspension plan: pure. From an Analysis (the latest complete snapshots, correlated to the
+roster) and the ISO's targets, decide for every account in every directory what will change.
+
+What each directory gets (issue 7):
+  AD      disable the account (userAccountControl bit 0x2).
+  Entra   disable the account and revoke its sign-in sessions. A user synced from AD
+          (authority "ad") cannot be disabled in Entra (Graph refuses, and the next directory
+          sync would undo it): its AD account is disabled instead, and its Entra sessions are
+          revoked at once, so the lockout does not wait for the next Entra Connect cycle
+          (every 30 minutes by default).
+  Google  suspend the user and sign it out of every session; with --revoke-tokens also revoke
+          each third-party OAuth token it has granted (a suspended user's tokens stop working,
+          but they come back on restore unless revoked).
+
+Accounts already disabled at the last sync are shown and left alone (the disable is re-checked
+on apply, so a stale snapshot cannot leave an account open). Protected accounts are refused
+with the reason. Accounts on litigation hold are suspended and the hold is shown: suspension
+keeps the data; nothing here deletes an account.
+"""
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from connectors.base import Action
+
+from ..errors import AccessReviewError
+from ..records import Account
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+    from ..config import Config
+
+DIRECTORY_KINDS = ("ad", "entra", "google")
+
+# The roles whose last enabled holder must never be suspended: losing them locks the district
+# out of its own directory. Matched on the role's name as the connectors name it.
+TOP_ADMIN_ROLES = {
+    "ad": {"domain admins", "enterprise admins"},
+    "entra": {"global administrator", "company administrator"},  # the latter: Graph's old name
+    "google": {"super admin", "_seed_admin_role"},  # _SEED_ADMIN_ROLE: the API's name for it
+}
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    account_key: str
+    source: str
+    kind: str                 # disable_account | revoke_sessions | revoke_oauth_token
+    why: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def action(self) -> Action:
+        return Action(self.kind, self.source, self.account_key, dict(self.params))
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What makes a step the same step in two runs of the same suspension."""
+        return (self.account_key, self.kind, str(self.params.get("client_id", "")))
+
+
+@dataclass(frozen=True)
+class AccountPlan:
+    key: str
+    source: str
+    directory: str            # ad | entra | google
+    login: str
+    display_name: str
+    person: str | None        # person key
+    enabled: bool             # at the last complete sync
+    disposition: str          # suspend | already disabled | refused
+    reason: str = ""          # why refused, or a note on the disposition
+    holds: tuple[str, ...] = ()
+    steps: tuple[PlannedStep, ...] = ()
+    # The account's state at the last sync: recorded under the case before anything changes.
+    prior: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SuspensionPlan:
+    targets: tuple[str, ...]
+    persons: tuple[str, ...]          # person keys the targets named
+    accounts: tuple[AccountPlan, ...]
+    revoke_tokens: bool = False
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def steps(self) -> list[PlannedStep]:
+        return [s for a in self.accounts for s in a.steps]
+
+    @property
+    def refused(self) -> list[AccountPlan]:
+        return [a for a in self.accounts if a.disposition == "refused"]
+
+
+@dataclass(frozen=True)
+class Protection:
+    """Who is never suspended: [protected] accounts and the ISO's own ([iso] accounts and
+    e-mail). The alternate ISO is not included: they may be the one under investigation."""
+
+    protected: frozenset[str]
+    iso: frozenset[str]
+
+    @classmethod
+    def from_config(cls, config: "Config") -> "Protection":
+        iso = {*config.iso.accounts, config.iso.email}
+        return cls(frozenset(v.strip().lower() for v in config.protected_accounts if v.strip()),
+                   frozenset(v.strip().lower() for v in iso if v and v.strip()))
+
+    def reason(self, account: Account) -> str | None:
+        names = {account.key.lower(), account.id.lower(), (account.login or "").lower(),
+                 (account.email or "").lower()} - {""}
+        if names & self.iso:
+            return "the ISO's own account ([iso] in the config)"
+        if names & self.protected:
+            return "protected account ([protected] accounts in the config)"
+        return None
+
+
+def directory_kinds(config: "Config") -> dict[str, str]:
+    """source name -> ad | entra | google. A demo source plays the directory its ``directory``
+    setting names, or the one its name names (the demo district's sources are ad/entra/google)."""
+    kinds = {}
+    for name, settings in config.sources.items():
+        kind = settings.get("type", "")
+        if kind not in DIRECTORY_KINDS:
+            kind = str(settings.get("directory") or settings.get("flavour") or name)
+        kinds[name] = kind
+    return kinds
+
+
+def resolve_targets(a: "Analysis", targets: Iterable[str]) -> tuple[list[str], list[str]]:
+    """(person keys, account keys) the ISO named. Each target must name someone."""
+    persons: list[str] = []
+    accounts: list[str] = []
+    for text in targets:
+        person = a.persons.get(text.strip()) or a.find_person(text)
+        if person is not None:
+            persons.append(person.key)
+            accounts.extend(a.correlation.accounts_of.get(person.key, []))
+            continue
+        account = a.find_account(text)
+        if account is None:
+            raise AccessReviewError(
+                f"no person or account matches {text!r}",
+                hint="use an employee id, an e-mail, a login, an account key or a unique part of a name")
+        accounts.append(account.key)
+    return list(dict.fromkeys(persons)), list(dict.fromkeys(accounts))
+
+
+def ad_account_of_synced(a: "Analysis", entra_account: Account, kinds: Mapping[str, str]) -> Account | None:
+    """The AD account an Entra user synced from AD comes from: by onPremisesImmutableId (the
+    base64 of the AD objectGUID by default in Entra Connect), else the same person's AD account."""
+    immutable = entra_account.extra.get("onPremisesImmutableId") if entra_account.extra else None
+    ad_sources = [s for s, k in kinds.items() if k == "ad"]
+    if immutable:
+        try:
+            guid = str(uuid.UUID(bytes_le=base64.b64decode(immutable)))
+        except (ValueError, TypeError):
+            guid = None
+        if guid:
+            for source in ad_sources:
+                found = a.accounts.get(f"{source}:account:{guid}")
+                if found is not None:
+                    return found
+    person = a.correlation.person_of(entra_account.key)
+    if person:
+        for key in a.correlation.accounts_of.get(person, []):
+            if kinds.get(a.accounts[key].source) == "ad":
+                return a.accounts[key]
+    return None
+
+
+def top_admin_holders(a: "Analysis", kinds: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """source -> {account key: role name} for every account holding a top admin role there."""
+    out: dict[str, dict[str, str]] = {}
+    for res_key, holders in a.privileged_holders().items():
+        res = a.resources[res_key]
+        directory = kinds.get(res.source, res.source)
+        is_top = res.name.lower() in TOP_ADMIN_ROLES.get(directory, ()) or bool(
+            res.extra and res.extra.get("isSuperAdminRole"))
+        if not is_top:
+            continue
+        for account_key, _path in holders:
+            out.setdefault(res.source, {}).setdefault(account_key, res.name)
+    return out
+
+
+def build_plan(a: "Analysis", targets: Iterable[str], *, kinds: Mapping[str, str],
+               protection: Protection, revoke_tokens: bool = False) -> SuspensionPlan:
+    targets = tuple(targets)
+    if not targets:
+        raise AccessReviewError("name at least one person or account to suspend")
+    persons, account_keys = resolve_targets(a, targets)
+    warnings: list[str] = []
+    for p in persons:
+        if not a.correlation.accounts_of.get(p):
+            warnings.append(f"{a.persons[p].name} ({a.persons[p].employee_id}) has no account in any "
+                            "directory at the last sync")
+
+    # A synced Entra user is disabled through its AD account: make sure that is in the plan.
+    for key in list(account_keys):
+        account = a.accounts[key]
+        if kinds.get(account.source) == "entra" and account.authority == "ad":
+            ad_account = ad_account_of_synced(a, account, kinds)
+            if ad_account is None:
+                warnings.append(f"{account.login} ({account.source}) is synced from AD but its AD account "
+                                "is not in the last AD snapshot: disable it in AD yourself")
+            elif ad_account.key not in account_keys:
+                account_keys.append(ad_account.key)
+
+    admins = top_admin_holders(a, kinds)
+    # Accounts this plan will really disable (a protected one stays enabled, so it still
+    # counts as a remaining administrator).
+    suspending = {k for k in account_keys if not protection.reason(a.accounts[k])}
+    plans = [_account_plan(a, a.accounts[key], kinds, protection, admins, suspending, revoke_tokens)
+             for key in account_keys]
+    plans.sort(key=lambda p: (p.person or "", list(kinds).index(p.source) if p.source in kinds else 99, p.login))
+    return SuspensionPlan(targets=targets, persons=tuple(persons), accounts=tuple(plans),
+                          revoke_tokens=revoke_tokens, warnings=tuple(warnings))
+
+
+def _account_plan(a: "Analysis", account: Account, kinds: Mapping[str, str], protection: Protection,
+                  admins: Mapping[str, Mapping[str, str]], suspending: set[str],
+                  revoke_tokens: bool) -> AccountPlan:
+    directory = kinds.get(account.source, account.source)
+    holds = tuple(f"{h.matter}" + (f" (since {h.since.isoformat()})" if h.since else "")
+                  for h in a.holds_for_account(account.key))
+    base = dict(key=account.key, source=account.source, directory=directory, login=account.login,
+                display_name=account.display_name, person=a.correlation.person_of(account.key),
+                enabled=account.enabled, holds=holds, prior=prior_at_sync(account))
+    refusal = protection.reason(account) or _last_admin_reason(account, admins, suspending, a)
+    if refusal:
+        return AccountPlan(**base, disposition="refused", reason=refusal)
+    steps = _steps_for(a, account, directory, revoke_tokens)
+    if not account.enabled:
+        # Re-checked on apply (idempotent: a disabled account stays as it is), so an account
+        # re-enabled since the last sync is still locked out. Sessions of a disabled account
+        # cannot be used, so nothing else is done.
+        recheck = tuple(s for s in steps if s.kind == "disable_account")
+        recheck = tuple(PlannedStep(s.account_key, s.source, s.kind,
+                                    "already disabled at the last sync: re-checked, left as it is",
+                                    s.params) for s in recheck)
+        return AccountPlan(**base, disposition="already disabled", steps=recheck,
+                           reason="already disabled at the last sync")
+    return AccountPlan(**base, disposition="suspend", steps=steps,
+                       reason="synced from AD: disabled through its AD account"
+                       if directory == "entra" and account.authority == "ad" else "")
+
+
+# Account flags worth keeping beside "enabled" (AD's whole userAccountControl, Google's
+# suspension reason), as the connectors put them in Account.extra.
+PRIOR_EXTRA_FIELDS = ("user_account_control", "suspensionReason", "archived")
+
+
+def prior_at_sync(account: Account) -> dict[str, Any]:
+    extra = account.extra or {}
+    return {"enabled": account.enabled, "login": account.login,
+            **{k: extra[k] for k in PRIOR_EXTRA_FIELDS if k in extra}}
+
+
+def _last_admin_reason(account: Account, admins: Mapping[str, Mapping[str, str]],
+                       suspending: set[str], a: "Analysis") -> str | None:
+    holders = admins.get(account.source, {})
+    if account.key not in holders or not account.enabled:
+        return None
+    remaining = [k for k in holders if k not in suspending and a.accounts.get(k) is not None
+                 and a.accounts[k].enabled]
+    if remaining:
+        return None
+    return (f"last enabled {holders[account.key]} in {account.source}: suspending it would lock the "
+            "district out of the directory; add another administrator first")
+
+
+def _steps_for(a: "Analysis", account: Account, directory: str, revoke_tokens: bool) -> tuple[PlannedStep, ...]:
+    key, source = account.key, account.source
+    if directory == "ad":
+        return (PlannedStep(key, source, "disable_account", "disable the account"),)
+    if directory == "entra":
+        revoke = PlannedStep(key, source, "revoke_sessions", "revoke sign-in sessions")
+        if account.authority == "ad":
+            return (PlannedStep(key, source, "revoke_sessions",
+                                "revoke sign-in sessions now (disabled in AD; Entra follows at the next sync)"),)
+        return (PlannedStep(key, source, "disable_account", "disable the account"), revoke)
+    if directory == "google":
+        steps = [PlannedStep(key, source, "disable_account", "suspend the user"),
+                 PlannedStep(key, source, "revoke_sessions", "sign out of all sessions")]
+        if revoke_tokens:
+            for client_id, app in _oauth_clients(a, key):
+                steps.append(PlannedStep(key, source, "revoke_oauth_token", f"revoke the OAuth token of {app}",
+                                         {"client_id": client_id}))
+        return tuple(steps)
+    # An unknown directory kind: disabling is the one action every connector has.
+    return (PlannedStep(key, source, "disable_account", "disable the account"),)
+
+
+def _oauth_clients(a: "Analysis", account_key: str) -> list[tuple[str, str]]:
+    """(client id, app name) of the third-party OAuth tokens the account has granted."""
+    found: dict[str, str] = {}
+    snapshot = a.snapshots.get(account_key.split(":", 1)[0])
+    for grant in (snapshot.grants if snapshot else ()):
+        if grant.principal_key != account_key or grant.kind != "oauth":
+            continue
+        res = a.resources.get(grant.resource_key)
+        client_id = (res.extra.get("client_id") if res and res.extra else None) or (res.id if res else None)
+        if client_id:
+            found.setdefault(str(client_id), res.name if res else str(client_id))
+    return sorted(found.items())

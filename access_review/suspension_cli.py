@@ -1,0 +1,356 @@
+"""`access-review suspend`, `restore` and `suspensions`: the ISO's lockout pending an
+investigation (docs/suspension.md). Every command is a dry run unless --apply is given."""
+import shlex
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+
+from .errors import AccessReviewError, ActionRefused, SourceError
+
+STATUS_STYLE = {"changed": "green", "unchanged": "dim", "refused": "red", "failed": "bold red",
+                "not run": "yellow", "re-enabled": "green", "drift": "yellow", "restored": "green"}
+
+
+def register(app: typer.Typer, command) -> None:
+    from .cli import ConfigOption
+
+    @command(app, "suspend")
+    def suspend(
+        targets: Annotated[Optional[list[str]], typer.Argument(
+            help="People (employee id, e-mail, name) or accounts (login, e-mail, account key).")] = None,
+        case: Annotated[Optional[str], typer.Option("--case", help="Case id, e.g. HR-2026-014.")] = None,
+        reason: Annotated[Optional[str], typer.Option("--reason", help="Why (kept with the case and in the audit log).")] = None,
+        until: Annotated[Optional[str], typer.Option("--until", help="Review date YYYY-MM-DD; listed when passed.")] = None,
+        apply: Annotated[bool, typer.Option("--apply", help="Carry it out. Without it: show the plan only.")] = False,
+        revoke_tokens: Annotated[bool, typer.Option("--revoke-tokens", help="Also revoke Google third-party OAuth tokens.")] = False,
+        resume: Annotated[Optional[str], typer.Option("--resume", help="Complete what is left of this case.")] = None,
+        config: ConfigOption = None,
+    ):
+        """Disable a person's accounts in every directory and revoke their sessions (dry run unless --apply)."""
+        from .cli import load_config, open_store
+
+        cfg = load_config(config)
+        with open_store(cfg) as store:
+            if resume:
+                if targets or case:
+                    raise AccessReviewError("--resume takes only the case id",
+                                            hint=f"access-review suspend --resume {resume} --apply")
+                _resume(cfg, store, resume, apply, config)
+            else:
+                _suspend(cfg, store, targets or [], case, reason, _parse_until(until), apply,
+                         revoke_tokens, config)
+
+    @command(app, "restore")
+    def restore(
+        case: Annotated[str, typer.Option("--case", help="The case to restore.")],
+        apply: Annotated[bool, typer.Option("--apply", help="Carry it out. Without it: show the plan only.")] = False,
+        sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Read the case's directories first, to see drift.")] = True,
+        config: ConfigOption = None,
+    ):
+        """Re-enable exactly what a case disabled; report accounts changed by someone else since (drift)."""
+        from .cli import load_config, open_store
+
+        cfg = load_config(config)
+        with open_store(cfg) as store:
+            _restore(cfg, store, case, apply, sync)
+
+    @command(app, "suspensions")
+    def suspensions(
+        all_cases: Annotated[bool, typer.Option("--all", help="Also restored cases.")] = False,
+        config: ConfigOption = None,
+    ):
+        """Open suspension cases, their accounts and state; cases whose --until has passed."""
+        from .cli import load_config, open_store
+
+        cfg = load_config(config)
+        with open_store(cfg) as store:
+            _list(store, all_cases)
+
+
+def _parse_until(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise AccessReviewError(f"--until {text!r} is not a date", hint="write it as YYYY-MM-DD") from None
+
+
+def _resume_command(case_id: str, config: Path | None) -> str:
+    words = ["access-review", "suspend", "--resume", case_id, "--apply"]
+    if config:
+        words += ["--config", str(config)]
+    return shlex.join(words)
+
+
+def _connector_factory(cfg):
+    from connectors.registry import build_connector
+
+    def connector_for(source: str):
+        if source not in cfg.sources:
+            raise AccessReviewError(f"source {source!r} is no longer in the config")
+        return build_connector(source, cfg.sources[source], base_dir=str(cfg.base_dir))
+    return connector_for
+
+
+# -- suspend ---------------------------------------------------------------------------------
+def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, config) -> None:
+    from . import audit
+    from .analysis import analyse
+    from .cli import console
+    from .suspension.apply import apply_case
+    from .suspension.plan import Protection, build_plan, directory_kinds
+    from .suspension.store import SuspensionStore
+
+    if not targets:
+        raise AccessReviewError("name the person or account to suspend",
+                                hint="access-review suspend E1234 --case CASE --reason TEXT")
+    if not case_id:
+        raise AccessReviewError("--case is required: every suspension belongs to a case",
+                                hint="e.g. --case HR-2026-014")
+    sstore = SuspensionStore(store)
+    existing = sstore.case(case_id)
+    if existing is None and not reason:
+        raise AccessReviewError("--reason is required for a new case", hint='e.g. --reason "pending HR investigation"')
+    if existing is not None and existing.restored_at is not None:
+        raise AccessReviewError(f"case {case_id} was restored and is closed", hint="open a new case with another --case ID")
+    a = analyse(cfg, store)
+    if not a.snapshots:
+        raise AccessReviewError("no complete snapshot of any directory yet", hint="run `access-review sync`")
+    plan = build_plan(a, targets, kinds=directory_kinds(cfg), protection=Protection.from_config(cfg),
+                      revoke_tokens=revoke_tokens)
+    done_before = {(s.account_key, s.kind, str(s.params.get("client_id", ""))): s
+                   for s in (sstore.steps(case_id) if existing else []) if s.settled}
+    _show_plan(console, a, plan, case_id, done_before)
+    synced = []
+    for source in sorted({p.source for p in plan.accounts}):
+        run = store.latest_complete_run(source)
+        if run is not None and run.finished_at is not None:
+            synced.append(f"{source} {run.finished_at:%Y-%m-%d %H:%M} UTC")
+    if synced:
+        console.print("Based on the last sync: " + ", ".join(synced) + " (each change is checked again on apply).",
+                      highlight=False)
+    if not plan.steps:
+        if plan.refused:
+            raise ActionRefused("nothing to suspend: every account named is refused (reasons above)")
+        raise AccessReviewError("nothing to suspend: no account found for what was named")
+    if not apply:
+        console.print("[bold]Dry run[/]: nothing was changed. Add --apply to carry it out.")
+        return
+    case, new_steps = sstore.record_plan(case_id, reason or existing.reason, until, plan, audit.current_actor())
+    audit.append(store, "suspension.case", {
+        "case": case_id, "reason": case.reason, "until": until, "targets": list(plan.targets),
+        "new_steps": len(new_steps), "revoke_tokens": revoke_tokens,
+        "accounts": {p.key: p.disposition for p in plan.accounts},
+        "refused": {p.key: p.reason for p in plan.refused},
+        "holds": {p.key: list(p.holds) for p in plan.accounts if p.holds}})
+    if not any(not s.settled for s in sstore.steps(case_id)):
+        console.print(f"Case {case_id}: every step is done already; nothing changed.")
+        return
+    report = apply_case(sstore, case_id, _connector_factory(cfg))
+    _show_outcome(console, sstore, case_id, report, config)
+
+
+def _show_plan(console, a, plan, case_id, done_before) -> None:
+    console.print(f"[bold]Suspension plan[/] for case {case_id}: " + ", ".join(
+        f"{a.persons[p].name} ({a.persons[p].employee_id})" for p in plan.persons) if plan.persons
+        else f"[bold]Suspension plan[/] for case {case_id}: " + ", ".join(plan.targets), highlight=False)
+    table = Table(header_style="bold")
+    for col in ("directory", "account", "what will change", "holds"):
+        table.add_column(col, overflow="fold")
+    for acct in plan.accounts:
+        if acct.disposition == "refused":
+            what = f"[red]REFUSED[/]: {acct.reason}"
+        else:
+            lines = []
+            for s in acct.steps:
+                earlier = done_before.get(s.identity)
+                lines.append(f"{s.why}" + (f" [dim](done earlier in this case: {earlier.status})[/]" if earlier else ""))
+            if acct.disposition == "already disabled":
+                lines = ["[dim]already disabled: left alone[/]" + (" (re-checked on apply)" if acct.steps else "")]
+            elif acct.reason:
+                lines.append(f"[dim]{acct.reason}[/]")
+            what = "\n".join(lines)
+        holds = "\n".join(f"[yellow]hold[/]: {h}" for h in acct.holds) or ""
+        table.add_row(acct.source, acct.login, what, holds)
+    console.print(table)
+    if any(acct.holds for acct in plan.accounts):
+        console.print("[yellow]Litigation hold[/]: suspension keeps the account and its data; nothing is deleted.")
+    for w in plan.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+def _show_outcome(console, sstore, case_id, report, config) -> None:
+    from .cli import err_console
+    from .suspension.store import case_state
+
+    logins = {x.account_key: x.login for x in sstore.accounts(case_id)}
+    table = Table(title=f"Case {case_id}", header_style="bold")
+    for col in ("directory", "account", "action", "result", "note"):
+        table.add_column(col, overflow="fold")
+    for o in report.outcomes:
+        style = STATUS_STYLE.get(o.status, "")
+        table.add_row(o.source, logins.get(o.account_key, o.account_key), o.kind.replace("_", " "),
+                      f"[{style}]{o.status}[/]" if style else o.status, o.message)
+    console.print(table)
+    changed = sum(o.status == "changed" for o in report.outcomes)
+    console.print(f"{changed} change(s) in {report.seconds:.1f}s ("
+                  + ", ".join(f"{s} {t:.1f}s" for s, t in sorted(report.seconds_by_source.items())) + ")")
+    state = case_state(sstore.require_case(case_id), sstore.steps(case_id))
+    if report.complete:
+        console.print(f"Case {case_id}: {state}.")
+        return
+    for source, error in sorted(report.failed_sources.items()):
+        err_console.print(f"[bold red]error:[/] {source}: {error}", highlight=False, soft_wrap=True)
+    err_console.print(f"Case {case_id} is incomplete; the other directories were applied. "
+                      f"To finish it: {_resume_command(case_id, config)}", highlight=False, soft_wrap=True)
+    raise typer.Exit(SourceError.exit_code)
+
+
+# -- resume ----------------------------------------------------------------------------------
+def _resume(cfg, store, case_id, apply, config) -> None:
+    from .cli import console
+    from .suspension.apply import apply_case
+    from .suspension.store import SuspensionStore
+
+    sstore = SuspensionStore(store)
+    case = sstore.require_case(case_id)
+    if case.restored_at is not None:
+        raise AccessReviewError(f"case {case_id} was restored and is closed; nothing to resume")
+    todo = [s for s in sstore.steps(case_id) if not s.settled]
+    logins = {x.account_key: x.login for x in sstore.accounts(case_id)}
+    if not todo:
+        console.print(f"Case {case_id}: every step is done; nothing to resume.")
+        return
+    table = Table(title=f"Left to do in case {case_id}", header_style="bold")
+    for col in ("directory", "account", "action", "state"):
+        table.add_column(col)
+    for s in todo:
+        state = {"pending": "not started", "started": "interrupted (re-checked first)",
+                 "failed": f"failed: {s.message}"}[s.status]
+        table.add_row(s.source, logins.get(s.account_key, s.account_key), s.why or s.kind, state)
+    console.print(table)
+    if not apply:
+        console.print("[bold]Dry run[/]: nothing was changed. Add --apply to carry it out.")
+        return
+    report = apply_case(sstore, case_id, _connector_factory(cfg))
+    _show_outcome(console, sstore, case_id, report, config)
+
+
+# -- restore ---------------------------------------------------------------------------------
+def _restore(cfg, store, case_id, apply, sync) -> None:
+    from .cli import console, err_console
+    from .suspension.restore import apply_restore, plan_restore
+    from .suspension.store import SuspensionStore
+    from .sync import run_sync
+
+    sstore = SuspensionStore(store)
+    case = sstore.require_case(case_id)
+    sources = sorted({s.source for s in sstore.steps(case_id) if s.kind == "disable_account" and s.ours
+                      and s.source in cfg.sources})
+    if sync and sources and case.restored_at is None:
+        for r in run_sync(cfg, store, sources):
+            if not r.ok:
+                err_console.print(f"[yellow]warning:[/] could not read {r.source} ({r.error}); drift there is "
+                                  "checked when each account is re-enabled", highlight=False, soft_wrap=True)
+    snapshots, synced_at = {}, {}
+    for source in sources:
+        run = store.latest_complete_run(source)
+        if run is not None:
+            snapshots[source], synced_at[source] = store.load_snapshot(run.id), run.finished_at
+    plan = plan_restore(sstore, case_id, snapshots, synced_at)
+    table = Table(title=f"Restore of case {case_id} ({case.reason})", header_style="bold")
+    for col in ("directory", "account", "restore", "why"):
+        table.add_column(col, overflow="fold")
+    labels = {"re-enable": "[green]re-enable[/]", "drift": "[yellow]DRIFT: left as it is[/]",
+              "leave disabled": "leave disabled", "done": "[dim]done[/]"}
+    for item in plan.items:
+        table.add_row(item.source, item.login, labels.get(item.action, item.action), item.reason)
+    console.print(table)
+    for note in plan.notes:
+        console.print(f"note: {note}", highlight=False)
+    if not apply:
+        console.print("[bold]Dry run[/]: nothing was changed. Add --apply to carry it out.")
+        return
+    if case.restored_at is not None:
+        console.print(f"Case {case_id} was restored on {case.restored_at:%Y-%m-%d %H:%M}; nothing to do.")
+        return
+    report = apply_restore(sstore, plan, _connector_factory(cfg))
+    result = Table(title=f"Restored case {case_id}", header_style="bold")
+    for col in ("directory", "account", "result", "note"):
+        result.add_column(col, overflow="fold")
+    for item in report.items:
+        style = STATUS_STYLE.get(item.action, "")
+        result.add_row(item.source, item.login, f"[{style}]{item.action}[/]" if style else item.action, item.reason)
+    console.print(result)
+    drift = [i for i in report.items if i.action == "drift"]
+    if drift:
+        console.print(f"[yellow]{len(drift)} account(s) changed by someone else since the suspension were left "
+                      "as they are[/]: check them by hand.")
+    if report.failed_sources or not report.restored_case:
+        for source, error in sorted(report.failed_sources.items()):
+            err_console.print(f"[bold red]error:[/] {source}: {error}", highlight=False, soft_wrap=True)
+        err_console.print(f"Case {case_id} is not fully restored; run the same command again to finish it.",
+                          highlight=False)
+        raise typer.Exit(SourceError.exit_code)
+    console.print(f"Case {case_id}: restored.")
+
+
+# -- list ------------------------------------------------------------------------------------
+def _list(store, all_cases: bool) -> None:
+    from .cli import console
+    from .suspension.store import SuspensionStore, case_state
+
+    sstore = SuspensionStore(store)
+    today = date.today()
+    shown = 0
+    overdue = []
+    for case in sstore.cases():
+        steps = sstore.steps(case.id)
+        state = case_state(case, steps)
+        if state == "restored" and not all_cases:
+            continue
+        shown += 1
+        if case.until and case.until < today and state != "restored":
+            overdue.append(case)
+        until = f", until {case.until.isoformat()}" if case.until else ""
+        past = " [red](review date passed)[/]" if case.until and case.until < today and state != "restored" else ""
+        console.print(f"[bold]{case.id}[/] — {state} — opened {case.created_at:%Y-%m-%d} by {case.created_by}"
+                      f"{until}{past}\n  reason: {case.reason}", highlight=False)
+        by_account: dict[str, list] = {}
+        for s in steps:
+            by_account.setdefault(s.account_key, []).append(s)
+        table = Table(header_style="bold", show_edge=False)
+        for col in ("directory", "account", "state", "holds"):
+            table.add_column(col, overflow="fold")
+        for acct in sstore.accounts(case.id):
+            table.add_row(acct.source, acct.login, _account_state(acct, by_account.get(acct.account_key, [])),
+                          "; ".join(acct.holds))
+        console.print(table)
+    if not shown:
+        console.print("No open suspension cases." if not all_cases else "No suspension cases.")
+    if overdue:
+        console.print("[red]Review date passed[/]: " + ", ".join(c.id for c in overdue)
+                      + " — restore (`access-review restore --case ID`) or extend (`--until`).", highlight=False)
+
+
+def _account_state(acct, steps) -> str:
+    if acct.disposition == "refused":
+        return f"refused: {acct.reason}"
+    disable = next((s for s in steps if s.kind == "disable_account"), None)
+    if any(s.status in ("pending", "started", "failed") for s in steps):
+        return "[yellow]incomplete[/]: " + ", ".join(f"{s.kind.replace('_', ' ')} {s.status}" for s in steps
+                                                      if s.status in ("pending", "started", "failed"))
+    if disable is not None and disable.restore_status:
+        return {"restored": "re-enabled", "drift": f"drift: {disable.restore_message}"}.get(
+            disable.restore_status, f"restore {disable.restore_status}: {disable.restore_message}")
+    if disable is not None and disable.ours:
+        return "disabled by this case"
+    if disable is not None:
+        return "was already disabled"
+    if steps:
+        return "sessions revoked" + (f" ({acct.reason})" if acct.reason else "")
+    return acct.disposition
