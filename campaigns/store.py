@@ -1,0 +1,294 @@
+"""The campaign tables, kept in the core store as the "campaigns" feature schema.
+
+campaigns      one row per campaign: quarter, scope, state, due date, pinned snapshot runs
+               and the per-campaign secret that signs workbook keys (never leaves the store)
+items          the review items as built at create time (JSON), one per (subject, resource)
+decisions      every answer recorded, by source (reviewer / default); model.effective_decision
+               decides which counts
+deliveries     every message or file sent: send, remind, escalate, file
+remediation    each planned change and, once applied, its result and the prior state
+verification   each revoked item: gone or still present, after which sync runs
+"""
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any, Iterable
+
+from access_review.errors import AccessReviewError
+from access_review.store import Store
+
+from .items import Item
+from .model import Decision, effective_decision
+
+MIGRATIONS = [
+    """
+    CREATE TABLE campaigns (
+        id INTEGER PRIMARY KEY,
+        quarter TEXT NOT NULL,
+        scope TEXT NOT NULL,              -- "all" or the sorted resource names, joined by "; "
+        state TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        due TEXT NOT NULL,
+        secret TEXT NOT NULL,
+        snapshot_runs TEXT NOT NULL,
+        closed_at TEXT, remediated_at TEXT, verified_at TEXT,
+        UNIQUE (quarter, scope)
+    );
+    CREATE TABLE campaign_items (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        item_id TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        resource TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        flagged INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, item_id)
+    );
+    CREATE TABLE campaign_decisions (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        item_id TEXT NOT NULL,
+        decision TEXT NOT NULL CHECK (decision IN ('keep', 'revoke')),
+        source TEXT NOT NULL CHECK (source IN ('reviewer', 'default')),
+        justification TEXT NOT NULL DEFAULT '',
+        decided_by TEXT NOT NULL DEFAULT '',
+        decided_at TEXT NOT NULL,
+        file TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX campaign_decisions_item ON campaign_decisions(campaign_id, item_id);
+    CREATE TABLE campaign_deliveries (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        reviewer TEXT NOT NULL,
+        kind TEXT NOT NULL,               -- send | remind | escalate | file
+        recipient TEXT NOT NULL,
+        at TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TABLE campaign_remediation (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        item_id TEXT NOT NULL,
+        step INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        params TEXT NOT NULL,
+        note TEXT NOT NULL,
+        status TEXT NOT NULL,             -- planned | refused | changed | unchanged | failed
+        prior TEXT, after TEXT, message TEXT, applied_at TEXT
+    );
+    CREATE TABLE campaign_verification (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        item_id TEXT NOT NULL,
+        status TEXT NOT NULL,             -- gone | still_present
+        detail TEXT NOT NULL,
+        sync_runs TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, item_id)
+    );
+    """,
+]
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: int
+    quarter: str
+    scope: str
+    state: str
+    created_at: str
+    due: date
+    secret: str
+    snapshot_runs: dict[str, int]
+    closed_at: str | None
+    remediated_at: str | None
+    verified_at: str | None
+
+    @property
+    def label(self) -> str:
+        return f"campaign {self.id} ({self.quarter}, {self.scope})"
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    id: int
+    item_id: str
+    step: int
+    source: str
+    kind: str
+    target: str
+    params: dict[str, Any]
+    note: str
+    status: str
+    prior: dict[str, Any]
+    after: dict[str, Any]
+    message: str
+    applied_at: str | None
+
+
+class CampaignStore:
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store.db
+        store.ensure_feature_schema("campaigns", MIGRATIONS)
+
+    # -- campaigns ------------------------------------------------------------------------
+    def _campaign(self, row) -> Campaign:
+        return Campaign(row[0], row[1], row[2], row[3], row[4], date.fromisoformat(row[5]), row[6],
+                        json.loads(row[7]), row[8], row[9], row[10])
+
+    _COLUMNS = ("id, quarter, scope, state, created_at, due, secret, snapshot_runs, closed_at, "
+                "remediated_at, verified_at")
+
+    def create(self, quarter: str, scope: str, due: date, snapshot_runs: dict[str, int],
+               items: Iterable[Item]) -> Campaign:
+        existing = self.db.execute("SELECT id, state FROM campaigns WHERE quarter=? AND scope=?",
+                                   (quarter, scope)).fetchone()
+        if existing:
+            raise AccessReviewError(
+                f"campaign {existing[0]} already covers {quarter} for {scope} (it is {existing[1]})",
+                hint="use that campaign, or choose another quarter or --resource scope")
+        with self.store.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO campaigns (quarter, scope, state, created_at, due, secret, snapshot_runs)"
+                " VALUES (?, ?, 'draft', ?, ?, ?, ?)",
+                (quarter, scope, now_iso(), due.isoformat(), secrets.token_hex(32), json.dumps(snapshot_runs)))
+            campaign_id = cur.lastrowid
+            db.executemany(
+                "INSERT INTO campaign_items VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(campaign_id, i.item_id, i.subject, i.resource, i.reviewer, int(i.flagged),
+                  json.dumps(i.to_json(), ensure_ascii=False)) for i in items])
+        return self.get(campaign_id)
+
+    def get(self, campaign_id: int) -> Campaign:
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns WHERE id=?", (campaign_id,)).fetchone()
+        if row is None:
+            raise AccessReviewError(f"no campaign {campaign_id}", hint="see `access-review campaign status`")
+        return self._campaign(row)
+
+    def all(self) -> list[Campaign]:
+        return [self._campaign(r) for r in self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns ORDER BY id")]
+
+    def current(self, campaign_id: int | None = None) -> Campaign:
+        """The campaign a command means: the one named, else the latest not yet verified."""
+        if campaign_id is not None:
+            return self.get(campaign_id)
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns WHERE state != 'verified'"
+                              " ORDER BY id DESC LIMIT 1").fetchone()
+        if row is None:
+            raise AccessReviewError("no campaign in progress",
+                                    hint="start one with `access-review campaign create --quarter 2026Q4`")
+        return self._campaign(row)
+
+    def set_state(self, campaign_id: int, state: str) -> None:
+        stamp = {"closed": "closed_at", "remediated": "remediated_at", "verified": "verified_at"}.get(state)
+        if stamp:
+            self.db.execute(f"UPDATE campaigns SET state=?, {stamp}=? WHERE id=?", (state, now_iso(), campaign_id))
+        else:
+            self.db.execute("UPDATE campaigns SET state=? WHERE id=?", (state, campaign_id))
+
+    # -- items and decisions ----------------------------------------------------------------
+    def items(self, campaign_id: int, reviewer: str | None = None) -> list[Item]:
+        sql, args = "SELECT data FROM campaign_items WHERE campaign_id=?", [campaign_id]
+        if reviewer is not None:
+            sql, args = sql + " AND reviewer=?", args + [reviewer]
+        return [Item.from_json(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY item_id", args)]
+
+    def record_decisions(self, campaign_id: int, decisions: Iterable[Decision]) -> int:
+        """Store answers atomically; an answer identical to the one in force is not stored
+        again, so importing the same workbook twice changes nothing. Returns how many changed."""
+        current = self.effective_decisions(campaign_id)
+        changed = 0
+        with self.store.transaction() as db:
+            for d in decisions:
+                now = current.get(d.item_id)
+                if now and (now.source, now.decision, now.justification) == (d.source, d.decision, d.justification):
+                    continue
+                db.execute("INSERT INTO campaign_decisions (campaign_id, item_id, decision, source,"
+                           " justification, decided_by, decided_at, file) VALUES (?,?,?,?,?,?,?,?)",
+                           (campaign_id, d.item_id, d.decision, d.source, d.justification, d.decided_by,
+                            d.decided_at or now_iso(), d.file))
+                changed += 1
+        return changed
+
+    def effective_decisions(self, campaign_id: int) -> dict[str, Decision]:
+        recorded: dict[str, list[Decision]] = {}
+        for row in self.db.execute(
+                "SELECT item_id, decision, source, justification, decided_by, decided_at, file"
+                " FROM campaign_decisions WHERE campaign_id=? ORDER BY id", (campaign_id,)):
+            recorded.setdefault(row[0], []).append(Decision(*row))
+        return {item: d for item, lst in recorded.items() if (d := effective_decision(lst))}
+
+    # -- deliveries -------------------------------------------------------------------------
+    def record_delivery(self, campaign_id: int, reviewer: str, kind: str, recipient: str, detail: str = "") -> None:
+        self.db.execute("INSERT INTO campaign_deliveries (campaign_id, reviewer, kind, recipient, at, detail)"
+                        " VALUES (?,?,?,?,?,?)", (campaign_id, reviewer, kind, recipient, now_iso(), detail))
+
+    def deliveries(self, campaign_id: int) -> list[tuple[str, str, str, str, str]]:
+        return list(self.db.execute("SELECT reviewer, kind, recipient, at, detail FROM campaign_deliveries"
+                                    " WHERE campaign_id=? ORDER BY id", (campaign_id,)))
+
+    # -- remediation ------------------------------------------------------------------------
+    def save_plan(self, campaign_id: int, steps: Iterable[dict]) -> None:
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM campaign_remediation WHERE campaign_id=?", (campaign_id,))
+            db.executemany(
+                "INSERT INTO campaign_remediation (campaign_id, item_id, step, source, kind, target, params,"
+                " note, status, message) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(campaign_id, s["item_id"], s["step"], s["source"], s["kind"], s["target"],
+                  json.dumps(s["params"], sort_keys=True), s["note"], s["status"], s.get("message", ""))
+                 for s in steps])
+
+    def plan(self, campaign_id: int) -> list[PlanStep]:
+        rows = self.db.execute(
+            "SELECT id, item_id, step, source, kind, target, params, note, status, prior, after, message,"
+            " applied_at FROM campaign_remediation WHERE campaign_id=? ORDER BY item_id, step", (campaign_id,))
+        return [PlanStep(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8],
+                         json.loads(r[9]) if r[9] else {}, json.loads(r[10]) if r[10] else {},
+                         r[11] or "", r[12]) for r in rows]
+
+    def record_result(self, step_id: int, status: str, prior: dict, after: dict, message: str) -> None:
+        self.db.execute("UPDATE campaign_remediation SET status=?, prior=?, after=?, message=?, applied_at=?"
+                        " WHERE id=?", (status, json.dumps(prior, default=str), json.dumps(after, default=str),
+                                        message, now_iso(), step_id))
+
+    # -- verification -----------------------------------------------------------------------
+    def save_verification(self, campaign_id: int, rows: Iterable[tuple[str, str, str]],
+                          sync_runs: dict[str, int]) -> None:
+        with self.store.transaction() as db:
+            db.executemany(
+                "INSERT INTO campaign_verification VALUES (?,?,?,?,?,?) ON CONFLICT(campaign_id, item_id)"
+                " DO UPDATE SET status=excluded.status, detail=excluded.detail,"
+                " sync_runs=excluded.sync_runs, at=excluded.at",
+                [(campaign_id, item, status, detail, json.dumps(sync_runs), now_iso())
+                 for item, status, detail in rows])
+
+    def verification(self, campaign_id: int) -> dict[str, tuple[str, str]]:
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT item_id, status, detail FROM campaign_verification WHERE campaign_id=?", (campaign_id,))}
+
+    def previous_decisions(self, before_campaign: int | None = None) -> dict[tuple[str, str], str]:
+        """For each (subject, resource), the answer in the latest earlier campaign, as context:
+        "kept in 2026Q3 by Dana Lee: covers for the nurse"."""
+        out: dict[tuple[str, str], str] = {}
+        for c in self.all():
+            if before_campaign is not None and c.id >= before_campaign:
+                continue
+            items = {i.item_id: i for i in self.items(c.id)}
+            for item_id, d in self.effective_decisions(c.id).items():
+                item = items.get(item_id)
+                if item is None:
+                    continue
+                verb = "kept" if d.decision == "keep" else "revoked"
+                who = item.reviewer_name if d.source == "reviewer" else "default at close"
+                out[(item.subject, item.resource)] = (f"{verb} in {c.quarter} by {who}"
+                                                      + (f": {d.justification}" if d.justification else ""))
+        return out
