@@ -1,0 +1,106 @@
+"""`access-review export ...`: the superintendent workbook and a campaign's evidence pack.
+
+Plugged into the main CLI by ``access_review.cli._register_plugins`` through ``register``.
+"""
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from access_review.errors import AccessReviewError
+
+SUPERINTENDENT_FORMATS = ("xlsx", "csv", "json")
+EVIDENCE_FORMATS = ("csv", "json")
+
+
+def _parse_as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise AccessReviewError(f"--today {text!r} is not a date like 2026-11-28") from None
+
+
+def _file_digest(path: Path) -> str:
+    if path.is_dir():
+        return ""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def register(app: typer.Typer, command) -> None:
+    export_app = typer.Typer(help="Spreadsheets and evidence files for people outside the tool.",
+                             no_args_is_help=True)
+    app.add_typer(export_app, name="export")
+
+    from access_review.cli import ConfigOption
+
+    @command(export_app, "superintendent")
+    def export_superintendent(
+            out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx file (a folder for csv; a .json file for json).")],
+            format: Annotated[str, typer.Option("--format", "-f", help="xlsx, csv (one file per sheet) or json.")] = "xlsx",
+            as_of: Annotated[Optional[str], typer.Option("--today", help="Evaluate as of this date (YYYY-MM-DD; default: today).")] = None,
+            config: ConfigOption = None):
+        """The workbook for the superintendent: summary, findings, access, campaign, suspensions,
+        inventory, training and apps. Written owner-only and atomically."""
+        from access_review import audit
+        from access_review.analysis import analyse
+        from access_review.cli import console, load_config, open_store
+
+        from .feature_views import read_current_campaign, read_suspensions
+        from .superintendent import (build_superintendent_report, write_csv_folder, write_json,
+                                     write_workbook)
+
+        if format not in SUPERINTENDENT_FORMATS:
+            raise AccessReviewError(f"unknown format {format!r}", hint="use xlsx, csv or json")
+        cfg = load_config(config)
+        with open_store(cfg) as store:
+            a = analyse(cfg, store, today=_parse_as_of(as_of))
+            if not a.snapshots:
+                raise AccessReviewError("no complete snapshot of any source yet", hint="run `access-review sync`")
+            report = build_superintendent_report(a, read_current_campaign(store), read_suspensions(store, a.persons))
+            if format == "xlsx":
+                write_workbook(report, out)
+            elif format == "csv":
+                write_csv_folder(report, out)
+            else:
+                write_json(report, out)
+            # Who took confidential data out of the tool, and which file it was.
+            audit.append(store, "export.superintendent",
+                         {"out": str(out), "format": format, "as_of": report.figures["as_of"],
+                          "sha256": _file_digest(out), "findings": report.figures["findings_total"]})
+        console.print(f"Wrote {out} ({format}, as of {report.figures['as_of']}); it holds confidential"
+                      " data and is readable only by you.", highlight=False, soft_wrap=True)
+
+    @command(export_app, "evidence")
+    def export_evidence(
+            campaign: Annotated[str, typer.Option("--campaign", help="Campaign name (or id).")],
+            out: Annotated[Path, typer.Option("--out", "-o", help="A new (or empty) folder for the pack.")],
+            format: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
+            config: ConfigOption = None):
+        """A campaign's evidence pack for an auditor: items, decisions, defaults, remediation,
+        verification, snapshot times and the audit-log entries with their hash chain,
+        with a SHA-256 manifest."""
+        from access_review import audit
+        from access_review.cli import console, load_config, open_store
+
+        from .evidence import build_evidence_pack, write_evidence_pack
+        from .feature_views import read_campaign_by_name
+
+        if format not in EVIDENCE_FORMATS:
+            raise AccessReviewError(f"unknown format {format!r}", hint="use csv or json")
+        cfg = load_config(config)
+        with open_store(cfg) as store:
+            view = read_campaign_by_name(store, campaign)
+            pack = build_evidence_pack(store, view)
+            manifest = write_evidence_pack(pack, out, format=format)
+            audit.append(store, "export.evidence",
+                         {"campaign": view.name, "campaign_id": view.id, "out": str(out), "format": format,
+                          "manifest_sha256": manifest.digest, "files": len(manifest.files)})
+        console.print(f"Wrote the evidence pack for campaign {view.name} to {out}: {len(manifest.files)} files,"
+                      f" audit chain {'verified' if pack.chain_ok else 'NOT VERIFIED'}.", highlight=False, soft_wrap=True)
+        if not pack.chain_ok:
+            raise typer.Exit(7)
