@@ -217,11 +217,24 @@ accounts = []                      # break-glass admins: logins or keys, never s
 # type = "entra"
 # tenant_id = "00000000-0000-0000-0000-000000000000"
 # client_id = "00000000-0000-0000-0000-000000000000"
-# client_secret_env = "ACCESS_REVIEW_ENTRA_SECRET"
+# client_secret_env = "ACCESS_REVIEW_ENTRA_SECRET"   # or certificate_file + certificate_thumbprint
+# authority_host = "https://login.microsoftonline.us"  # US Government cloud only
+# graph_url = "https://graph.microsoft.us/v1.0"         # US Government cloud only
 #
 # [sources.google]
 # type = "google"
 # key_file = "/etc/access-review/google-key.json"   # chmod 600
 # subject = "admin@district.example.org"
 # customer = "my_customer"
+
+# Review campaigns e-mail the data managers.
+# [smtp]
+# host = "smtp.district.example.org"
+# port = 587
+# security = "starttls"            # starttls | tls | none
+# username = "access-review@district.example.org"
+# password_env = "ACCESS_REVIEW_SMTP_PASSWORD"
+#
+# [campaigns]
+# default = "none"                 # none | keep | revoke: what undecided items become at close
 '''
