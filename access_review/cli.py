@@ -15,7 +15,8 @@ from rich.table import Table
 
 from . import audit
 from .config import STARTER_CONFIG, Config, load_config
-from .errors import AccessReviewError, InputError
+from .errors import AccessReviewError
+from .imports import import_inventory, import_roster
 from .store import Store
 
 app = typer.Typer(help="Who can reach your district's confidential and critical data — and should they?",
@@ -42,6 +43,11 @@ def handle_errors(func: Callable) -> Callable:
             return func(*args, **kwargs)
         except AccessReviewError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            more = getattr(exc, "also", [])
+            for other in more[:9]:
+                err_console.print(f"  also: {other}", highlight=False, soft_wrap=True)
+            if len(more) > 9:
+                err_console.print(f"  ... and {len(more) - 9} more problems", highlight=False)
             if exc.hint:
                 err_console.print(f"  next: {exc.hint}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code)
@@ -109,52 +115,6 @@ def doctor(config: ConfigOption = None,
 
 
 # -- imports ----------------------------------------------------------------------------
-def _import_roster(cfg: Config, store: Store, file: Path) -> int:
-    from .roster import load_roster, validate_roster
-
-    problems = validate_roster(file)
-    if problems:
-        for p in problems[1:10]:
-            err_console.print(f"  also: {p}", highlight=False)
-        raise problems[0]
-    persons = load_roster(file)
-    import_id = store.save_roster(persons, str(file))
-    audit.append(store, "roster.import", {"file": str(file), "people": len(persons), "import": import_id})
-    return len(persons)
-
-
-def _import_inventory(cfg: Config, store: Store, file: Path, apps: Path | None, holds: Path | None) -> tuple[int, list[str]]:
-    from . import inventory as inv
-
-    roster = store.load_roster()
-    if not roster:
-        raise AccessReviewError("import the staff roster before the inventory (data managers are checked against it)",
-                                hint="run `access-review roster import`")
-    problems = inv.validate_inventory(file, roster=roster, apps_path=apps, holds_path=holds)
-    if problems:
-        for p in problems[1:10]:
-            err_console.print(f"  also: {p}", highlight=False)
-        raise problems[0]
-    inventory = inv.load_inventory(file, roster=roster, apps_path=apps, holds_path=holds)
-    files = {"inventory": (file.name, file.read_bytes())}
-    if apps:
-        files["apps"] = (apps.name, apps.read_bytes())
-    if holds:
-        files["holds"] = (holds.name, holds.read_bytes())
-    latest = store.latest_roster_import()
-    version = store.save_inventory_files(files, latest[0] if latest else None)
-    audit.append(store, "inventory.import", {"file": str(file), "resources": len(inventory.resources),
-                                             "apps": len(inventory.apps), "holds": len(inventory.holds),
-                                             "version": version})
-    warnings: list[str] = []
-    snaps = store.latest_snapshots()
-    if snaps:
-        groups = [g for s in snaps.values() for g in s.groups]
-        resources = [r for s in snaps.values() for r in s.resources]
-        _, warnings = inv.resolve_selectors(inventory, groups, resources)
-    return len(inventory.resources), warnings
-
-
 def _need(path: Path | None, what: str, key: str) -> Path:
     if path is None:
         raise AccessReviewError(f"no {what} file given", hint=f"pass FILE, or set {key} in the config")
@@ -168,7 +128,7 @@ def roster_import(file: Annotated[Optional[Path], typer.Argument(help="CSV or XL
     cfg = load_config(config)
     file = file or _need(cfg.roster_path, "roster", "[roster] path")
     with open_store(cfg) as store:
-        n = _import_roster(cfg, store, file)
+        n = import_roster(cfg, store, file)
     console.print(f"Imported {n} people from {file}.")
 
 
@@ -181,7 +141,7 @@ def inventory_import(file: Annotated[Optional[Path], typer.Argument(help="CSV or
     cfg = load_config(config)
     file = file or _need(cfg.inventory_path, "inventory", "[inventory] path")
     with open_store(cfg) as store:
-        n, warnings = _import_inventory(cfg, store, file, apps or cfg.apps_path, holds or cfg.holds_path)
+        n, warnings = import_inventory(cfg, store, file, apps or cfg.apps_path, holds or cfg.holds_path)
     console.print(f"Imported {n} resources from {file}.")
     for w in warnings:
         console.print(f"[yellow]warning:[/] {w}", highlight=False)
@@ -240,16 +200,15 @@ def sync(source: Annotated[Optional[list[str]], typer.Option("--source", "-s", h
          full: Annotated[bool, typer.Option(help="Read everything, ignoring incremental cursors.")] = False,
          config: ConfigOption = None):
     """Read the configured directories (concurrently) and store a snapshot of each."""
-    from .sync import run_sync
 
     cfg = load_config(config)
-    results = _run_sync_with_progress(cfg, source, full)
+    results = sync_with_progress(cfg, source, full)
     failed = [r for r in results if not r.ok]
     if failed:
         raise typer.Exit(5)
 
 
-def _run_sync_with_progress(cfg: Config, source, full: bool):
+def sync_with_progress(cfg: Config, source, full: bool):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .sync import run_sync

@@ -14,14 +14,14 @@ from rich.table import Table
 from . import audit
 from .config import load_config
 from .errors import AccessReviewError
-from .graph import describe_path
 from .store import Store
 
 SIZES = ("small", "district", "state")
 
 
 def run_demo(console: Console, *, out: Path | None, size: str = "small", seed: int = 2026) -> Path:
-    from .cli import _import_inventory, _import_roster, _run_sync_with_progress
+    from .cli import sync_with_progress
+    from .imports import import_inventory, import_roster
     from .analysis import analyse
     from .demo import generate_district, write_demo
     from .render import findings_table
@@ -39,10 +39,10 @@ def run_demo(console: Console, *, out: Path | None, size: str = "small", seed: i
     config_path = write_demo(folder, district)
     cfg = load_config(config_path)
     with Store(cfg.store_path) as store:
-        n_people = _import_roster(cfg, store, cfg.roster_path)
-        n_resources, warnings = _import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
+        n_people = import_roster(cfg, store, cfg.roster_path)
+        n_resources, warnings = import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
         console.print(f"Imported {n_people:,} people and {n_resources} inventory resources.")
-    results = _run_sync_with_progress(cfg, None, False)
+    results = sync_with_progress(cfg, None, False)
     if not all(r.ok for r in results):
         raise AccessReviewError("the demo sync failed", hint="see the errors above")
     with Store(cfg.store_path) as store:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 def prepare(size: str, folder: Path) -> dict:
     """Generate the district, import roster and inventory, store the three snapshots."""
-    from access_review.cli import _import_inventory, _import_roster
+    from access_review.imports import import_inventory, import_roster
     from access_review.config import load_config
     from access_review.demo import generate_district, write_demo
     from access_review.store import Store
@@ -38,8 +37,8 @@ def prepare(size: str, folder: Path) -> dict:
     config_path = write_demo(folder, district)
     cfg = load_config(config_path)
     with Store(cfg.store_path) as store:
-        _import_roster(cfg, store, cfg.roster_path)
-        _import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
+        import_roster(cfg, store, cfg.roster_path)
+        import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
         for snap in district.snapshots.values():
             store.save_snapshot(snap)
     memberships = sum(len(s.memberships) for s in district.snapshots.values())

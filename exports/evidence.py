@@ -19,7 +19,6 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from access_review import audit
 from access_review.store import Store

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from access_review.analysis import Analysis, analyse
-from access_review.cli import _import_inventory, _import_roster
+from access_review.imports import import_inventory, import_roster
 from access_review.config import Config, load_config
 from access_review.demo import generate_district, write_demo
 from access_review.store import Store
@@ -41,8 +41,8 @@ def build_demo_env(folder: Path, size: str = "small", seed: int = 2026) -> DemoE
     config_path = write_demo(folder, district)
     cfg = load_config(config_path)
     with Store(cfg.store_path) as store:
-        _import_roster(cfg, store, cfg.roster_path)
-        _import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
+        import_roster(cfg, store, cfg.roster_path)
+        import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
         results = run_sync(cfg, store)
         assert all(r.ok for r in results), [r.error for r in results]
     return DemoEnv(folder, config_path, district)

@@ -20,7 +20,8 @@ from typer.testing import CliRunner
 
 from access_review import audit
 from access_review.analysis import analyse
-from access_review.cli import _import_inventory, _import_roster, app
+from access_review.cli import app
+from access_review.imports import import_inventory, import_roster
 from access_review.config import load_config
 from access_review.demo import generate_district, write_demo
 from access_review.errors import SourceError
@@ -48,8 +49,8 @@ def demo_template(tmp_path_factory):
     assert str(district.as_of) == AS_OF
     cfg = load_config(write_demo(folder, district))
     with Store(cfg.store_path) as store:
-        _import_roster(cfg, store, cfg.roster_path)
-        _import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
+        import_roster(cfg, store, cfg.roster_path)
+        import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
         assert all(r.ok for r in run_sync(cfg, store))
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return folder

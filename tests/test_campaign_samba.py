@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from access_review.analysis import analyse
-from access_review.cli import _import_inventory, _import_roster
+from access_review.imports import import_inventory, import_roster
 from access_review.config import load_config
 from access_review.store import Store
 from access_review.sync import run_sync
@@ -70,8 +70,8 @@ def test_a_revoked_membership_is_removed_in_samba_and_verified_by_the_next_sync(
     assert adams["dn"].lower() in members(dc, district, "SpEd Staff")
 
     with Store(cfg.store_path) as store:
-        _import_roster(cfg, store, cfg.roster_path)
-        _import_inventory(cfg, store, cfg.inventory_path, None, None)
+        import_roster(cfg, store, cfg.roster_path)
+        import_inventory(cfg, store, cfg.inventory_path, None, None)
         assert all(r.ok for r in run_sync(cfg, store))
         a = analyse(cfg, store, today=TODAY)
         campaign, items = lifecycle.create_campaign(store, a, quarter="2026Q4", today=TODAY)

@@ -20,7 +20,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from access_review import audit
-from access_review.cli import _import_inventory, _import_roster, app
+from access_review.cli import app
+from access_review.imports import import_inventory, import_roster
 from access_review.config import load_config
 from access_review.demo import generate_district, write_demo
 from access_review.store import Store
@@ -68,8 +69,8 @@ def states(tmp_path_factory) -> dict[str, Path]:
         fh.write('\n[campaigns]\ndefault = "keep"\n')
     cfg = load_config(config_path)
     with Store(cfg.store_path) as store:
-        _import_roster(cfg, store, cfg.roster_path)
-        _import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
+        import_roster(cfg, store, cfg.roster_path)
+        import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
         assert all(r.ok for r in run_sync(cfg, store))
     cli(folder, "campaign", "create", "--quarter", "2026Q4", "--due", "21d", "--today", AS_OF)
     cli(folder, "campaign", "send", "--out", str(root / "sent"))

@@ -113,12 +113,12 @@ def build_tiny_district(folder: Path) -> Path:
     snap = Snapshot(s, accounts, [sped, payroll, evil_group], memberships, [app, good, tab_app, cr_app], grants,
                     complete=True, started_at=SYNCED_AT, finished_at=SYNCED_AT)
 
-    from access_review.cli import _import_inventory, _import_roster
+    from access_review.imports import import_inventory, import_roster
 
     cfg = load_config(folder / "access-review.toml")
     with Store(cfg.store_path) as store:
-        _import_roster(cfg, store, cfg.roster_path)
-        _import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
+        import_roster(cfg, store, cfg.roster_path)
+        import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
         store.save_snapshot(snap)
     return folder / "access-review.toml"
 
