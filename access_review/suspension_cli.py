@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
+from .cli_common import ConfigOption, console, err_console, load_config, open_store
 from .errors import AccessReviewError, ActionRefused, SourceError
 
 STATUS_STYLE = {"changed": "green", "unchanged": "dim", "refused": "red", "failed": "bold red",
@@ -15,7 +16,6 @@ STATUS_STYLE = {"changed": "green", "unchanged": "dim", "refused": "red", "faile
 
 
 def register(app: typer.Typer, command) -> None:
-    from .cli import ConfigOption
 
     @command(app, "suspend")
     def suspend(
@@ -30,7 +30,6 @@ def register(app: typer.Typer, command) -> None:
         config: ConfigOption = None,
     ):
         """Disable a person's accounts in every directory and revoke their sessions (dry run unless --apply)."""
-        from .cli import load_config, open_store
 
         cfg = load_config(config)
         with open_store(cfg) as store:
@@ -51,7 +50,6 @@ def register(app: typer.Typer, command) -> None:
         config: ConfigOption = None,
     ):
         """Re-enable exactly what a case disabled; report accounts changed by someone else since (drift)."""
-        from .cli import load_config, open_store
 
         cfg = load_config(config)
         with open_store(cfg) as store:
@@ -63,7 +61,6 @@ def register(app: typer.Typer, command) -> None:
         config: ConfigOption = None,
     ):
         """Open suspension cases, their accounts and state; cases whose --until has passed."""
-        from .cli import load_config, open_store
 
         cfg = load_config(config)
         with open_store(cfg) as store:
@@ -100,7 +97,6 @@ def _connector_factory(cfg):
 def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, config) -> None:
     from . import audit
     from .analysis import analyse
-    from .cli import console
     from .suspension.apply import apply_case
     from .suspension.plan import Protection, build_plan, directory_kinds
     from .suspension.store import SuspensionStore
@@ -184,7 +180,6 @@ def _show_plan(console, a, plan, case_id, done_before) -> None:
 
 
 def _show_outcome(console, sstore, case_id, report, config) -> None:
-    from .cli import err_console
     from .suspension.store import case_state
 
     logins = {x.account_key: x.login for x in sstore.accounts(case_id)}
@@ -212,7 +207,6 @@ def _show_outcome(console, sstore, case_id, report, config) -> None:
 
 # -- resume ----------------------------------------------------------------------------------
 def _resume(cfg, store, case_id, apply, config) -> None:
-    from .cli import console
     from .suspension.apply import apply_case
     from .suspension.store import SuspensionStore
 
@@ -242,7 +236,6 @@ def _resume(cfg, store, case_id, apply, config) -> None:
 
 # -- restore ---------------------------------------------------------------------------------
 def _restore(cfg, store, case_id, apply, sync) -> None:
-    from .cli import console, err_console
     from .suspension.restore import apply_restore, plan_restore
     from .suspension.store import SuspensionStore
     from .sync import run_sync
@@ -301,7 +294,6 @@ def _restore(cfg, store, case_id, apply, sync) -> None:
 
 # -- list ------------------------------------------------------------------------------------
 def _list(store, all_cases: bool) -> None:
-    from .cli import console
     from .suspension.store import SuspensionStore, case_state
 
     sstore = SuspensionStore(store)

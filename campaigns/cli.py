@@ -6,6 +6,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from access_review.cli_common import (
+    ConfigOption,
+    console,
+    err_console,
+    load_config,
+    open_store,
+)
+
 CampaignOption = Annotated[Optional[int], typer.Option("--campaign", help="Campaign id (default: the latest not yet verified).")]
 TodayOption = Annotated[Optional[str], typer.Option("--today", help="Evaluate as of this date (YYYY-MM-DD; default: today).")]
 
@@ -79,7 +87,6 @@ def register(app: typer.Typer, command) -> None:
     campaign_app = typer.Typer(help="Quarterly access reviews by the data managers.", no_args_is_help=True)
     app.add_typer(campaign_app, name="campaign")
 
-    from access_review.cli import ConfigOption
 
     @command(campaign_app, "create")
     def create(quarter: Annotated[str, typer.Option(help="The quarter reviewed, e.g. 2026Q4.")],
@@ -87,7 +94,6 @@ def register(app: typer.Typer, command) -> None:
                due: Annotated[str, typer.Option(help="Answers due: 21d, 3w or a date.")] = "21d",
                today: TodayOption = None, config: ConfigOption = None):
         """Pin the latest complete snapshots and build one review item per person and resource."""
-        from access_review.cli import console, load_config, open_store
         from .lifecycle import create_campaign
 
         cfg = load_config(config)
@@ -103,7 +109,6 @@ def register(app: typer.Typer, command) -> None:
     def send(out: Annotated[Optional[Path], typer.Option(help="Write the workbooks to this folder instead of e-mailing them.")] = None,
              campaign: CampaignOption = None, config: ConfigOption = None):
         """E-mail each reviewer their workbook (SMTP from [smtp]), or write them with --out."""
-        from access_review.cli import console, load_config, open_store
         from .lifecycle import send_campaign
 
         cfg = load_config(config)
@@ -117,7 +122,6 @@ def register(app: typer.Typer, command) -> None:
     def import_(files: Annotated[list[Path], typer.Argument(help="Returned workbooks.")],
                 campaign: CampaignOption = None, config: ConfigOption = None):
         """Record the decisions in returned workbooks; a workbook with any problem records nothing."""
-        from access_review.cli import console, err_console, load_config, open_store
         from .lifecycle import import_workbooks
 
         cfg = load_config(config)
@@ -135,7 +139,6 @@ def register(app: typer.Typer, command) -> None:
     @command(campaign_app, "remind")
     def remind(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
         """E-mail reviewers with undecided items; past the due date, escalate them to the ISO."""
-        from access_review.cli import console, load_config, open_store
         from .lifecycle import remind as do_remind
 
         cfg = load_config(config)
@@ -149,7 +152,6 @@ def register(app: typer.Typer, command) -> None:
         """Completion by reviewer, overdue, flagged items kept (rubber-stamping), results."""
         from rich.table import Table
 
-        from access_review.cli import console, load_config, open_store
         from .lifecycle import progress
         from .store import CampaignStore
 
@@ -193,7 +195,6 @@ def register(app: typer.Typer, command) -> None:
     @command(campaign_app, "close")
     def close(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
         """Apply the configured default to undecided items and compute the remediation plan."""
-        from access_review.cli import console, load_config, open_store
         from .lifecycle import close_campaign
 
         cfg = load_config(config)
@@ -207,7 +208,6 @@ def register(app: typer.Typer, command) -> None:
     def remediate(apply: Annotated[bool, typer.Option("--apply", help="Carry out the plan (otherwise only show it).")] = False,
                   campaign: CampaignOption = None, config: ConfigOption = None):
         """Show the remediation plan; with --apply, carry it out through the connectors."""
-        from access_review.cli import console, err_console, load_config, open_store
         from .lifecycle import remediate as do_remediate
         from .model import next_state
         from .store import CampaignStore
@@ -242,7 +242,6 @@ def register(app: typer.Typer, command) -> None:
     @command(campaign_app, "verify")
     def verify(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
         """After a complete sync: confirm each revoked access gone, or report it still present."""
-        from access_review.cli import console, load_config, open_store
         from .lifecycle import verify_campaign
 
         cfg = load_config(config)

@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from access_review.cli_common import ConfigOption, console, load_config, open_store
 from access_review.errors import AccessReviewError
 
 SUPERINTENDENT_FORMATS = ("xlsx", "csv", "json")
@@ -36,7 +37,6 @@ def register(app: typer.Typer, command) -> None:
                              no_args_is_help=True)
     app.add_typer(export_app, name="export")
 
-    from access_review.cli import ConfigOption
 
     @command(export_app, "superintendent")
     def export_superintendent(
@@ -48,11 +48,14 @@ def register(app: typer.Typer, command) -> None:
         inventory, training and apps. Written owner-only and atomically."""
         from access_review import audit
         from access_review.analysis import analyse
-        from access_review.cli import console, load_config, open_store
 
         from .feature_views import read_current_campaign, read_suspensions
-        from .superintendent import (build_superintendent_report, write_csv_folder, write_json,
-                                     write_workbook)
+        from .superintendent import (
+            build_superintendent_report,
+            write_csv_folder,
+            write_json,
+            write_workbook,
+        )
 
         if format not in SUPERINTENDENT_FORMATS:
             raise AccessReviewError(f"unknown format {format!r}", hint="use xlsx, csv or json")
@@ -85,7 +88,6 @@ def register(app: typer.Typer, command) -> None:
         verification, snapshot times and the audit-log entries with their hash chain,
         with a SHA-256 manifest."""
         from access_review import audit
-        from access_review.cli import console, load_config, open_store
 
         from .evidence import build_evidence_pack, write_evidence_pack
         from .feature_views import read_campaign_by_name
