@@ -23,7 +23,7 @@ from .errors import AccessReviewError
 from .findings import Finding, run_rules, today_utc
 from .graph import Access, build_graph, effective_access
 from .records import Account, Person, Resource, Snapshot
-from .store import Store
+from .store import Store, SyncRun
 
 
 @dataclass
@@ -39,6 +39,8 @@ class Analysis:
     selector_matches: dict[str, list[str]] = field(init=False)
     selector_warnings: list[str] = field(init=False)
     timings: dict[str, float] = field(default_factory=dict)
+    # held account key -> the last complete sync run that still held it (from the store)
+    last_seen: Mapping[str, SyncRun] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         t = time.perf_counter()
@@ -119,7 +121,12 @@ class Analysis:
         return None
 
     def account_history(self, subject: str) -> str:
-        return "not present in the latest complete snapshot"
+        """Where a held account was last seen, so the ISO knows when it vanished."""
+        run = self.last_seen.get(subject.strip())
+        if run is None:
+            return "not present in any stored snapshot"
+        when = run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "?"
+        return f"last seen in the {run.source} sync of {when} (run {run.id})"
 
     def holds_for_person(self, person_key: str) -> list:
         person = self.persons[person_key]
@@ -184,6 +191,18 @@ def load_inventory_from_store(store: Store, roster: list[Person]) -> inv.Invento
                                   apps_path=paths.get("apps"), holds_path=paths.get("holds"))
 
 
+def _held_accounts_last_seen(store: Store, inventory: inv.Inventory,
+                             snapshots: Mapping[str, Snapshot]) -> dict[str, SyncRun]:
+    """For held accounts (named by key) missing from today's snapshots: when they were last seen."""
+    present = {a.key for s in snapshots.values() for a in s.accounts}
+    out = {}
+    for hold in inventory.holds:
+        key = hold.subject.strip()
+        if key.count(":") >= 2 and key not in present and (run := store.last_seen(key)):
+            out[key] = run
+    return out
+
+
 def analyse(config: Config, store: Store, *, today: date | None = None,
             snapshots: Mapping[str, Snapshot] | None = None) -> Analysis:
     t = time.perf_counter()
@@ -196,6 +215,7 @@ def analyse(config: Config, store: Store, *, today: date | None = None,
     inventory = load_inventory_from_store(store, roster)
     load_time = time.perf_counter() - t
     a = Analysis(config=config, snapshots=dict(snapshots), persons={p.key: p for p in roster},
-                 inventory=inventory, today=today or today_utc())
+                 inventory=inventory, today=today or today_utc(),
+                 last_seen=_held_accounts_last_seen(store, inventory, snapshots))
     a.timings["load"] = load_time
     return a

@@ -289,6 +289,13 @@ class Store:
         row = self.db.execute(f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE id=?", (run_id,)).fetchone()
         return self._run_from_row(row) if row else None
 
+    def last_seen(self, account_key: str) -> SyncRun | None:
+        """The latest complete sync run whose snapshot still held this account."""
+        row = self.db.execute(
+            "SELECT MAX(a.run_id) FROM accounts a JOIN sync_runs r ON r.id = a.run_id"
+            " WHERE a.key=? AND r.status='complete'", (account_key,)).fetchone()
+        return self.sync_run(row[0]) if row and row[0] else None
+
     def latest_complete_run(self, source: str) -> SyncRun | None:
         row = self.db.execute(
             f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE source=? AND status='complete'"

@@ -62,3 +62,21 @@ def test_authorization_turns_on_the_roster(analysis):
     assert ok_people, "some people must be authorized for the resource"
     assert analysis.is_authorized(res, Person(person.employee_id, person.name, status="separated",
                                               status_date=date(2026, 1, 1)))[0] is False
+
+
+def test_vanished_held_account_says_when_it_was_last_seen(demo):
+    import dataclasses
+
+    from access_review.records import Account
+
+    held = demo.district.planted["held_account_missing"][0]
+    source, _, account_id = held.split(":", 2)
+    with demo.store() as store:
+        current = store.latest_snapshot(source)
+        earlier = dataclasses.replace(current, accounts=current.accounts + [Account(source, account_id, "held.user")])
+        seen_run = store.save_snapshot(earlier)
+        store.save_snapshot(current)  # the account is gone from the newest snapshot
+    finding = next(f for f in demo.analysis().findings if f.type == "held_account_missing")
+    assert finding.account == held
+    assert finding.evidence["history"].startswith(f"last seen in the {source} sync of ")
+    assert finding.evidence["history"].endswith(f"(run {seen_run})")
