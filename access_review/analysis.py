@@ -136,7 +136,7 @@ class Analysis:
         for k in self.correlation.accounts_of.get(person_key, ()):
             a = self.accounts[k]
             subjects.update(x for x in (a.email, a.login) if x)
-        return inv.active_holds_for(self.inventory, subjects, self.today)
+        return self._active_holds(subjects)
 
     def holds_for_account(self, account_key: str) -> list:
         account = self.accounts.get(account_key)
@@ -146,7 +146,29 @@ class Analysis:
         person = self.correlation.person_of(account_key)
         if person:
             return self.holds_for_person(person)
-        return inv.active_holds_for(self.inventory, subjects, self.today)
+        return self._active_holds(subjects)
+
+    def _active_holds(self, subjects: set[str]) -> list[inv.Hold]:
+        """Holds in force on any of ``subjects``: the ISO's register and the directories' own."""
+        wanted = {s.strip().casefold() for s in subjects if s}
+        directory = [h for h in self.directory_holds if h.subject.casefold() in wanted and h.active(self.today)]
+        return inv.active_holds_for(self.inventory, subjects, self.today) + directory
+
+    @cached_property
+    def directory_holds(self) -> list[inv.Hold]:
+        """Holds a directory reports itself (Google Vault: Grant kind "hold" from a
+        Resource kind "vault_hold"), as entries of the hold register."""
+        holds = []
+        for snap in self.snapshots.values():
+            matters = {r.key: r for r in snap.resources if r.kind == "vault_hold"}
+            for g in snap.grants:
+                if g.kind != "hold" or g.resource_key not in matters:
+                    continue
+                res = matters[g.resource_key]
+                since = _date_or_none(str(g.extra.get("holdTime", ""))[:10])
+                holds.append(inv.Hold(subject=g.principal_key, matter=f"{res.name} ({snap.source} Vault)",
+                                      since=since, released=None))
+        return holds
 
     @cached_property
     def findings(self) -> list[Finding]:
@@ -189,6 +211,13 @@ def load_inventory_from_store(store: Store, roster: list[Person]) -> inv.Invento
             paths[kind] = p
         return inv.load_inventory(paths["inventory"], roster=roster,
                                   apps_path=paths.get("apps"), holds_path=paths.get("holds"))
+
+
+def _date_or_none(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _held_accounts_last_seen(store: Store, inventory: inv.Inventory,

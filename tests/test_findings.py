@@ -80,3 +80,24 @@ def test_vanished_held_account_says_when_it_was_last_seen(demo):
     assert finding.account == held
     assert finding.evidence["history"].startswith(f"last seen in the {source} sync of ")
     assert finding.evidence["history"].endswith(f"(run {seen_run})")
+
+
+def test_directory_holds_count_as_holds(demo):
+    """A Google Vault hold read by the connector makes a separated account must-keep, like the register."""
+    from access_review.records import Grant, Resource
+
+    a = demo.analysis()
+    eligible = next(f for f in a.findings if f.type == "retention_eligible" and not f.evidence["must_keep"])
+    account = a.accounts[eligible.account]
+    with demo.store() as store:
+        snap = store.latest_snapshot(account.source)
+        vault = Resource(account.source, "hold:m1:h1", "Smith v. District / staff mail", "vault_hold",
+                         extra={"matter": "Smith v. District"})
+        snap.resources.append(vault)
+        snap.grants.append(Grant(account.source, "hold:m1:h1:x", vault.key, account.key, "read", "hold",
+                                 extra={"holdTime": "2026-03-01T00:00:00Z"}))
+        store.save_snapshot(snap)
+    a = demo.analysis()
+    again = next(f for f in a.findings if f.type == "retention_eligible" and f.account == eligible.account)
+    assert again.evidence["must_keep"] and "Smith v. District / staff mail" in again.summary
+    assert [h.matter for h in a.holds_for_account(account.key)] == [f"Smith v. District / staff mail ({account.source} Vault)"]
