@@ -17,6 +17,7 @@ from typing import Mapping
 import networkx as nx
 
 from . import inventory as inv
+from .bulk import collector_paused
 from .config import Config
 from .correlation import Correlation, correlate
 from .errors import AccessReviewError
@@ -43,6 +44,10 @@ class Analysis:
     last_seen: Mapping[str, SyncRun] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        with collector_paused():
+            self._build()
+
+    def _build(self) -> None:
         t = time.perf_counter()
         self.accounts: dict[str, Account] = {a.key: a for s in self.snapshots.values() for a in s.accounts}
         self.resources: dict[str, Resource] = {r.key: r for s in self.snapshots.values() for r in s.resources}

@@ -17,6 +17,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from .bulk import collector_paused
 from .errors import StoreError
 from .records import Account, Grant, Group, Membership, Person, Resource, Snapshot
 
@@ -314,6 +315,10 @@ class Store:
         return {s: snap for s in self.sources() if (snap := self.latest_snapshot(s)) is not None}
 
     def load_snapshot(self, run_id: int) -> Snapshot:
+        with collector_paused():
+            return self._load_snapshot(run_id)
+
+    def _load_snapshot(self, run_id: int) -> Snapshot:
         row = self.db.execute(
             "SELECT source, status, mode, started_at, finished_at, stats, cursor, warnings"
             " FROM sync_runs WHERE id=?", (run_id,)).fetchone()
