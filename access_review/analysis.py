@@ -178,7 +178,8 @@ class Analysis:
     @cached_property
     def findings(self) -> list[Finding]:
         t = time.perf_counter()
-        found = run_rules(self)
+        with collector_paused():
+            found = run_rules(self)
         self.timings["findings"] = time.perf_counter() - t
         return found
 

@@ -14,9 +14,11 @@ Rhythm of every connector package (``connectors/<type>/``):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Mapping, Protocol, runtime_checkable
+from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Protocol, TypeVar, runtime_checkable
 
 from access_review.records import Snapshot
+
+T = TypeVar("T")
 
 # progress(stage, done, total): stage is e.g. "users", "groups", "members"; total may be None.
 Progress = Callable[[str, int, "int | None"], None]
@@ -24,6 +26,17 @@ Progress = Callable[[str, int, "int | None"], None]
 
 def no_progress(stage: str, done: int, total: int | None) -> None:
     return None
+
+
+def counting(items: Iterable[T], stage: str, progress: Progress, every: int = 500) -> Iterator[T]:
+    """Pass ``items`` through, telling ``progress`` how many went by, so a long listing
+    shows movement page by page instead of only when it ends."""
+    done = 0
+    for done, item in enumerate(items, 1):
+        if done % every == 0:
+            progress(stage, done, None)
+        yield item
+    progress(stage, done, done)
 
 
 ActionKind = Literal[

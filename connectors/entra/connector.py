@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from access_review.errors import DeltaExpired
 from access_review.records import Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy
-from connectors.base import Action, ActionResult, Check, Progress, no_progress
+from connectors.base import Action, ActionResult, Check, Progress, counting, no_progress
 
 from . import fetch
 from .actions import DYNAMIC_REFUSAL, SYNCED_REFUSAL, apply_action
@@ -87,11 +87,9 @@ class EntraConnector:
                                                    permission=fetch.PERM_USERS)
         groups_link = fetch.fetch_latest_delta_link(c, GROUPS_DELTA, GROUPS_DELTA_PARAMS,
                                                     permission=fetch.PERM_GROUPS)
-        raw_users = self._read_users(warnings)
-        progress("users", len(raw_users), len(raw_users))
+        raw_users = self._read_users(warnings, progress)
         accounts = transform_users(raw_users, self.name)
-        groups = [transform_group(g, self.name) for g in fetch.fetch_groups(c)]
-        progress("groups", len(groups), len(groups))
+        groups = [transform_group(g, self.name) for g in counting(fetch.fetch_groups(c), "groups", progress)]
         listings = {g.id: f"/groups/{g.id}/members?$select={fetch.MEMBER_FIELDS}&$top={fetch.TOP}"
                     for g in groups}
         members = fetch_batched_listings(c, listings, permission=fetch.PERM_GROUPS)
@@ -101,14 +99,14 @@ class EntraConnector:
         progress("members", len(groups), len(groups))
         return DirectoryState.of(accounts, groups, memberships), (users_link, groups_link)
 
-    def _read_users(self, warnings: list[str]) -> list[dict]:
+    def _read_users(self, warnings: list[str], progress: Progress) -> list[dict]:
         if not self.client.settings.read_sign_in_activity:
-            return list(fetch.fetch_users(self.client, with_sign_in=False))
+            return list(counting(fetch.fetch_users(self.client, with_sign_in=False), "users", progress))
         try:
-            return list(fetch.fetch_users(self.client, with_sign_in=True))
+            return list(counting(fetch.fetch_users(self.client, with_sign_in=True), "users", progress))
         except PremiumLicenceRequired:
             warnings.append(SIGN_IN_LICENCE_WARNING)
-            return list(fetch.fetch_users(self.client, with_sign_in=False))
+            return list(counting(fetch.fetch_users(self.client, with_sign_in=False), "users", progress))
 
     def _read_incremental(self, previous: Snapshot, cursor: Mapping[str, Any], progress: Progress
                           ) -> tuple[DirectoryState, tuple[str, str]]:

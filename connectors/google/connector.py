@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from access_review.records import Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy
 
-from ..base import Action, ActionResult, Check, Progress, no_progress
+from ..base import Action, ActionResult, Check, Progress, counting, no_progress
 from . import actions, doctor, fetch, transform
 from .batch import BatchRunner, QuotaPacer
 from .client import GoogleClients, GoogleSettings, build_clients, build_settings
@@ -45,12 +45,10 @@ class GoogleConnector:
         snap = Snapshot(source=s.source, mode="full", started_at=datetime.now(timezone.utc))
         runner = self.runner(s.read_scopes())
 
-        raw_users = list(fetch.fetch_users(runner))
+        raw_users = list(counting(fetch.fetch_users(runner), "users", progress))
         snap.accounts = transform.transform_users(s.source, raw_users, s.student_org_units)
-        progress("users", len(snap.accounts), len(snap.accounts))
 
-        snap.groups = transform.transform_groups(s.source, fetch.fetch_groups(runner))
-        progress("groups", len(snap.groups), len(snap.groups))
+        snap.groups = transform.transform_groups(s.source, counting(fetch.fetch_groups(runner), "groups", progress))
         members = fetch.fetch_members(runner, [g.id for g in snap.groups])
         snap.memberships, notes = transform.transform_memberships(s.source, members, {a.id for a in snap.accounts})
         snap.warnings.extend(notes)
