@@ -65,13 +65,13 @@ def sstore(tmp_path):
 
 
 def test_directories_are_changed_concurrently(sstore):
-    directories = {s: Directory(s, {f"{s}:account:1": True}, delay=0.3) for s in ("ad", "entra", "google")}
+    directories = {s: Directory(s, {f"{s}:account:1": True}, delay=1.0) for s in ("ad", "entra", "google")}
     sstore.record_plan("C", "r", None, plan_of(*(account(s, 1) for s in directories)), "iso")
 
     report = apply_case(sstore, "C", directories.__getitem__)
 
     assert report.complete
-    assert report.seconds < 0.6, report.seconds_by_source  # one after another would take 0.9 s
+    assert report.seconds < 2.2, report.seconds_by_source  # one after another would take 3 s
     assert all(not d.enabled[f"{s}:account:1"] for s, d in directories.items())
 
 
