@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from .graph import describe_path
+from .graph import describe_path, node_label
 
 if TYPE_CHECKING:
     from .analysis import Analysis
@@ -60,8 +60,7 @@ def _days_since(when: datetime | date | None, today: date) -> int | None:
 def _label(a: "Analysis", key: str | None) -> str:
     if key is None:
         return ""
-    node = a.graph.nodes.get(key)
-    return node.get("label", key) if node else key
+    return node_label(a.graph, key)
 
 
 def rule_unauthorized(a: "Analysis") -> Iterator[Finding]:

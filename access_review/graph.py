@@ -1,6 +1,7 @@
 """The entitlement graph: person -> account -> group -> ... -> resource -> inventory resource.
 
-Edges point the way access flows (member -> group, with no attributes; principal -> granted resource,
+Edges point the way access flows (member -> group, with no attributes, kept only for groups
+that lead to a grant or an inventory selection; principal -> granted resource,
 selected group or resource -> the inventory resource it stands for). Effective access to an
 inventory resource is everything that can reach its node; we find it with one reverse
 breadth-first search per inventory resource, which visits each node once — so nesting cycles
@@ -16,7 +17,7 @@ from typing import Iterable, Mapping
 import networkx as nx
 
 from .correlation import Correlation
-from .records import LEVEL_ORDER, Person, Snapshot
+from .records import LEVEL_ORDER, Person, Snapshot, source_of
 
 INVENTORY_PREFIX = "inventory:"
 
@@ -49,17 +50,23 @@ def build_graph(snapshots: Mapping[str, Snapshot], persons: Iterable[Person],
         add_node(p.key, type="person", label=f"{p.name} ({p.employee_id})")
     for snap in snapshots.values():
         for a in snap.accounts:
-            add_node(a.key, type="account", label=f"{snap.source} account {a.login}",
-                     enabled=a.enabled, kind=correlation.kinds.get(a.key, a.kind))
+            # No label string per account (there are hundreds of thousands): node_label()
+            # builds it from the login when a path is shown.
+            add_node(a.key, type="account", login=a.login, enabled=a.enabled,
+                     kind=correlation.kinds.get(a.key, a.kind))
         for grp in snap.groups:
             add_node(grp.key, type="group", label=f"{snap.source} group '{grp.name}'")
         for r in snap.resources:
             add_node(r.key, type="resource", label=f"{snap.source} {r.kind.replace('_', ' ')} '{r.name}'",
                      privileged=r.privileged)
-        # Membership edges carry no attributes (an edge without "kind" is a membership):
-        # at district scale there are hundreds of thousands, and per-edge attribute updates
-        # were the largest cost of building the graph.
-        g.add_edges_from((m.member_key, m.group_key) for m in snap.memberships)
+    # Membership edges carry no attributes (an edge without "kind" is a membership): there
+    # are millions at state scale. Only memberships of groups that lead somewhere (to a
+    # granted resource or an inventory selection, directly or through nesting) can explain
+    # access; the rest (class rosters, mailing lists) are left out of the graph.
+    leading = _groups_that_lead_somewhere(snapshots, selector_matches)
+    for snap in snapshots.values():
+        g.add_edges_from((m.member_key, m.group_key) for m in snap.memberships if m.group_key in leading)
+    for snap in snapshots.values():
         for gr in snap.grants:
             g.add_edge(gr.principal_key, gr.resource_key, kind="grant", level=gr.level, grant=gr.key)
     for account_key, link in correlation.links.items():
@@ -78,6 +85,26 @@ def build_graph(snapshots: Mapping[str, Snapshot], persons: Iterable[Person],
 def edge_kind(g: nx.DiGraph, a: str, b: str) -> str:
     """member | grant | selected | owns (membership edges carry no attributes)."""
     return g.edges[a, b].get("kind", "member")
+
+
+def _groups_that_lead_somewhere(snapshots: Mapping[str, Snapshot],
+                                selector_matches: Mapping[str, list[str]]) -> set[str]:
+    """Groups holding a grant or selected by the inventory, and every group nested in them."""
+    group_keys = {grp.key for snap in snapshots.values() for grp in snap.groups}
+    starts = {gr.principal_key for snap in snapshots.values() for gr in snap.grants} & group_keys
+    starts |= {k for keys in selector_matches.values() for k in keys} & group_keys
+    nested: dict[str, list[str]] = {}
+    for snap in snapshots.values():
+        for m in snap.memberships:
+            if m.member_type == "group":
+                nested.setdefault(m.group_key, []).append(m.member_key)
+    leading, stack = set(starts), list(starts)
+    while stack:  # a set of seen groups: nesting cycles end here too
+        for child in nested.get(stack.pop(), ()):
+            if child not in leading:
+                leading.add(child)
+                stack.append(child)
+    return leading
 
 
 def _path_level(g: nx.DiGraph, path: tuple[str, ...]) -> str:
@@ -149,8 +176,18 @@ def all_paths(g: nx.DiGraph, account: str, resource_name: str, limit: int = 20) 
     return sorted(paths, key=len)
 
 
+def node_label(g: nx.DiGraph, key: str) -> str:
+    """How a node reads in a path: "ad account jdoe", "google group 'SpEd Staff'", ..."""
+    node = g.nodes.get(key)
+    if node is None:
+        return key
+    if node.get("type") == "account":
+        return f"{source_of(key)} account {node['login']}"
+    return node.get("label", key)
+
+
 def describe_path(g: nx.DiGraph, path: Iterable[str]) -> str:
-    return " → ".join(g.nodes[n].get("label", n) if n in g else n for n in path)
+    return " → ".join(node_label(g, n) for n in path)
 
 
 def highest_level(levels: Iterable[str]) -> str:

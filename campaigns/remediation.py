@@ -19,7 +19,7 @@ import networkx as nx
 
 from access_review import audit
 from access_review.errors import AccessReviewError
-from access_review.graph import inventory_node
+from access_review.graph import inventory_node, node_label
 from access_review.records import source_of
 
 from .items import Item
@@ -60,10 +60,6 @@ def default_decisions(items: Iterable[Item], decided: Mapping[str, Decision], de
     return [Decision(i.item_id, default, "default",
                      f"no answer by close; [campaigns] default = {default}", decided_by="default")
             for i in items if i.item_id not in decided]
-
-
-def _label(g: nx.DiGraph, key: str) -> str:
-    return g.nodes[key].get("label", key) if key in g else key
 
 
 def _ad_sources(config) -> list[str]:
@@ -111,18 +107,18 @@ def plan_revocations(analysis, items: Iterable[Item], revoked: Iterable[str],
                 if edge.get("kind") == "grant":
                     source, kind, tgt = source_of(edge["grant"]), "remove_grant", edge["grant"]
                     params = {"principal": account, "resource": nxt}
-                    notes.append(f"remove {_label(g, nxt)} from {acct.source} account {acct.login}")
+                    notes.append(f"remove {node_label(g, nxt)} from {acct.source} account {acct.login}")
                 elif edge.get("kind", "member") == "member":
                     source, kind, tgt, params = source_of(nxt), "remove_membership", nxt, {"member": account}
-                    notes.append(f"remove {acct.source} account {acct.login} from {_label(g, nxt)}")
+                    notes.append(f"remove {acct.source} account {acct.login} from {node_label(g, nxt)}")
                     if not g.has_edge(nxt, target):
                         others = {p for p in g.predecessors(nxt) if p != account}
                         if others:
-                            notes.append(f"access comes through nested groups, and {_label(g, nxt)} also "
+                            notes.append(f"access comes through nested groups, and {node_label(g, nxt)} also "
                                          f"serves {len(others)} other member(s): only {acct.login}'s own "
                                          "membership is removed, the nesting stays")
                         else:
-                            notes.append(f"access comes through nested groups from {_label(g, nxt)}")
+                            notes.append(f"access comes through nested groups from {node_label(g, nxt)}")
                     group = groups.get(nxt)
                     if group is not None and group.authority == "ad" and source not in ad_sources:
                         moved = _in_ad(analysis, group, account, item.subject, ad_sources)
@@ -134,7 +130,7 @@ def plan_revocations(analysis, items: Iterable[Item], revoked: Iterable[str],
                             continue
                         source, tgt, params = moved[0], moved[1], {"member": moved[2]}
                         notes.append(f"{group.name} is synced from AD: the change is made in AD "
-                                     f"({_label(g, tgt)}) and reaches {acct.source} with the next AD sync")
+                                     f"({node_label(g, tgt)}) and reaches {acct.source} with the next AD sync")
                 else:
                     continue
                 also = sorted({x.resource for x in access_by_account.get(account, ())

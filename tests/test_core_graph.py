@@ -90,3 +90,18 @@ def test_cycle_members_reach_through_the_cycle_once():
     assert [(x.account, x.level) for x in access] == [("ad:account:ann", "admin")]
     paths = all_paths(g, "ad:account:ann", "Admin")
     assert paths[0] == ("ad:account:ann", key["Loop A"], key["Loop B"], snap.resources[0].key, "inventory:Admin")
+
+
+def test_memberships_of_groups_that_lead_nowhere_are_left_out():
+    snap, key = nested_snapshot()
+    snap.groups.append(Group("ad", "Chess Club", "Chess Club"))
+    club = "ad:group:Chess Club"
+    snap.memberships.append(Membership("ad", club, "ad:account:ann"))
+    persons = [Person("E1", "Ann"), Person("E2", "Bob")]
+    c = correlate(snap.accounts, persons, RULES)
+    g = build_graph({"ad": snap}, persons, c, {"SpEd Records": [key["SpEd Staff"]]})
+    assert not g.has_edge("ad:account:ann", club)              # leads to nothing
+    assert g.has_edge("ad:account:bob", key["Temp"])           # nested into a selected group
+    assert g.has_edge(key["Loop A"], key["Aides"])             # a cycle below a selected group
+    assert g.has_edge(key["Loop A"], key["Loop B"])            # a member of the group holding a grant
+    assert describe_path(g, ("ad:account:ann", key["SpEd Staff"])) == "ad account ann → ad group 'SpEd Staff'"
