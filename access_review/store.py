@@ -343,8 +343,14 @@ class Store:
             for r in db.execute("SELECT source, id, name, email, kind, authority, extra FROM groups_"
                                 " WHERE run_id=?", (run_id,))
         ]
+        # Each membership row repeats keys already loaded (accounts, groups) and a handful of
+        # short words; sharing one string object per distinct value instead of a new one per
+        # row saves hundreds of MB at state scale, and the time to allocate them.
+        shared: dict[str, str] = {a.key: a.key for a in accounts}
+        shared.update((g.key, g.key) for g in groups)
+        one = shared.setdefault
         memberships = [
-            Membership(source=r[0], group_key=r[1], member_key=r[2], member_type=r[3])
+            Membership(one(r[0], r[0]), one(r[1], r[1]), one(r[2], r[2]), one(r[3], r[3]))
             for r in db.execute("SELECT source, group_key, member_key, member_type FROM memberships"
                                 " WHERE run_id=?", (run_id,))
         ]
