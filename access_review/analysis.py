@@ -22,7 +22,7 @@ from .config import Config
 from .correlation import Correlation, correlate
 from .errors import AccessReviewError
 from .findings import Finding, run_rules, today_utc
-from .graph import Access, build_graph, effective_access
+from .graph import Access, build_graph, effective_access, paths_to
 from .records import Account, Person, Resource, Snapshot
 from .store import Store, SyncRun
 
@@ -77,32 +77,8 @@ class Analysis:
 
     def privileged_holders(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
         """For each privileged resource, every account holding it (directly or through groups)."""
-        out: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
-        for key, res in self.resources.items():
-            if not res.privileged or key not in self.graph:
-                continue
-            parent: dict[str, str | None] = {key: None}
-            frontier = [key]
-            while frontier:
-                nxt = []
-                for node in frontier:
-                    for prev in self.graph.predecessors(node):
-                        if prev in parent or self.graph.nodes[prev].get("type") == "person":
-                            continue
-                        parent[prev] = node
-                        nxt.append(prev)
-                frontier = nxt
-            holders = []
-            for node in parent:
-                if self.graph.nodes[node].get("type") != "account":
-                    continue
-                path, cur = [], node
-                while cur is not None:
-                    path.append(cur)
-                    cur = parent[cur]
-                holders.append((node, tuple(path)))
-            out[key] = sorted(holders)
-        return out
+        return {key: sorted(paths_to(self.graph, key).items())
+                for key, res in self.resources.items() if res.privileged and key in self.graph}
 
     def resolve_subject(self, subject: str) -> list[str]:
         """Account keys a hold subject (account key, e-mail or employee id) names today."""

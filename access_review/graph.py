@@ -75,10 +75,8 @@ def build_graph(snapshots: Mapping[str, Snapshot], persons: Iterable[Person],
         node = inventory_node(name)
         add_node(node, type="inventory", label=name)
         for key in keys:
-            if key not in g:
-                continue
-            # App roles that belong to an app also carry their grants' level along.
-            g.add_edge(key, node, kind="selected")
+            if key in g:
+                g.add_edge(key, node, kind="selected")
     return g
 
 
@@ -118,39 +116,46 @@ def _path_level(g: nx.DiGraph, path: tuple[str, ...]) -> str:
     return level
 
 
+def paths_to(g: nx.DiGraph, target: str) -> dict[str, tuple[str, ...]]:
+    """Every account that can reach ``target``, with its shortest path (account first).
+
+    One reverse breadth-first walk: each node is visited once, so cycles end by themselves,
+    and the parent pointers give the path. Persons are left out of the walk (they are joined
+    to their accounts afterwards)."""
+    pred = g._pred  # plain dict-of-dicts access: this loop is the hot path at district scale
+    nodes = g.nodes
+    parent: dict[str, str | None] = {target: None}
+    queue = deque([target])
+    while queue:
+        node = queue.popleft()
+        for prev in pred[node]:
+            if prev in parent or nodes[prev].get("type") == "person":
+                continue
+            parent[prev] = node
+            queue.append(prev)
+    found: dict[str, tuple[str, ...]] = {}
+    for node, nxt in parent.items():
+        if nxt is None or nodes[node].get("type") != "account":
+            continue
+        path = [node]
+        while nxt is not None:
+            path.append(nxt)
+            nxt = parent[nxt]
+        found[node] = tuple(path)
+    return found
+
+
 def effective_access(g: nx.DiGraph, correlation: Correlation,
                      resources: Iterable[str]) -> list[Access]:
     """Every account that reaches each inventory resource, with its shortest path."""
     out: list[Access] = []
-    pred = g._pred  # plain dict-of-dicts access: this loop is the hot path at district scale
-    nodes = g.nodes
     for name in resources:
         target = inventory_node(name)
         if target not in g:
             continue
-        parent: dict[str, str | None] = {target: None}
-        queue = deque([target])
-        while queue:
-            node = queue.popleft()
-            for prev in pred[node]:
-                if prev in parent:
-                    continue
-                ptype = nodes[prev].get("type")
-                if ptype == "person":
-                    continue  # persons are joined to accounts after the walk
-                parent[prev] = node
-                queue.append(prev)
-        for node, nxt in parent.items():
-            if nxt is None or nodes[node].get("type") != "account":
-                continue
-            path = [node]
-            cursor = nxt
-            while cursor is not None:
-                path.append(cursor)
-                cursor = parent[cursor]
-            path_t = tuple(path)
-            out.append(Access(account=node, person=correlation.person_of(node), resource=name,
-                              path=path_t, level=_path_level(g, path_t)))
+        for account, path in paths_to(g, target).items():
+            out.append(Access(account=account, person=correlation.person_of(account), resource=name,
+                              path=path, level=_path_level(g, path)))
     return out
 
 
