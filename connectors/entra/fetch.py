@@ -34,11 +34,11 @@ PERM_APPS = "Application.Read.All"
 PERM_GRANTS = "DelegatedPermissionGrant.Read.All"
 
 
-def fetch_pages(client: GraphClient, path: str, params: Mapping[str, str] | None, *,
-                permission: str) -> Iterator[dict]:
-    """Every item of a listing; a page that cannot be read after the first raises
-    IncompleteRead naming the call and how far it got."""
-    url: str | None = path
+def fetch_page_sequence(client: GraphClient, start: str, params: Mapping[str, str] | None, *,
+                        permission: str, what: str = "listing") -> Iterator[dict]:
+    """Every page from ``start`` along its nextLinks. A page that cannot be read after the
+    first raises IncompleteRead naming the call and how far it got (never a short listing)."""
+    url: str | None = start
     pages = 0
     while url:
         try:
@@ -46,12 +46,19 @@ def fetch_pages(client: GraphClient, path: str, params: Mapping[str, str] | None
         except RetryableError as exc:
             if pages == 0:
                 raise
-            raise IncompleteRead(client.source, client.call_name("GET", path),
-                                 f"stopped after {pages} page(s): {exc}") from exc
+            raise IncompleteRead(client.source, client.call_name("GET", start),
+                                 f"{what} stopped after {pages} page(s): {exc}") from exc
         pages += 1
-        yield from page.get("value", [])
+        yield page
         # The nextLink already carries the whole query ($select, $top, $skiptoken).
         url, params = page.get("@odata.nextLink"), None
+
+
+def fetch_pages(client: GraphClient, path: str, params: Mapping[str, str] | None, *,
+                permission: str) -> Iterator[dict]:
+    """Every item of a listing, page by page to the end."""
+    for page in fetch_page_sequence(client, path, params, permission=permission):
+        yield from page.get("value", [])
 
 
 def fetch_users(client: GraphClient, *, with_sign_in: bool) -> Iterator[dict]:
@@ -101,27 +108,16 @@ def fetch_delta_round(client: GraphClient, start: str, params: Mapping[str, str]
                       permission: str) -> DeltaRound:
     """Follow nextLinks to the deltaLink. ``start`` is a path (initial round) or a saved
     deltaLink (replay). A 410 syncStateNotFound raises DeltaExpired (http.py)."""
-    url: str | None = start
     objects: list[dict] = []
     pages = 0
-    while True:
-        try:
-            page = client.get_json(url, params=params, permission=permission)
-        except RetryableError as exc:
-            if pages == 0:
-                raise
-            raise IncompleteRead(client.source, client.call_name("GET", start),
-                                 f"delta round stopped after {pages} page(s): {exc}") from exc
+    last: dict = {}
+    for last in fetch_page_sequence(client, start, params, permission=permission, what="delta round"):
         pages += 1
-        objects.extend(page.get("value", []))
-        params = None
-        if page.get("@odata.nextLink"):
-            url = page["@odata.nextLink"]
-            continue
-        if page.get("@odata.deltaLink"):
-            return DeltaRound(objects, page["@odata.deltaLink"], pages)
-        raise IncompleteRead(client.source, client.call_name("GET", start),
-                             "delta page had neither nextLink nor deltaLink")
+        objects.extend(last.get("value", []))
+    if last.get("@odata.deltaLink"):
+        return DeltaRound(objects, last["@odata.deltaLink"], pages)
+    raise IncompleteRead(client.source, client.call_name("GET", start),
+                         "delta page had neither nextLink nor deltaLink")
 
 
 def fetch_latest_delta_link(client: GraphClient, path: str, params: Mapping[str, str], *,
