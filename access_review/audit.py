@@ -13,11 +13,10 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .store import Store
+from .store import Store, now_iso
 
 GENESIS = "0" * 64
 
@@ -64,7 +63,7 @@ def append(store: Store, action: str, details: dict[str, Any] | None = None,
     """Append one entry in its own transaction (so that concurrent writers chain correctly)."""
     actor = actor or current_actor()
     details_json = json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)
-    at = datetime.now(timezone.utc).isoformat()
+    at = now_iso()
     with store.transaction() as db:
         row = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)

@@ -99,6 +99,11 @@ def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def now_iso() -> str:
+    """The current UTC time as stored in every table (ISO 8601, microseconds)."""
+    return now_utc().isoformat(timespec="microseconds")
+
+
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Any, Iterable
 
 from access_review.errors import AccessReviewError
-from access_review.store import Store
+from access_review.store import Store, now_iso
 
 from .items import Item
 from .model import Decision, effective_decision
@@ -92,10 +92,6 @@ MIGRATIONS = [
     );
     """,
 ]
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
 
 from connectors.base import Action, ActionResult
 
 from ..errors import AccessReviewError
-from ..store import Store
+from ..store import Store, now_iso
 from .plan import SuspensionPlan
 
 FEATURE = "suspensions"
@@ -73,10 +73,6 @@ MIGRATIONS = [
 ]
 
 UNSETTLED = ("pending", "started", "failed")
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
 
 
 def _load(value: str | None) -> dict:
@@ -198,7 +194,7 @@ class SuspensionStore:
                             until.isoformat() if until else None, case_id))
             else:
                 db.execute("INSERT INTO suspension_cases VALUES (?,?,?,?,?,?,?,NULL)",
-                           (case_id, reason, until.isoformat() if until else None, _now(), actor,
+                           (case_id, reason, until.isoformat() if until else None, now_iso(), actor,
                             json.dumps(list(plan.targets)), int(plan.revoke_tokens)))
             for acct in plan.accounts:
                 db.execute("INSERT INTO suspension_accounts VALUES (?,?,?,?,?,?,?,?,?)"
@@ -237,23 +233,23 @@ class SuspensionStore:
     # -- step outcomes ------------------------------------------------------------------------
     def mark_started(self, step_id: int) -> None:
         self.db.execute("UPDATE suspension_steps SET status='started', attempts=attempts+1, started_at=?,"
-                        " finished_at=NULL WHERE id=?", (_now(), step_id))
+                        " finished_at=NULL WHERE id=?", (now_iso(), step_id))
 
     def record_outcome(self, step_id: int, status: str, *, ours: bool, prior: dict | None = None,
                        after: dict | None = None, message: str = "") -> None:
         self.db.execute("UPDATE suspension_steps SET status=?, ours=?, prior=?, after=?, message=?,"
                         " finished_at=? WHERE id=?",
                         (status, int(ours), json.dumps(prior or {}, default=str),
-                         json.dumps(after or {}, default=str), message, _now(), step_id))
+                         json.dumps(after or {}, default=str), message, now_iso(), step_id))
 
     def record_restore(self, step_id: int, status: str, *, prior: dict | None = None,
                        message: str = "") -> None:
         self.db.execute("UPDATE suspension_steps SET restore_status=?, restore_prior=?, restore_message=?,"
                         " restored_at=? WHERE id=?",
-                        (status, json.dumps(prior or {}, default=str), message, _now(), step_id))
+                        (status, json.dumps(prior or {}, default=str), message, now_iso(), step_id))
 
     def mark_restored(self, case_id: str) -> None:
-        self.db.execute("UPDATE suspension_cases SET restored_at=? WHERE id=?", (_now(), case_id))
+        self.db.execute("UPDATE suspension_cases SET restored_at=? WHERE id=?", (now_iso(), case_id))
 
 
 def _case(row) -> Case:
