@@ -91,13 +91,22 @@ def _user_state(user: dict) -> dict[str, Any]:
             "suspensionReason": user.get("suspensionReason", ""), "primaryEmail": user.get("primaryEmail", "")}
 
 
+def _read_user(runner, users, user_id: str, scope: str):
+    """The user's suspension state read before any change (MISSING if there is no such user)."""
+    return _call(runner, f"users.get userKey={user_id}",
+                 lambda: users.get(userKey=user_id, fields=USER_STATE_FIELDS), scope, missing_ok=True)
+
+
+def _no_such_user(action: Action, user_id: str) -> ActionResult:
+    return ActionResult(action, "failed", message=f"user {user_id} does not exist")
+
+
 def _set_suspended(connector: "GoogleConnector", action: Action, user_id: str, suspend: bool) -> ActionResult:
     runner = connector.runner((USER_WRITE,))
     users = runner.clients.directory.users()
-    user = _call(runner, f"users.get userKey={user_id}",
-                 lambda: users.get(userKey=user_id, fields=USER_STATE_FIELDS), USER_WRITE, missing_ok=True)
+    user = _read_user(runner, users, user_id, USER_WRITE)
     if user is MISSING:
-        return ActionResult(action, "failed", message=f"user {user_id} does not exist")
+        return _no_such_user(action, user_id)
     prior = _user_state(user)
     if prior["suspended"] == suspend:
         return ActionResult(action, "unchanged", prior=prior, after=prior,
@@ -111,10 +120,9 @@ def _set_suspended(connector: "GoogleConnector", action: Action, user_id: str, s
 def _sign_out(connector: "GoogleConnector", action: Action, user_id: str) -> ActionResult:
     runner = connector.runner((USER_READ, USER_SECURITY))
     users = runner.clients.directory.users()
-    user = _call(runner, f"users.get userKey={user_id}",
-                 lambda: users.get(userKey=user_id, fields=USER_STATE_FIELDS), USER_READ, missing_ok=True)
+    user = _read_user(runner, users, user_id, USER_READ)
     if user is MISSING:
-        return ActionResult(action, "failed", message=f"user {user_id} does not exist")
+        return _no_such_user(action, user_id)
     # users.signOut has no readable "signed in" state; signing out twice is harmless.
     _call(runner, f"users.signOut userKey={user_id}", lambda: users.signOut(userKey=user_id), USER_SECURITY)
     return ActionResult(action, "changed", prior=_user_state(user), after=_user_state(user),
