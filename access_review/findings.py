@@ -1,6 +1,6 @@
 """Findings: the entitlement graph compared with the inventory and the roster.
 
-Each rule is a small function taking the analysis and yielding ``Finding``s; ``RULES`` lists
+Each rule is a small function taking the facts (``facts.Facts``) and yielding ``Finding``s; ``RULES`` lists
 them. A finding names the person, account and resource it is about, the path that explains
 it, and the evidence a reviewer needs to act without opening another tool.
 """
@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import Any, Callable, Iterator
 
+from .facts import Facts  # the rules read the facts only, never the findings
 from .graph import describe_path, node_label
-
-if TYPE_CHECKING:
-    from .analysis import Analysis
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
@@ -57,13 +55,13 @@ def _days_since(when: datetime | date | None, today: date) -> int | None:
     return (today - d).days
 
 
-def _label(a: "Analysis", key: str | None) -> str:
+def _label(a: Facts, key: str | None) -> str:
     if key is None:
         return ""
     return node_label(a.graph, key)
 
 
-def rule_unauthorized(a: "Analysis") -> Iterator[Finding]:
+def rule_unauthorized(a: Facts) -> Iterator[Finding]:
     for acc in a.access:
         res = a.inventory_by_name[acc.resource]
         kind = a.correlation.kinds.get(acc.account, "person")
@@ -88,7 +86,7 @@ def rule_unauthorized(a: "Analysis") -> Iterator[Finding]:
              "path": describe_path(a.graph, acc.path)})
 
 
-def rule_separated_and_leave(a: "Analysis") -> Iterator[Finding]:
+def rule_separated_and_leave(a: Facts) -> Iterator[Finding]:
     reach: dict[str, list] = {}
     for acc in a.access:
         if acc.person:
@@ -117,7 +115,7 @@ def rule_separated_and_leave(a: "Analysis") -> Iterator[Finding]:
                  "resources": sorted({x.resource for x in access})})
 
 
-def rule_orphans(a: "Analysis") -> Iterator[Finding]:
+def rule_orphans(a: Facts) -> Iterator[Finding]:
     for key in a.correlation.unmatched:
         account = a.accounts[key]
         if not account.enabled or a.correlation.kinds.get(key) != "person":
@@ -129,7 +127,7 @@ def rule_orphans(a: "Analysis") -> Iterator[Finding]:
                        "employee_id": account.employee_id, "created": str(account.created or "")})
 
 
-def rule_dormant(a: "Analysis") -> Iterator[Finding]:
+def rule_dormant(a: Facts) -> Iterator[Finding]:
     limit = a.config.policy.dormant_days
     seen: set[str] = set()
     for acc in a.access:
@@ -154,7 +152,7 @@ def rule_dormant(a: "Analysis") -> Iterator[Finding]:
                            "threshold_days": limit})
 
 
-def rule_training(a: "Analysis") -> Iterator[Finding]:
+def rule_training(a: Facts) -> Iterator[Finding]:
     limit = a.config.policy.training_days
     seen: set[str] = set()
     for acc in a.access:
@@ -176,7 +174,7 @@ def rule_training(a: "Analysis") -> Iterator[Finding]:
                       {"training_date": str(person.training_date or ""), "threshold_days": limit})
 
 
-def rule_privileged(a: "Analysis") -> Iterator[Finding]:
+def rule_privileged(a: Facts) -> Iterator[Finding]:
     for res_key, holders in a.privileged_holders().items():
         resource = a.resources[res_key]
         for account_key, path in holders:
@@ -191,7 +189,7 @@ def rule_privileged(a: "Analysis") -> Iterator[Finding]:
                            "path": describe_path(a.graph, path)})
 
 
-def rule_apps(a: "Analysis") -> Iterator[Finding]:
+def rule_apps(a: Facts) -> Iterator[Finding]:
     for snap in a.snapshots.values():
         grants_by_res: dict[str, list] = {}
         for gr in snap.grants:
@@ -221,7 +219,7 @@ def rule_apps(a: "Analysis") -> Iterator[Finding]:
                                    "approved_scopes": sorted(approval.approved_scopes)})
 
 
-def rule_data_managers(a: "Analysis") -> Iterator[Finding]:
+def rule_data_managers(a: Facts) -> Iterator[Finding]:
     titles = a.config.policy.administrator_titles
     for res in a.inventory.resources:
         manager = a.persons.get(f"person:{res.data_manager}") if res.data_manager else None
@@ -240,7 +238,7 @@ def rule_data_managers(a: "Analysis") -> Iterator[Finding]:
                       {"data_manager": res.data_manager, "problem": problem})
 
 
-def rule_ungoverned_groups(a: "Analysis") -> Iterator[Finding]:
+def rule_ungoverned_groups(a: Facts) -> Iterator[Finding]:
     selected = {k for keys in a.selector_matches.values() for k in keys}
     reported: set[tuple[str, str]] = set()
     for acc in a.access:
@@ -260,7 +258,7 @@ def rule_ungoverned_groups(a: "Analysis") -> Iterator[Finding]:
                           {"group": node, "path": describe_path(a.graph, acc.path[idx:])})
 
 
-def rule_holds(a: "Analysis") -> Iterator[Finding]:
+def rule_holds(a: Facts) -> Iterator[Finding]:
     synced = set(a.snapshots)
     for hold in a.inventory.holds:
         if not hold.active(a.today):
@@ -278,7 +276,7 @@ def rule_holds(a: "Analysis") -> Iterator[Finding]:
                            "history": a.account_history(subject)})
 
 
-def rule_retention(a: "Analysis") -> Iterator[Finding]:
+def rule_retention(a: Facts) -> Iterator[Finding]:
     limit = a.config.policy.retention_days
     for key, person in a.persons.items():
         if person.status != "separated" or person.status_date is None:
@@ -298,14 +296,14 @@ def rule_retention(a: "Analysis") -> Iterator[Finding]:
                            "holds": [h.matter for h in holds]})
 
 
-RULES: list[Callable[["Analysis"], Iterator[Finding]]] = [
+RULES: list[Callable[[Facts], Iterator[Finding]]] = [
     rule_unauthorized, rule_separated_and_leave, rule_orphans, rule_dormant, rule_training,
     rule_privileged, rule_apps, rule_data_managers, rule_ungoverned_groups, rule_holds,
     rule_retention,
 ]
 
 
-def run_rules(a: "Analysis") -> list[Finding]:
+def run_rules(a: Facts) -> list[Finding]:
     found = [f for rule in RULES for f in rule(a)]
     found.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.type, f.summary))
     return found

@@ -2,7 +2,8 @@
 
 A source's snapshot is stored only when its connector read everything (``complete``);
 otherwise the run is recorded as failed and the previous complete snapshot stays current.
-Only one sync runs at a time per store: a second waits briefly, then refuses.
+Only one sync runs at a time per store: a second waits briefly, then refuses. The connectors
+come from the caller (a ``name -> Connector`` factory): the core never builds one.
 """
 from __future__ import annotations
 
@@ -15,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from connectors.base import Progress
-from connectors.registry import build_connector
-
 from . import audit
 from .config import Config
+from .connector import ConnectorFactory, Progress
 from .errors import AccessReviewError, ConfigError, StoreBusy
 from .records import Snapshot
 from .store import Store
@@ -81,19 +80,21 @@ def select_sources(config: Config, names: Sequence[str] | None) -> list[str]:
     return list(names)
 
 
-def run_sync(config: Config, store: Store, names: Sequence[str] | None = None, *,
+def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
+             names: Sequence[str] | None = None, *,
              full: bool = False,
              progress_factory: Callable[[str], Progress] | None = None,
              lock_wait: float = 10.0) -> list[SourceResult]:
-    """Sync the chosen sources concurrently. Returns one result per source; never raises for
-    a single source's failure (that source is recorded as failed, the others go on)."""
+    """Sync the chosen sources concurrently. ``connector_for(name)`` builds the connector of a
+    configured source. Returns one result per source; never raises for a single source's
+    failure (that source is recorded as failed, the others go on)."""
     chosen = select_sources(config, names)
     results: list[SourceResult] = []
     with sync_lock(store, lock_wait):
         connectors, previous, run_ids = {}, {}, {}
         for name in chosen:
             try:
-                connectors[name] = build_connector(name, config.sources[name], base_dir=str(config.base_dir))
+                connectors[name] = connector_for(name)
             except AccessReviewError as exc:
                 run_id = store.begin_sync(name)
                 store.fail_sync(run_id, str(exc))

@@ -6,13 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from access_review.cli_common import (
-    ConfigOption,
-    console,
-    err_console,
-    load_config,
-    open_store,
-)
+from access_review.cli.common import ConfigOption, command, console, err_console, load_config, open_store
+from access_review.cli.connectors import connector_factory
 
 CampaignOption = Annotated[Optional[int], typer.Option("--campaign", help="Campaign id (default: the latest not yet verified).")]
 TodayOption = Annotated[Optional[str], typer.Option("--today", help="Evaluate as of this date (YYYY-MM-DD; default: today).")]
@@ -39,27 +34,12 @@ def _analysis(cfg, store, today: date | None):
     return a
 
 
-def _connectors(cfg):
-    from connectors.registry import build_connector
-
-    cache = {}
-
-    def connector_for(source: str):
-        if source not in cache:
-            if source not in cfg.sources:
-                from access_review.errors import ConfigError
-                raise ConfigError(f"the plan names source {source!r}, which is not in the config")
-            cache[source] = build_connector(source, cfg.sources[source], base_dir=str(cfg.base_dir))
-        return cache[source]
-    return connector_for
-
-
 def _refusal(cfg, analysis):
     """Planning-time check by each connector (e.g. Entra refuses a group synced from AD)."""
+    from access_review.connector import Action
     from access_review.errors import AccessReviewError
-    from connectors.base import Action
 
-    connector_for = _connectors(cfg)
+    connector_for = connector_factory(cfg)
 
     def refusal(source, kind, target, params):
         try:
@@ -83,7 +63,7 @@ def _print_plan(console, steps) -> None:
     console.print(table)
 
 
-def register(app: typer.Typer, command) -> None:
+def register(app: typer.Typer) -> None:
     campaign_app = typer.Typer(help="Quarterly access reviews by the data managers.", no_args_is_help=True)
     app.add_typer(campaign_app, name="campaign")
 
@@ -222,7 +202,7 @@ def register(app: typer.Typer, command) -> None:
                 _print_plan(console, cstore.plan(c.id))
                 console.print("This is the plan only. Run with --apply to make these changes.", highlight=False, soft_wrap=True)
                 return
-            report = do_remediate(store, c.id, _connectors(cfg))
+            report = do_remediate(store, c.id, connector_factory(cfg))
             steps = cstore.plan(c.id)
         _print_plan(console, steps)
         console.print(f"{report.changed} changed, {report.unchanged} already as wanted, "

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Mapping
 import networkx as nx
 
 from access_review import audit
+from access_review.connector import Action
 from access_review.errors import AccessReviewError
 from access_review.graph import inventory_node, node_label
 from access_review.records import source_of
@@ -187,8 +188,6 @@ def apply_plan(store, cstore: CampaignStore, campaign_id: int, connector_for: Ca
     """Carry out every planned (or previously failed) step; record each result and its prior
     state in the campaign tables and the audit log. Steps already done are skipped, so running
     it again retries only what failed."""
-    from connectors.base import Action
-
     report = ApplyReport()
     for step in cstore.plan(campaign_id):
         if step.status == "refused":

@@ -1,13 +1,15 @@
-"""Connector registry: source type -> factory, imported lazily so that the core never
-imports a directory library unless that source is configured."""
+"""Connector registry: source type -> factory, the one place that knows every connector type.
+
+Only the terminal layer calls ``build_connector`` (``access_review/cli/connectors.py``); the
+core receives the built connectors. Factories are imported lazily, so a directory library is
+imported only when a source of its type is configured."""
 from __future__ import annotations
 
 import importlib
 from typing import Any, Mapping
 
+from access_review.connector import Connector
 from access_review.errors import ConfigError
-
-from .base import Connector
 
 # type -> "module:factory". Each factory is ``build_connector(name, settings, *, base_dir) -> Connector``.
 FACTORIES: dict[str, str] = {

@@ -1,6 +1,6 @@
 """`access-review export ...`: the superintendent workbook and a campaign's evidence pack.
 
-Plugged into the main CLI by ``access_review.cli._register_plugins`` through ``register``.
+Registered into the main CLI by ``access_review/cli/app.py`` through ``register``.
 """
 
 import hashlib
@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from access_review.cli_common import ConfigOption, console, load_config, open_store
+from access_review.cli.common import ConfigOption, command, console, load_config, open_store
 from access_review.errors import AccessReviewError
 
 SUPERINTENDENT_FORMATS = ("xlsx", "csv", "json")
@@ -32,7 +32,7 @@ def _file_digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def register(app: typer.Typer, command) -> None:
+def register(app: typer.Typer) -> None:
     export_app = typer.Typer(help="Spreadsheets and evidence files for people outside the tool.",
                              no_args_is_help=True)
     app.add_typer(export_app, name="export")

@@ -11,6 +11,7 @@ from access_review.imports import import_inventory, import_roster
 from access_review.config import Config, load_config
 from access_review.demo import generate_district, write_demo
 from access_review.store import Store
+from access_review.cli.connectors import connector_factory
 from access_review.sync import run_sync
 
 
@@ -43,6 +44,6 @@ def build_demo_env(folder: Path, size: str = "small", seed: int = 2026) -> DemoE
     with Store(cfg.store_path) as store:
         import_roster(cfg, store, cfg.roster_path)
         import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
-        results = run_sync(cfg, store)
+        results = run_sync(cfg, store, connector_factory(cfg))
         assert all(r.ok for r in results), [r.error for r in results]
     return DemoEnv(folder, config_path, district)

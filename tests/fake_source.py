@@ -3,7 +3,7 @@ import time
 
 from access_review.errors import PermissionDenied
 from access_review.records import Account, Snapshot
-from connectors.base import Check
+from access_review.connector import Check
 
 
 class FakeSource:

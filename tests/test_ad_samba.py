@@ -12,7 +12,7 @@ import pytest
 from access_review.errors import AuthError, PermissionDenied, RetryableError, SourceError
 from access_review.retry import RetryPolicy
 from connectors.ad.connector import build_connector
-from connectors.base import Action
+from access_review.connector import Action
 from samba_dc import SambaDC, build_district
 
 USERS = 3000

@@ -16,7 +16,7 @@ from ldap3.core import exceptions as lx
 from access_review.errors import (AuthError, ConfigError, IncompleteRead, PermissionDenied,
                                   RetryableError, SourceError)
 from connectors.ad.actions import guid_filter, refusal_reason
-from connectors.base import Action
+from access_review.connector import Action
 from access_review.records import Snapshot
 from connectors.ad.client import build_settings, translate_error
 from connectors.ad.fetch import fetch_pages

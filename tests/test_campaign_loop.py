@@ -26,6 +26,7 @@ from access_review.config import load_config
 from access_review.demo import generate_district, write_demo
 from access_review.errors import SourceError
 from access_review.store import Store
+from access_review.cli.connectors import connector_factory
 from access_review.sync import run_sync
 from campaigns import lifecycle
 from campaigns.store import CampaignStore
@@ -51,7 +52,7 @@ def demo_template(tmp_path_factory):
     with Store(cfg.store_path) as store:
         import_roster(cfg, store, cfg.roster_path)
         import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
-        assert all(r.ok for r in run_sync(cfg, store))
+        assert all(r.ok for r in run_sync(cfg, store, connector_factory(cfg)))
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return folder
 

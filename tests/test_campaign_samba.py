@@ -9,6 +9,7 @@ from access_review.analysis import analyse
 from access_review.imports import import_inventory, import_roster
 from access_review.config import load_config
 from access_review.store import Store
+from access_review.cli.connectors import connector_factory
 from access_review.sync import run_sync
 from campaigns import lifecycle
 from campaigns.store import CampaignStore
@@ -72,7 +73,7 @@ def test_a_revoked_membership_is_removed_in_samba_and_verified_by_the_next_sync(
     with Store(cfg.store_path) as store:
         import_roster(cfg, store, cfg.roster_path)
         import_inventory(cfg, store, cfg.inventory_path, None, None)
-        assert all(r.ok for r in run_sync(cfg, store))
+        assert all(r.ok for r in run_sync(cfg, store, connector_factory(cfg)))
         a = analyse(cfg, store, today=TODAY)
         campaign, items = lifecycle.create_campaign(store, a, quarter="2026Q4", today=TODAY)
         target = next(i for i in items if i.employee_id == "E00004")
@@ -104,6 +105,6 @@ def test_a_revoked_membership_is_removed_in_samba_and_verified_by_the_next_sync(
         assert adams["dn"].lower() not in members(dc, district, "SpEd Staff")
         assert dc.count(f"(sAMAccountName={adams['sam']})") == 1
 
-        assert all(r.ok for r in run_sync(cfg, store))
+        assert all(r.ok for r in run_sync(cfg, store, connector_factory(cfg)))
         results = lifecycle.verify_campaign(store, analyse(cfg, store, today=TODAY), campaign.id)
         assert {v.item.item_id: v.status for v in results}[target.item_id] == "gone"

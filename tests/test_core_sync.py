@@ -9,6 +9,7 @@ from access_review import audit
 from access_review.config import load_config
 from access_review.errors import StoreBusy
 from access_review.store import Store
+from access_review.cli.connectors import connector_factory
 from access_review.sync import run_sync, sync_lock
 from connectors import registry
 
@@ -32,9 +33,9 @@ def write_config(tmp_path, sources: dict) -> str:
 def test_failed_and_truncated_sources_keep_the_previous_snapshot(tmp_path):
     cfg = load_config(write_config(tmp_path, {"a": {"n": 3}, "b": {"n": 4}}))
     store = Store(cfg.store_path)
-    assert all(r.ok for r in run_sync(cfg, store))
+    assert all(r.ok for r in run_sync(cfg, store, connector_factory(cfg)))
     cfg = load_config(write_config(tmp_path, {"a": {"behaviour": "forbidden"}, "b": {"behaviour": "truncated", "n": 1}}))
-    results = {r.source: r for r in run_sync(cfg, store)}
+    results = {r.source: r for r in run_sync(cfg, store, connector_factory(cfg))}
     assert not results["a"].ok
     assert "403" in results["a"].error
     assert not results["b"].ok and "did not finish" in results["b"].error
@@ -46,7 +47,7 @@ def test_failed_and_truncated_sources_keep_the_previous_snapshot(tmp_path):
 def test_sources_run_concurrently(tmp_path):
     cfg = load_config(write_config(tmp_path, {n: {"sleep": 1.0} for n in ("a", "b", "c")}))
     t = time.perf_counter()
-    run_sync(cfg, Store(cfg.store_path))
+    run_sync(cfg, Store(cfg.store_path), connector_factory(cfg))
     assert time.perf_counter() - t < 2.5  # one after another would take 3 s
 
 
@@ -68,9 +69,9 @@ def test_second_sync_waits_then_refuses(tmp_path):
         assert ready.wait(20)
         t = time.perf_counter()
         with pytest.raises(StoreBusy, match="another sync is running"):
-            run_sync(cfg, Store(cfg.store_path), lock_wait=0.5)
+            run_sync(cfg, Store(cfg.store_path), connector_factory(cfg), lock_wait=0.5)
         assert time.perf_counter() - t >= 0.5
     finally:
         release.set()
         proc.join(10)
-    assert all(r.ok for r in run_sync(cfg, Store(cfg.store_path)))
+    assert all(r.ok for r in run_sync(cfg, Store(cfg.store_path), connector_factory(cfg)))

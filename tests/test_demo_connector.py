@@ -9,7 +9,7 @@ import pytest
 
 from access_review.demo import generate_district
 from access_review.errors import ConfigError, SourceError
-from connectors.base import Action, Connector
+from access_review.connector import Action, Connector
 from connectors.demo.connector import build_connector
 from access_review.demo.state_file import write_state
 from connectors.registry import build_connector as build_from_registry

@@ -5,7 +5,7 @@ import pytest
 import responses
 
 from access_review.errors import PermissionDenied
-from connectors.base import Action
+from access_review.connector import Action
 from entra_fake import Fault, build_fake_connector, small_tenant
 
 ADAMS = "6ea91a8d-e32e-41a1-b7bd-d2d185eed0e0"           # cloud-only, enabled

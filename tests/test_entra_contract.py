@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from access_review.errors import ConfigError, SecretError
-from connectors.base import Connector
+from access_review.connector import Connector
 from connectors.entra.client import build_credential, build_settings
 from connectors.entra.connector import EntraConnector
 from connectors.registry import build_connector

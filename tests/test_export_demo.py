@@ -25,6 +25,7 @@ from access_review.imports import import_inventory, import_roster
 from access_review.config import load_config
 from access_review.demo import generate_district, write_demo
 from access_review.store import Store
+from access_review.cli.connectors import connector_factory
 from access_review.sync import run_sync
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS
@@ -71,7 +72,7 @@ def states(tmp_path_factory) -> dict[str, Path]:
     with Store(cfg.store_path) as store:
         import_roster(cfg, store, cfg.roster_path)
         import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
-        assert all(r.ok for r in run_sync(cfg, store))
+        assert all(r.ok for r in run_sync(cfg, store, connector_factory(cfg)))
     cli(folder, "campaign", "create", "--quarter", "2026Q4", "--due", "21d", "--today", AS_OF)
     cli(folder, "campaign", "send", "--out", str(root / "sent"))
     with Store(cfg.store_path) as store:

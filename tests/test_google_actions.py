@@ -2,7 +2,7 @@
 import pytest
 
 from access_review.errors import PermissionDenied
-from connectors.base import Action
+from access_review.connector import Action
 from connectors.google.client import GROUP_MEMBER_WRITE, USER_WRITE
 from google_fake import ALL_SCOPES, GROUP_W, FakeGoogle, make_connector, small_domain
 

@@ -16,7 +16,7 @@ from access_review.suspension.apply import apply_case
 from access_review.suspension.plan import AccountPlan, PlannedStep, SuspensionPlan
 from access_review.suspension.restore import apply_restore, plan_restore
 from access_review.suspension.store import SuspensionStore, case_state
-from connectors.base import Action, ActionResult
+from access_review.connector import Action, ActionResult
 
 
 class Directory:

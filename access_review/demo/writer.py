@@ -27,9 +27,8 @@ def write_demo(directory: Path, district: DemoDistrict) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     write_roster(directory / ROSTER_NAME, district)
     write_inventory(directory / INVENTORY_NAME, district)
-    # The state file's format belongs to the demo connector, which reads it back. This is the
-    # one place the core reaches into connectors/, imported here so that importing the
-    # generator alone does not load it.
+    # The state file's format lives in the core's demo package; the demo connector imports it
+    # to read the file back. Imported here so that importing the generator alone does not load it.
     from .state_file import write_state
     write_state(directory / STATE_NAME, district.snapshots)
     config = directory / CONFIG_NAME

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from connectors.base import ActionResult, Connector
-
 from .. import audit
+from ..connector import ActionResult, Connector, ConnectorFactory
 from ..errors import ActionRefused
-from .runner import ConnectorFactory, Record, run_per_source
+from .runner import Record, run_per_source
 from .store import Step, SuspensionStore, result_is_ours
 
 INTERRUPTED_NOTE = "done by an earlier, interrupted run of this case"

@@ -24,8 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-from connectors.base import Action
-
+from ..connector import Action
 from ..errors import AccessReviewError
 from ..records import Account
 

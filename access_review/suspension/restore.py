@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Mapping
 
-from connectors.base import Action, ActionResult, Connector
-
 from .. import audit
+from ..connector import Action, ActionResult, Connector, ConnectorFactory
 from ..errors import AccessReviewError, ActionRefused
 from ..records import Snapshot
-from .runner import ConnectorFactory, Record, run_per_source
+from .runner import Record, run_per_source
 from .store import Step, SuspensionStore
 
 NOT_RESTORED_NOTE = ("sessions and revoked OAuth tokens are not restored: the person signs in again "

@@ -15,14 +15,12 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generic, Mapping, Sequence, TypeVar
 
-from connectors.base import Connector
-
+from ..connector import Connector, ConnectorFactory
 from ..errors import AccessReviewError
 
 T = TypeVar("T")
 R = TypeVar("R")
 Record = Callable[[Callable[[], Any]], Any]
-ConnectorFactory = Callable[[str], Connector]
 
 
 class Recorder:

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from connectors.base import Action, ActionResult
-
+from ..connector import Action, ActionResult
 from ..errors import AccessReviewError
 from ..store import Store, now_iso
 from .plan import SuspensionPlan

@@ -11,7 +11,7 @@ from ldap3.utils.conv import escape_bytes, escape_filter_chars
 from access_review.errors import ActionRefused, SourceError
 from access_review.records import source_of
 
-from connectors.base import Action, ActionResult
+from access_review.connector import Action, ActionResult
 
 from .client import LdapSession
 from .transform import UAC_ACCOUNTDISABLE, attr_int, entry_dn

@@ -1,5 +1,5 @@
 """The AD connector: wires settings, session, fetch, transform, incremental merge, actions
-and doctor together (see connectors/base.py for the contract)."""
+and doctor together (see access_review/connector.py for the contract)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -9,7 +9,7 @@ from access_review.errors import AccessReviewError, ActionRefused
 from access_review.records import Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 
-from connectors.base import Action, ActionResult, Check, Progress, no_progress
+from access_review.connector import Action, ActionResult, Check, Progress, no_progress
 
 from . import doctor as doctor_checks
 from .actions import apply_action, refusal_reason

@@ -13,7 +13,7 @@ from ldap3.core import exceptions as lx
 
 from access_review.errors import AccessReviewError
 
-from connectors.base import Check
+from access_review.connector import Check
 
 from .client import SHOW_DELETED_CONTROL, AdSettings, LdapSession, build_server, translate_error
 from .fetch import GROUP_FILTER, USER_FILTER

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from access_review.errors import ConfigError
 from access_review.records import (Account, Grant, Group, Membership, Resource, Snapshot, account_key,
                                    group_key, resource_key, source_of)
-from connectors.base import Action, ActionResult, Check, Progress, no_progress
+from access_review.connector import Action, ActionResult, Check, Progress, no_progress
 
 from access_review.demo import state_file as state
 from access_review.demo.state_file import DemoStateError, record_id

@@ -1,1 +1,1 @@
-"""Microsoft Entra ID over msal + Microsoft Graph (see connectors/base.py for the rhythm)."""
+"""Microsoft Entra ID over msal + Microsoft Graph (see access_review/connector.py for the rhythm)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from access_review.errors import PermissionDenied
-from connectors.base import Action, ActionResult
+from access_review.connector import Action, ActionResult
 
 from .client import GraphClient
 from .http import GraphNotFound

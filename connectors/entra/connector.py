@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from access_review.errors import DeltaExpired
 from access_review.records import Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy
-from connectors.base import Action, ActionResult, Check, Progress, counting, no_progress
+from access_review.connector import Action, ActionResult, Check, Progress, counting, no_progress
 
 from . import fetch
 from .actions import DYNAMIC_REFUSAL, SYNCED_REFUSAL, apply_action

@@ -10,7 +10,7 @@ import base64
 import json
 
 from access_review.errors import AccessReviewError
-from connectors.base import Check
+from access_review.connector import Check
 
 from .client import GraphClient
 

@@ -4,16 +4,25 @@ deletes a user: suspension is ``users.update`` with ``suspended``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from access_review.connector import Action, ActionResult
 from access_review.errors import ActionRefused
 
-from ..base import Action, ActionResult
+from .batch import BatchRunner
 from .client import DRIVE_WRITE, GROUP_MEMBER_WRITE, USER_READ, USER_SECURITY, USER_WRITE
 from .http import MISSING, execute
 
-if TYPE_CHECKING:
-    from .connector import GoogleConnector
+
+class ActionContext(Protocol):
+    """What an action needs of the connector: its source name and a runner with given scopes.
+    (A protocol, so this module does not import ``connector.py``, which imports it.)"""
+
+    @property
+    def name(self) -> str: ...
+
+    def runner(self, scopes: tuple[str, ...]) -> BatchRunner: ...
+
 
 SUPPORTED = {"disable_account", "enable_account", "revoke_sessions", "remove_membership",
              "remove_grant", "revoke_oauth_token"}
@@ -27,7 +36,7 @@ def _id_from_key(source: str, key: str, kind: str) -> str:
     return key[len(prefix):]
 
 
-def refusal(connector: "GoogleConnector", action: Action) -> str | None:
+def refusal(connector: ActionContext, action: Action) -> str | None:
     source = connector.name
     if action.source != source:
         return f"action for source {action.source!r} sent to {source!r}"
@@ -64,7 +73,7 @@ def _targets(source: str, action: Action) -> dict[str, str]:
     raise ActionRefused(f"the Google connector does not do {kind}")
 
 
-def apply_action(connector: "GoogleConnector", action: Action) -> ActionResult:
+def apply_action(connector: ActionContext, action: Action) -> ActionResult:
     reason = refusal(connector, action)
     if reason:
         return ActionResult(action, "refused", message=reason)
@@ -101,7 +110,7 @@ def _no_such_user(action: Action, user_id: str) -> ActionResult:
     return ActionResult(action, "failed", message=f"user {user_id} does not exist")
 
 
-def _set_suspended(connector: "GoogleConnector", action: Action, user_id: str, suspend: bool) -> ActionResult:
+def _set_suspended(connector: ActionContext, action: Action, user_id: str, suspend: bool) -> ActionResult:
     runner = connector.runner((USER_WRITE,))
     users = runner.clients.directory.users()
     user = _read_user(runner, users, user_id, USER_WRITE)
@@ -117,7 +126,7 @@ def _set_suspended(connector: "GoogleConnector", action: Action, user_id: str, s
     return ActionResult(action, "changed", prior=prior, after=_user_state(after))
 
 
-def _sign_out(connector: "GoogleConnector", action: Action, user_id: str) -> ActionResult:
+def _sign_out(connector: ActionContext, action: Action, user_id: str) -> ActionResult:
     runner = connector.runner((USER_READ, USER_SECURITY))
     users = runner.clients.directory.users()
     user = _read_user(runner, users, user_id, USER_READ)
@@ -129,7 +138,7 @@ def _sign_out(connector: "GoogleConnector", action: Action, user_id: str) -> Act
                         message="signed out of all web and device sessions")
 
 
-def _remove_member(connector: "GoogleConnector", action: Action, group_id: str, member_id: str) -> ActionResult:
+def _remove_member(connector: ActionContext, action: Action, group_id: str, member_id: str) -> ActionResult:
     runner = connector.runner((GROUP_MEMBER_WRITE,))
     members = runner.clients.directory.members()
     call = f"members.get groupKey={group_id} memberKey={member_id}"
@@ -147,7 +156,7 @@ def _remove_member(connector: "GoogleConnector", action: Action, group_id: str, 
     return ActionResult(action, status, prior=prior, after={"member": False})
 
 
-def _revoke_token(connector: "GoogleConnector", action: Action, user_id: str, client_id: str) -> ActionResult:
+def _revoke_token(connector: ActionContext, action: Action, user_id: str, client_id: str) -> ActionResult:
     runner = connector.runner((USER_SECURITY,))
     tokens = runner.clients.directory.tokens()
     token = _call(runner, f"tokens.get userKey={user_id} clientId={client_id}",
@@ -163,7 +172,7 @@ def _revoke_token(connector: "GoogleConnector", action: Action, user_id: str, cl
                         message="the user can grant it again unless the app is blocked in the Admin console")
 
 
-def _remove_drive_permission(connector: "GoogleConnector", action: Action, drive_id: str,
+def _remove_drive_permission(connector: ActionContext, action: Action, drive_id: str,
                              permission_id: str) -> ActionResult:
     runner = connector.runner((DRIVE_WRITE,))
     permissions = runner.clients.drive.permissions()

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 from access_review.records import Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy
 
-from ..base import Action, ActionResult, Check, Progress, counting, no_progress
+from access_review.connector import Action, ActionResult, Check, Progress, counting, no_progress
 from . import actions, doctor, fetch, transform
 from .batch import BatchRunner, QuotaPacer
 from .client import GoogleClients, GoogleSettings, build_clients, build_settings

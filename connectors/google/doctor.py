@@ -13,7 +13,7 @@ from google.oauth2 import service_account
 
 from access_review.errors import AccessReviewError
 
-from ..base import Check
+from access_review.connector import Check
 from .client import (DELEGATION_PAGE, DRIVE_READ, DRIVE_WRITE, GROUP_MEMBER_WRITE, GROUP_READ, ROLE_READ,
                      USER_READ, USER_SECURITY, USER_WRITE, VAULT_READ, GoogleSettings, build_clients,
                      build_credentials, load_key_info)

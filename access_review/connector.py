@@ -1,15 +1,26 @@
-"""What every connector provides.
+"""The connector contract: everything a connector must do, owned by the core.
 
 A connector reads one configured source into a ``Snapshot`` and applies a small set of
 idempotent actions, each returning the prior state so it can be undone. Paging, rate
-limits, retries and delta tokens live inside the connector.
+limits, retries and delta tokens live inside the connector. The core never builds a
+connector: the terminal layer (``access_review/cli/connectors.py``) builds them through
+``connectors.registry`` and hands them to the core (``run_sync``, suspension, campaign
+remediation) as a ``name -> Connector`` factory.
 
-Rhythm of every connector package (``connectors/<type>/``):
+What a connector provides (``Connector`` below):
+  fetch_snapshot(previous, progress)  a complete ``Snapshot`` or an exception, never a partial read
+  apply(action)                       one ``Action`` -> ``ActionResult`` with the prior state
+  refusal(action, snapshot)           why it would refuse an action, at planning time
+  doctor()                            read-only connectivity and permission ``Check``s
+
+Rhythm of every connector package (``connectors/<type>/``; CONTRIBUTING.md walks through it):
   client.py     build the authenticated client from settings and secrets
   fetch.py      network reads: page to the end or raise (``fetch_*``)
   transform.py  pure: raw dicts in, records out (``transform_*``)
   actions.py    the write operations
-  connector.py  the class below, wiring the above together
+  doctor.py     the read-only checks
+  connector.py  the class implementing ``Connector``, wiring the above together, and
+                ``build_connector(name, settings, *, base_dir)`` for ``connectors/registry.py``
 """
 from __future__ import annotations
 
@@ -110,3 +121,7 @@ class Connector(Protocol):
     def doctor(self) -> list[Check]:
         """Connectivity and permission checks; reads only, never writes."""
         ...
+
+
+# How the core receives connectors: the caller (the terminal layer) builds them.
+ConnectorFactory = Callable[[str], Connector]

@@ -8,8 +8,8 @@ from typing import Iterable
 
 from rich.table import Table
 
-from .findings import Finding
-from .graph import describe_path
+from ..findings import Finding
+from ..graph import describe_path
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 

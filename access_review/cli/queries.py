@@ -10,9 +10,16 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from . import audit
-from .cli_common import ConfigOption, console, load_analysis, load_config, open_store
-from .errors import AccessReviewError
+from .. import audit
+from ..errors import AccessReviewError
+from .common import ConfigOption, command, console, load_analysis, load_config, open_store
+
+
+def register(app: typer.Typer, inventory_app: typer.Typer) -> None:
+    for name, func in (("findings", findings), ("why", why), ("access", access), ("who", who),
+                       ("accounts", accounts)):
+        command(app, name)(func)
+    command(inventory_app, "check")(inventory_check)
 
 
 def inventory_check(config: ConfigOption = None):
@@ -68,7 +75,7 @@ def findings(config: ConfigOption = None,
              format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
              save: Annotated[bool, typer.Option(help="Record this findings run in the store.")] = True):
     """Compare who has access with the inventory and the roster; list what needs attention."""
-    from .findings import FINDING_TYPES, SEVERITY_ORDER
+    from ..findings import FINDING_TYPES, SEVERITY_ORDER
     from .render import findings_csv, findings_json, findings_table
 
     if format not in ("table", "csv", "json"):
@@ -139,7 +146,7 @@ def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login o
         resource: Annotated[str, typer.Argument(help="Inventory resource name (or a unique part of it).")],
         config: ConfigOption = None):
     """Explain how a person reaches a resource: every path, readable."""
-    from .graph import all_paths, describe_path
+    from ..graph import all_paths, describe_path
 
     cfg = load_config(config)
     with open_store(cfg) as store:
@@ -164,7 +171,7 @@ def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login o
 def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login or name.")],
            config: ConfigOption = None):
     """Everything in the inventory a person (or account) can reach, and how."""
-    from .graph import describe_path
+    from ..graph import describe_path
 
     cfg = load_config(config)
     with open_store(cfg) as store:
@@ -190,7 +197,7 @@ def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (o
     """Everyone who can reach a resource, with the path and whether the inventory authorizes it."""
     import csv as _csv
 
-    from .graph import describe_path
+    from ..graph import describe_path
 
     cfg = load_config(config)
     with open_store(cfg) as store:

@@ -8,14 +8,15 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from .cli_common import ConfigOption, console, err_console, load_config, open_store
-from .errors import AccessReviewError, ActionRefused, SourceError
+from ..errors import AccessReviewError, ActionRefused, SourceError
+from .common import ConfigOption, command, console, err_console, load_config, open_store
+from .connectors import connector_factory
 
 STATUS_STYLE = {"changed": "green", "unchanged": "dim", "refused": "red", "failed": "bold red",
                 "not run": "yellow", "re-enabled": "green", "drift": "yellow", "restored": "green"}
 
 
-def register(app: typer.Typer, command) -> None:
+def register(app: typer.Typer) -> None:
 
     @command(app, "suspend")
     def suspend(
@@ -83,23 +84,13 @@ def _resume_command(case_id: str, config: Path | None) -> str:
     return shlex.join(words)
 
 
-def _connector_factory(cfg):
-    from connectors.registry import build_connector
-
-    def connector_for(source: str):
-        if source not in cfg.sources:
-            raise AccessReviewError(f"source {source!r} is no longer in the config")
-        return build_connector(source, cfg.sources[source], base_dir=str(cfg.base_dir))
-    return connector_for
-
-
 # -- suspend ---------------------------------------------------------------------------------
 def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, config) -> None:
-    from . import audit
-    from .analysis import analyse
-    from .suspension.apply import apply_case
-    from .suspension.plan import Protection, build_plan, directory_kinds
-    from .suspension.store import SuspensionStore
+    from .. import audit
+    from ..analysis import analyse
+    from ..suspension.apply import apply_case
+    from ..suspension.plan import Protection, build_plan, directory_kinds
+    from ..suspension.store import SuspensionStore
 
     if not targets:
         raise AccessReviewError("name the person or account to suspend",
@@ -146,7 +137,7 @@ def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, 
     if not any(not s.settled for s in sstore.steps(case_id)):
         console.print(f"Case {case_id}: every step is done already; nothing changed.")
         return
-    report = apply_case(sstore, case_id, _connector_factory(cfg))
+    report = apply_case(sstore, case_id, connector_factory(cfg, cache=False))
     _show_outcome(console, sstore, case_id, report, config)
 
 
@@ -180,7 +171,7 @@ def _show_plan(console, a, plan, case_id, done_before) -> None:
 
 
 def _show_outcome(console, sstore, case_id, report, config) -> None:
-    from .suspension.store import case_state
+    from ..suspension.store import case_state
 
     logins = {x.account_key: x.login for x in sstore.accounts(case_id)}
     table = Table(title=f"Case {case_id}", header_style="bold")
@@ -207,8 +198,8 @@ def _show_outcome(console, sstore, case_id, report, config) -> None:
 
 # -- resume ----------------------------------------------------------------------------------
 def _resume(cfg, store, case_id, apply, config) -> None:
-    from .suspension.apply import apply_case
-    from .suspension.store import SuspensionStore
+    from ..suspension.apply import apply_case
+    from ..suspension.store import SuspensionStore
 
     sstore = SuspensionStore(store)
     case = sstore.require_case(case_id)
@@ -230,22 +221,22 @@ def _resume(cfg, store, case_id, apply, config) -> None:
     if not apply:
         console.print("[bold]Dry run[/]: nothing was changed. Add --apply to carry it out.")
         return
-    report = apply_case(sstore, case_id, _connector_factory(cfg))
+    report = apply_case(sstore, case_id, connector_factory(cfg, cache=False))
     _show_outcome(console, sstore, case_id, report, config)
 
 
 # -- restore ---------------------------------------------------------------------------------
 def _restore(cfg, store, case_id, apply, sync) -> None:
-    from .suspension.restore import apply_restore, plan_restore
-    from .suspension.store import SuspensionStore
-    from .sync import run_sync
+    from ..suspension.restore import apply_restore, plan_restore
+    from ..suspension.store import SuspensionStore
+    from ..sync import run_sync
 
     sstore = SuspensionStore(store)
     case = sstore.require_case(case_id)
     sources = sorted({s.source for s in sstore.steps(case_id) if s.kind == "disable_account" and s.ours
                       and s.source in cfg.sources})
     if sync and sources and case.restored_at is None:
-        for r in run_sync(cfg, store, sources):
+        for r in run_sync(cfg, store, connector_factory(cfg, cache=False), sources):
             if not r.ok:
                 err_console.print(f"[yellow]warning:[/] could not read {r.source} ({r.error}); drift there is "
                                   "checked when each account is re-enabled", highlight=False, soft_wrap=True)
@@ -271,7 +262,7 @@ def _restore(cfg, store, case_id, apply, sync) -> None:
     if case.restored_at is not None:
         console.print(f"Case {case_id} was restored on {case.restored_at:%Y-%m-%d %H:%M}; nothing to do.")
         return
-    report = apply_restore(sstore, plan, _connector_factory(cfg))
+    report = apply_restore(sstore, plan, connector_factory(cfg, cache=False))
     result = Table(title=f"Restored case {case_id}", header_style="bold")
     for col in ("directory", "account", "result", "note"):
         result.add_column(col, overflow="fold")
@@ -294,7 +285,7 @@ def _restore(cfg, store, case_id, apply, sync) -> None:
 
 # -- list ------------------------------------------------------------------------------------
 def _list(store, all_cases: bool) -> None:
-    from .suspension.store import SuspensionStore, case_state
+    from ..suspension.store import SuspensionStore, case_state
 
     sstore = SuspensionStore(store)
     today = date.today()

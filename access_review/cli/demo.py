@@ -1,0 +1,57 @@
+"""`access-review demo`: the whole pipeline on a generated district, shown in the terminal."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..demo.run import DemoRun, run_demo
+from .common import command, console
+from .render import findings_table
+from .sync import sync_with_progress
+
+
+def register(app: typer.Typer) -> None:
+
+    @command(app, "demo")
+    def demo(out: Annotated[Optional[Path], typer.Option(help="Keep the demo district here (default: a temporary folder).")] = None,
+             size: Annotated[str, typer.Option(help="small, district or state.")] = "small",
+             seed: Annotated[int, typer.Option(help="Generator seed.")] = 2026):
+        """Run the whole pipeline on a generated district: no credentials, no network."""
+        run = run_demo(out=out, size=size, seed=seed,
+                       sync=lambda cfg: sync_with_progress(cfg, None, False),
+                       say=lambda message: console.print(message, highlight=False))
+        show_demo(console, run)
+
+
+def show_demo(console: Console, run: DemoRun) -> None:
+    import time
+
+    a, found = run.analysis, run.findings
+    people_conf = {x.person for x in a.access if x.person and a.inventory_by_name[x.resource].confidential}
+    console.print(f"\n[bold]Effective access[/]: {len(a.access):,} account-to-resource paths; "
+                  f"{len(people_conf):,} people can reach confidential data.")
+    by_type = Counter(f.type for f in found)
+    summary = Table(title="Findings by type", header_style="bold")
+    summary.add_column("type")
+    summary.add_column("count", justify="right")
+    for t_name, n in by_type.most_common():
+        summary.add_row(t_name, str(n))
+    console.print(summary)
+    top = [f for f in found if f.path][:8]
+    console.print(findings_table(top, a.graph))
+    example = next((f for f in found if f.type == "unauthorized" and f.person), None)
+    cfg, config_path = run.config, run.config_path
+    console.print(f"\nFinished in {time.perf_counter() - run.started:.1f} s. Files: {run.folder}")
+    console.print(f"  config {config_path.name}, roster {cfg.roster_path.name}, inventory {cfg.inventory_path.name},"
+                  f" store {cfg.store_path.name}")
+    console.print("Try next:")
+    console.print(f"  access-review -h; access-review findings --config {config_path} --severity high")
+    if example:
+        person = a.persons[example.person]
+        console.print(f"  access-review why --config {config_path} {person.employee_id} \"{example.resource}\"")
+    console.print(f"  access-review who --config {config_path} \"{a.inventory.resources[0].name}\"")
