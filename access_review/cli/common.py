@@ -1,0 +1,76 @@
+"""What every command shares: the consoles, the --config option, one place where domain
+errors become a clear line and an exit code (``handle_errors``), registering a command
+(``command``), and opening the store and the analysis."""
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Annotated, Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from ..config import Config, load_config  # noqa: F401  (re-exported for command modules)
+from ..errors import AccessReviewError
+from ..store import Store
+
+console = Console()
+err_console = Console(stderr=True)
+
+# C0/C1 controls (but tab and newline) and the invisible format characters that reorder or
+# hide text on a terminal (bidi overrides, zero-width): shown as escapes, never obeyed.
+_UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def safe(value: object) -> str:
+    """Any value from data, config or an exception, ready to go into a rich string: markup
+    escaped (so ``[link=…]`` or ``[/]`` in a name is shown, never obeyed) and control
+    characters made visible (``\\x1b``), so a directory name cannot restyle or rewrite the screen."""
+    text = _UNSAFE_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                                  else f"\\u{ord(m.group()):04x}", str(value))
+    return escape(text)
+
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Config file (default ./access-review.toml or $ACCESS_REVIEW_CONFIG).")]
+
+
+def handle_errors(func: Callable) -> Callable:
+    """Every command goes through here: a domain error is one line (and a hint), never a traceback."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except AccessReviewError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            more = getattr(exc, "also", [])
+            for other in more[:9]:
+                err_console.print(f"  also: {other}", highlight=False, soft_wrap=True)
+            if len(more) > 9:
+                err_console.print(f"  ... and {len(more) - 9} more problems", highlight=False)
+            if exc.hint:
+                err_console.print(f"  next: {exc.hint}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code)
+    return wrapper
+
+
+def command(parent: typer.Typer, name: str | None = None):
+    """Register ``func`` as a command of ``parent``, behind ``handle_errors``."""
+    def register(func: Callable) -> Callable:
+        return parent.command(name)(handle_errors(func))
+    return register
+
+
+def open_store(config: Config) -> Store:
+    return Store(config.store_path)
+
+
+def load_analysis(cfg: Config, store: Store):
+    """The analysis of the latest complete snapshots; an error when nothing was synced yet."""
+    from ..analysis import analyse
+
+    a = analyse(cfg, store)
+    if not a.snapshots:
+        raise AccessReviewError("no complete snapshot of any source yet", hint="run `access-review sync`")
+    return a
