@@ -23,7 +23,7 @@ from pathlib import Path
 from access_review import audit
 from access_review.store import Store
 
-from .atomic import atomic_folder, write_private_file
+from access_review.private_files import atomic_folder, write_private_file
 from .cells import json_value
 from .feature_views import CampaignView
 from .sheet import Column, Sheet, sheet_csv_bytes, sheets_json

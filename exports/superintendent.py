@@ -22,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from access_review.findings import FINDING_TYPES, SEVERITY_ORDER
 from access_review.graph import describe_path
 
-from .atomic import atomic_file, atomic_folder, write_private_file
+from access_review.private_files import atomic_file, atomic_folder, write_private_file
 from .cells import json_value, spreadsheet_value
 from .feature_views import CampaignData, SuspensionData
 from .sheet import Column, Sheet, sheet_csv_bytes, sheets_json, write_worksheet

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from access_review.errors import AccessReviewError
-from exports.atomic import atomic_file, atomic_folder, write_private_file
+from access_review.private_files import atomic_file, atomic_folder, write_private_file
 from exports.cells import csv_value, json_value, safe_text, spreadsheet_value
 from test_export_support import INJECTION_CORPUS
 
@@ -75,7 +75,7 @@ def test_a_killed_process_never_leaves_a_partial_destination(tmp_path):
     target = tmp_path / "report.xlsx"
     script = textwrap.dedent(f"""
         import sys, time
-        from exports.atomic import atomic_file
+        from access_review.private_files import atomic_file
         with atomic_file({str(target)!r}) as fh:
             fh.write(b"x" * 100000)
             fh.flush()

@@ -1,6 +1,6 @@
-"""Owner-only files that appear whole or not at all.
+"""Owner-only files that appear whole or not at all: every file the tool writes goes through here.
 
-An export holds confidential data and may be interrupted (Ctrl-C, a full disk, a crash).
+An export or a review workbook holds confidential data and may be interrupted (Ctrl-C, a full disk, a crash).
 So we write to a temporary name in the destination's own folder — ``os.replace`` is atomic
 only within one file system — created 0600 from the start (never chmod after the data is
 in), fsync the data, rename over the destination, then fsync the folder so the rename
