@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from .. import audit
-from .common import ConfigOption, command, console, err_console, load_config, open_store
+from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
 
 
 def register(audit_app: typer.Typer) -> None:
@@ -22,7 +22,7 @@ def register(audit_app: typer.Typer) -> None:
         if result.ok:
             console.print(f"audit log intact: {result.entries} entries, hash chain verified.")
             return
-        err_console.print(f"[bold red]audit log TAMPERED:[/] {result.problem}", highlight=False)
+        err_console.print(f"[bold red]audit log TAMPERED:[/] {safe(result.problem)}", highlight=False)
         raise typer.Exit(7)
 
     @command(audit_app, "show")
@@ -36,5 +36,6 @@ def register(audit_app: typer.Typer) -> None:
         for col in ("#", "when", "who", "what", "details"):
             table.add_column(col, overflow="fold")
         for e in rows:
-            table.add_row(str(e.seq), e.at[:19], e.actor, e.action, json.dumps(e.details, ensure_ascii=False)[:200])
+            table.add_row(str(e.seq), safe(e.at[:19]), safe(e.actor), safe(e.action),
+                          safe(json.dumps(e.details, ensure_ascii=False)[:200]))
         console.print(table)

@@ -10,7 +10,7 @@ import typer
 from ..config import STARTER_CONFIG
 from ..errors import AccessReviewError
 from ..sync import select_sources
-from .common import ConfigOption, command, console, load_config, open_store
+from .common import ConfigOption, command, console, load_config, open_store, safe
 from .connectors import build_connector
 
 
@@ -22,7 +22,8 @@ def register(app: typer.Typer) -> None:
         if path.exists():
             raise AccessReviewError(f"{path} already exists; not overwriting it")
         path.write_text(STARTER_CONFIG, encoding="utf-8")
-        console.print(f"Wrote {path}. Next: fill in [sources.*], then run `access-review doctor`.")
+        console.print(f"Wrote {safe(path)}. Next: fill in {safe('[sources.*]')}, then run `access-review doctor`.",
+                      highlight=False)
 
     @command(app, "doctor")
     def doctor(config: ConfigOption = None,
@@ -35,9 +36,9 @@ def register(app: typer.Typer) -> None:
             nonlocal failures
             failures += 0 if ok else 1
             mark = "[green]ok  [/]" if ok else "[red]FAIL[/]"
-            console.print(f"{mark} {name}" + (f" — {detail}" if detail else ""), highlight=False)
+            console.print(f"{mark} {safe(name)}" + (f" — {safe(detail)}" if detail else ""), highlight=False)
             if fix and not ok:
-                console.print(f"       fix: {fix}", highlight=False)
+                console.print(f"       fix: {safe(fix)}", highlight=False)
 
         show(True, "config", str(cfg.path))
         for label, p in (("roster", cfg.roster_path), ("inventory", cfg.inventory_path),

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..findings import Finding
 from ..graph import describe_path
+from .common import safe
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -21,8 +22,9 @@ def findings_table(findings: Iterable[Finding], graph, limit: int | None = None)
     for i, f in enumerate(findings):
         if limit is not None and i >= limit:
             break
-        table.add_row(f"[{SEVERITY_STYLE.get(f.severity, '')}]{f.severity}[/]", f.type, f.summary,
-                      describe_path(graph, f.path) if f.path else "")
+        style = SEVERITY_STYLE.get(f.severity, "")
+        severity = f"[{style}]{safe(f.severity)}[/]" if style else safe(f.severity)
+        table.add_row(severity, safe(f.type), safe(f.summary), safe(describe_path(graph, f.path)) if f.path else "")
     return table
 
 
