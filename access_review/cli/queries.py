@@ -195,8 +195,7 @@ def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (o
         config: ConfigOption = None,
         format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table"):
     """Everyone who can reach a resource, with the path and whether the inventory authorizes it."""
-    import csv as _csv
-
+    from ..csv_output import build_csv
     from ..graph import describe_path
 
     cfg = load_config(config)
@@ -214,9 +213,8 @@ def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (o
         if format == "json":
             sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         elif format == "csv":
-            w = _csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["person"])
-            w.writeheader()
-            w.writerows(rows)
+            header = list(rows[0]) if rows else ["person"]
+            sys.stdout.write(build_csv(header, ([r[h] for h in header] for r in rows)))
         else:
             table = Table(title=f"{safe(res.name)} ({safe(res.classification)}) — {len(rows)} accounts",
                           header_style="bold")

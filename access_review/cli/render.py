@@ -1,13 +1,12 @@
 """Turning findings and access into tables, CSV and JSON for the terminal."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Iterable
 
 from rich.table import Table
 
+from ..csv_output import build_csv
 from ..findings import Finding
 from ..graph import describe_path
 from .common import safe
@@ -39,10 +38,6 @@ def findings_json(findings: Iterable[Finding], graph) -> str:
 
 
 def findings_csv(findings: Iterable[Finding], graph) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["severity", "type", "summary", "person", "account", "resource", "path"])
-    for f in findings:
-        writer.writerow([f.severity, f.type, f.summary, f.person or "", f.account or "", f.resource or "",
-                         describe_path(graph, f.path) if f.path else ""])
-    return out.getvalue()
+    return build_csv(["severity", "type", "summary", "person", "account", "resource", "path"],
+                     ([f.severity, f.type, f.summary, f.person, f.account, f.resource,
+                       describe_path(graph, f.path) if f.path else ""] for f in findings))
