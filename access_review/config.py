@@ -240,6 +240,13 @@ accounts = []                      # break-glass admins: logins or keys, never s
 # subject = "admin@district.example.org"
 # customer = "my_customer"
 
+# The audit log is keyed with a secret kept apart from the store. By default it is
+# ~/.config/access-review/audit.key (the ISO's own account), made owner-only on first use.
+# Keep a backup of it: without the key the log cannot be verified.
+# [audit]
+# key_file = "/etc/access-review/audit.key"          # chmod 600; or:
+# key_env = "ACCESS_REVIEW_AUDIT_KEY"                # at least 32 characters
+
 # Review campaigns e-mail the data managers.
 # [smtp]
 # host = "smtp.district.example.org"

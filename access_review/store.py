@@ -15,11 +15,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .bulk import collector_paused
 from .errors import StoreError
 from .records import Account, Grant, Group, Membership, Person, Resource, Snapshot
+
+if TYPE_CHECKING:
+    from .audit_key import AuditKeySource
 
 MIGRATIONS: list[str] = [
     # 1: snapshots, roster, inventory, findings, audit
@@ -143,9 +146,11 @@ class SyncRun:
 
 
 class Store:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, audit_key: "AuditKeySource | None" = None):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Where the audit log's key comes from (the config's [audit] table); None: the default.
+        self.audit_key = audit_key
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.path.exists():
             # Created owner-only before SQLite writes anything into it.
             fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)

@@ -49,6 +49,7 @@ def register(app: typer.Typer) -> None:
         from access_review import audit
         from access_review.analysis import analyse
 
+        from .audit_anchor import with_audit_anchor
         from .feature_views import read_current_campaign, read_suspensions
         from .superintendent import (
             build_superintendent_report,
@@ -65,6 +66,7 @@ def register(app: typer.Typer) -> None:
             if not a.snapshots:
                 raise AccessReviewError("no complete snapshot of any source yet", hint="run `access-review sync`")
             report = build_superintendent_report(a, read_current_campaign(store), read_suspensions(store, a.persons))
+            report = with_audit_anchor(report, audit.anchor(store), audit.verify(store))
             if format == "xlsx":
                 write_workbook(report, out)
             elif format == "csv":

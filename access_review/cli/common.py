@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ..audit_key import AuditKeySource
 from ..config import Config, load_config  # noqa: F401  (re-exported for command modules)
 from ..errors import AccessReviewError
 from ..store import Store
@@ -64,7 +65,8 @@ def command(parent: typer.Typer, name: str | None = None):
 
 
 def open_store(config: Config) -> Store:
-    return Store(config.store_path)
+    """The config's store, with the audit key the config names (``[audit]``; default: the ISO's own)."""
+    return Store(config.store_path, audit_key=AuditKeySource.from_settings(config.section("audit")))
 
 
 def load_analysis(cfg: Config, store: Store):

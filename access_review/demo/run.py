@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .. import audit
+from ..audit_key import AuditKeySource
 from ..analysis import Analysis, analyse
 from ..config import Config, load_config
 from ..errors import AccessReviewError
@@ -53,14 +54,15 @@ def run_demo(*, out: Path | None, size: str = "small", seed: int = 2026,
     district = generate_district(size, seed=seed)
     config_path = write_demo(folder, district)
     cfg = load_config(config_path)
-    with Store(cfg.store_path) as store:
+    keys = AuditKeySource.from_settings(cfg.section("audit"))
+    with Store(cfg.store_path, audit_key=keys) as store:
         n_people = import_roster(cfg, store, cfg.roster_path)
         n_resources, _warnings = import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
     say(f"Imported {n_people:,} people and {n_resources} inventory resources.")
     results = sync(cfg)
     if not all(r.ok for r in results):
         raise AccessReviewError("the demo sync failed", hint="see the errors above")
-    with Store(cfg.store_path) as store:
+    with Store(cfg.store_path, audit_key=keys) as store:
         a = analyse(cfg, store, today=district.as_of)
         found = a.findings
         runs = {s: store.latest_complete_run(s).id for s in a.snapshots}
