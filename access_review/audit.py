@@ -42,7 +42,7 @@ from typing import Any, Callable
 
 from .audit_head import Head, HeadUnreadable, head_path, head_text, is_sealed_by, read_head, restore_head, seal, write_head
 from .audit_key import AuditKeyError, AuditKeySource, key_id
-from .errors import AccessReviewError
+from .errors import AccessReviewError, SecretError
 from .store import Store, now_iso, now_utc
 
 GENESIS = "0" * 64
@@ -311,6 +311,26 @@ def entry_checker(store: Store) -> Callable[[AuditEntry], bool]:
                     else entry_hash(key, e.prev_hash, e.seq, e.at, e.actor, e.action, e.details_text))
         return hmac.compare_digest(expected, e.hash)
     return check
+
+
+def key_status(store: Store) -> tuple[bool, str, str]:
+    """(ok, what, fix) about the audit key, for ``doctor``: where it is, whether it is the one the
+    log was keyed with, and whether others can read it."""
+    _ensure_schema(store)
+    keying, source = _keying(store.db), key_source(store)
+    try:
+        key = source.load(create=False)
+    except SecretError as exc:
+        return False, str(exc), exc.hint or ""
+    if key is None:
+        if keying is not None:
+            return (False, f"{source.describe()} does not exist, but the log is keyed (key {keying.key_id})",
+                    "restore the key from your backup")
+        return True, f"{source.describe()} (made owner-only when the log is first keyed; keep a backup)", ""
+    if keying is not None and key_id(key) != keying.key_id:
+        return (False, f"{source.describe()} holds key {key_id(key)}; the log was keyed with {keying.key_id}",
+                "restore the key the log was written with")
+    return True, f"{source.describe()} (owner-only, key id {key_id(key)}; keep a backup)", ""
 
 
 def _walk(rows, key_for: Callable[[int], bytes | None]) -> tuple[str, int | None]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from .bulk import collector_paused
 from .errors import StoreError
+from .private_files import make_private_folder
 from .records import Account, Grant, Group, Membership, Person, Resource, Snapshot
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ class Store:
         self.path = Path(path)
         # Where the audit log's key comes from (the config's [audit] table); None: the default.
         self.audit_key = audit_key
-        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        make_private_folder(self.path.parent)
         if not self.path.exists():
             # Created owner-only before SQLite writes anything into it.
             fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)

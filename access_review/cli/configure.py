@@ -2,13 +2,16 @@
 the store and each source."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from .. import audit
 from ..config import STARTER_CONFIG
 from ..errors import AccessReviewError
+from ..permissions import find_exposures
 from ..sync import select_sources
 from .common import ConfigOption, command, console, load_config, open_store, safe
 from .connectors import build_connector
@@ -19,9 +22,13 @@ def register(app: typer.Typer) -> None:
     @command(app, "init")
     def init(path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("access-review.toml")):
         """Write a commented starter config."""
-        if path.exists():
-            raise AccessReviewError(f"{path} already exists; not overwriting it")
-        path.write_text(STARTER_CONFIG, encoding="utf-8")
+        try:
+            # O_EXCL: never overwrite; 0600: the config names the district's directories and files.
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            raise AccessReviewError(f"{path} already exists; not overwriting it") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(STARTER_CONFIG)
         console.print(f"Wrote {safe(path)}. Next: fill in {safe('[sources.*]')}, then run `access-review doctor`.",
                       highlight=False)
 
@@ -48,8 +55,14 @@ def register(app: typer.Typer) -> None:
         try:
             with open_store(cfg) as store:
                 show(True, "store", f"{cfg.store_path} (schema {store.schema_version})")
+                show(*_audit_key_line(store))
         except AccessReviewError as exc:
             show(False, "store", str(exc), exc.hint or "")
+        exposed = find_exposures(cfg)
+        for e in exposed:
+            show(False, f"{e.what} is not private", f"{e.path}: {e.problem}", e.fix)
+        if not exposed:
+            show(True, "file permissions", "config, store, its folder and side files are owner-only")
         for name in select_sources(cfg, source):
             try:
                 connector = build_connector(cfg, name)
@@ -60,3 +73,8 @@ def register(app: typer.Typer) -> None:
                 show(False, f"{name}", str(exc), exc.hint or "")
         if failures:
             raise typer.Exit(1)
+
+
+def _audit_key_line(store) -> tuple[bool, str, str, str]:
+    ok, detail, fix = audit.key_status(store)
+    return ok, "audit key", detail, fix

@@ -17,6 +17,7 @@ from ..config import Config, load_config
 from ..errors import AccessReviewError
 from ..findings import Finding
 from ..imports import import_inventory, import_roster
+from ..private_files import make_private_folder
 from ..store import Store
 from ..sync import SourceResult
 from .generator import SIZES, generate_district
@@ -45,7 +46,7 @@ def run_demo(*, out: Path | None, size: str = "small", seed: int = 2026,
     if size not in SIZES:
         raise AccessReviewError(f"unknown demo size {size!r}", hint="small, district or state")
     folder = Path(out) if out else Path(tempfile.mkdtemp(prefix="access-review-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_folder(folder)
     if (folder / "access-review.db").exists():
         raise AccessReviewError(f"{folder} already holds a demo store",
                                 hint="choose an empty folder with --out, or delete that folder")
