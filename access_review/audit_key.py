@@ -67,7 +67,7 @@ class AuditKeySource:
         return cls(file=Path(str(file)).expanduser() if file else default_key_path())
 
     def describe(self) -> str:
-        return f"environment variable {self.env}" if self.env else f"key file {self.file}"
+        return f"environment variable {self.env}" if self.env else f"key file {self.file or default_key_path()}"
 
     def load(self, *, create: bool) -> bytes | None:
         """The key; None when its file does not exist and ``create`` is False."""
@@ -80,21 +80,21 @@ class AuditKeySource:
                     hint=f"export {self.env}=$(python3 -c 'import secrets; print(secrets.token_hex(32))'),"
                          " and keep the value safe: the log cannot be verified without it")
             return value.encode("utf-8")
-        assert self.file is not None
-        if not self.file.exists():
+        file = self.file or default_key_path()
+        if not file.exists():
             if not create:
                 return None
             try:
-                return _create_key_file(self.file)
+                return _create_key_file(file)
             except FileExistsError:   # another process made it just now: use that one
                 pass
-        text = check_owner_only(self.file, "audit key file").read_text(encoding="utf-8").strip()
+        text = check_owner_only(file, "audit key file").read_text(encoding="utf-8").strip()
         try:
             key = bytes.fromhex(text)
         except ValueError:
             key = b""
         if len(key) < KEY_BYTES:
-            raise AuditKeyError(f"audit key file {self.file} does not hold a key ({KEY_BYTES * 2} hex digits)",
+            raise AuditKeyError(f"audit key file {file} does not hold a key ({KEY_BYTES * 2} hex digits)",
                                 hint="restore it from your backup of the key")
         return key
 

@@ -73,7 +73,7 @@ def test_doctor_flags_whatever_others_can_reach(demo, tmp_path):
     assert "is not private" not in doctor(config)
     os.chmod(config, 0o644)
     os.chmod(store, 0o640)
-    os.chmod(demo.folder, 0o755)
+    os.chmod(demo.folder, 0o755)  # noqa: S103 (the exposure doctor must report)
     out = doctor(config)
     assert f"FAIL config is not private — {config}: its group and others can read it (mode 644)" in out
     assert f"fix: chmod 600 {config}" in out
@@ -100,7 +100,7 @@ def test_doctor_flags_a_config_folder_others_can_write(demo, tmp_path):
     config.write_text(text)
     os.chmod(config, 0o600)
     assert "is not private" not in doctor(config)
-    os.chmod(elsewhere, 0o777)
+    os.chmod(elsewhere, 0o777)  # noqa: S103 (the exposure doctor must report)
     out = doctor(config)
     assert f"FAIL config folder is not private — {elsewhere}: its group and others can read it; its group and" \
            " others can change it" not in out   # only writing matters for the config's own folder
