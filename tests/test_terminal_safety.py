@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 from typer.testing import CliRunner
 
@@ -29,11 +30,11 @@ BRACKETS = "Temp [/] Sub"                                   # rich closing tag w
 LINK = "[link=http://evil.example]Luis[/link]"              # rich hyperlink markup
 ESCAPE = "\x1b[31mRed\x1b[0m Orphan"                         # a raw ANSI colour escape
 BIDI = "Ann \u202eevil\u202c Lee"                            # right-to-left override
-HOSTILE_SOURCE = "lab [/] \x1b[31mdc"                        # a config name
 PERSON = "E00011"                                            # unauthorized access (planted)
 GROUP_ID = "663c1328-0c4e-2c10-09ac-e774eb0f30cb"            # in PERSON's path; ungoverned (planted)
 ORPHAN_ID = "3d606013-828d-9c28-6aef-00cbdc85a7be"           # an AD account with no roster person
 RESOURCE = "Special Education Records"
+RESOURCE_NAME = "Records [/] \u202eevil"                    # an inventory resource
 
 
 def _rename_in_roster(path: Path, names: dict[str, str]) -> None:
@@ -73,9 +74,23 @@ def hostile(demo_template, tmp_path_factory) -> Path:
         # A source whose name and state path are hostile, and which cannot be read.
         fh.write('\n[sources."lab [/] \\u001b[31mdc"]\ntype = "demo"\ndirectory = "ad"\n'
                  'state = "missing [link=http://evil.example]x[/link].db"\n')
-    cli(folder, "roster", "import")
+    # An inventory resource whose name and selector are hostile (the selector matches nothing).
+    workbook = openpyxl.load_workbook(folder / "inventory.xlsx")
+    sheet = workbook["Resources"]
+    header = [c.value for c in sheet[1]]
+    row = dict.fromkeys(header, "")
+    row.update(resource=RESOURCE_NAME, classification="confidential", data_manager="E00002",
+               entitlements="ad:group:[link=http://evil.example]x[/link]", review_frequency="annual")
+    sheet.append([row[h] for h in header])
+    workbook.save(folder / "inventory.xlsx")
+    for args in (("roster", "import"), ("inventory", "import")):
+        output = cli(folder, *args).output
+        assert_shown_as_text(output)
+        assert "Traceback" not in output
     result = cli(folder, "sync", code=5)   # the hostile source fails; the others complete
     assert "complete" in result.output
+    assert_shown_as_text(result.output)
+    assert "lab [/] \\x1b[31mdc" in result.output
     return folder
 
 
@@ -93,7 +108,7 @@ COMMANDS = [
     (("access", PERSON), 0, [BRACKETS]),
     (("who", RESOURCE), 0, [BRACKETS, LINK]),
     (("accounts", "--unmatched"), 0, ["\\x1b[31mRed\\x1b[0m Orphan"]),
-    (("inventory", "check"), 0, []),
+    (("inventory", "check"), 0, ["Records [/] \\u202eevil", "[link=http://evil.example]x[/link]"]),
     (("status",), 0, ["lab [/] \\x1b[31mdc"]),
     # (a path: "//" reads back as "/")
     (("doctor",), 1, ["lab [/] \\x1b[31mdc", "missing [link=http:/evil.example]x[/link].db"]),
