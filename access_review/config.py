@@ -91,6 +91,14 @@ def _resolve(base: Path, value: str | None) -> Path | None:
     return p if p.is_absolute() else (base / p)
 
 
+def _resolve_file_settings(base: Path, table: dict[str, Any]) -> dict[str, Any]:
+    """Every ``*_file`` setting (``password_file``, ``client_secret_file``, ``key_file``,
+    ``ca_file``, ...) is a path: a relative one is resolved here, once, against the config's
+    folder, so that no secret is read from whatever folder the tool happens to be started in."""
+    return {key: str(_resolve(base, value)) if key.endswith("_file") and isinstance(value, str) and value
+            else value for key, value in table.items()}
+
+
 def _tuple_of_str(section: dict, key: str, default: tuple[str, ...], where: str) -> tuple[str, ...]:
     value = section.get(key, default)
     if isinstance(value, str):
@@ -114,6 +122,11 @@ def load_config(path: str | Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from None
     base = cfg_path.parent
+    raw = {name: _resolve_file_settings(base, table) if isinstance(table, dict) else table
+           for name, table in raw.items()}
+    if isinstance(raw.get("sources"), dict):
+        raw["sources"] = {name: _resolve_file_settings(base, settings) if isinstance(settings, dict) else settings
+                          for name, settings in raw["sources"].items()}
 
     store = raw.get("store", {})
     roster = raw.get("roster", {})
@@ -226,6 +239,13 @@ accounts = []                      # break-glass admins: logins or keys, never s
 # key_file = "/etc/access-review/google-key.json"   # chmod 600
 # subject = "admin@district.example.org"
 # customer = "my_customer"
+
+# The audit log is keyed with a secret kept apart from the store. By default it is
+# ~/.config/access-review/audit.key (the ISO's own account), made owner-only on first use.
+# Keep a backup of it: without the key the log cannot be verified.
+# [audit]
+# key_file = "/etc/access-review/audit.key"          # chmod 600; or:
+# key_env = "ACCESS_REVIEW_AUDIT_KEY"                # at least 32 characters
 
 # Review campaigns e-mail the data managers.
 # [smtp]

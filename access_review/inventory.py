@@ -262,7 +262,7 @@ def load_inventory(path: str | Path, *, roster: Sequence[Person], apps_path: str
     inventory, problems = _parse_inventory(path, roster, apps_path, holds_path)
     if problems:
         raise problems[0]
-    assert inventory is not None
+    assert inventory is not None  # noqa: S101 (an invariant of _parse_inventory: no problems means an inventory)
     return inventory
 
 

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import IO, Any, BinaryIO, Iterator
 
 from access_review.errors import AccessReviewError
 
@@ -76,7 +76,7 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
         if any(target.iterdir()):
             raise AccessReviewError(f"{target} is not empty; not mixing this export with other files",
                                     hint="choose a new folder for --out")
-    parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
     try:
         os.chmod(tmp, FOLDER_MODE)
@@ -107,3 +107,32 @@ def write_private_file(folder: Path, name: str, data: bytes) -> Path:
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return path
+
+
+def open_private(path: str | Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
+    """``path`` opened for writing (created or truncated) so that only its owner can read it,
+    whatever the umask and whatever mode an existing file had — fixed before any data goes
+    in — and never through a planted symlink. For files written in place (the demo's files,
+    a new config), where an atomic rename is not needed."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        return os.fdopen(fd, mode, **kwargs)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def make_private_folder(path: str | Path) -> Path:
+    """A folder created owner-only, and so is every missing folder above it (``mkdir -p`` would
+    give those the umask's mode); folders that exist are left as they are."""
+    folder = Path(path)
+    missing = []
+    for candidate in (folder, *folder.parents):
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    for candidate in reversed(missing):
+        candidate.mkdir(mode=FOLDER_MODE, exist_ok=True)
+        os.chmod(candidate, FOLDER_MODE)   # exactly 0700: the umask could have masked the owner's bits too
+    return folder

@@ -40,7 +40,7 @@ def with_retries(call: Callable[[], T], *, policy: RetryPolicy = DEFAULT_POLICY,
 
     The last RetryableError is re-raised unchanged, so the message still names the call.
     """
-    rng = rng or random.Random()
+    rng = rng or random.Random()  # noqa: S311 (backoff jitter, not security)
     for attempt in range(policy.tries):
         try:
             return call()

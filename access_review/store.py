@@ -15,11 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .bulk import collector_paused
 from .errors import StoreError
+from .private_files import make_private_folder
 from .records import Account, Grant, Group, Membership, Person, Resource, Snapshot
+
+if TYPE_CHECKING:
+    from .audit_key import AuditKeySource
 
 MIGRATIONS: list[str] = [
     # 1: snapshots, roster, inventory, findings, audit
@@ -143,9 +147,11 @@ class SyncRun:
 
 
 class Store:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, audit_key: "AuditKeySource | None" = None):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Where the audit log's key comes from (the config's [audit] table); None: the default.
+        self.audit_key = audit_key
+        make_private_folder(self.path.parent)
         if not self.path.exists():
             # Created owner-only before SQLite writes anything into it.
             fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
@@ -284,7 +290,7 @@ class Store:
     _RUN_COLUMNS = "id, source, started_at, finished_at, status, mode, error, counts, stats, warnings"
 
     def sync_runs(self, source: str | None = None, limit: int = 50) -> list[SyncRun]:
-        sql = f"SELECT {self._RUN_COLUMNS} FROM sync_runs"
+        sql = f"SELECT {self._RUN_COLUMNS} FROM sync_runs"  # noqa: S608 (a constant column list)
         args: tuple = ()
         if source:
             sql, args = sql + " WHERE source=?", (source,)
@@ -292,7 +298,7 @@ class Store:
         return [self._run_from_row(r) for r in rows]
 
     def sync_run(self, run_id: int) -> SyncRun | None:
-        row = self.db.execute(f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE id=?", (run_id,)).fetchone()
+        row = self.db.execute(f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE id=?", (run_id,)).fetchone()  # noqa: S608 (a constant column list)
         return self._run_from_row(row) if row else None
 
     def last_seen(self, account_key: str) -> SyncRun | None:
@@ -304,7 +310,7 @@ class Store:
 
     def latest_complete_run(self, source: str) -> SyncRun | None:
         row = self.db.execute(
-            f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE source=? AND status='complete'"
+            f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE source=? AND status='complete'"  # noqa: S608 (a constant column list)
             " ORDER BY id DESC LIMIT 1", (source,)).fetchone()
         return self._run_from_row(row) if row else None
 

@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from access_review.cli.common import ConfigOption, command, console, load_config, open_store
+from access_review.cli.common import ConfigOption, command, console, load_config, open_store, safe
 from access_review.errors import AccessReviewError
 
 SUPERINTENDENT_FORMATS = ("xlsx", "csv", "json")
@@ -49,6 +49,7 @@ def register(app: typer.Typer) -> None:
         from access_review import audit
         from access_review.analysis import analyse
 
+        from .audit_anchor import with_audit_anchor
         from .feature_views import read_current_campaign, read_suspensions
         from .superintendent import (
             build_superintendent_report,
@@ -65,6 +66,7 @@ def register(app: typer.Typer) -> None:
             if not a.snapshots:
                 raise AccessReviewError("no complete snapshot of any source yet", hint="run `access-review sync`")
             report = build_superintendent_report(a, read_current_campaign(store), read_suspensions(store, a.persons))
+            report = with_audit_anchor(report, audit.anchor(store), audit.verify(store))
             if format == "xlsx":
                 write_workbook(report, out)
             elif format == "csv":
@@ -75,7 +77,7 @@ def register(app: typer.Typer) -> None:
             audit.append(store, "export.superintendent",
                          {"out": str(out), "format": format, "as_of": report.figures["as_of"],
                           "sha256": _file_digest(out), "findings": report.figures["findings_total"]})
-        console.print(f"Wrote {out} ({format}, as of {report.figures['as_of']}); it holds confidential"
+        console.print(f"Wrote {safe(out)} ({safe(format)}, as of {report.figures['as_of']}); it holds confidential"
                       " data and is readable only by you.", highlight=False, soft_wrap=True)
 
     @command(export_app, "evidence")
@@ -102,7 +104,7 @@ def register(app: typer.Typer) -> None:
             audit.append(store, "export.evidence",
                          {"campaign": view.name, "campaign_id": view.id, "out": str(out), "format": format,
                           "manifest_sha256": manifest.digest, "files": len(manifest.files)})
-        console.print(f"Wrote the evidence pack for campaign {view.name} to {out}: {len(manifest.files)} files,"
+        console.print(f"Wrote the evidence pack for campaign {safe(view.name)} to {safe(out)}: {len(manifest.files)} files,"
                       f" audit chain {'verified' if pack.chain_ok else 'NOT VERIFIED'}.", highlight=False, soft_wrap=True)
         if not pack.chain_ok:
             raise typer.Exit(7)

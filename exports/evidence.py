@@ -3,9 +3,10 @@
 The pack holds every item with its reviewer, decision, justification and time; the defaults
 applied at close; each remediation action with its result; the verification results; the
 snapshot times the campaign reviewed; and the audit-log entries for the campaign with their
-hash chain. ``VERIFICATION.txt`` states what the tool checked when it wrote the pack and how
-to re-check it by hand; ``MANIFEST.sha256`` (``sha256sum -c`` format) and ``manifest.json``
-give the SHA-256 of every other file, and the manifest's own digest goes into the audit log.
+hash chain. ``VERIFICATION.txt`` states what the tool checked when it wrote the pack, the
+audit log's anchor (``HASH:COUNT``, its head outside the store) and how to re-check both;
+``MANIFEST.sha256`` (``sha256sum -c`` format) and ``manifest.json`` give the SHA-256 of every
+other file, and the manifest's own digest goes into the audit log.
 
 Audit entries between the campaign's first and last are all listed so that the chain can be
 followed link by link; entries about other matters keep their hashes but not their details
@@ -57,6 +58,11 @@ class EvidencePack:
     head_hash: str
     built_at: datetime
 
+    @property
+    def anchor(self) -> str:
+        """``HASH:COUNT``: what ``access-review audit verify --expect`` checks the log still holds."""
+        return str(audit.Anchor(self.head_hash, self.head_seq))
+
 
 @dataclass(frozen=True)
 class Manifest:
@@ -74,13 +80,14 @@ def collect_audit_lines(store: Store, campaign: CampaignView) -> tuple[AuditLine
     mine = [e.seq for e in everything if is_campaign_entry(e, campaign)]
     if not mine:
         return ()
+    matches = audit.entry_checker(store)   # keyed hashes: recomputed with the audit key
     lines = []
     for e in everything:
         if e.seq < mine[0] or e.seq > mine[-1]:
             continue
         about = e.seq in mine or is_campaign_entry(e, campaign)
         text = e.details_text  # exactly what was hashed
-        ok = audit.entry_hash(e.prev_hash, e.seq, e.at, e.actor, e.action, text) == e.hash if about else None
+        ok = matches(e) if about else None
         lines.append(AuditLine(e.seq, e.at, e.actor, e.action, about, text if about else WITHHELD,
                                e.prev_hash, e.hash, ok))
     return tuple(lines)
@@ -131,13 +138,11 @@ def _audit_sheet(lines: tuple[AuditLine, ...]) -> Sheet:
 def build_evidence_pack(store: Store, campaign: CampaignView) -> EvidencePack:
     verified = audit.verify(store)
     lines = collect_audit_lines(store, campaign)
-    everything = audit.entries(store)
-    head = everything[-1] if everything else None
+    head = audit.anchor(store)
     chain_ok = verified.ok and all(x.recomputed_ok is not False for x in lines) and _links_ok(lines)
     problem = verified.problem or ("" if chain_ok else "an entry of this campaign does not match its hash")
     return EvidencePack(campaign, (*_item_sheets(campaign), _audit_sheet(lines)), lines, chain_ok, problem,
-                        verified.entries, head.seq if head else 0, head.hash if head else audit.GENESIS,
-                        datetime.now(timezone.utc))
+                        verified.entries, head.entries or 0, head.hash, datetime.now(timezone.utc))
 
 
 def _links_ok(lines: tuple[AuditLine, ...]) -> bool:
@@ -155,18 +160,22 @@ def verification_statement(pack: EvidencePack) -> str:
         "",
         f"Audit log at that time: {pack.chain_entries} entries, head entry {pack.head_seq} with hash",
         f"  {pack.head_hash}",
+        f"Audit anchor (the log's head, kept here outside the store): {pack.anchor}",
         f"Hash chain of the whole log: {verdict}",
         f"Entries about this campaign: {len(mine)}"
         + (f" (seq {mine[0].seq} to {mine[-1].seq}); the audit-log file lists every entry in that range." if mine else "."),
         "",
-        "How to re-check by hand:",
+        "How to re-check:",
         "  1. sha256sum -c MANIFEST.sha256   (every file of this pack is as written)",
-        "  2. For each entry about this campaign, SHA-256 of the UTF-8 text of the compact JSON array",
-        '     [previous hash, seq, at, actor, action, details]  (separators "," and ":", no ASCII escaping;',
-        "     details is the 'Details (hashed text)' column exactly) equals its hash.",
-        "  3. Each listed entry's previous hash equals the hash of the entry listed before it.",
-        "  4. `access-review audit verify` on the store recomputes the whole chain, and the audit log",
-        "     records this pack's manifest digest under the action export.evidence.",
+        "  2. Each listed entry's previous hash equals the hash of the entry listed before it.",
+        "  3. Each hash is an HMAC-SHA256, under the district's audit key, of the UTF-8 text of the compact",
+        '     JSON array [previous hash, seq, at, actor, action, details]  (separators "," and ":", no ASCII',
+        "     escaping; details is the 'Details (hashed text)' column exactly). The key never leaves the",
+        "     ISO's keeping, so that no one who can edit the store can re-hash it: ask the ISO to run",
+        f"       access-review audit verify --expect {pack.anchor}",
+        "     in front of you. It recomputes every hash with the key, checks the log's sealed head, and",
+        "     confirms the log still holds this pack's anchor (nothing before it was cut or rewritten).",
+        "  4. The audit log records this pack's manifest digest under the action export.evidence.",
         "",
     ])
 
@@ -182,7 +191,7 @@ def _pack_files(pack: EvidencePack, format: str) -> dict[str, bytes]:
             "campaign": {"id": c.id, "name": c.name, "state": c.state,
                          "created_at": json_value(c.created_at), "due": json_value(c.due)},
             "audit_chain": {"ok": pack.chain_ok, "problem": pack.chain_problem, "entries": pack.chain_entries,
-                            "head_seq": pack.head_seq, "head_hash": pack.head_hash},
+                            "head_seq": pack.head_seq, "head_hash": pack.head_hash, "anchor": pack.anchor},
             **sheets_json(pack.sheets),
         }
         files["evidence.json"] = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8")

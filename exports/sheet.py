@@ -4,8 +4,6 @@ to these writers, so formatting and formula-injection safety live in one place.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal, Sequence
@@ -13,6 +11,8 @@ from typing import Any, Literal, Sequence
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+
+from access_review.csv_output import csv_file_bytes
 
 from .cells import csv_value, json_value, spreadsheet_value
 
@@ -78,7 +78,7 @@ def write_worksheet(ws: Worksheet, sheet: Sheet) -> None:
                 if fmt and isinstance(cell.value, (date, datetime, float, int)):
                     cell.number_format = fmt
                 elif isinstance(cell.value, str):
-                    # Excel's quote prefix keeps an edited cell text (see cells.py for why the
+                    # Excel's quote prefix keeps an edited cell text (see access_review/cell_text.py for why the
                     # stored apostrophe is there as well).
                     cell.quotePrefix = cell.value.startswith("'")
     ws.freeze_panes = "A2"
@@ -89,12 +89,7 @@ def write_worksheet(ws: Worksheet, sheet: Sheet) -> None:
 def sheet_csv_bytes(sheet: Sheet) -> bytes:
     """UTF-8 with a BOM so that Excel opens accented names correctly; every field quoted when
     needed, text neutralized exactly as in the workbook."""
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(sheet.headers)
-    for row in sheet.rows:
-        writer.writerow([csv_value(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_file_bytes(sheet.headers, ([csv_value(v) for v in row] for row in sheet.rows))
 
 
 def sheets_json(sheets: Sequence[Sheet]) -> dict[str, list[dict[str, Any]]]:

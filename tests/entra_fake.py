@@ -337,7 +337,7 @@ class FakeTenant:
             pages = self._rounds[round_id]
             return 200, ok, pages[int(index)]
         token = q.get("$deltatoken")
-        if token == "latest":
+        if token == "latest":  # noqa: S105 (a fake token the fake tenant hands out)
             return 200, ok, self._delta_page(kind, [], None, f"{self.version}~{q.get('$select', '')}")
         if token is not None:
             if self.expired_delta:
@@ -467,7 +467,7 @@ def district_tenant(users: int = 60_000, groups: int = 5_000, memberships: int =
     """Users (80% synced from AD), groups (a few very large: all staff, all students),
     ``memberships`` direct memberships incl. some nested groups, enterprise apps with app-role
     assignments, delegated consents and directory role assignments."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (seeded, reproducible fake data, not security)
     t = FakeTenant()
 
     def new_id() -> str:
@@ -565,7 +565,7 @@ def district_tenant(users: int = 60_000, groups: int = 5_000, memberships: int =
 
 
 # -- wiring a connector to the fake --------------------------------------------------------
-SECRET_ENV = "ACCESS_REVIEW_TEST_ENTRA_SECRET"
+SECRET_ENV = "ACCESS_REVIEW_TEST_ENTRA_SECRET"  # noqa: S105 (the name of an environment variable, not a secret)
 
 
 def build_fake_connector(tenant: FakeTenant, name: str = "entra", sleeps: list | None = None,

@@ -35,7 +35,7 @@ REALM = "DISTRICT.TEST"
 DOMAIN = "DISTRICT"
 BASE_DN = "DC=district,DC=test"
 HOST = "DC1"
-ADMIN_PASSWORD = "Adm1n-Passw0rd!"
+ADMIN_PASSWORD = "Adm1n-Passw0rd!"  # noqa: S105 (the throw-away admin password of the DC the tests start)
 # Bump TEMPLATE_VERSION when the provisioning recipe changes, so a stale cache is not reused.
 TEMPLATE_VERSION = 2
 TEMPLATE_DIR = Path(tempfile.gettempdir()) / f"access-review-samba-template-v{TEMPLATE_VERSION}-{os.getuid()}"
@@ -56,7 +56,7 @@ def _tool(name: str) -> str:
 
 def _run(args: list[str], *, what: str, timeout: float = 600, env: dict | None = None,
          input: str | None = None) -> subprocess.CompletedProcess:
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, input=input)
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env, input=input)  # noqa: S603 (samba-tool and friends with arguments the test builds)
     if proc.returncode != 0:
         raise SambaError(f"{what} failed (exit {proc.returncode}): {' '.join(args[:4])} ...\n"
                          f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
@@ -116,7 +116,7 @@ def free_loopback_address() -> str:
     """A 127.0.0.x address with nothing on the LDAP ports, starting at a random x (100-249)."""
     import random
     candidates = list(range(100, 250))  # below 100 stays free for modules that pin an address
-    start = random.randrange(len(candidates))
+    start = random.randrange(len(candidates))  # noqa: S311 (picks a free loopback address, not a secret)
     for x in candidates[start:] + candidates[:start]:
         address = f"127.0.0.{x}"
         if not _port_open(address, 389) and not _port_open(address, 636):
@@ -207,7 +207,7 @@ class SambaDC:
                              f"(a DC left over from an earlier run?); stop it first")
         self.log_path = self.directory / "samba.log"
         self._log = open(self.log_path, "ab")
-        proc = subprocess.Popen([_tool("samba"), "-s", str(self.conf), "-F", "--debuglevel=1"],
+        proc = subprocess.Popen([_tool("samba"), "-s", str(self.conf), "-F", "--debuglevel=1"],  # noqa: S603 (the samba binary with arguments the test builds)
                                 stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
         self.pid = proc.pid
         self._proc = proc
@@ -297,7 +297,7 @@ class SambaDC:
                                 auto_bind=True, raise_exceptions=True)
 
     # ---- connector settings for this DC ----
-    def settings(self, password_env: str = "AR_TEST_AD_PASSWORD", **overrides) -> dict:
+    def settings(self, password_env: str = "AR_TEST_AD_PASSWORD", **overrides) -> dict:  # noqa: S107 (the name of an environment variable, not a password)
         os.environ.setdefault(password_env, self.admin_password)
         return {"type": "ad", "url": self.url, "ca_file": self.ca_file,
                 "tls_server_name": self.tls_server_name, "bind_user": self.admin_upn,

@@ -230,7 +230,7 @@ def test_unsupported_actions_are_refused(connector, first):
 
 def test_wrong_password_is_one_auth_error_naming_server_and_user(dc):
     os.environ["AR_TEST_AD_WRONG"] = "not-the-password"
-    bad = build_connector("ad", dc.settings(password_env="AR_TEST_AD_WRONG"), retry_policy=FAST_RETRY)
+    bad = build_connector("ad", dc.settings(password_env="AR_TEST_AD_WRONG"), retry_policy=FAST_RETRY)  # noqa: S106 (the name of an environment variable, not a password)
     with pytest.raises(AuthError) as caught:
         bad.fetch_snapshot(None)
     assert dc.url in str(caught.value) and dc.admin_upn in str(caught.value)
@@ -273,7 +273,7 @@ def reader(dc):
     """An ordinary account (no delegated rights): the only other account given a password."""
     dc.samba_tool("user", "create", "svc-reader", "Reader-Passw0rd!")
     os.environ["AR_TEST_AD_READER"] = "Reader-Passw0rd!"
-    return build_connector("ad", dc.settings(password_env="AR_TEST_AD_READER",
+    return build_connector("ad", dc.settings(password_env="AR_TEST_AD_READER",  # noqa: S106 (the name of an environment variable, not a password)
                                              bind_user="svc-reader@district.test"), retry_policy=FAST_RETRY)
 
 

@@ -18,7 +18,7 @@ USER, PASSWORD = "mailer", "tls-test-password"
 def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("smtp-tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",  # noqa: S603, S607 (openssl from PATH with arguments the test builds)
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
                     "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -95,7 +95,7 @@ def test_an_untrusted_certificate_is_refused(server, monkeypatch):
 
 def test_a_wrong_password_is_one_clear_error(server, certificate, monkeypatch):
     security, port, inbox = server
-    settings = settings_for(security, port, monkeypatch, ca_file=certificate[0], password="wrong")
+    settings = settings_for(security, port, monkeypatch, ca_file=certificate[0], password="wrong")  # noqa: S106 (the throw-away password of the SMTP server the test starts)
     with pytest.raises(DeliveryError, match=f"SMTP 127.0.0.1:{port}: login refused") as exc:
         send_messages(settings, [message()])
     assert "password" in exc.value.hint and "wrong" not in str(exc.value)

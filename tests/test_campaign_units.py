@@ -341,8 +341,8 @@ def test_a_workbook_saved_by_libreoffice_still_imports(campaign, tmp_path):
     store, cstore, c = campaign
     path = fill(write_for(cstore, c, "E1", tmp_path / "in" / "e1.xlsx"),
                 {"I0001": ("Keep", ""), "I0002": ("Revoke", ""), "I0003": ("Keep", "")})
-    result = subprocess.run(
-        ["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+    result = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
+        ["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",  # noqa: S607 (soffice from PATH, installed by scripts/test)
          "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "out"), str(path)],
         capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr

@@ -105,20 +105,22 @@ def test_audit_detects_deleted_entries_in_the_middle_and_at_the_end(tmp_path):
 
 
 def test_audit_detects_a_rehashed_rewrite_against_the_head(tmp_path):
-    """Someone who rewrites an entry and recomputes the chain still can't match the recorded head."""
+    """Someone who rewrites an entry and recomputes the chain from there (without the audit key,
+    which the store does not hold) is caught at the first entry they re-hashed (issue 15 keys the
+    chain; before, this was caught only by the head, which they could rewrite as well)."""
     store = Store(tmp_path / "s.db")
     for i in range(3):
         audit.append(store, "sync", {"n": i})
-    rows = store.db.execute("SELECT seq, at, actor, action, details FROM audit_log ORDER BY seq").fetchall()
-    prev = audit.GENESIS
-    for seq, at, actor, action, details in rows:
+    rows = store.db.execute("SELECT seq, at, actor, action, details, hash FROM audit_log ORDER BY seq").fetchall()
+    prev = rows[0][5]
+    for seq, at, actor, action, details, _ in rows[1:]:
         if seq == 2:
             details = '{"n": 1000}'
-        h = audit.entry_hash(prev, seq, at, actor, action, details)
+        h = audit.legacy_entry_hash(prev, seq, at, actor, action, details)
         store.db.execute("UPDATE audit_log SET details=?, prev_hash=?, hash=? WHERE seq=?", (details, prev, h, seq))
         prev = h
     result = audit.verify(store)
-    assert not result.ok and "recorded head" in result.problem
+    assert not result.ok and result.first_bad_seq == 2 and "altered" in result.problem
 
 
 def test_feature_schemas_apply_once_and_in_order(tmp_path):

@@ -82,7 +82,7 @@ def test_a_killed_process_never_leaves_a_partial_destination(tmp_path):
             print("writing", flush=True)
             time.sleep(60)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,  # noqa: S603 (this Python with a script the test wrote)
                             cwd=Path(__file__).resolve().parents[1])
     try:
         assert proc.stdout.readline().strip() == "writing"

@@ -9,6 +9,7 @@ busiest answers → import ("open" copy) → close → remediate --apply → syn
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import shutil
 import stat
@@ -20,6 +21,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from access_review import audit
+from access_review.audit_key import AuditKeySource
 from access_review.cli import app
 from access_review.imports import import_inventory, import_roster
 from access_review.config import load_config
@@ -209,14 +211,23 @@ def test_evidence_pack_holds_what_an_auditor_asks_for(states, tmp_path):
     mine = log[log["About this campaign"] == "yes"]
     assert sorted(mine["Seq"].astype(int)) == [e.seq for e in campaign_entries]
     assert (mine["Hash recomputed"] == "ok").all()
-    # The chain can be followed link by link, and each campaign entry recomputed by hand.
+    # The chain can be followed link by link, and each campaign entry recomputed by hand — with the
+    # audit key (issue 15 keys the chain: the store alone cannot re-hash it).
     assert (log["Previous hash"].iloc[1:].values == log["Hash"].iloc[:-1].values).all()
+    key = AuditKeySource.from_settings({}).load(create=False)
     for _, row in mine.iterrows():
         body = json.dumps([row["Previous hash"], int(row["Seq"]), row["At (UTC)"], row["Actor"], row["Action"],
                            row["Details (hashed text)"]], separators=(",", ":"), ensure_ascii=False)
-        assert hashlib.sha256(body.encode("utf-8")).hexdigest() == row["Hash"]
+        assert hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest() == row["Hash"]
     statement = (pack / "VERIFICATION.txt").read_text(encoding="utf-8")
     assert "INTACT" in statement and f"Entries about this campaign: {len(campaign_entries)}" in statement
+    # The pack carries the log's head as it was (the export's own entry came after it) ...
+    with Store(folder / "access-review.db") as store:
+        *_, before, export_entry = audit.entries(store)
+    assert export_entry.action == "export.evidence"
+    assert f"access-review audit verify --expect {before.hash}:{before.seq}" in statement
+    # ... and the log, grown since, still holds it.
+    assert "It holds the anchor" in cli(folder, "audit", "verify", "--expect", f"{before.hash}:{before.seq}")
 
     # Every file is listed with its SHA-256, and the manifest's digest is in the audit log.
     sums = (pack / "MANIFEST.sha256").read_text().splitlines()

@@ -12,12 +12,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ..audit_key import AuditKeySource
 from ..config import Config, load_config  # noqa: F401  (re-exported for command modules)
 from ..errors import AccessReviewError
 from ..store import Store
 
-console = Console()
-err_console = Console(stderr=True)
+# emoji=False: ":x:" in a name is text, not an emoji code.
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 # C0/C1 controls (but tab and newline) and the invisible format characters that reorder or
 # hide text on a terminal (bidi overrides, zero-width): shown as escapes, never obeyed.
@@ -43,14 +45,14 @@ def handle_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except AccessReviewError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
             more = getattr(exc, "also", [])
             for other in more[:9]:
-                err_console.print(f"  also: {other}", highlight=False, soft_wrap=True)
+                err_console.print(f"  also: {safe(other)}", highlight=False, soft_wrap=True)
             if len(more) > 9:
                 err_console.print(f"  ... and {len(more) - 9} more problems", highlight=False)
             if exc.hint:
-                err_console.print(f"  next: {exc.hint}", highlight=False, soft_wrap=True)
+                err_console.print(f"  next: {safe(exc.hint)}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code)
     return wrapper
 
@@ -63,7 +65,8 @@ def command(parent: typer.Typer, name: str | None = None):
 
 
 def open_store(config: Config) -> Store:
-    return Store(config.store_path)
+    """The config's store, with the audit key the config names (``[audit]``; default: the ISO's own)."""
+    return Store(config.store_path, audit_key=AuditKeySource.from_settings(config.section("audit")))
 
 
 def load_analysis(cfg: Config, store: Store):

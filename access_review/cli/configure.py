@@ -2,15 +2,18 @@
 the store and each source."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from .. import audit
 from ..config import STARTER_CONFIG
 from ..errors import AccessReviewError
+from ..permissions import find_exposures
 from ..sync import select_sources
-from .common import ConfigOption, command, console, load_config, open_store
+from .common import ConfigOption, command, console, load_config, open_store, safe
 from .connectors import build_connector
 
 
@@ -19,10 +22,15 @@ def register(app: typer.Typer) -> None:
     @command(app, "init")
     def init(path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("access-review.toml")):
         """Write a commented starter config."""
-        if path.exists():
-            raise AccessReviewError(f"{path} already exists; not overwriting it")
-        path.write_text(STARTER_CONFIG, encoding="utf-8")
-        console.print(f"Wrote {path}. Next: fill in [sources.*], then run `access-review doctor`.")
+        try:
+            # O_EXCL: never overwrite; 0600: the config names the district's directories and files.
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            raise AccessReviewError(f"{path} already exists; not overwriting it") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(STARTER_CONFIG)
+        console.print(f"Wrote {safe(path)}. Next: fill in {safe('[sources.*]')}, then run `access-review doctor`.",
+                      highlight=False)
 
     @command(app, "doctor")
     def doctor(config: ConfigOption = None,
@@ -35,9 +43,9 @@ def register(app: typer.Typer) -> None:
             nonlocal failures
             failures += 0 if ok else 1
             mark = "[green]ok  [/]" if ok else "[red]FAIL[/]"
-            console.print(f"{mark} {name}" + (f" — {detail}" if detail else ""), highlight=False)
+            console.print(f"{mark} {safe(name)}" + (f" — {safe(detail)}" if detail else ""), highlight=False)
             if fix and not ok:
-                console.print(f"       fix: {fix}", highlight=False)
+                console.print(f"       fix: {safe(fix)}", highlight=False)
 
         show(True, "config", str(cfg.path))
         for label, p in (("roster", cfg.roster_path), ("inventory", cfg.inventory_path),
@@ -47,8 +55,14 @@ def register(app: typer.Typer) -> None:
         try:
             with open_store(cfg) as store:
                 show(True, "store", f"{cfg.store_path} (schema {store.schema_version})")
+                show(*_audit_key_line(store))
         except AccessReviewError as exc:
             show(False, "store", str(exc), exc.hint or "")
+        exposed = find_exposures(cfg)
+        for e in exposed:
+            show(False, f"{e.what} is not private", f"{e.path}: {e.problem}", e.fix)
+        if not exposed:
+            show(True, "file permissions", "config, store, its folder and side files are owner-only")
         for name in select_sources(cfg, source):
             try:
                 connector = build_connector(cfg, name)
@@ -59,3 +73,8 @@ def register(app: typer.Typer) -> None:
                 show(False, f"{name}", str(exc), exc.hint or "")
         if failures:
             raise typer.Exit(1)
+
+
+def _audit_key_line(store) -> tuple[bool, str, str, str]:
+    ok, detail, fix = audit.key_status(store)
+    return ok, "audit key", detail, fix

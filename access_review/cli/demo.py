@@ -1,6 +1,7 @@
 """`access-review demo`: the whole pipeline on a generated district, shown in the terminal."""
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from pathlib import Path
 from typing import Annotated, Optional
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..demo.run import DemoRun, run_demo
-from .common import command, console
+from .common import command, console, safe
 from .render import findings_table
 from .sync import sync_with_progress
 
@@ -24,7 +25,7 @@ def register(app: typer.Typer) -> None:
         """Run the whole pipeline on a generated district: no credentials, no network."""
         run = run_demo(out=out, size=size, seed=seed,
                        sync=lambda cfg: sync_with_progress(cfg, None, False),
-                       say=lambda message: console.print(message, highlight=False))
+                       say=lambda message: console.print(safe(message), highlight=False))
         show_demo(console, run)
 
 
@@ -40,18 +41,23 @@ def show_demo(console: Console, run: DemoRun) -> None:
     summary.add_column("type")
     summary.add_column("count", justify="right")
     for t_name, n in by_type.most_common():
-        summary.add_row(t_name, str(n))
+        summary.add_row(safe(t_name), str(n))
     console.print(summary)
     top = [f for f in found if f.path][:8]
     console.print(findings_table(top, a.graph))
     example = next((f for f in found if f.type == "unauthorized" and f.person), None)
     cfg, config_path = run.config, run.config_path
-    console.print(f"\nFinished in {time.perf_counter() - run.started:.1f} s. Files: {run.folder}")
-    console.print(f"  config {config_path.name}, roster {cfg.roster_path.name}, inventory {cfg.inventory_path.name},"
-                  f" store {cfg.store_path.name}")
+    console.print(f"\nFinished in {time.perf_counter() - run.started:.1f} s. Files: {safe(run.folder)}", highlight=False)
+    console.print(f"  config {safe(config_path.name)}, roster {safe(cfg.roster_path.name)},"
+                  f" inventory {safe(cfg.inventory_path.name)}, store {safe(cfg.store_path.name)}", highlight=False)
     console.print("Try next:")
-    console.print(f"  access-review -h; access-review findings --config {config_path} --severity high")
+    # Commands to copy into a shell: every value from data quoted for it.
+    config = shlex.quote(str(config_path))
+    console.print(safe(f"  access-review -h; access-review findings --config {config} --severity high"),
+                  highlight=False)
     if example:
         person = a.persons[example.person]
-        console.print(f"  access-review why --config {config_path} {person.employee_id} \"{example.resource}\"")
-    console.print(f"  access-review who --config {config_path} \"{a.inventory.resources[0].name}\"")
+        console.print(safe(f"  access-review why --config {config} {shlex.quote(person.employee_id)}"
+                           f" {shlex.quote(example.resource)}"), highlight=False)
+    console.print(safe(f"  access-review who --config {config} {shlex.quote(a.inventory.resources[0].name)}"),
+                  highlight=False)

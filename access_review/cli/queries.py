@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .. import audit
 from ..errors import AccessReviewError
-from .common import ConfigOption, command, console, load_analysis, load_config, open_store
+from .common import ConfigOption, command, console, load_analysis, load_config, open_store, safe
 
 
 def register(app: typer.Typer, inventory_app: typer.Typer) -> None:
@@ -33,11 +33,11 @@ def inventory_check(config: ConfigOption = None):
     for res in a.inventory.resources:
         manager = a.persons.get(f"person:{res.data_manager}")
         people = {x.person for x in a.access if x.resource == res.name and x.person}
-        table.add_row(res.name, res.classification, manager.name if manager else "[red](none)[/]",
+        table.add_row(safe(res.name), safe(res.classification), safe(manager.name) if manager else "[red](none)[/]",
                       str(len(a.selector_matches.get(res.name, []))), str(len(people)))
     console.print(table)
     for w in a.selector_warnings:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
     if not a.selector_warnings:
         console.print("Every selector matches something in the latest snapshots.")
 
@@ -52,19 +52,19 @@ def accounts(config: ConfigOption = None,
     by_method = Counter(link.method for link in c.links.values())
     by_kind = Counter(c.kinds[k] for k in c.unmatched)
     console.print(f"{len(a.accounts):,} accounts; {len(c.links):,} joined to {len(c.accounts_of):,} people"
-                  f" ({', '.join(f'{n:,} by {m}' for m, n in by_method.most_common())}).")
+                  f" ({', '.join(f'{n:,} by {safe(m)}' for m, n in by_method.most_common())}).")
     console.print(f"{len(c.unmatched):,} without a roster person: "
-                  + (", ".join(f"{n:,} {k}" for k, n in by_kind.most_common()) or "none") + ".")
+                  + (", ".join(f"{n:,} {safe(k)}" for k, n in by_kind.most_common()) or "none") + ".")
     for account, address, people in c.ambiguous:
-        console.print(f"[yellow]ambiguous:[/] {account}: {address} belongs to {', '.join(people)} in the roster;"
-                      " not joined", highlight=False)
+        console.print(f"[yellow]ambiguous:[/] {safe(account)}: {safe(address)} belongs to {safe(', '.join(people))}"
+                      " in the roster; not joined", highlight=False)
     if unmatched:
         # Students are expected to have no staff-roster person; list everything else.
         for key in sorted(k for k in c.unmatched if c.kinds[k] != "student"):
             acct = a.accounts[key]
             state = "enabled" if acct.enabled else "disabled"
-            console.print(f"  {acct.source}:{acct.login}  {c.kinds[key]}, {state}  {acct.display_name}",
-                          highlight=False, soft_wrap=True)
+            console.print(f"  {safe(acct.source)}:{safe(acct.login)}  {safe(c.kinds[key])}, {state}"
+                          f"  {safe(acct.display_name)}", highlight=False, soft_wrap=True)
 
 
 def findings(config: ConfigOption = None,
@@ -158,13 +158,13 @@ def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login o
             for path in all_paths(a.graph, account, res.name):
                 any_path = True
                 prefix = f"{a.persons[person_key].name} → " if person_key else ""
-                console.print(f"• {prefix}{describe_path(a.graph, path)}", highlight=False, soft_wrap=True)
+                console.print(f"• {safe(prefix + describe_path(a.graph, path))}", highlight=False, soft_wrap=True)
         if not any_path:
-            console.print(f"{label} has no access to {res.name}.")
+            console.print(f"{safe(label)} has no access to {safe(res.name)}.", highlight=False)
             return
         if person_key:
             ok, reason = a.is_authorized(res, a.persons[person_key])
-            console.print(("[green]authorized[/]" if ok else "[red]not authorized[/]") + f": {reason}",
+            console.print(("[green]authorized[/]" if ok else "[red]not authorized[/]") + f": {safe(reason)}",
                           highlight=False)
 
 
@@ -178,25 +178,24 @@ def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, logi
         a = load_analysis(cfg, store)
         person_key, accounts, label = _resolve_principal(a, person)
         rows = [x for x in a.access if x.account in set(accounts)]
-        table = Table(title=f"Access of {label}", header_style="bold")
+        table = Table(title=f"Access of {safe(label)}", header_style="bold")
         for col in ("resource", "classification", "level", "authorized", "path"):
             table.add_column(col, overflow="fold")
         for x in sorted(rows, key=lambda x: x.resource):
             res = a.inventory_by_name[x.resource]
             ok, reason = a.is_authorized(res, a.persons[person_key]) if person_key else (False, "no roster person")
-            table.add_row(x.resource, res.classification, x.level, ("yes" if ok else "NO") + f" ({reason})",
-                          describe_path(a.graph, x.path))
+            table.add_row(safe(x.resource), safe(res.classification), safe(x.level),
+                          ("yes" if ok else "NO") + f" ({safe(reason)})", safe(describe_path(a.graph, x.path)))
         console.print(table)
         if not rows:
-            console.print(f"{label} reaches nothing in the inventory.")
+            console.print(f"{safe(label)} reaches nothing in the inventory.", highlight=False)
 
 
 def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (or a unique part of it).")],
         config: ConfigOption = None,
         format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table"):
     """Everyone who can reach a resource, with the path and whether the inventory authorizes it."""
-    import csv as _csv
-
+    from ..csv_output import build_csv
     from ..graph import describe_path
 
     cfg = load_config(config)
@@ -214,14 +213,16 @@ def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (o
         if format == "json":
             sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         elif format == "csv":
-            w = _csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else ["person"])
-            w.writeheader()
-            w.writerows(rows)
+            header = list(rows[0]) if rows else ["person"]
+            sys.stdout.write(build_csv(header, ([r[h] for h in header] for r in rows)))
         else:
-            table = Table(title=f"{res.name} ({res.classification}) — {len(rows)} accounts", header_style="bold")
+            table = Table(title=f"{safe(res.name)} ({safe(res.classification)}) — {len(rows)} accounts",
+                          header_style="bold")
             for col in ("person", "account", "level", "authorized", "path"):
                 table.add_column(col, overflow="fold")
             for r in rows:
-                table.add_row(r["person"] or "[red](no roster person)[/]", f"{r['source']}:{r['account']}",
-                              r["level"], ("yes" if r["authorized"] else "[red]NO[/]") + f" ({r['reason']})", r["path"])
+                table.add_row(safe(r["person"]) if r["person"] else "[red](no roster person)[/]",
+                              safe(f"{r['source']}:{r['account']}"), safe(r["level"]),
+                              ("yes" if r["authorized"] else "[red]NO[/]") + f" ({safe(r['reason'])})",
+                              safe(r["path"]))
             console.print(table)

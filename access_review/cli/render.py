@@ -1,15 +1,15 @@
 """Turning findings and access into tables, CSV and JSON for the terminal."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Iterable
 
 from rich.table import Table
 
+from ..csv_output import build_csv
 from ..findings import Finding
 from ..graph import describe_path
+from .common import safe
 
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
@@ -21,8 +21,9 @@ def findings_table(findings: Iterable[Finding], graph, limit: int | None = None)
     for i, f in enumerate(findings):
         if limit is not None and i >= limit:
             break
-        table.add_row(f"[{SEVERITY_STYLE.get(f.severity, '')}]{f.severity}[/]", f.type, f.summary,
-                      describe_path(graph, f.path) if f.path else "")
+        style = SEVERITY_STYLE.get(f.severity, "")
+        severity = f"[{style}]{safe(f.severity)}[/]" if style else safe(f.severity)
+        table.add_row(severity, safe(f.type), safe(f.summary), safe(describe_path(graph, f.path)) if f.path else "")
     return table
 
 
@@ -37,10 +38,6 @@ def findings_json(findings: Iterable[Finding], graph) -> str:
 
 
 def findings_csv(findings: Iterable[Finding], graph) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["severity", "type", "summary", "person", "account", "resource", "path"])
-    for f in findings:
-        writer.writerow([f.severity, f.type, f.summary, f.person or "", f.account or "", f.resource or "",
-                         describe_path(graph, f.path) if f.path else ""])
-    return out.getvalue()
+    return build_csv(["severity", "type", "summary", "person", "account", "resource", "path"],
+                     ([f.severity, f.type, f.summary, f.person, f.account, f.resource,
+                       describe_path(graph, f.path) if f.path else ""] for f in findings))

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..errors import AccessReviewError, ActionRefused, SourceError
-from .common import ConfigOption, command, console, err_console, load_config, open_store
+from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
 from .connectors import connector_factory
 
 STATUS_STYLE = {"changed": "green", "unchanged": "dim", "refused": "red", "failed": "bold red",
@@ -118,7 +118,7 @@ def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, 
         if run is not None and run.finished_at is not None:
             synced.append(f"{source} {run.finished_at:%Y-%m-%d %H:%M} UTC")
     if synced:
-        console.print("Based on the last sync: " + ", ".join(synced) + " (each change is checked again on apply).",
+        console.print("Based on the last sync: " + safe(", ".join(synced)) + " (each change is checked again on apply).",
                       highlight=False)
     if not plan.steps:
         if plan.refused:
@@ -135,64 +135,66 @@ def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, 
         "refused": {p.key: p.reason for p in plan.refused},
         "holds": {p.key: list(p.holds) for p in plan.accounts if p.holds}})
     if not any(not s.settled for s in sstore.steps(case_id)):
-        console.print(f"Case {case_id}: every step is done already; nothing changed.")
+        console.print(f"Case {safe(case_id)}: every step is done already; nothing changed.", highlight=False)
         return
     report = apply_case(sstore, case_id, connector_factory(cfg, cache=False))
     _show_outcome(console, sstore, case_id, report, config)
 
 
 def _show_plan(console, a, plan, case_id, done_before) -> None:
-    console.print(f"[bold]Suspension plan[/] for case {case_id}: " + ", ".join(
-        f"{a.persons[p].name} ({a.persons[p].employee_id})" for p in plan.persons) if plan.persons
-        else f"[bold]Suspension plan[/] for case {case_id}: " + ", ".join(plan.targets), highlight=False)
+    who = (", ".join(f"{a.persons[p].name} ({a.persons[p].employee_id})" for p in plan.persons) if plan.persons
+           else ", ".join(plan.targets))
+    console.print(f"[bold]Suspension plan[/] for case {safe(case_id)}: {safe(who)}", highlight=False)
     table = Table(header_style="bold")
     for col in ("directory", "account", "what will change", "holds"):
         table.add_column(col, overflow="fold")
     for acct in plan.accounts:
         if acct.disposition == "refused":
-            what = f"[red]REFUSED[/]: {acct.reason}"
+            what = f"[red]REFUSED[/]: {safe(acct.reason)}"
         else:
             lines = []
             for s in acct.steps:
                 earlier = done_before.get(s.identity)
-                lines.append(f"{s.why}" + (f" [dim](done earlier in this case: {earlier.status})[/]" if earlier else ""))
+                lines.append(safe(s.why) + (f" [dim](done earlier in this case: {safe(earlier.status)})[/]"
+                                            if earlier else ""))
             if acct.disposition == "already disabled":
                 lines = ["[dim]already disabled: left alone[/]" + (" (re-checked on apply)" if acct.steps else "")]
             elif acct.reason:
-                lines.append(f"[dim]{acct.reason}[/]")
+                lines.append(f"[dim]{safe(acct.reason)}[/]")
             what = "\n".join(lines)
-        holds = "\n".join(f"[yellow]hold[/]: {h}" for h in acct.holds) or ""
-        table.add_row(acct.source, acct.login, what, holds)
+        holds = "\n".join(f"[yellow]hold[/]: {safe(h)}" for h in acct.holds) or ""
+        table.add_row(safe(acct.source), safe(acct.login), what, holds)
     console.print(table)
     if any(acct.holds for acct in plan.accounts):
         console.print("[yellow]Litigation hold[/]: suspension keeps the account and its data; nothing is deleted.")
     for w in plan.warnings:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
 
 
 def _show_outcome(console, sstore, case_id, report, config) -> None:
     from ..suspension.store import case_state
 
     logins = {x.account_key: x.login for x in sstore.accounts(case_id)}
-    table = Table(title=f"Case {case_id}", header_style="bold")
+    table = Table(title=f"Case {safe(case_id)}", header_style="bold")
     for col in ("directory", "account", "action", "result", "note"):
         table.add_column(col, overflow="fold")
     for o in report.outcomes:
         style = STATUS_STYLE.get(o.status, "")
-        table.add_row(o.source, logins.get(o.account_key, o.account_key), o.kind.replace("_", " "),
-                      f"[{style}]{o.status}[/]" if style else o.status, o.message)
+        table.add_row(safe(o.source), safe(logins.get(o.account_key, o.account_key)), safe(o.kind.replace("_", " ")),
+                      f"[{style}]{safe(o.status)}[/]" if style else safe(o.status), safe(o.message))
     console.print(table)
     changed = sum(o.status == "changed" for o in report.outcomes)
     console.print(f"{changed} change(s) in {report.seconds:.1f}s ("
-                  + ", ".join(f"{s} {t:.1f}s" for s, t in sorted(report.seconds_by_source.items())) + ")")
+                  + ", ".join(f"{safe(s)} {t:.1f}s" for s, t in sorted(report.seconds_by_source.items())) + ")",
+                  highlight=False)
     state = case_state(sstore.require_case(case_id), sstore.steps(case_id))
     if report.complete:
-        console.print(f"Case {case_id}: {state}.")
+        console.print(f"Case {safe(case_id)}: {safe(state)}.", highlight=False)
         return
     for source, error in sorted(report.failed_sources.items()):
-        err_console.print(f"[bold red]error:[/] {source}: {error}", highlight=False, soft_wrap=True)
-    err_console.print(f"Case {case_id} is incomplete; the other directories were applied. "
-                      f"To finish it: {_resume_command(case_id, config)}", highlight=False, soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {safe(source)}: {safe(error)}", highlight=False, soft_wrap=True)
+    err_console.print(f"Case {safe(case_id)} is incomplete; the other directories were applied. "
+                      f"To finish it: {safe(_resume_command(case_id, config))}", highlight=False, soft_wrap=True)
     raise typer.Exit(SourceError.exit_code)
 
 
@@ -208,15 +210,16 @@ def _resume(cfg, store, case_id, apply, config) -> None:
     todo = [s for s in sstore.steps(case_id) if not s.settled]
     logins = {x.account_key: x.login for x in sstore.accounts(case_id)}
     if not todo:
-        console.print(f"Case {case_id}: every step is done; nothing to resume.")
+        console.print(f"Case {safe(case_id)}: every step is done; nothing to resume.", highlight=False)
         return
-    table = Table(title=f"Left to do in case {case_id}", header_style="bold")
+    table = Table(title=f"Left to do in case {safe(case_id)}", header_style="bold")
     for col in ("directory", "account", "action", "state"):
         table.add_column(col)
     for s in todo:
         state = {"pending": "not started", "started": "interrupted (re-checked first)",
                  "failed": f"failed: {s.message}"}[s.status]
-        table.add_row(s.source, logins.get(s.account_key, s.account_key), s.why or s.kind, state)
+        table.add_row(safe(s.source), safe(logins.get(s.account_key, s.account_key)), safe(s.why or s.kind),
+                      safe(state))
     console.print(table)
     if not apply:
         console.print("[bold]Dry run[/]: nothing was changed. Add --apply to carry it out.")
@@ -238,7 +241,7 @@ def _restore(cfg, store, case_id, apply, sync) -> None:
     if sync and sources and case.restored_at is None:
         for r in run_sync(cfg, store, connector_factory(cfg, cache=False), sources):
             if not r.ok:
-                err_console.print(f"[yellow]warning:[/] could not read {r.source} ({r.error}); drift there is "
+                err_console.print(f"[yellow]warning:[/] could not read {safe(r.source)} ({safe(r.error)}); drift there is "
                                   "checked when each account is re-enabled", highlight=False, soft_wrap=True)
     snapshots, synced_at = {}, {}
     for source in sources:
@@ -246,29 +249,32 @@ def _restore(cfg, store, case_id, apply, sync) -> None:
         if run is not None:
             snapshots[source], synced_at[source] = store.load_snapshot(run.id), run.finished_at
     plan = plan_restore(sstore, case_id, snapshots, synced_at)
-    table = Table(title=f"Restore of case {case_id} ({case.reason})", header_style="bold")
+    table = Table(title=f"Restore of case {safe(case_id)} ({safe(case.reason)})", header_style="bold")
     for col in ("directory", "account", "restore", "why"):
         table.add_column(col, overflow="fold")
     labels = {"re-enable": "[green]re-enable[/]", "drift": "[yellow]DRIFT: left as it is[/]",
               "leave disabled": "leave disabled", "done": "[dim]done[/]"}
     for item in plan.items:
-        table.add_row(item.source, item.login, labels.get(item.action, item.action), item.reason)
+        table.add_row(safe(item.source), safe(item.login), labels.get(item.action, safe(item.action)),
+                      safe(item.reason))
     console.print(table)
     for note in plan.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"note: {safe(note)}", highlight=False)
     if not apply:
         console.print("[bold]Dry run[/]: nothing was changed. Add --apply to carry it out.")
         return
     if case.restored_at is not None:
-        console.print(f"Case {case_id} was restored on {case.restored_at:%Y-%m-%d %H:%M}; nothing to do.")
+        console.print(f"Case {safe(case_id)} was restored on {case.restored_at:%Y-%m-%d %H:%M}; nothing to do.",
+                      highlight=False)
         return
     report = apply_restore(sstore, plan, connector_factory(cfg, cache=False))
-    result = Table(title=f"Restored case {case_id}", header_style="bold")
+    result = Table(title=f"Restored case {safe(case_id)}", header_style="bold")
     for col in ("directory", "account", "result", "note"):
         result.add_column(col, overflow="fold")
     for item in report.items:
         style = STATUS_STYLE.get(item.action, "")
-        result.add_row(item.source, item.login, f"[{style}]{item.action}[/]" if style else item.action, item.reason)
+        result.add_row(safe(item.source), safe(item.login),
+                       f"[{style}]{safe(item.action)}[/]" if style else safe(item.action), safe(item.reason))
     console.print(result)
     drift = [i for i in report.items if i.action == "drift"]
     if drift:
@@ -276,11 +282,11 @@ def _restore(cfg, store, case_id, apply, sync) -> None:
                       "as they are[/]: check them by hand.")
     if report.failed_sources or not report.restored_case:
         for source, error in sorted(report.failed_sources.items()):
-            err_console.print(f"[bold red]error:[/] {source}: {error}", highlight=False, soft_wrap=True)
-        err_console.print(f"Case {case_id} is not fully restored; run the same command again to finish it.",
+            err_console.print(f"[bold red]error:[/] {safe(source)}: {safe(error)}", highlight=False, soft_wrap=True)
+        err_console.print(f"Case {safe(case_id)} is not fully restored; run the same command again to finish it.",
                           highlight=False)
         raise typer.Exit(SourceError.exit_code)
-    console.print(f"Case {case_id}: restored.")
+    console.print(f"Case {safe(case_id)}: restored.", highlight=False)
 
 
 # -- list ------------------------------------------------------------------------------------
@@ -301,8 +307,8 @@ def _list(store, all_cases: bool) -> None:
             overdue.append(case)
         until = f", until {case.until.isoformat()}" if case.until else ""
         past = " [red](review date passed)[/]" if case.until and case.until < today and state != "restored" else ""
-        console.print(f"[bold]{case.id}[/] — {state} — opened {case.created_at:%Y-%m-%d} by {case.created_by}"
-                      f"{until}{past}\n  reason: {case.reason}", highlight=False)
+        console.print(f"[bold]{safe(case.id)}[/] — {safe(state)} — opened {case.created_at:%Y-%m-%d} by"
+                      f" {safe(case.created_by)}{until}{past}\n  reason: {safe(case.reason)}", highlight=False)
         by_account: dict[str, list] = {}
         for s in steps:
             by_account.setdefault(s.account_key, []).append(s)
@@ -310,30 +316,30 @@ def _list(store, all_cases: bool) -> None:
         for col in ("directory", "account", "state", "holds"):
             table.add_column(col, overflow="fold")
         for acct in sstore.accounts(case.id):
-            table.add_row(acct.source, acct.login, _account_state(acct, by_account.get(acct.account_key, [])),
-                          "; ".join(acct.holds))
+            table.add_row(safe(acct.source), safe(acct.login), _account_state(acct, by_account.get(acct.account_key, [])),
+                          safe("; ".join(acct.holds)))
         console.print(table)
     if not shown:
         console.print("No open suspension cases." if not all_cases else "No suspension cases.")
     if overdue:
-        console.print("[red]Review date passed[/]: " + ", ".join(c.id for c in overdue)
+        console.print("[red]Review date passed[/]: " + safe(", ".join(c.id for c in overdue))
                       + " — restore (`access-review restore --case ID`) or extend (`--until`).", highlight=False)
 
 
 def _account_state(acct, steps) -> str:
     if acct.disposition == "refused":
-        return f"refused: {acct.reason}"
+        return f"refused: {safe(acct.reason)}"
     disable = next((s for s in steps if s.kind == "disable_account"), None)
     if any(s.status in ("pending", "started", "failed") for s in steps):
-        return "[yellow]incomplete[/]: " + ", ".join(f"{s.kind.replace('_', ' ')} {s.status}" for s in steps
-                                                      if s.status in ("pending", "started", "failed"))
+        return "[yellow]incomplete[/]: " + safe(", ".join(f"{s.kind.replace('_', ' ')} {s.status}" for s in steps
+                                                           if s.status in ("pending", "started", "failed")))
     if disable is not None and disable.restore_status:
-        return {"restored": "re-enabled", "drift": f"drift: {disable.restore_message}"}.get(
-            disable.restore_status, f"restore {disable.restore_status}: {disable.restore_message}")
+        return safe({"restored": "re-enabled", "drift": f"drift: {disable.restore_message}"}.get(
+            disable.restore_status, f"restore {disable.restore_status}: {disable.restore_message}"))
     if disable is not None and disable.ours:
         return "disabled by this case"
     if disable is not None:
         return "was already disabled"
     if steps:
-        return "sessions revoked" + (f" ({acct.reason})" if acct.reason else "")
-    return acct.disposition
+        return "sessions revoked" + (f" ({safe(acct.reason)})" if acct.reason else "")
+    return safe(acct.disposition)

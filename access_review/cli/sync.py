@@ -11,7 +11,7 @@ from rich.table import Table
 from ..config import Config
 from ..connector import Progress as ProgressCallback
 from ..sync import SourceResult, run_sync
-from .common import ConfigOption, command, console, err_console, load_config, open_store
+from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
 from .connectors import connector_factory
 
 
@@ -37,12 +37,14 @@ def register(app: typer.Typer) -> None:
             for col in ("run", "source", "status", "mode", "started", "accounts", "error"):
                 table.add_column(col)
             for r in store.sync_runs(limit=20):
-                table.add_row(str(r.id), r.source, r.status, r.mode, r.started_at.strftime("%Y-%m-%d %H:%M"),
-                              f"{r.counts.get('accounts', '')}", (r.error or "")[:80])
+                table.add_row(str(r.id), safe(r.source), safe(r.status), safe(r.mode),
+                              r.started_at.strftime("%Y-%m-%d %H:%M"),
+                              f"{r.counts.get('accounts', '')}", safe((r.error or "")[:80]))
             console.print(table)
             roster = store.latest_roster_import()
             inventory = store.latest_inventory_files()
-            console.print(f"roster: {roster[2] + ' imported ' + roster[1].strftime('%Y-%m-%d') if roster else 'not imported'}")
+            console.print(f"roster: {safe(roster[2]) + ' imported ' + roster[1].strftime('%Y-%m-%d') if roster else 'not imported'}",
+                          highlight=False)
             console.print(f"inventory: {'version ' + str(inventory[0]) if inventory else 'not imported'}")
 
 
@@ -55,10 +57,10 @@ def sync_with_progress(cfg: Config, source: Sequence[str] | None, full: bool) ->
             tasks: dict[str, int] = {}
 
             def factory(name: str) -> ProgressCallback:
-                tasks[name] = bar.add_task("starting", total=None, source=name)
+                tasks[name] = bar.add_task("starting", total=None, source=safe(name))
 
                 def report(stage: str, done: int, total: int | None) -> None:
-                    bar.update(tasks[name], description=stage, completed=done, total=total)
+                    bar.update(tasks[name], description=safe(stage), completed=done, total=total)
                 return report
 
             results = run_sync(cfg, store, connector_factory(cfg, cache=False), source, full=full,
@@ -68,15 +70,15 @@ def sync_with_progress(cfg: Config, source: Sequence[str] | None, full: bool) ->
         table.add_column(col, justify="right" if col not in ("source", "result", "mode") else "left")
     for r in results:
         c = r.counts
-        table.add_row(r.source, "[green]complete[/]" if r.ok else "[red]failed[/]", r.mode,
+        table.add_row(safe(r.source), "[green]complete[/]" if r.ok else "[red]failed[/]", safe(r.mode),
                       f"{c.get('accounts', 0):,}", f"{c.get('groups', 0):,}", f"{c.get('memberships', 0):,}",
                       f"{c.get('grants', 0):,}", f"{r.seconds:.1f}")
     console.print(table)
     for r in results:
         for w in r.warnings:
-            console.print(f"[yellow]warning:[/] {r.source}: {w}", highlight=False)
+            console.print(f"[yellow]warning:[/] {safe(r.source)}: {safe(w)}", highlight=False)
         if not r.ok:
-            err_console.print(f"[bold red]error:[/] {r.error}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {safe(r.error)}", highlight=False, soft_wrap=True)
             err_console.print("  the previous complete snapshot of this source stays in use"
-                              + (f"; next: {r.hint}" if r.hint else ""), highlight=False)
+                              + (f"; next: {safe(r.hint)}" if r.hint else ""), highlight=False)
     return results

@@ -86,7 +86,7 @@ def generate_district(size: Size = "small", seed: int = 2026, *, as_of: date = D
 
 
 def _generate(shape: DistrictSize, size: str, seed: int, as_of: date) -> DemoDistrict:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (seeded, reproducible demo data, not security)
     clock = Clock(as_of, rng)
     schools = building_names(shape.schools)
     buildings = [name for name, _ in schools]

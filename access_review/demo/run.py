@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .. import audit
+from ..audit_key import AuditKeySource
 from ..analysis import Analysis, analyse
 from ..config import Config, load_config
 from ..errors import AccessReviewError
 from ..findings import Finding
 from ..imports import import_inventory, import_roster
+from ..private_files import make_private_folder
 from ..store import Store
 from ..sync import SourceResult
 from .generator import SIZES, generate_district
@@ -44,7 +46,7 @@ def run_demo(*, out: Path | None, size: str = "small", seed: int = 2026,
     if size not in SIZES:
         raise AccessReviewError(f"unknown demo size {size!r}", hint="small, district or state")
     folder = Path(out) if out else Path(tempfile.mkdtemp(prefix="access-review-demo-"))
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_folder(folder)
     if (folder / "access-review.db").exists():
         raise AccessReviewError(f"{folder} already holds a demo store",
                                 hint="choose an empty folder with --out, or delete that folder")
@@ -53,14 +55,15 @@ def run_demo(*, out: Path | None, size: str = "small", seed: int = 2026,
     district = generate_district(size, seed=seed)
     config_path = write_demo(folder, district)
     cfg = load_config(config_path)
-    with Store(cfg.store_path) as store:
+    keys = AuditKeySource.from_settings(cfg.section("audit"))
+    with Store(cfg.store_path, audit_key=keys) as store:
         n_people = import_roster(cfg, store, cfg.roster_path)
         n_resources, _warnings = import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
     say(f"Imported {n_people:,} people and {n_resources} inventory resources.")
     results = sync(cfg)
     if not all(r.ok for r in results):
         raise AccessReviewError("the demo sync failed", hint="see the errors above")
-    with Store(cfg.store_path) as store:
+    with Store(cfg.store_path, audit_key=keys) as store:
         a = analyse(cfg, store, today=district.as_of)
         found = a.findings
         runs = {s: store.latest_complete_run(s).id for s in a.snapshots}

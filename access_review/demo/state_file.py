@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from access_review.errors import SourceError
+from access_review.private_files import open_private
 from access_review.records import Snapshot
 
 SCHEMA_VERSION = 1
@@ -71,6 +72,7 @@ def write_state(path: str | Path, snapshots: Mapping[str, Snapshot]) -> Path:
     path = Path(path)
     temporary = path.with_name(path.name + ".tmp")
     temporary.unlink(missing_ok=True)
+    open_private(temporary, "wb").close()   # owner-only before SQLite writes anything into it
     db = sqlite3.connect(temporary)
     try:
         # A bulk load of a throwaway file: durability comes from the final rename.
@@ -132,7 +134,7 @@ def directories(db: sqlite3.Connection) -> list[str]:
 
 
 def count_rows(db: sqlite3.Connection, directory: str) -> dict[str, int]:
-    return {table.rstrip("_"): db.execute(f"SELECT count(*) FROM {table} WHERE directory=?",
+    return {table.rstrip("_"): db.execute(f"SELECT count(*) FROM {table} WHERE directory=?",  # noqa: S608 (table names from the module's own schema)
                                           (directory,)).fetchone()[0]
             for table in ("accounts", "groups_", "memberships", "resources", "grants")}
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from ..private_files import make_private_folder, open_private
 from .generator import DemoDistrict
 from .governance import APPS_COLUMNS, HOLDS_COLUMNS, INVENTORY_COLUMNS
 from .names import STUDENT_DOMAIN
@@ -22,9 +23,9 @@ STATE_NAME = "demo-directory.db"
 
 
 def write_demo(directory: Path, district: DemoDistrict) -> Path:
-    """Write every demo file into ``directory`` (created if needed); return the config path."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    """Write every demo file into ``directory`` (created owner-only if needed), each readable only
+    by its owner like everything the tool writes; return the config path."""
+    directory = make_private_folder(directory)
     write_roster(directory / ROSTER_NAME, district)
     write_inventory(directory / INVENTORY_NAME, district)
     # The state file's format lives in the core's demo package; the demo connector imports it
@@ -32,12 +33,13 @@ def write_demo(directory: Path, district: DemoDistrict) -> Path:
     from .state_file import write_state
     write_state(directory / STATE_NAME, district.snapshots)
     config = directory / CONFIG_NAME
-    config.write_text(build_config_text(district), encoding="utf-8")
+    with open_private(config, "w", encoding="utf-8") as handle:
+        handle.write(build_config_text(district))
     return config
 
 
 def write_roster(path: Path, district: DemoDistrict) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with open_private(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(ROSTER_COLUMNS)
         for p in district.roster:
@@ -57,7 +59,8 @@ def write_inventory(path: Path, district: DemoDistrict) -> None:
         for row in rows:
             sheet.append([row.get(column) for column in columns])
         sheet.freeze_panes = "A2"
-    workbook.save(path)
+    with open_private(path, "wb") as handle:
+        workbook.save(handle)
 
 
 def _toml(value) -> str:

@@ -110,10 +110,22 @@ def entry_dn(entry: RawEntry) -> str:
     return split_extended_dn(entry["dn"])[1]
 
 
+def split_rdns(dn: str) -> list[list[tuple[str, str, str]]]:
+    """The RDNs of ``dn``, each a list of its attribute-value assertions. ``parse_dn`` lists
+    assertions, not RDNs: a multi-valued RDN (``CN=a+UID=b``, RFC 4514 section 2.2) is several
+    entries joined by the separator ``+``."""
+    rdns: list[list[tuple[str, str, str]]] = [[]]
+    for attribute, value, separator in parse_dn(dn):
+        rdns[-1].append((attribute, value, separator))
+        if separator != "+":
+            rdns.append([])
+    return [rdn for rdn in rdns if rdn]
+
+
 def parent_dn(dn: str) -> str:
-    """The container of ``dn``, handled as a DN (``CN=Smith\\, John,OU=...`` has one RDN)."""
-    parts = parse_dn(dn)
-    return "".join(f"{a}={v}{sep}" for a, v, sep in parts[1:])
+    """The container of ``dn``, handled as a DN (``CN=Smith\\, John,OU=...`` has one RDN, and
+    so has ``CN=a+UID=b,OU=...``)."""
+    return "".join(f"{a}={v}{sep}" for rdn in split_rdns(dn)[1:] for a, v, sep in rdn)
 
 
 def dn_is_within(dn: str, base: str) -> bool:
@@ -238,8 +250,9 @@ def foreign_key(source: str, sid: str) -> str:
 
 def is_foreign_principal_dn(dn: str) -> bool:
     """Members from trusted domains appear as CN=<SID>,CN=ForeignSecurityPrincipals,<domain>."""
-    parts = parse_dn(dn)
-    return len(parts) > 1 and parts[1][0].upper() == "CN" and parts[1][1].lower() == "foreignsecurityprincipals"
+    rdns = split_rdns(dn)
+    return (len(rdns) > 1 and len(rdns[1]) == 1 and rdns[1][0][0].upper() == "CN"
+            and rdns[1][0][1].lower() == "foreignsecurityprincipals")
 
 
 def transform_memberships(group: Group, member_values: Iterable[bytes | str], source: str,

@@ -38,7 +38,7 @@ def fetch_batched_listings(client: GraphClient, listings: dict[str, str], *,
     result = BatchListings(items={key: [] for key in listings})
     pending: deque[tuple[str, str]] = deque(listings.items())
     tries: dict[str, int] = {}
-    rng = random.Random()
+    rng = random.Random()  # noqa: S311 (backoff jitter, not security)
     while pending:
         chunk = [pending.popleft() for _ in range(min(BATCH_SIZE, len(pending)))]
         body = {"requests": [{"id": str(i), "method": "GET", "url": url}

@@ -50,6 +50,20 @@ class EntraSettings:
         return f"{parts.scheme}://{parts.netloc}/.default"
 
 
+class UntrustedUrl(SourceError):
+    """A URL the bearer token must not be sent to: not HTTPS, or not on the configured Graph host."""
+
+
+def _https_root(name: str, key: str, value: str) -> str:
+    """``value`` as an https:// root URL; anything else would send a secret (the client secret to
+    the authority, the bearer token to Graph) in clear or nowhere sensible."""
+    parts = urlsplit(value)
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise ConfigError(f"source {name!r}: {key} must be an https:// URL, not {value!r}",
+                          hint=f"the default is {DEFAULT_GRAPH_URL if key == 'graph_url' else DEFAULT_AUTHORITY_HOST}")
+    return value.rstrip("/")
+
+
 def build_settings(name: str, raw: Mapping[str, Any]) -> EntraSettings:
     missing = [k for k in ("tenant_id", "client_id") if not raw.get(k)]
     if missing:
@@ -60,8 +74,8 @@ def build_settings(name: str, raw: Mapping[str, Any]) -> EntraSettings:
         raise ConfigError(f"source {name!r}: members_via must be 'batch' or 'delta'")
     return EntraSettings(
         name=name, tenant_id=str(raw["tenant_id"]), client_id=str(raw["client_id"]),
-        authority_host=str(raw.get("authority_host", DEFAULT_AUTHORITY_HOST)).rstrip("/"),
-        graph_url=str(raw.get("graph_url", DEFAULT_GRAPH_URL)).rstrip("/"),
+        authority_host=_https_root(name, "authority_host", str(raw.get("authority_host", DEFAULT_AUTHORITY_HOST))),
+        graph_url=_https_root(name, "graph_url", str(raw.get("graph_url", DEFAULT_GRAPH_URL))),
         timeout=float(raw.get("timeout", DEFAULT_TIMEOUT)),
         members_via=members_via,
         read_sign_in_activity=bool(raw.get("sign_in_activity", True)),
@@ -174,27 +188,43 @@ class GraphClient:
         return self.settings.name
 
     def url(self, path_or_url: str) -> str:
-        if path_or_url.startswith("https://") or path_or_url.startswith("http://"):
-            return path_or_url
-        return f"{self.settings.graph_url}/{path_or_url.lstrip('/')}"
+        """The full URL of a path, or an absolute URL Graph handed us (``@odata.nextLink``,
+        ``@odata.deltaLink``, a delta cursor read back from the store) once it is checked to be
+        on the configured Graph host. Graph says to follow those links as opaque strings
+        (https://learn.microsoft.com/graph/paging), and the bearer token goes with every request,
+        so a link to any other host, or over plain http, is refused rather than followed."""
+        if "://" not in path_or_url:
+            return f"{self.settings.graph_url}/{path_or_url.lstrip('/')}"
+        root, link = urlsplit(self.settings.graph_url), urlsplit(path_or_url)
+        if (link.scheme.lower(), link.netloc.lower()) != (root.scheme.lower(), root.netloc.lower()):
+            raise UntrustedUrl(self.source, f"GET {link.scheme}://{link.netloc}{link.path}",
+                               f"refusing to send the access token to {link.scheme}://{link.netloc}: "
+                               f"Graph links must stay on {root.scheme}://{root.netloc}")
+        return path_or_url
 
     def relative(self, url: str) -> str:
         """A URL relative to the version root, as a $batch item wants it."""
+        url = self.url(url)
         root = self.settings.graph_url + "/"
-        return "/" + url[len(root):] if url.startswith(root) else url
+        if not url.startswith(root):
+            raise UntrustedUrl(self.source, f"GET {urlsplit(url).path}",
+                               f"a Graph link outside {self.settings.graph_url} cannot go into a $batch")
+        return "/" + url[len(root):]
 
     def call_name(self, method: str, path_or_url: str) -> str:
-        path = urlsplit(self.url(path_or_url)).path
-        return f"{method} {path}"
+        """``GET /v1.0/users``: how errors name a call (never raises: it also names refused ones)."""
+        full = path_or_url if "://" in path_or_url else f"{self.settings.graph_url}/{path_or_url.lstrip('/')}"
+        return f"{method} {urlsplit(full).path}"
 
     def send(self, method: str, path_or_url: str, *, params: Mapping[str, str] | None = None,
              json: Any = None, permission: str | None = None) -> requests.Response:
         """One attempt; a non-2xx answer raises its typed error (see http.py)."""
         call = self.call_name(method, path_or_url)
+        url = self.url(path_or_url)   # checked before the token is attached
         headers = {"Authorization": f"Bearer {self.tokens.token()}"}
         self.requests_sent += 1
         try:
-            response = self.session.request(method, self.url(path_or_url), params=params,
+            response = self.session.request(method, url, params=params,
                                             json=json, headers=headers,
                                             timeout=self.settings.timeout)
         except (requests.ConnectionError, requests.Timeout) as exc:

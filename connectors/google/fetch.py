@@ -20,7 +20,7 @@ USER_FIELDS = ("nextPageToken,users(id,primaryEmail,name/fullName,suspended,arch
                "isAdmin,isDelegatedAdmin,lastLoginTime,creationTime,externalIds,aliases)")
 GROUP_FIELDS = "nextPageToken,groups(id,email,name,description,directMembersCount,adminCreated)"
 MEMBER_FIELDS = "nextPageToken,members(id,email,role,type,status)"
-TOKEN_FIELDS = "items(clientId,displayText,scopes,anonymous,nativeApp,userKey)"
+TOKEN_FIELDS = "items(clientId,displayText,scopes,anonymous,nativeApp,userKey)"  # noqa: S105 (a Google API fields selector for OAuth tokens, not a password)
 DRIVE_FIELDS = "nextPageToken,drives(id,name,createdTime,hidden)"
 PERMISSION_FIELDS = "nextPageToken,permissions(id,type,emailAddress,domain,role,displayName,deleted)"
 
