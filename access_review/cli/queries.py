@@ -145,8 +145,10 @@ def _resolve_principal(a, text: str) -> tuple[str | None, list[str], str]:
 def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login or name.")],
         resource: Annotated[str, typer.Argument(help="Inventory resource name (or a unique part of it).")],
         config: ConfigOption = None):
-    """Explain how a person reaches a resource: every path, readable."""
-    from ..graph import all_paths, describe_path
+    """Explain how a person reaches a resource: every path, readable, the one that gives the
+    highest level first."""
+    from ..graph import all_paths, describe_path, path_level
+    from ..records import level_label
 
     cfg = load_config(config)
     with open_store(cfg) as store:
@@ -158,7 +160,9 @@ def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login o
             for path in all_paths(a.graph, account, res.name):
                 any_path = True
                 prefix = f"{a.persons[person_key].name} → " if person_key else ""
-                console.print(f"• {prefix}{describe_path(a.graph, path)}", highlight=False, soft_wrap=True)
+                level = level_label(path_level(a.graph, path))
+                console.print(f"• [{level}] {prefix}{describe_path(a.graph, path)}", highlight=False,
+                              soft_wrap=True, markup=False)
         if not any_path:
             console.print(f"{label} has no access to {res.name}.")
             return
@@ -172,6 +176,7 @@ def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, logi
            config: ConfigOption = None):
     """Everything in the inventory a person (or account) can reach, and how."""
     from ..graph import describe_path
+    from ..records import level_label
 
     cfg = load_config(config)
     with open_store(cfg) as store:
@@ -184,7 +189,7 @@ def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, logi
         for x in sorted(rows, key=lambda x: x.resource):
             res = a.inventory_by_name[x.resource]
             ok, reason = a.is_authorized(res, a.persons[person_key]) if person_key else (False, "no roster person")
-            table.add_row(x.resource, res.classification, x.level, ("yes" if ok else "NO") + f" ({reason})",
+            table.add_row(x.resource, res.classification, level_label(x.level), ("yes" if ok else "NO") + f" ({reason})",
                           describe_path(a.graph, x.path))
         console.print(table)
         if not rows:
@@ -198,6 +203,7 @@ def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (o
     import csv as _csv
 
     from ..graph import describe_path
+    from ..records import level_label
 
     cfg = load_config(config)
     with open_store(cfg) as store:
@@ -209,7 +215,7 @@ def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (o
             ok, reason = a.is_authorized(res, person) if person else (False, "no roster person")
             rows.append({"person": person.name if person else "", "employee_id": person.employee_id if person else "",
                          "account": a.accounts[x.account].login, "source": a.accounts[x.account].source,
-                         "level": x.level, "authorized": ok, "reason": reason,
+                         "level": level_label(x.level), "authorized": ok, "reason": reason,
                          "path": describe_path(a.graph, x.path)})
         if format == "json":
             sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
