@@ -254,16 +254,19 @@ def rule_ungoverned_groups(a: Facts) -> Iterator[Finding]:
         if not res.confidential:
             continue
         for node in acc.via:
-            if node in selected or a.graph.nodes[node].get("type") != "group":
+            attrs = a.graph.nodes[node]
+            # A "direct members only" node stands for its group (graph.direct_members_node).
+            group = attrs.get("group", node)
+            if group in selected or attrs.get("type") != "group":
                 continue
-            if (node, res.name) in reported:
+            if (group, res.name) in reported:
                 continue
-            reported.add((node, res.name))
+            reported.add((group, res.name))
             idx = acc.path.index(node)
             yield Finding("ungoverned_group", "medium",
-                          f"{_label(a, node)} grants {res.name} but is not in the inventory",
+                          f"{_label(a, group)} grants {res.name} but is not in the inventory",
                           None, None, res.name, acc.path[idx:],
-                          {"group": node, "path": describe_path(a.graph, acc.path[idx:])})
+                          {"group": group, "path": describe_path(a.graph, acc.path[idx:])})
 
 
 def rule_holds(a: Facts) -> Iterator[Finding]:

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from .. import audit
 from ..errors import AccessReviewError
-from .common import ConfigOption, command, console, load_analysis, load_config, open_store
+from .common import (ConfigOption, command, console, err_console, load_analysis, load_config, open_store,
+                     safe)
 
 
 def register(app: typer.Typer, inventory_app: typer.Typer) -> None:
@@ -107,6 +108,11 @@ def findings(config: ConfigOption = None,
                 raise AccessReviewError(f"no one in the roster matches {person!r}")
             selected = [f for f in selected if f.person == p.key
                         or (f.account and a.correlation.person_of(f.account) == p.key)]
+        for source, snap in sorted(a.snapshots.items()):
+            for view, why in sorted(snap.partial_views.items()):
+                # On stderr, so that csv/json output stays machine-readable.
+                err_console.print(f"[yellow]partial view ({safe(source)}, {safe(view)}):[/] {safe(why)}",
+                                  highlight=False)
         if format == "json":
             sys.stdout.write(findings_json(selected, a.graph) + "\n")
         elif format == "csv":
