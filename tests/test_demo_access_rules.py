@@ -142,3 +142,27 @@ def test_unknown_sign_in_is_never_dormant(demo):
         store.save_snapshot(snap)
     after = {f.account for f in demo.analysis().findings if f.type == "dormant_account"}
     assert after == {k for k in dormant if not k.startswith("entra:")}
+
+
+def test_an_inventory_selector_naming_a_distribution_group_is_a_warning_and_no_access(demo, monkeypatch):
+    """`inventory check` says so; the list's members are not counted as having access."""
+    from openpyxl import load_workbook
+
+    from access_review.imports import import_inventory
+    monkeypatch.setenv("COLUMNS", "400")
+    cfg = demo.config
+    wb = load_workbook(cfg.inventory_path)
+    sheet = wb["Resources"]
+    header = [c.value for c in sheet[1]]
+    for cells in sheet.iter_rows(min_row=2):
+        if cells[header.index("resource")].value == "Special Education Records":
+            cells[header.index("entitlements")].value += "; ad:group:SpEd Family Newsletter"
+    wb.save(cfg.inventory_path)
+    with demo.store() as store:
+        import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
+    a = demo.analysis()
+    assert any("'SpEd Family Newsletter' is a distribution group" in w for w in a.selector_warnings)
+    [custodian] = demo.district.clean["distribution_list_member"]
+    assert access(a, person=custodian, resource="Special Education Records") == []
+    out = cli(demo, "inventory", "check").stdout
+    assert "distribution group, which confers no access" in out
