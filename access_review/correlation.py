@@ -1,6 +1,8 @@
 """Identity correlation: which roster person owns which directory account, and how we know.
 
-Accounts join persons by employee id first, then by e-mail / UPN / aliases, case-insensitive.
+Accounts join persons by employee id first, then by e-mail, then by the user principal name
+(an AD admin account often has no mail but a UPN that is the person's address), then by a
+login that is an address, then by aliases — all case-insensitive.
 An e-mail shared by two roster rows joins nobody (an ambiguous join is worse than none);
 it is reported instead. Every link records how it was made, because a reviewer deciding
 on access must be able to trust that the account really is that person's.
@@ -19,7 +21,7 @@ from .records import Account, Person
 class Link:
     account_key: str
     person_key: str
-    method: str  # "employee id", "e-mail", "login", "alias"
+    method: str  # "employee id", "e-mail", "UPN", "login", "alias"
     value: str
 
 
@@ -37,7 +39,10 @@ class Correlation:
 
 
 def classify_account(account: Account, rules: Classification) -> str:
-    """student by OU / domain; service by name pattern (or as the connector saw it); else person."""
+    """computer as the connector saw it; student by OU / domain; service by name pattern (or as
+    the connector saw it); guest (an invited external person); else person."""
+    if account.kind == "computer":
+        return "computer"  # a machine account: never a person, whatever its name says
     ou = (account.org_unit or "").lower()
     if any(marker in ou for marker in rules.student_org_units):
         return "student"
@@ -50,6 +55,8 @@ def classify_account(account: Account, rules: Classification) -> str:
         return "service"
     if account.kind in ("service", "student"):
         return account.kind
+    if account.guest:
+        return "guest"
     return "person"
 
 
@@ -57,7 +64,9 @@ def _emails_of(account: Account) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if account.email:
         found.append(("e-mail", account.email.lower()))
-    if account.login and "@" in account.login:
+    if account.upn and "@" in account.upn:
+        found.append(("UPN", account.upn.lower()))
+    if account.login and "@" in account.login and account.login.lower() != (account.upn or "").lower():
         found.append(("login", account.login.lower()))
     found.extend(("alias", a.lower()) for a in account.aliases if a)
     return found

@@ -20,7 +20,7 @@ from .bulk import collector_paused
 from .config import Config
 from .correlation import Correlation, correlate
 from .graph import Access, build_graph, effective_access, paths_to
-from .records import Account, Person, Resource, Snapshot
+from .records import VIEW_HOLDS, Account, Group, Person, Resource, Snapshot
 from .store import SyncRun
 
 
@@ -52,6 +52,7 @@ class Facts:
         groups = [g for s in self.snapshots.values() for g in s.groups]
         self.selector_matches, self.selector_warnings = inv.resolve_selectors(
             self.inventory, groups, list(self.resources.values()))
+        self.selector_warnings += _drop_distribution_selections(self.selector_matches, groups)
         self.timings["correlate"] = time.perf_counter() - t
         t = time.perf_counter()
         self.graph = build_graph(self.snapshots, self.persons.values(), self.correlation,
@@ -62,6 +63,18 @@ class Facts:
                                        [r.name for r in self.inventory.resources])
         self.timings["access"] = time.perf_counter() - t
         self.inventory_by_name = {r.name: r for r in self.inventory.resources}
+
+    # -- views a sync could read only in part -------------------------------------------
+    def partial_view(self, view: str) -> dict[str, str]:
+        """source -> why, for every latest snapshot that read ``view`` only in part."""
+        return {source: snap.partial_views[view] for source, snap in self.snapshots.items()
+                if view in snap.partial_views}
+
+    @property
+    def holds_may_be_missing(self) -> list[str]:
+        """One line per source whose Vault hold view is partial: every output that rests on
+        holds (suspension plans, retention, findings) must say that holds may be missing."""
+        return [f"{source}: {why}" for source, why in sorted(self.partial_view(VIEW_HOLDS).items())]
 
     # -- used by the rules ----------------------------------------------------------------
     def is_authorized(self, resource: inv.InventoryResource, person: Person) -> tuple[bool, str]:
@@ -166,6 +179,22 @@ class Facts:
             if t in {(a.login or "").lower(), (a.email or "").lower(), a.key.lower()}:
                 return a
         return None
+
+
+def _drop_distribution_selections(matches: dict[str, list[str]], groups: list[Group]) -> list[str]:
+    """A distribution group is not a security principal: nothing can be granted to it, so
+    an inventory selector naming one stands for no access (docs/access-model.md). Its keys
+    leave the matches, with one warning each."""
+    distribution = {g.key: g for g in groups if g.kind == "distribution"}
+    warnings = []
+    for name, keys in matches.items():
+        for key in [k for k in keys if k in distribution]:
+            group = distribution[key]
+            keys.remove(key)
+            warnings.append(f"inventory resource {name}: {group.source} group '{group.name}' is a "
+                            "distribution group, which confers no access (only security groups can "
+                            "be granted permissions); its members are not counted as having access")
+    return warnings
 
 
 def _date_or_none(text: str) -> date | None:

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 
 from .facts import Facts  # the rules read the facts only, never the findings
 from .graph import describe_path, node_label
+from .records import level_label
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
@@ -66,9 +67,10 @@ def rule_unauthorized(a: Facts) -> Iterator[Finding]:
         res = a.inventory_by_name[acc.resource]
         kind = a.correlation.kinds.get(acc.account, "person")
         if acc.person is None:
-            if kind == "service":
-                continue  # service accounts are reported by the orphan/privileged rules
-            reason = f"{kind} account with no roster person"
+            if kind in ("service", "computer"):
+                continue  # service and computer accounts are reported by the privileged rule
+            reason = ("guest account (an invited external person) with no roster person" if kind == "guest"
+                      else f"{kind} account with no roster person")
         else:
             person = a.persons[acc.person]
             if person.status != "active":
@@ -80,7 +82,7 @@ def rule_unauthorized(a: Facts) -> Iterator[Finding]:
             continue
         yield Finding(
             "unauthorized", "high" if res.classification != "critical" else "critical",
-            f"{_label(a, acc.person or acc.account)} can reach {acc.resource} ({acc.level}): {reason}",
+            f"{_label(a, acc.person or acc.account)} can reach {acc.resource} ({level_label(acc.level)}): {reason}",
             acc.person, acc.account, acc.resource, acc.path,
             {"reason": reason, "level": acc.level, "classification": res.classification,
              "path": describe_path(a.graph, acc.path)})
@@ -135,8 +137,8 @@ def rule_dormant(a: Facts) -> Iterator[Finding]:
         if not res.confidential or acc.account in seen:
             continue
         account = a.accounts[acc.account]
-        if not account.enabled:
-            continue
+        if not account.enabled or not account.sign_in_known:
+            continue  # unknown sign-in is never "never signed in" (the sync said why)
         idle = _days_since(account.last_sign_in, a.today)
         never = account.last_sign_in is None
         created_days = _days_since(account.created, a.today)
@@ -181,11 +183,17 @@ def rule_privileged(a: Facts) -> Iterator[Finding]:
             person = a.correlation.person_of(account_key)
             account = a.accounts[account_key]
             severity = "info" if person and a.persons[person].status == "active" else "high"
+            kind = a.correlation.kinds.get(account_key, "")
+            holder = _label(a, person or account_key) + (" (a computer account)" if kind == "computer" else "")
+            # A scoped role (an Entra administrative unit, a Google org unit) is a resource
+            # of its own, so it is a different finding from the directory-wide role.
+            where = resource.scope or "the whole directory"
             yield Finding("privileged_access", severity,
-                          f"{_label(a, person or account_key)} holds {resource.name} in {resource.source}"
+                          f"{holder} holds {resource.name} in {resource.source} ({where})"
                           + ("" if account.enabled else " (account disabled)"),
                           person, account_key, resource.name, path,
                           {"role": resource.name, "source": resource.source, "enabled": account.enabled,
+                           "scope": resource.scope or "directory", "holder_kind": kind,
                            "path": describe_path(a.graph, path)})
 
 
@@ -246,16 +254,19 @@ def rule_ungoverned_groups(a: Facts) -> Iterator[Finding]:
         if not res.confidential:
             continue
         for node in acc.via:
-            if node in selected or a.graph.nodes[node].get("type") != "group":
+            attrs = a.graph.nodes[node]
+            # A "direct members only" node stands for its group (graph.direct_members_node).
+            group = attrs.get("group", node)
+            if group in selected or attrs.get("type") != "group":
                 continue
-            if (node, res.name) in reported:
+            if (group, res.name) in reported:
                 continue
-            reported.add((node, res.name))
+            reported.add((group, res.name))
             idx = acc.path.index(node)
             yield Finding("ungoverned_group", "medium",
-                          f"{_label(a, node)} grants {res.name} but is not in the inventory",
+                          f"{_label(a, group)} grants {res.name} but is not in the inventory",
                           None, None, res.name, acc.path[idx:],
-                          {"group": node, "path": describe_path(a.graph, acc.path[idx:])})
+                          {"group": group, "path": describe_path(a.graph, acc.path[idx:])})
 
 
 def rule_holds(a: Facts) -> Iterator[Finding]:
@@ -278,6 +289,8 @@ def rule_holds(a: Facts) -> Iterator[Finding]:
 
 def rule_retention(a: Facts) -> Iterator[Finding]:
     limit = a.config.policy.retention_days
+    gaps = a.holds_may_be_missing
+    caveat = f" — holds may be missing ({'; '.join(gaps)})" if gaps else ""
     for key, person in a.persons.items():
         if person.status != "separated" or person.status_date is None:
             continue
@@ -290,10 +303,10 @@ def rule_retention(a: Facts) -> Iterator[Finding]:
             yield Finding("retention_eligible", "info",
                           f"{_label(a, account_key)} of {person.name}, separated {age} days ago: "
                           + (f"MUST KEEP — on hold ({', '.join(h.matter for h in holds)})" if must_keep
-                             else "eligible for the ISO's decision (this tool never deletes it)"),
+                             else "eligible for the ISO's decision (this tool never deletes it)" + caveat),
                           key, account_key, None, (),
                           {"separated_on": str(person.status_date), "must_keep": must_keep,
-                           "holds": [h.matter for h in holds]})
+                           "holds": [h.matter for h in holds], "holds_may_be_missing": gaps})
 
 
 RULES: list[Callable[[Facts], Iterator[Finding]]] = [

@@ -13,13 +13,36 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, Mapping
 
-AccountKind = Literal["person", "student", "service", "unknown"]
-MemberType = Literal["account", "group", "foreign"]
-GrantLevel = Literal["read", "write", "admin"]
+AccountKind = Literal["person", "student", "service", "computer", "unknown"]
+# account / group; contact: a mail contact (AD contact, Entra orgContact) — a member without
+# sign-in, counted in group sizes and mail reach, never an access holder; foreign: anything
+# else the directory names as a member (a trusted domain's SID, a Google CUSTOMER, ...).
+MemberType = Literal["account", "group", "contact", "foreign"]
+# How a member belongs: "member" (a plain member), "primary" (AD: the account's primary
+# group, named by primaryGroupID and absent from the group's ``member`` values), "manager"
+# and "owner" (Google group roles: members who can also add and remove members).
+MemberRole = Literal["member", "primary", "manager", "owner"]
+GrantLevel = Literal["read", "write", "manage", "admin"]
 PersonType = Literal["employee", "volunteer", "contractor"]
 PersonStatus = Literal["active", "leave", "separated"]
 
-LEVEL_ORDER: dict[str, int] = {"read": 1, "write": 2, "admin": 3}
+# "manage" (manages who has access: a group owner/manager who can add anyone, themselves
+# included, to a group that reaches the resource) ranks above write — it can hand out the
+# group's access, write included, to anyone — and below admin, which (a drive organizer, a
+# directory role) changes the resource's own permissions, and so its access control, directly.
+# docs/access-model.md, "Levels".
+LEVEL_ORDER: dict[str, int] = {"read": 1, "write": 2, "manage": 3, "admin": 4}
+LEVEL_LABELS: dict[str, str] = {"manage": "manages who has access"}
+MANAGING_ROLES = frozenset({"manager", "owner"})
+
+# Views of a snapshot a connector could read only in part (Snapshot.partial_views keys).
+VIEW_HOLDS = "holds"          # Vault holds: the subject cannot see every matter
+VIEW_SIGN_IN = "sign_in"      # last sign-in: not readable (licence) or not refreshed
+
+
+def level_label(level: str) -> str:
+    """How a level reads for people: "read", "write", "admin", "manages who has access"."""
+    return LEVEL_LABELS.get(level, level)
 
 
 def account_key(source: str, id: str) -> str:
@@ -36,6 +59,10 @@ def resource_key(source: str, id: str) -> str:
 
 def grant_key(source: str, id: str) -> str:
     return f"{source}:grant:{id}"
+
+
+def contact_key(source: str, id: str) -> str:
+    return f"{source}:contact:{id}"
 
 
 def person_key(employee_id: str) -> str:
@@ -66,6 +93,15 @@ class Account:
     # Where the account is mastered when it is not this directory: an Entra user synced
     # from on-premises AD has authority "ad" and must be changed there.
     authority: str | None = None
+    # The user principal name where the directory has one (AD userPrincipalName; Entra's
+    # login): a join candidate when the account has no mail.
+    upn: str | None = None
+    # An external person invited into the directory (Entra userType "Guest").
+    guest: bool = False
+    # False when the directory's sign-in data could not be read or refreshed (Entra without
+    # a P1/P2 licence, sign-in reading switched off): last_sign_in then means "unknown",
+    # never "never signed in".
+    sign_in_known: bool = True
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     # The key is computed once: it is read hundreds of thousands of times at district scale.
@@ -81,9 +117,14 @@ class Group:
     id: str
     name: str
     email: str | None = None
-    # security | distribution | m365 | dynamic | google | ...
+    # security | distribution | m365 | dynamic | google | ... A "distribution" group is not a
+    # security principal: it confers no access (docs/access-model.md).
     kind: str = "security"
     authority: str | None = None
+    aliases: tuple[str, ...] = ()
+    # Entra: the group can hold directory roles (isAssignableToRole); only Privileged Role
+    # Administrators and Global Administrators can change its members.
+    role_assignable: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     # The key is computed once: it is read hundreds of thousands of times at district scale.
@@ -101,6 +142,23 @@ class Membership:
     group_key: str
     member_key: str
     member_type: MemberType = "account"
+    role: MemberRole = "member"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A mail contact that is a group member (AD contact, Entra orgContact): it counts in
+    group sizes and mail reach, and holds no access (it cannot sign in)."""
+
+    source: str
+    id: str
+    name: str
+    email: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        return contact_key(self.source, self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +175,12 @@ class Resource:
     name: str
     kind: str
     privileged: bool = False
+    # Where a role applies when it is not the whole directory, in words: "administrative
+    # unit 'North Schools'" (Entra), "org unit /Staff/Lincoln" (Google). A scoped role is a
+    # resource of its own, so that it is a different finding from the tenant-wide role.
+    scope: str = ""
+    # What a role may do, as the directory names it (Google rolePrivileges "serviceId/name").
+    privileges: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     # The key is computed once: it is read hundreds of thousands of times at district scale.
@@ -143,6 +207,9 @@ class Grant:
     kind: str = "role"
     scopes: tuple[str, ...] = ()
     role: str = ""
+    # The grant reaches the group's direct members only, not members of nested groups
+    # (Entra app-role assignments to a group: docs/access-model.md).
+    direct_members_only: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     # The key is computed once: it is read hundreds of thousands of times at district scale.
@@ -180,6 +247,10 @@ class Snapshot:
     ``cursor`` is JSON-serialisable incremental state (delta links, highestCommittedUSN and
     the DC it came from, ...) handed back to the connector on the next sync.
     ``stats`` counts what the read cost (requests, LDAP operations, round trips).
+    ``partial_views`` names what the connector could see only in part, view -> why
+    (``VIEW_HOLDS``: Vault holds may be missing; ``VIEW_SIGN_IN``: last sign-in unknown). The
+    snapshot is still complete for everything else; outputs that rest on a partial view
+    must say so.
     """
 
     source: str
@@ -188,6 +259,7 @@ class Snapshot:
     memberships: list[Membership] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     grants: list[Grant] = field(default_factory=list)
+    contacts: list[Contact] = field(default_factory=list)
     cursor: dict[str, Any] = field(default_factory=dict)
     mode: Literal["full", "incremental"] = "full"
     complete: bool = False
@@ -195,6 +267,7 @@ class Snapshot:
     finished_at: datetime | None = None
     stats: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    partial_views: dict[str, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -203,4 +276,5 @@ class Snapshot:
             "memberships": len(self.memberships),
             "resources": len(self.resources),
             "grants": len(self.grants),
+            "contacts": len(self.contacts),
         }

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from .bulk import collector_paused
 from .errors import StoreError
 from .private_files import make_private_folder
-from .records import Account, Grant, Group, Membership, Person, Resource, Snapshot
+from .records import Account, Contact, Grant, Group, Membership, Person, Resource, Snapshot
 
 if TYPE_CHECKING:
     from .audit_key import AuditKeySource
@@ -94,6 +94,27 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE feature_schemas (feature TEXT PRIMARY KEY, version INTEGER NOT NULL);
     """,
+    # 3: what each directory's access rules need (issue 12, docs/access-model.md): member
+    # roles (AD primary group, Google owners/managers), UPNs, guests, unknown sign-in,
+    # group aliases and role-assignable groups, role scopes and privileges, grants to direct
+    # members only, mail contacts, and the views a sync could read only in part.
+    """
+    ALTER TABLE memberships ADD COLUMN role TEXT;
+    ALTER TABLE accounts ADD COLUMN upn TEXT;
+    ALTER TABLE accounts ADD COLUMN guest INTEGER;
+    ALTER TABLE accounts ADD COLUMN sign_in_known INTEGER;
+    ALTER TABLE groups_ ADD COLUMN aliases TEXT;
+    ALTER TABLE groups_ ADD COLUMN role_assignable INTEGER;
+    ALTER TABLE resources ADD COLUMN scope TEXT;
+    ALTER TABLE resources ADD COLUMN privileges TEXT;
+    ALTER TABLE grants ADD COLUMN direct_members_only INTEGER;
+    ALTER TABLE sync_runs ADD COLUMN partial_views TEXT;
+    CREATE TABLE contacts (
+        run_id INTEGER NOT NULL, key TEXT NOT NULL, source TEXT, id TEXT, name TEXT, email TEXT,
+        extra TEXT
+    );
+    CREATE INDEX contacts_run ON contacts(run_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -130,6 +151,14 @@ def _extra(value: Any) -> str | None:
 
 def _unextra(value: str | None) -> dict:
     return json.loads(value) if value else {}
+
+
+def _list(values: tuple | list) -> str | None:
+    return _json(list(values)) if values else None
+
+
+def _unlist(value: str | None) -> tuple:
+    return tuple(json.loads(value)) if value else ()
 
 
 @dataclass(frozen=True)
@@ -241,37 +270,50 @@ class Store:
             raise StoreError(f"refusing to store an incomplete snapshot of {snap.source} as complete")
         with self.transaction() as db:
             db.executemany(
-                "INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO accounts (run_id, key, source, id, login, email, display_name, employee_id,"
+                " enabled, last_sign_in, created, org_unit, kind, title, department, aliases, authority,"
+                " extra, upn, guest, sign_in_known) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(run_id, a.key, a.source, a.id, a.login, a.email, a.display_name, a.employee_id,
                   int(a.enabled), _iso(a.last_sign_in), _iso(a.created), a.org_unit, a.kind,
-                  a.title, a.department, _json(list(a.aliases)) if a.aliases else None,
-                  a.authority, _extra(a.extra)) for a in snap.accounts],
+                  a.title, a.department, _list(a.aliases), a.authority, _extra(a.extra), a.upn,
+                  int(a.guest), int(a.sign_in_known)) for a in snap.accounts],
             )
             db.executemany(
-                "INSERT INTO groups_ VALUES (?,?,?,?,?,?,?,?,?)",
-                [(run_id, g.key, g.source, g.id, g.name, g.email, g.kind, g.authority, _extra(g.extra))
-                 for g in snap.groups],
+                "INSERT INTO groups_ (run_id, key, source, id, name, email, kind, authority, extra,"
+                " aliases, role_assignable) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, g.key, g.source, g.id, g.name, g.email, g.kind, g.authority, _extra(g.extra),
+                  _list(g.aliases), int(g.role_assignable)) for g in snap.groups],
             )
             db.executemany(
-                "INSERT INTO memberships VALUES (?,?,?,?,?)",
-                [(run_id, m.source, m.group_key, m.member_key, m.member_type) for m in snap.memberships],
+                "INSERT INTO memberships (run_id, source, group_key, member_key, member_type, role)"
+                " VALUES (?,?,?,?,?,?)",
+                # A plain member stores no role: millions of rows at state scale.
+                [(run_id, m.source, m.group_key, m.member_key, m.member_type,
+                  None if m.role == "member" else m.role) for m in snap.memberships],
             )
             db.executemany(
-                "INSERT INTO resources VALUES (?,?,?,?,?,?,?,?)",
-                [(run_id, r.key, r.source, r.id, r.name, r.kind, int(r.privileged), _extra(r.extra))
-                 for r in snap.resources],
+                "INSERT INTO resources (run_id, key, source, id, name, kind, privileged, extra, scope,"
+                " privileges) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(run_id, r.key, r.source, r.id, r.name, r.kind, int(r.privileged), _extra(r.extra),
+                  r.scope or None, _list(r.privileges)) for r in snap.resources],
             )
             db.executemany(
-                "INSERT INTO grants VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO grants (run_id, key, source, id, resource_key, principal_key, level, kind,"
+                " scopes, role, extra, direct_members_only) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(run_id, g.key, g.source, g.id, g.resource_key, g.principal_key, g.level, g.kind,
-                  _json(list(g.scopes)) if g.scopes else None, g.role, _extra(g.extra))
+                  _list(g.scopes), g.role, _extra(g.extra), int(g.direct_members_only))
                  for g in snap.grants],
+            )
+            db.executemany(
+                "INSERT INTO contacts (run_id, key, source, id, name, email, extra) VALUES (?,?,?,?,?,?,?)",
+                [(run_id, c.key, c.source, c.id, c.name, c.email, _extra(c.extra)) for c in snap.contacts],
             )
             db.execute(
                 "UPDATE sync_runs SET status='complete', finished_at=?, mode=?, counts=?, stats=?,"
-                " cursor=?, warnings=? WHERE id=?",
+                " cursor=?, warnings=?, partial_views=? WHERE id=?",
                 (_iso(snap.finished_at or now_utc()), snap.mode, _json(snap.counts()),
-                 _json(snap.stats), _json(snap.cursor), _json(snap.warnings), run_id),
+                 _json(snap.stats), _json(snap.cursor), _json(snap.warnings),
+                 _json(snap.partial_views) if snap.partial_views else None, run_id),
             )
 
     def save_snapshot(self, snap: Snapshot) -> int:
@@ -331,28 +373,28 @@ class Store:
 
     def _load_snapshot(self, run_id: int) -> Snapshot:
         row = self.db.execute(
-            "SELECT source, status, mode, started_at, finished_at, stats, cursor, warnings"
+            "SELECT source, status, mode, started_at, finished_at, stats, cursor, warnings, partial_views"
             " FROM sync_runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"no sync run {run_id}")
-        source, status, mode, started, finished, stats, cursor, warnings = row
+        source, status, mode, started, finished, stats, cursor, warnings, partial = row
         db = self.db
         accounts = [
             Account(source=r[0], id=r[1], login=r[2], email=r[3], display_name=r[4] or "",
                     employee_id=r[5], enabled=bool(r[6]), last_sign_in=_dt(r[7]), created=_dt(r[8]),
                     org_unit=r[9] or "", kind=r[10], title=r[11] or "", department=r[12] or "",
-                    aliases=tuple(json.loads(r[13])) if r[13] else (), authority=r[14],
-                    extra=_unextra(r[15]))
+                    aliases=_unlist(r[13]), authority=r[14], extra=_unextra(r[15]), upn=r[16],
+                    guest=bool(r[17]), sign_in_known=r[18] is None or bool(r[18]))
             for r in db.execute(
                 "SELECT source, id, login, email, display_name, employee_id, enabled, last_sign_in,"
-                " created, org_unit, kind, title, department, aliases, authority, extra"
-                " FROM accounts WHERE run_id=?", (run_id,))
+                " created, org_unit, kind, title, department, aliases, authority, extra, upn, guest,"
+                " sign_in_known FROM accounts WHERE run_id=?", (run_id,))
         ]
         groups = [
             Group(source=r[0], id=r[1], name=r[2], email=r[3], kind=r[4], authority=r[5],
-                  extra=_unextra(r[6]))
-            for r in db.execute("SELECT source, id, name, email, kind, authority, extra FROM groups_"
-                                " WHERE run_id=?", (run_id,))
+                  extra=_unextra(r[6]), aliases=_unlist(r[7]), role_assignable=bool(r[8]))
+            for r in db.execute("SELECT source, id, name, email, kind, authority, extra, aliases,"
+                                " role_assignable FROM groups_ WHERE run_id=?", (run_id,))
         ]
         # Each membership row repeats keys already loaded (accounts, groups) and a handful of
         # short words; sharing one string object per distinct value instead of a new one per
@@ -361,27 +403,35 @@ class Store:
         shared.update((g.key, g.key) for g in groups)
         one = shared.setdefault
         memberships = [
-            Membership(one(r[0], r[0]), one(r[1], r[1]), one(r[2], r[2]), one(r[3], r[3]))
-            for r in db.execute("SELECT source, group_key, member_key, member_type FROM memberships"
+            Membership(one(r[0], r[0]), one(r[1], r[1]), one(r[2], r[2]), one(r[3], r[3]),
+                       one(r[4], r[4]) if r[4] else "member")
+            for r in db.execute("SELECT source, group_key, member_key, member_type, role FROM memberships"
                                 " WHERE run_id=?", (run_id,))
         ]
         resources = [
             Resource(source=r[0], id=r[1], name=r[2], kind=r[3], privileged=bool(r[4]),
-                     extra=_unextra(r[5]))
-            for r in db.execute("SELECT source, id, name, kind, privileged, extra FROM resources"
-                                " WHERE run_id=?", (run_id,))
+                     extra=_unextra(r[5]), scope=r[6] or "", privileges=_unlist(r[7]))
+            for r in db.execute("SELECT source, id, name, kind, privileged, extra, scope, privileges"
+                                " FROM resources WHERE run_id=?", (run_id,))
         ]
         grants = [
             Grant(source=r[0], id=r[1], resource_key=r[2], principal_key=r[3], level=r[4], kind=r[5],
-                  scopes=tuple(json.loads(r[6])) if r[6] else (), role=r[7] or "", extra=_unextra(r[8]))
+                  scopes=_unlist(r[6]), role=r[7] or "", extra=_unextra(r[8]),
+                  direct_members_only=bool(r[9]))
             for r in db.execute("SELECT source, id, resource_key, principal_key, level, kind, scopes,"
-                                " role, extra FROM grants WHERE run_id=?", (run_id,))
+                                " role, extra, direct_members_only FROM grants WHERE run_id=?", (run_id,))
+        ]
+        contacts = [
+            Contact(source=r[0], id=r[1], name=r[2] or "", email=r[3], extra=_unextra(r[4]))
+            for r in db.execute("SELECT source, id, name, email, extra FROM contacts WHERE run_id=?",
+                                (run_id,))
         ]
         return Snapshot(
             source=source, accounts=accounts, groups=groups, memberships=memberships,
-            resources=resources, grants=grants, cursor=json.loads(cursor or "{}"), mode=mode,
-            complete=(status == "complete"), started_at=_dt(started), finished_at=_dt(finished),
-            stats=json.loads(stats or "{}"), warnings=json.loads(warnings or "[]"),
+            resources=resources, grants=grants, contacts=contacts, cursor=json.loads(cursor or "{}"),
+            mode=mode, complete=(status == "complete"), started_at=_dt(started),
+            finished_at=_dt(finished), stats=json.loads(stats or "{}"),
+            warnings=json.loads(warnings or "[]"), partial_views=json.loads(partial or "{}"),
         )
 
     # -- roster -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterable, Mapping
 
 from access_review.graph import describe_path, highest_level
+from access_review.records import level_label
 
 ISO_REVIEWER = "iso"
 
@@ -148,8 +149,8 @@ def build_items(analysis, *, quarter: int, resources: Iterable[str] | None = Non
         if acc.resource not in wanted:
             continue
         kind = analysis.correlation.kinds.get(acc.account, "person")
-        if acc.person is None and kind == "service":
-            continue  # service accounts are the ISO's through the privileged/orphan findings
+        if acc.person is None and kind in ("service", "computer"):
+            continue  # service and computer accounts are the ISO's through the privileged findings
         grouped.setdefault((acc.person or acc.account, acc.resource), []).append(acc)
 
     drafts = []
@@ -193,7 +194,7 @@ def build_items(analysis, *, quarter: int, resources: Iterable[str] | None = Non
             title=person.title if person else "",
             building=person.building if person else "",
             accounts=accounts, account_labels=labels, resource=res_name,
-            classification=res.classification, level=highest_level(x.level for x in accesses),
+            classification=res.classification, level=level_label(highest_level(x.level for x in accesses)),
             paths=tuple(x.path for x in accesses),
             path_text=" | ".join(describe_path(g, x.path[:-1]) for x in accesses),
             flags=ordered_flags, recommendation=recommendation, reason=reason,

@@ -6,8 +6,18 @@ follow the documented limits, with these modelled assumptions stated once here:
 - delta pages hold at most 200 objects and 500 member references (Microsoft Q&A answer on
   odata.maxpagesize for directory objects / links); a large group's members continue on the
   next page as the same group again (docs: delta-query-groups);
-- ``$batch`` takes at most 20 requests; items answer with their own status and headers.
-Every request is counted (``requests`` per route, ``graph_requests``, ``token_requests``).
+- ``$batch`` takes at most 20 requests; items answer with their own status and headers;
+- v1.0 ``/groups/{id}/members`` does not list service principals — the documented known
+  issue (https://learn.microsoft.com/graph/api/group-list-members); the beta endpoint (and
+  its own ``$batch``) lists them. Assumed, not documented either way: v1.0 groups/delta
+  leaves them out of ``members@delta`` too;
+- ``signInActivity`` supports ``$filter`` (ge) on ``lastSignInDateTime`` on its own
+  (https://learn.microsoft.com/graph/api/resources/user);
+- role assignments carry ``directoryScopeId`` "/" or "/administrativeUnits/{id}"
+  (https://learn.microsoft.com/graph/api/resources/unifiedroleassignment), and
+  ``/directory/administrativeUnits`` lists the units.
+Every request is counted (``requests`` per route, ``beta_requests`` for the beta endpoint,
+``graph_requests``, ``token_requests``).
 """
 from __future__ import annotations
 
@@ -29,6 +39,7 @@ AUTHORITY_HOST = "https://login.microsoftonline.com"
 TENANT_ID = "11111111-2222-3333-4444-555555555555"
 USER_TYPE = "#microsoft.graph.user"
 GROUP_TYPE = "#microsoft.graph.group"
+SP_TYPE = "#microsoft.graph.servicePrincipal"
 ALL_READ_ROLES = ["User.Read.All", "GroupMember.Read.All", "RoleManagement.Read.Directory",
                   "Application.Read.All", "DelegatedPermissionGrant.Read.All", "AuditLog.Read.All",
                   "User.EnableDisableAccount.All", "User.RevokeSessions.All",
@@ -71,6 +82,9 @@ class FakeTenant:
     def __init__(self, graph_url: str = GRAPH, authority_host: str = AUTHORITY_HOST,
                  tenant_id: str = TENANT_ID):
         self.graph_url, self.authority_host, self.tenant_id = graph_url, authority_host, tenant_id
+        self.beta_url = graph_url.rsplit("/", 1)[0] + "/beta"
+        self.administrative_units: list[dict] = []
+        self.beta_requests: Counter = Counter()
         self.users: dict[str, dict] = {}
         self.groups: dict[str, dict] = {}
         self.members: dict[str, dict[str, str]] = {}  # gid -> member id -> @odata.type
@@ -156,7 +170,7 @@ class FakeTenant:
         rsps.add_callback(responses.GET, f"{authority}/v2.0/.well-known/openid-configuration",
                           callback=self._openid)
         rsps.add_callback(responses.POST, f"{authority}/oauth2/v2.0/token", callback=self._token)
-        pattern = re.compile(re.escape(self.graph_url) + r"/.*")
+        pattern = re.compile("(" + re.escape(self.graph_url) + "|" + re.escape(self.beta_url) + r")/.*")
         for method in (responses.GET, responses.POST, responses.PATCH, responses.DELETE):
             rsps.add_callback(method, pattern, callback=self._graph)
 
@@ -177,18 +191,23 @@ class FakeTenant:
     def _graph(self, request: Any) -> tuple[int, dict, str]:
         self.graph_requests += 1
         body = json.loads(request.body) if request.body else None
-        status, headers, payload = self.dispatch(request.method, request.url, body, in_batch=False)
+        version = "beta" if request.url.startswith(self.beta_url + "/") else "v1.0"
+        status, headers, payload = self.dispatch(request.method, request.url, body, in_batch=False,
+                                                 version=version)
         return status, headers, json.dumps(payload) if payload is not None else ""
 
-    def dispatch(self, method: str, url: str, body: Any, *, in_batch: bool
+    def dispatch(self, method: str, url: str, body: Any, *, in_batch: bool, version: str = "v1.0"
                  ) -> tuple[int, dict, Any]:
+        root = self.beta_url if version == "beta" else self.graph_url
         if not url.startswith("http"):
-            url = self.graph_url + url
+            url = root + url
         parts = urlsplit(url)
-        path = parts.path[len(urlsplit(self.graph_url).path):].strip("/")
+        path = parts.path[len(urlsplit(root).path):].strip("/")
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         route = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "{id}", path)
         self.requests[(method, route, in_batch)] += 1
+        if version == "beta":
+            self.beta_requests[(method, route, in_batch)] += 1
         target = path + ("?" + parts.query if parts.query else "")
         for fault in self.faults:
             if fault.times > 0 and fault.method == method and re.search(fault.path, target) \
@@ -204,13 +223,16 @@ class FakeTenant:
             if re.search(pattern, path):
                 return graph_error(403, "Authorization_RequestDenied",
                                    "Insufficient privileges to complete the operation.")
-        return self.route(method, path, query, body)
+        return self.route(method, path, query, body, version)
 
-    def route(self, method: str, path: str, q: dict, body: Any) -> tuple[int, dict, Any]:
+    def route(self, method: str, path: str, q: dict, body: Any, version: str = "v1.0"
+              ) -> tuple[int, dict, Any]:
         seg = path.split("/")
         ok = {"Content-Type": "application/json"}
         if path == "$batch" and method == "POST":
-            return 200, ok, self._batch(body)
+            return 200, ok, self._batch(body, version)
+        if path == "directory/administrativeUnits" and method == "GET":
+            return self._page(path, self.administrative_units, q, 999)
         if path == "users" and method == "GET":
             return self._list_users(q)
         if path == "users/delta":
@@ -241,12 +263,13 @@ class FakeTenant:
             if len(seg) == 2 and method == "GET":
                 return 200, ok, self._select(self.groups[gid], q)
             if seg[2:] == ["members"] and method == "GET":
-                refs = [{"@odata.type": t, "id": m} for m, t in self.members[gid].items()]
+                refs = [{"@odata.type": t, "id": m} for m, t in self.members[gid].items()
+                        if version == "beta" or t != SP_TYPE]  # the v1.0 known issue
                 m = re.fullmatch(r"id eq '((?:[^']|'')*)'", q.get("$filter", ""))
                 if m:
                     wanted = m.group(1).replace("''", "'")
                     refs = [r for r in refs if r["id"] == wanted]
-                return self._page(path, refs, q, 999)
+                return self._page(path, refs, q, 999, self.beta_url if version == "beta" else None)
             if len(seg) == 5 and seg[2] == "members" and seg[4] == "$ref" and method == "DELETE":
                 if seg[3] not in self.members[gid]:
                     return graph_error(404, "Request_ResourceNotFound",
@@ -307,26 +330,40 @@ class FakeTenant:
         return out
 
     def _list_users(self, q: dict) -> tuple[int, dict, Any]:
-        with_sign_in = "signInActivity" in q.get("$select", "")
+        if "$skiptoken" in q:  # offset~top~select~filter: the nextLink carries the query
+            parts = q["$skiptoken"].split("~", 3)
+            select, flt = parts[2], (parts[3] if len(parts) > 3 else "")
+        else:
+            select, flt = q.get("$select", ""), q.get("$filter", "")
+        with_sign_in = "signInActivity" in select or "signInActivity" in flt
         if with_sign_in and not self.premium_licence:
             return graph_error(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
                                "Neither tenant is B2C or tenant doesn't have premium license")
-        return self._page("users", list(self.users.values()), q, 120 if with_sign_in else 999)
+        users = list(self.users.values())
+        if flt:
+            m = re.fullmatch(r"signInActivity/lastSignInDateTime ge (\S+)", flt)
+            if not m:
+                return graph_error(400, "Request_UnsupportedQuery", f"fake Graph cannot filter {flt!r}")
+            # ISO 8601 UTC strings ending in Z compare in time order.
+            users = [u for u in users
+                     if ((u.get("signInActivity") or {}).get("lastSignInDateTime") or "") >= m.group(1)]
+        return self._page("users", users, q, 120 if with_sign_in else 999, extra_token=flt)
 
-    def _page(self, path: str, items: list[dict], q: dict, max_top: int
-              ) -> tuple[int, dict, Any]:
+    def _page(self, path: str, items: list[dict], q: dict, max_top: int, root: str | None = None,
+              extra_token: str = "") -> tuple[int, dict, Any]:
+        root = root or self.graph_url
         if "$skiptoken" in q:
-            offset, top, select = q["$skiptoken"].split("~", 2)
+            offset, top, select = q["$skiptoken"].split("~", 3)[:3]
             offset, top = int(offset), int(top)
             q = {"$select": select} if select else {}
         else:
             offset, top = 0, min(int(q.get("$top", 100)), max_top)
         page = [self._select(i, q) for i in items[offset:offset + top]]
-        out: dict[str, Any] = {"@odata.context": f"{self.graph_url}/$metadata#{path}",
+        out: dict[str, Any] = {"@odata.context": f"{root}/$metadata#{path}",
                                "value": page}
         if offset + top < len(items):
-            token = f"{offset + top}~{top}~{q.get('$select', '')}"
-            out["@odata.nextLink"] = f"{self.graph_url}/{path}?$skiptoken={token}"
+            token = f"{offset + top}~{top}~{q.get('$select', '')}" + (f"~{extra_token}" if extra_token else "")
+            out["@odata.nextLink"] = f"{root}/{path}?$skiptoken={token}"
         return 200, {"Content-Type": "application/json"}, out
 
     # -- delta --------------------------------------------------------------------------
@@ -411,7 +448,7 @@ class FakeTenant:
         out = []
         for gid, group in self.groups.items():
             obj = self._select(group, {"$select": self._group_select(select)})
-            refs = [{"@odata.type": t, "id": m} for m, t in self.members[gid].items()]
+            refs = [{"@odata.type": t, "id": m} for m, t in self.members[gid].items() if t != SP_TYPE]
             if refs and "members" in select.split(","):
                 obj["members@delta"] = refs
             out.append(obj)
@@ -424,7 +461,7 @@ class FakeTenant:
                 changed[gid] = {}
         net: dict[str, dict[str, tuple[str, bool]]] = {}
         for v, gid, mid, t, added in self.member_log:
-            if v > since:
+            if v > since and t != SP_TYPE:
                 net.setdefault(gid, {})[mid] = (t, added)
         out = []
         for gid in dict.fromkeys(list(changed) + list(net)):
@@ -444,15 +481,17 @@ class FakeTenant:
         return out
 
     # -- $batch ---------------------------------------------------------------------------
-    def _batch(self, body: dict) -> dict:
+    def _batch(self, body: dict, version: str = "v1.0") -> dict:
         reqs = body["requests"]
         if len(reqs) > 20:
             raise AssertionError("Graph rejects more than 20 requests in one $batch")
         out = []
         for r in reqs:
             self.batch_items += 1
+            if r["url"].startswith("http"):
+                raise AssertionError("a $batch item's url is relative to the batch's version")
             status, headers, payload = self.dispatch(r["method"], r["url"], r.get("body"),
-                                                     in_batch=True)
+                                                     in_batch=True, version=version)
             item = {"id": r["id"], "status": status, "headers": headers}
             if payload is not None:
                 item["body"] = payload

@@ -5,8 +5,16 @@ a real HTTP server: the real client library, the real google-auth token code (th
 file's token_uri points here) and real multipart/mixed batch parsing all run.
 
 Payload shapes follow the published references (users, groups, members, tokens, roles,
-roleAssignments, drives, permissions, matters, holds) and the error envelope of
+roleAssignments, orgunits, drives, permissions, matters, holds) and the error envelope of
 tests/fixtures/google/error_*.json. It counts HTTP round trips and individual API calls.
+
+Documented behaviour modelled: orgunits.list is not paged and its ``type`` (children by
+default, all, allIncludingParent) decides which units come back; the Directory API writes
+org unit ids "id:..." while Vault's HeldOrgUnit and roleAssignments write them bare
+(https://developers.google.com/workspace/admin/directory/reference/rest/v1/orgunits);
+matters.list returns only the matters the subject may see — every matter for a super admin
+or a holder of "View All Matters", else only those shared with it (``matter_viewers``)
+(https://developers.google.com/workspace/vault/reference/rest/v1/matters).
 """
 from __future__ import annotations
 
@@ -37,7 +45,8 @@ ROLE_R = {SCOPE + "admin.directory.rolemanagement.readonly", SCOPE + "admin.dire
 DRIVE_R = {SCOPE + "drive.readonly", SCOPE + "drive"}
 DRIVE_W = {SCOPE + "drive"}
 VAULT_R = {SCOPE + "ediscovery.readonly", SCOPE + "ediscovery"}
-ALL_SCOPES = USER_R | SECURITY | GROUP_R | ROLE_R | DRIVE_R | VAULT_R
+ORGUNIT_R = {SCOPE + "admin.directory.orgunit.readonly", SCOPE + "admin.directory.orgunit"}
+ALL_SCOPES = USER_R | SECURITY | GROUP_R | ROLE_R | DRIVE_R | VAULT_R | ORGUNIT_R
 
 _KEY_PEM: str | None = None
 
@@ -92,6 +101,10 @@ class FakeGoogle:
         self.permissions: dict[str, list[dict]] = {}
         self.matters: list[dict] = []
         self.holds: dict[str, list[dict]] = {}
+        self.org_units: list[dict] = [self.org_unit("/", "id:03ph8a2z0root")]
+        # matter id -> e-mails it is shared with; None: the subject sees every matter (a super
+        # admin or View All Matters). Set to a dict to model a subject without that privilege.
+        self.matter_viewers: dict[str, set[str]] | None = None
         self.faults: list[Fault] = []
         self.max_page: int | None = None  # force small pages to exercise paging
         self.round_trips = 0
@@ -259,6 +272,7 @@ class FakeGoogle:
             ("GET", d + r"users/([^/]+)/tokens/([^/]+)", "tokens.get", SECURITY, self._tokens_get),
             ("DELETE", d + r"users/([^/]+)/tokens/([^/]+)", "tokens.delete", SECURITY, self._tokens_delete),
             ("GET", d + r"groups", "groups.list", GROUP_R, self._groups_list),
+            ("GET", d + r"customer/([^/]+)/orgunits", "orgunits.list", ORGUNIT_R, self._orgunits_list),
             ("GET", d + r"groups/([^/]+)/members", "members.list", GROUP_R, self._members_list),
             ("GET", d + r"groups/([^/]+)/members/([^/]+)", "members.get", GROUP_R, self._members_get),
             ("DELETE", d + r"groups/([^/]+)/members/([^/]+)", "members.delete", GROUP_W, self._members_delete),
@@ -400,7 +414,24 @@ class FakeGoogle:
         return 204, None
 
     def _matters_list(self, *, query, data):
-        return self._page(self.matters, query, "pageSize", 100, 100, "", "matters")
+        visible = self.matters if self.matter_viewers is None else [
+            m for m in self.matters if self.admin in self.matter_viewers.get(m["matterId"], set())]
+        return self._page(visible, query, "pageSize", 100, 100, "", "matters")
+
+    def _orgunits_list(self, customer, *, query, data):
+        kind = query.get("type", "children")
+        units = [o for o in self.org_units if o["orgUnitPath"] != "/"]
+        if kind == "children":
+            units = [o for o in units if o["orgUnitPath"].count("/") == 1]
+        elif kind == "allIncludingParent":
+            units = self.org_units
+        return 200, {"kind": "admin#directory#orgUnits", "etag": "\"e\"", "organizationUnits": units}
+
+    def org_unit(self, path: str, unit_id: str) -> dict:
+        parent = path.rsplit("/", 1)[0] or "/"
+        return {"kind": "admin#directory#orgUnit", "etag": "\"e\"", "name": path.rsplit("/", 1)[-1],
+                "description": "", "orgUnitPath": path, "orgUnitId": unit_id,
+                "parentOrgUnitPath": parent, "parentOrgUnitId": "id:03ph8a2z0root"}
 
     def _holds_list(self, matter_id, *, query, data):
         return self._page(self.holds.get(matter_id, []), query, "pageSize", 100, 100, "", "holds")
@@ -536,6 +567,8 @@ def small_domain(fake: FakeGoogle) -> FakeGoogle:
         {"id": "p4", "type": "domain", "role": "reader", "domain": "district.org"},
         {"id": "p5", "type": "user", "role": "fileOrganizer", "emailAddress": "gone@district.org"},
     ]
+    fake.org_units += [fake.org_unit("/Staff", "id:03ph8a2zstaff"), fake.org_unit("/Students", "id:03ph8a2zstu"),
+                       fake.org_unit("/Students/HS", "id:03ph8a2z1")]
     fake.matters = [{"matterId": "m1", "name": "Doe v. District", "state": "OPEN"}]
     fake.holds["m1"] = [{"holdId": "h1", "name": "Doe mail", "corpus": "MAIL",
                          "accounts": [{"accountId": "1003", "email": "gone@district.org"}]},

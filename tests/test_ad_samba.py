@@ -62,11 +62,14 @@ def test_full_sync_counts_match_what_samba_holds(dc, district, first):
     assert first.complete and first.mode == "full"
     samba_users = dc.count("(&(objectClass=user)(!(objectClass=computer)))")
     assert samba_users == USERS + len(district.service_accounts) + BUILTIN_USERS
-    assert len(first.accounts) == samba_users
+    # Computers are group members too (issue 12): stored as accounts of kind "computer".
+    computers = [a for a in first.accounts if a.kind == "computer"]
+    assert len(computers) == dc.count("(objectClass=computer)") >= 1  # the DC itself
+    assert len(first.accounts) - len(computers) == samba_users
     assert len(first.groups) == dc.count("(objectClass=group)")
     samba_disabled = dc.count("(&(objectClass=user)(!(objectClass=computer))"
                               "(userAccountControl:1.2.840.113556.1.4.803:=2))")
-    assert sum(not a.enabled for a in first.accounts) == samba_disabled
+    assert sum(not a.enabled for a in first.accounts if a.kind != "computer") == samba_disabled
     loaded_disabled = sum(not p["enabled"] for p in district.people)
     builtin_disabled = dc.count("(&(objectClass=user)(userAccountControl:1.2.840.113556.1.4.803:=2))",
                                 base=f"CN=Users,{dc.base_dn}")

@@ -330,3 +330,16 @@ def test_relative_ca_file_resolves_against_config_folder(tmp_path):
     s = build_settings("ad", {"url": "ldaps://dc1", "bind_user": "u", "base_dn": BASE,
                               "ca_file": "certs/ca.pem"}, base_dir=str(tmp_path))
     assert s.ca_file == str(tmp_path / "certs" / "ca.pem")
+
+
+def test_primary_group_membership_from_primary_group_id_and_missing_ones_reported():
+    """primaryGroupID is a RID of the account's own domain SID (512 = Domain Admins)."""
+    pat, kim = guid(40), guid(41)
+    users = [user_entry(pat, "pat", f"CN=Pat,OU=IT,{BASE}"), user_entry(kim, "kim", f"CN=Kim,OU=IT,{BASE}")]
+    users[0]["attributes"].update(objectSid=[sid_bytes(f"{DOMAIN_SID}-1601")], primaryGroupID=[b"512"])
+    users[1]["attributes"].update(objectSid=[sid_bytes(f"{DOMAIN_SID}-1602")], primaryGroupID=[b"513"])
+    groups = [group_entry(guid(42), "Domain Admins", [], sid=f"{DOMAIN_SID}-512")]
+    records = build_full(users, groups, "ad")
+    assert [(m.group_key, m.member_key, m.role) for m in records.memberships] == [
+        (f"ad:group:{guid(42)}", f"ad:account:{pat}", "primary")]
+    assert any("primary group" in w and w.startswith("1 account") for w in records.warnings)

@@ -105,3 +105,18 @@ def test_memberships_of_groups_that_lead_nowhere_are_left_out():
     assert g.has_edge(key["Loop A"], key["Aides"])             # a cycle below a selected group
     assert g.has_edge(key["Loop A"], key["Loop B"])            # a member of the group holding a grant
     assert describe_path(g, ("ad:account:ann", key["SpEd Staff"])) == "ad account ann → ad group 'SpEd Staff'"
+
+
+def test_an_account_without_mail_joins_by_its_upn_and_says_so():
+    """An AD admin account with no mail, but a UPN equal to the person's roster e-mail."""
+    persons = [Person("E7", "Dee", "dee@d.org")]
+    accounts = [Account("ad", "adm", "adm-dee", upn="Dee@d.org"),
+                Account("entra", "e", "dee@d.org", upn="dee@d.org")]
+    c = correlate(accounts, persons, RULES)
+    assert (c.links["ad:account:adm"].person_key, c.links["ad:account:adm"].method) == ("person:E7", "UPN")
+    assert c.links["entra:account:e"].method == "UPN"
+
+
+def test_computers_and_guests_are_their_own_kinds():
+    assert classify_account(Account("ad", "c", "WS01$", kind="computer"), RULES) == "computer"
+    assert classify_account(Account("entra", "g", "x_y.org#EXT#@d.org", guest=True), RULES) == "guest"

@@ -12,7 +12,8 @@ from rich.table import Table
 
 from .. import audit
 from ..errors import AccessReviewError
-from .common import ConfigOption, command, console, load_analysis, load_config, open_store, safe
+from .common import (ConfigOption, command, console, err_console, load_analysis, load_config, open_store,
+                     safe)
 
 
 def register(app: typer.Typer, inventory_app: typer.Typer) -> None:
@@ -107,6 +108,11 @@ def findings(config: ConfigOption = None,
                 raise AccessReviewError(f"no one in the roster matches {person!r}")
             selected = [f for f in selected if f.person == p.key
                         or (f.account and a.correlation.person_of(f.account) == p.key)]
+        for source, snap in sorted(a.snapshots.items()):
+            for view, why in sorted(snap.partial_views.items()):
+                # On stderr, so that csv/json output stays machine-readable.
+                err_console.print(f"[yellow]partial view ({safe(source)}, {safe(view)}):[/] {safe(why)}",
+                                  highlight=False)
         if format == "json":
             sys.stdout.write(findings_json(selected, a.graph) + "\n")
         elif format == "csv":
@@ -145,8 +151,10 @@ def _resolve_principal(a, text: str) -> tuple[str | None, list[str], str]:
 def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login or name.")],
         resource: Annotated[str, typer.Argument(help="Inventory resource name (or a unique part of it).")],
         config: ConfigOption = None):
-    """Explain how a person reaches a resource: every path, readable."""
-    from ..graph import all_paths, describe_path
+    """Explain how a person reaches a resource: every path, readable, the one that gives the
+    highest level first."""
+    from ..graph import all_paths, describe_path, path_level
+    from ..records import level_label
 
     cfg = load_config(config)
     with open_store(cfg) as store:
@@ -158,7 +166,9 @@ def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login o
             for path in all_paths(a.graph, account, res.name):
                 any_path = True
                 prefix = f"{a.persons[person_key].name} → " if person_key else ""
-                console.print(f"• {safe(prefix + describe_path(a.graph, path))}", highlight=False, soft_wrap=True)
+                level = level_label(path_level(a.graph, path))
+                console.print(f"• {safe(f'[{level}] ' + prefix + describe_path(a.graph, path))}",
+                              highlight=False, soft_wrap=True)
         if not any_path:
             console.print(f"{safe(label)} has no access to {safe(res.name)}.", highlight=False)
             return
@@ -172,6 +182,7 @@ def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, logi
            config: ConfigOption = None):
     """Everything in the inventory a person (or account) can reach, and how."""
     from ..graph import describe_path
+    from ..records import level_label
 
     cfg = load_config(config)
     with open_store(cfg) as store:
@@ -184,7 +195,7 @@ def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, logi
         for x in sorted(rows, key=lambda x: x.resource):
             res = a.inventory_by_name[x.resource]
             ok, reason = a.is_authorized(res, a.persons[person_key]) if person_key else (False, "no roster person")
-            table.add_row(safe(x.resource), safe(res.classification), safe(x.level),
+            table.add_row(safe(x.resource), safe(res.classification), safe(level_label(x.level)),
                           ("yes" if ok else "NO") + f" ({safe(reason)})", safe(describe_path(a.graph, x.path)))
         console.print(table)
         if not rows:
@@ -197,6 +208,7 @@ def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (o
     """Everyone who can reach a resource, with the path and whether the inventory authorizes it."""
     from ..csv_output import build_csv
     from ..graph import describe_path
+    from ..records import level_label
 
     cfg = load_config(config)
     with open_store(cfg) as store:
@@ -208,7 +220,7 @@ def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (o
             ok, reason = a.is_authorized(res, person) if person else (False, "no roster person")
             rows.append({"person": person.name if person else "", "employee_id": person.employee_id if person else "",
                          "account": a.accounts[x.account].login, "source": a.accounts[x.account].source,
-                         "level": x.level, "authorized": ok, "reason": reason,
+                         "level": level_label(x.level), "authorized": ok, "reason": reason,
                          "path": describe_path(a.graph, x.path)})
         if format == "json":
             sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")

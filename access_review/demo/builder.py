@@ -45,15 +45,16 @@ class SnapshotBuilder:
         return key
 
     def add_group(self, name: str, *, email: str | None = None, kind: str = "security",
-                  extra: Mapping[str, Any] = NO_EXTRA) -> str:
-        group = Group(source=self.source, id=self.new_id(), name=name, email=email, kind=kind, extra=extra)
+                  extra: Mapping[str, Any] = NO_EXTRA, role_assignable: bool = False) -> str:
+        group = Group(source=self.source, id=self.new_id(), name=name, email=email, kind=kind, extra=extra,
+                      role_assignable=role_assignable)
         self.groups.append(group)
         key = group_key(self.source, group.id)
         self.group_by_name[name] = key
         return key
 
-    def add_member(self, group: str, member: str, member_type: str = "account") -> None:
-        self.memberships.append(Membership(self.source, group, member, member_type))
+    def add_member(self, group: str, member: str, member_type: str = "account", role: str = "member") -> None:
+        self.memberships.append(Membership(self.source, group, member, member_type, role))
 
     def add_members(self, group: str, members: Iterable[str], member_type: str = "account") -> None:
         source, append = self.source, self.memberships.append
@@ -61,9 +62,9 @@ class SnapshotBuilder:
             append(Membership(source, group, member, member_type))
 
     def add_resource(self, name: str, kind: str, *, privileged: bool = False, id: str | None = None,
-                     extra: Mapping[str, Any] = NO_EXTRA) -> str:
+                     extra: Mapping[str, Any] = NO_EXTRA, scope: str = "") -> str:
         resource = Resource(source=self.source, id=id or self.new_id(), name=name, kind=kind,
-                            privileged=privileged, extra=extra)
+                            privileged=privileged, extra=extra, scope=scope)
         self.resources.append(resource)
         key = resource_key(self.source, resource.id)
         self.resource_by_name[name] = key
@@ -71,10 +72,10 @@ class SnapshotBuilder:
 
     def add_grant(self, resource: str, principal: str, *, level: str, kind: str, role: str = "",
                   scopes: tuple[str, ...] = (), id: str | None = None,
-                  extra: Mapping[str, Any] = NO_EXTRA) -> str:
+                  extra: Mapping[str, Any] = NO_EXTRA, direct_members_only: bool = False) -> str:
         grant = Grant(source=self.source, id=id or self.new_id(), resource_key=resource,
                       principal_key=principal, level=level, kind=kind, scopes=scopes, role=role,
-                      extra=extra)
+                      extra=extra, direct_members_only=direct_members_only)
         self.grants.append(grant)
         return grant_key(self.source, grant.id)
 

@@ -22,6 +22,7 @@ from .names import building_names
 from .people import (ASSISTANT_PRINCIPAL, CENTRAL_FIXED, CENTRAL_WEIGHTED, DIRECTOR_TRANSPORTATION,
                      NETWORK_ADMIN, SCHOOL_FIXED, SCHOOL_WEIGHTED, TECH_COORDINATOR, Clock, NameSource,
                      StaffFactory, at_noon, build_students, weighted_roles)
+from .access_rules import plant_access_rules
 from .plants import FINDING_TYPES, add_planted_people, exception_for, plant_access
 
 Size = Literal["small", "district", "state"]
@@ -121,6 +122,11 @@ def _generate(shape: DistrictSize, size: str, seed: int, as_of: date) -> DemoDis
                           classes_per_student=shape.classes_per_student)
     plants = plant_access(people, ad, entra, google, clock=clock,
                           data_manager_invalid=["Transportation Routes", "Free and Reduced Lunch Eligibility"])
+    rules = plant_access_rules(factory, ad, entra, google, buildings=buildings, clock=clock)
+    for finding_type, keys in rules.planted.items():
+        plants.planted[finding_type] = plants.planted.get(finding_type, []) + keys
+    plants.clean.update(rules.clean)
+    plants.must_keep.extend(rules.must_keep)
 
     inventory = build_inventory_rows(
         holder_of_title, exception_for(people, holder_of_title["Director of Finance"], as_of))

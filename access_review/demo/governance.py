@@ -46,7 +46,9 @@ RESOURCES = (
      "title=Principal|Assistant Principal|Superintendent", "quarterly", ""),
     ("Gradebook and Assessment Data", "confidential", "Director of Curriculum",
      ("google:drive:Assessment Data", f"google:group:teachers@{DOMAIN}", f"google:group:principals@{DOMAIN}",
-      f"entra:app-role:{SIS_APP}/Teacher", "entra:group:PowerSchool Teachers"),
+      f"entra:app-role:{SIS_APP}/Teacher", "entra:group:PowerSchool Teachers",
+      # Planted (issue 12): file organizers of the drive, through a nested group.
+      f"google:group:assessment-organizers@{DOMAIN}", f"google:group:assessment-coordinators@{DOMAIN}"),
      "person_type=employee & department=Instruction|Special Education; title=Principal|Assistant Principal",
      "semiannual", "State assessment results and gradebooks"),
     ("Payroll", "both", "Director of Finance",

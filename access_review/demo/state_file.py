@@ -18,7 +18,10 @@ from access_review.errors import SourceError
 from access_review.private_files import open_private
 from access_review.records import Snapshot
 
-SCHEMA_VERSION = 1
+# 2: the typed fields each directory's access rules need (issue 12): UPN, guest, sign-in
+# known; group aliases and role-assignable; member roles; role scope and privileges; grants
+# to direct members only.
+SCHEMA_VERSION = 2
 STATE_FILE_NAME = "demo-directory.db"
 
 SCHEMA = """
@@ -28,20 +31,23 @@ CREATE TABLE accounts (
     display_name TEXT, employee_id TEXT, enabled INTEGER NOT NULL, last_sign_in TEXT,
     created TEXT, org_unit TEXT, kind TEXT, title TEXT, department TEXT, aliases TEXT,
     authority TEXT, extra TEXT, sessions_revoked INTEGER NOT NULL DEFAULT 0,
+    upn TEXT, guest INTEGER NOT NULL DEFAULT 0, sign_in_known INTEGER NOT NULL DEFAULT 1,
     PRIMARY KEY (directory, id));
 CREATE TABLE groups_ (
     directory TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, email TEXT, kind TEXT,
-    authority TEXT, extra TEXT, PRIMARY KEY (directory, id));
+    authority TEXT, extra TEXT, aliases TEXT, role_assignable INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (directory, id));
 CREATE TABLE memberships (
     directory TEXT NOT NULL, group_id TEXT NOT NULL, member_id TEXT NOT NULL,
-    member_type TEXT NOT NULL, PRIMARY KEY (directory, group_id, member_id));
+    member_type TEXT NOT NULL, role TEXT, PRIMARY KEY (directory, group_id, member_id));
 CREATE TABLE resources (
     directory TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
-    privileged INTEGER NOT NULL, extra TEXT, PRIMARY KEY (directory, id));
+    privileged INTEGER NOT NULL, extra TEXT, scope TEXT, privileges TEXT, PRIMARY KEY (directory, id));
 CREATE TABLE grants (
     directory TEXT NOT NULL, id TEXT NOT NULL, resource_id TEXT NOT NULL,
     principal_type TEXT NOT NULL, principal_id TEXT NOT NULL, level TEXT NOT NULL,
-    kind TEXT NOT NULL, scopes TEXT, role TEXT, extra TEXT, PRIMARY KEY (directory, id));
+    kind TEXT NOT NULL, scopes TEXT, role TEXT, extra TEXT, direct_members_only INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (directory, id));
 CREATE INDEX grants_by_principal ON grants (directory, principal_id);
 """
 
@@ -82,25 +88,31 @@ def write_state(path: str | Path, snapshots: Mapping[str, Snapshot]) -> Path:
         db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         for directory, snap in snapshots.items():
             db.executemany(
-                "INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)",
+                "INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)",
                 ((directory, a.id, a.login, a.email, a.display_name, a.employee_id, int(a.enabled),
                   _when(a.last_sign_in), _when(a.created), a.org_unit, a.kind, a.title, a.department,
-                  json.dumps(list(a.aliases)) if a.aliases else None, a.authority, _extra(a.extra))
+                  json.dumps(list(a.aliases)) if a.aliases else None, a.authority, _extra(a.extra),
+                  a.upn, int(a.guest), int(a.sign_in_known))
                  for a in snap.accounts))
             db.executemany(
-                "INSERT INTO groups_ VALUES (?,?,?,?,?,?,?)",
-                ((directory, g.id, g.name, g.email, g.kind, g.authority, _extra(g.extra)) for g in snap.groups))
+                "INSERT INTO groups_ VALUES (?,?,?,?,?,?,?,?,?)",
+                ((directory, g.id, g.name, g.email, g.kind, g.authority, _extra(g.extra),
+                  json.dumps(list(g.aliases)) if g.aliases else None, int(g.role_assignable))
+                 for g in snap.groups))
             db.executemany(
-                "INSERT INTO memberships VALUES (?,?,?,?)",
-                ((directory, record_id(m.group_key)[2], record_id(m.member_key)[2], m.member_type)
+                "INSERT INTO memberships VALUES (?,?,?,?,?)",
+                ((directory, record_id(m.group_key)[2], record_id(m.member_key)[2], m.member_type,
+                  None if m.role == "member" else m.role)
                  for m in snap.memberships))
             db.executemany(
-                "INSERT INTO resources VALUES (?,?,?,?,?,?)",
-                ((directory, r.id, r.name, r.kind, int(r.privileged), _extra(r.extra)) for r in snap.resources))
+                "INSERT INTO resources VALUES (?,?,?,?,?,?,?,?)",
+                ((directory, r.id, r.name, r.kind, int(r.privileged), _extra(r.extra), r.scope or None,
+                  json.dumps(list(r.privileges)) if r.privileges else None) for r in snap.resources))
             db.executemany(
-                "INSERT INTO grants VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO grants VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 ((directory, g.id, record_id(g.resource_key)[2], *record_id(g.principal_key)[1:], g.level,
-                  g.kind, json.dumps(list(g.scopes)) if g.scopes else None, g.role, _extra(g.extra))
+                  g.kind, json.dumps(list(g.scopes)) if g.scopes else None, g.role, _extra(g.extra),
+                  int(g.direct_members_only))
                  for g in snap.grants))
         db.commit()
     finally:

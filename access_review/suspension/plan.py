@@ -210,6 +210,10 @@ def build_plan(a: "Analysis", targets: Iterable[str], *, kinds: Mapping[str, str
             elif ad_account.key not in account_keys:
                 account_keys.append(ad_account.key)
 
+    # Holds shown beside each account come partly from the directories (Google Vault): where a
+    # sync could see only part of them, the plan must not look as if it knew them all.
+    warnings += [f"litigation holds may be missing from this plan: {gap}" for gap in a.holds_may_be_missing]
+
     admins = top_admin_holders(a, kinds)
     # Accounts this plan will really disable (a protected one stays enabled, so it still
     # counts as a remaining administrator).

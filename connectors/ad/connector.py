@@ -14,7 +14,8 @@ from access_review.connector import Action, ActionResult, Check, Progress, no_pr
 from . import doctor as doctor_checks
 from .actions import apply_action, refusal_reason
 from .client import AdSettings, LdapSession, build_settings, open_session, read_password
-from .fetch import DcState, fetch_changed_since, fetch_dc_state, fetch_groups, fetch_users
+from .fetch import (DcState, fetch_changed_since, fetch_computers_and_contacts, fetch_dc_state,
+                    fetch_groups, fetch_users)
 from .incremental import Records, build_full, merge_delta
 
 
@@ -65,7 +66,7 @@ class AdConnector:
             return Snapshot(
                 source=self.name, accounts=records.accounts, groups=records.groups,
                 memberships=records.memberships, resources=records.resources, grants=records.grants,
-                cursor={"dc": state.dc, "invocation_id": state.invocation_id, "usn": state.usn},
+                contacts=records.contacts, cursor={"dc": state.dc, "invocation_id": state.invocation_id, "usn": state.usn},
                 mode=mode, complete=True, started_at=started, finished_at=datetime.now(timezone.utc),
                 stats={"ldap_operations": session.total_operations, **{f"ldap_{k}": v for k, v in ops.items()},
                        "entries_read": entries_read},
@@ -98,16 +99,18 @@ class AdConnector:
             if len(users) % 1000 == 0:
                 progress("users", len(users), None)
         progress("users", len(users), len(users))
+        others = list(fetch_computers_and_contacts(session))
+        progress("computers and contacts", len(others), len(others))
         groups = list(fetch_groups(session))
         progress("groups", len(groups), len(groups))
-        return build_full(users, groups, self.name), len(users) + len(groups)
+        return build_full(users, groups, self.name, others), len(users) + len(others) + len(groups)
 
     def _read_delta(self, session: LdapSession, previous: Snapshot, state: DcState,
                     progress: Progress) -> tuple[Records, int]:
         changed = list(fetch_changed_since(session, int(previous.cursor["usn"])))
         progress("changes", len(changed), len(changed))
         return merge_delta(previous, changed, self.name, users_base=self.settings.users_base,
-                           groups_base=self.settings.groups_base), len(changed)
+                           groups_base=self.settings.groups_base, base_dn=self.settings.base_dn), len(changed)
 
     # ---- acting ----
     def refusal(self, action: Action, snapshot: Snapshot | None = None) -> str | None:

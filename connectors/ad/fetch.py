@@ -17,15 +17,21 @@ from .client import EXTENDED_DN_CONTROL, SHOW_DELETED_CONTROL, LdapSession
 from .ranged import collect_ranged
 from .transform import attr_values, entry_dn, guid_text
 
+# primaryGroupID: the RID (in the account's own domain) of its primary group, a membership
+# that appears in no ``member`` value (https://learn.microsoft.com/windows/win32/adschema/a-primarygroupid).
 USER_ATTRIBUTES = ("objectGUID", "objectSid", "sAMAccountName", "userPrincipalName", "mail",
                    "employeeID", "displayName", "cn", "title", "department", "userAccountControl",
                    "lastLogonTimestamp", "whenCreated", "pwdLastSet", "adminCount", "objectClass",
-                   "uSNChanged")
+                   "uSNChanged", "primaryGroupID")
 GROUP_ATTRIBUTES = ("objectGUID", "objectSid", "sAMAccountName", "cn", "mail", "groupType",
                     "adminCount", "member", "objectClass", "uSNChanged")
 # Users, service accounts included; computers are users too but are not people's accounts.
 USER_FILTER = "(&(objectClass=user)(!(objectClass=computer)))"
 GROUP_FILTER = "(objectClass=group)"
+# Computers (security principals that sign in: a computer in Domain Admins is a domain admin)
+# and contacts (mail recipients that cannot sign in) are group members too: read wherever
+# they live in the domain, since they may sit outside the users base.
+MEMBER_OBJECT_FILTER = "(|(objectClass=computer)(objectClass=contact))"
 
 # One page of a listing: (entries, cookie). A cookie of None/b"" means the listing ended.
 PageReader = Callable[[bytes | None], tuple[list[dict], bytes | None]]
@@ -86,6 +92,13 @@ def fetch_users(session: LdapSession) -> Iterator[dict]:
                            source=s.source, call=call)
 
 
+def fetch_computers_and_contacts(session: LdapSession) -> Iterator[dict]:
+    s = session.settings
+    call = f"LDAP search computers and contacts under {s.base_dn}"
+    yield from fetch_pages(session_pager(session, call, s.base_dn, MEMBER_OBJECT_FILTER, USER_ATTRIBUTES),
+                           source=s.source, call=call)
+
+
 def fetch_groups(session: LdapSession) -> Iterator[dict]:
     """Groups with all direct members (extended DNs: each carries the member's GUID/SID)."""
     s = session.settings
@@ -106,8 +119,8 @@ def fetch_changed_since(session: LdapSession, usn: int) -> Iterator[dict]:
     """
     s = session.settings
     low = escape_filter_chars(str(int(usn) + 1))
-    search_filter = (f"(&(uSNChanged>={low})(|(objectClass=group)(&(objectClass=user)"
-                     f"(!(objectClass=computer)))))")
+    # Users, computers (objectClass user too), contacts and groups.
+    search_filter = f"(&(uSNChanged>={low})(|(objectClass=group)(objectClass=user)(objectClass=contact)))"
     call = f"LDAP search changes since USN {usn} under {s.base_dn}"
     attributes = sorted(set(USER_ATTRIBUTES) | set(GROUP_ATTRIBUTES) | {"isDeleted"})
     pages = fetch_pages(session_pager(session, call, s.base_dn, search_filter, attributes,

@@ -15,8 +15,8 @@ from typing import Any, Iterable, Mapping
 
 from ldap3.utils.dn import parse_dn
 
-from access_review.records import (Account, Grant, Group, Membership, Resource, account_key,
-                                   group_key)
+from access_review.records import (Account, Contact, Grant, Group, Membership, Resource,
+                                   account_key, contact_key, group_key)
 
 RawEntry = Mapping[str, Any]
 
@@ -163,14 +163,18 @@ def guess_account_kind(sam: str, dn: str) -> str:
 
 
 def transform_account(entry: RawEntry, source: str) -> Account:
+    """A user or a computer (objectClass computer: kind "computer")."""
     dn = entry_dn(entry)
     sam = attr_text(entry, "sAMAccountName") or ""
     uac = attr_int(entry, "userAccountControl") or 0
     sid = attr_values(entry, "objectSid")
+    upn = attr_text(entry, "userPrincipalName")
+    computer = has_object_class(entry, "computer")
     extra = {
         "dn": dn,
         "sid": sid_text(sid[0]) if sid else None,
-        "upn": attr_text(entry, "userPrincipalName"),
+        "upn": upn,
+        "primary_group_id": attr_int(entry, "primaryGroupID"),
         "user_account_control": uac,
         "password_never_expires": bool(uac & UAC_DONT_EXPIRE_PASSWORD),
         # ISO text, not datetime: extra is stored as JSON and must read back the same.
@@ -193,11 +197,41 @@ def transform_account(entry: RawEntry, source: str) -> Account:
         last_sign_in=filetime(attr_int(entry, "lastLogonTimestamp")),
         created=generalized_time(attr_text(entry, "whenCreated")),
         org_unit=parent_dn(dn),
-        kind=guess_account_kind(sam, dn),  # type: ignore[arg-type]
+        kind="computer" if computer else guess_account_kind(sam, dn),  # type: ignore[arg-type]
         title=attr_text(entry, "title") or "",
         department=attr_text(entry, "department") or "",
+        upn=upn,
         extra=extra,
     )
+
+
+def transform_contact(entry: RawEntry, source: str) -> Contact:
+    dn = entry_dn(entry)
+    return Contact(source=source, id=object_guid(entry),
+                   name=attr_text(entry, "displayName") or attr_text(entry, "cn") or dn,
+                   email=attr_text(entry, "mail"), extra={"dn": dn})
+
+
+def primary_group_memberships(accounts: Iterable[Account], groups: Iterable[Group],
+                              source: str) -> tuple[list[Membership], int]:
+    """The primary group of each account: a group of the account's own domain whose SID is
+    the domain SID plus primaryGroupID (Domain Users 513, Domain Computers 515, or, set by
+    hand, Domain Admins 512). AD keeps this membership out of the group's ``member`` values,
+    yet the account's token holds the group (https://learn.microsoft.com/windows/win32/adschema/a-primarygroupid).
+    Returns the memberships and how many accounts name a primary group not read (outside
+    the configured groups base)."""
+    by_sid = {g.extra.get("sid"): g.key for g in groups if g.extra.get("sid")}
+    out, missing = [], 0
+    for a in accounts:
+        rid, sid = a.extra.get("primary_group_id"), a.extra.get("sid")
+        if not rid or not sid:
+            continue
+        group = by_sid.get(f"{sid.rsplit('-', 1)[0]}-{rid}")
+        if group is None:
+            missing += 1
+            continue
+        out.append(Membership(source, group, a.key, "account", role="primary"))
+    return out, missing
 
 
 def transform_group(entry: RawEntry, source: str) -> Group:
@@ -256,11 +290,12 @@ def is_foreign_principal_dn(dn: str) -> bool:
 
 
 def transform_memberships(group: Group, member_values: Iterable[bytes | str], source: str,
-                          account_ids: set[str], group_ids: set[str]) -> tuple[list[Membership], list[str]]:
+                          account_ids: set[str], group_ids: set[str],
+                          contact_ids: frozenset[str] | set[str] = frozenset()) -> tuple[list[Membership], list[str]]:
     """Direct members of one group, from extended-DN ``member`` values.
 
-    Returns the memberships and the member DNs that are neither a known account, a known
-    group nor a foreign security principal (computers, contacts, objects outside the
+    Accounts (users and computers), groups, contacts and foreign security principals become
+    memberships. Returns them and the member DNs that are none of these (objects outside the
     configured bases) so that the caller can report them rather than drop them silently.
     """
     memberships, unresolved = [], []
@@ -272,6 +307,8 @@ def transform_memberships(group: Group, member_values: Iterable[bytes | str], so
             memberships.append(Membership(source, group.key, account_key(source, guid), "account"))
         elif guid in group_ids:
             memberships.append(Membership(source, group.key, group_key(source, guid), "group"))
+        elif guid in contact_ids:
+            memberships.append(Membership(source, group.key, contact_key(source, guid), "contact"))
         elif is_foreign_principal_dn(dn):
             sid = ids.get("SID") or parse_dn(dn)[0][1]
             memberships.append(Membership(source, group.key, foreign_key(source, sid), "foreign"))

@@ -17,7 +17,7 @@ from typing import Any, Mapping
 
 from access_review.errors import ConfigError
 from access_review.records import (Account, Grant, Group, Membership, Resource, Snapshot, account_key,
-                                   group_key, resource_key, source_of)
+                                   contact_key, group_key, resource_key, source_of)
 from access_review.connector import Action, ActionResult, Check, Progress, no_progress
 
 from access_review.demo import state_file as state
@@ -91,10 +91,10 @@ class DemoConnector:
 
         accounts = []
         for (id_, login, email, display, employee_id, enabled, last, created, org_unit, kind, title,
-             department, aliases, authority, extra, sessions_revoked) in state.rows(
+             department, aliases, authority, extra, sessions_revoked, upn, guest, sign_in_known) in state.rows(
                 db, "SELECT id, login, email, display_name, employee_id, enabled, last_sign_in, created,"
-                    " org_unit, kind, title, department, aliases, authority, extra, sessions_revoked"
-                    " FROM accounts WHERE directory=? ORDER BY rowid", where):
+                    " org_unit, kind, title, department, aliases, authority, extra, sessions_revoked,"
+                    " upn, guest, sign_in_known FROM accounts WHERE directory=? ORDER BY rowid", where):
             extras = extra_of(extra) or no_extra
             if sessions_revoked:
                 extras = {**extras, **revoked}
@@ -103,13 +103,16 @@ class DemoConnector:
                 employee_id=employee_id, enabled=bool(enabled), last_sign_in=when(last),
                 created=when(created), org_unit=org_unit or "", kind=kind or "unknown", title=title or "",
                 department=department or "", aliases=tuple(json.loads(aliases)) if aliases else (),
-                authority=authority, extra=extras))
+                authority=authority, upn=upn, guest=bool(guest), sign_in_known=bool(sign_in_known),
+                extra=extras))
         progress("accounts", len(accounts), len(accounts))
 
         groups = [Group(source=name, id=id_, name=group_name, email=email, kind=kind or "security",
-                        authority=authority, extra=extra_of(extra) or no_extra)
-                  for id_, group_name, email, kind, authority, extra in state.rows(
-                      db, "SELECT id, name, email, kind, authority, extra FROM groups_"
+                        authority=authority, extra=extra_of(extra) or no_extra,
+                        aliases=tuple(json.loads(aliases)) if aliases else (),
+                        role_assignable=bool(role_assignable))
+                  for id_, group_name, email, kind, authority, extra, aliases, role_assignable in state.rows(
+                      db, "SELECT id, name, email, kind, authority, extra, aliases, role_assignable FROM groups_"
                           " WHERE directory=? ORDER BY rowid", where)]
         progress("groups", len(groups), len(groups))
 
@@ -118,30 +121,34 @@ class DemoConnector:
         group_keys = {g.id: group_key(name, g.id) for g in groups}
         memberships = []
         append = memberships.append
-        for group_id, member_id, member_type in state.rows(
-                db, "SELECT group_id, member_id, member_type FROM memberships WHERE directory=?"
+        for group_id, member_id, member_type, role in state.rows(
+                db, "SELECT group_id, member_id, member_type, role FROM memberships WHERE directory=?"
                     " ORDER BY rowid", where):
             keys = group_keys if member_type == "group" else account_keys
             member = keys.get(member_id) or (group_key(name, member_id) if member_type == "group"
+                                             else contact_key(name, member_id) if member_type == "contact"
                                              else account_key(name, member_id))
-            append(Membership(name, group_keys.get(group_id) or group_key(name, group_id), member, member_type))
+            append(Membership(name, group_keys.get(group_id) or group_key(name, group_id), member, member_type,
+                              role or "member"))
         progress("memberships", len(memberships), len(memberships))
 
         resources = [Resource(source=name, id=id_, name=resource_name, kind=kind, privileged=bool(privileged),
-                              extra=extra_of(extra) or no_extra)
-                     for id_, resource_name, kind, privileged, extra in state.rows(
-                         db, "SELECT id, name, kind, privileged, extra FROM resources"
+                              extra=extra_of(extra) or no_extra, scope=scope or "",
+                              privileges=tuple(json.loads(privileges)) if privileges else ())
+                     for id_, resource_name, kind, privileged, extra, scope, privileges in state.rows(
+                         db, "SELECT id, name, kind, privileged, extra, scope, privileges FROM resources"
                              " WHERE directory=? ORDER BY rowid", where)]
         grants = []
-        for (id_, resource_id, principal_type, principal_id, level, kind, scopes, role, extra) in state.rows(
-                db, "SELECT id, resource_id, principal_type, principal_id, level, kind, scopes, role, extra"
-                    " FROM grants WHERE directory=? ORDER BY rowid", where):
+        for (id_, resource_id, principal_type, principal_id, level, kind, scopes, role, extra,
+             direct_only) in state.rows(
+                db, "SELECT id, resource_id, principal_type, principal_id, level, kind, scopes, role, extra,"
+                    " direct_members_only FROM grants WHERE directory=? ORDER BY rowid", where):
             principal = (group_key(name, principal_id) if principal_type == "group"
                          else account_key(name, principal_id))
             grants.append(Grant(source=name, id=id_, resource_key=resource_key(name, resource_id),
                                 principal_key=principal, level=level, kind=kind,
                                 scopes=tuple(json.loads(scopes)) if scopes else (), role=role or "",
-                                extra=extra_of(extra) or no_extra))
+                                direct_members_only=bool(direct_only), extra=extra_of(extra) or no_extra))
         progress("grants", len(grants), len(grants))
         return Snapshot(source=name, accounts=accounts, groups=groups, memberships=memberships,
                         resources=resources, grants=grants, mode="full", complete=True,

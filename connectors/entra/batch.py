@@ -29,12 +29,22 @@ class BatchListings:
 
 
 def fetch_batched_listings(client: GraphClient, listings: dict[str, str], *,
-                           permission: str) -> BatchListings:
-    """``listings`` maps a caller key (e.g. a group id) to a relative URL to list.
+                           permission: str, root: str | None = None) -> BatchListings:
+    """``listings`` maps a caller key (e.g. a group id) to a URL relative to the version
+    root. ``root`` is another version's root (the beta endpoint) to batch against instead
+    of the configured one: a $batch only takes URLs of its own version.
 
     An object deleted between the parent listing and this call answers 404: it is
     reported in ``vanished`` (the caller drops it) rather than failing the whole read.
     """
+    endpoint = f"{root}/$batch" if root else "$batch"
+
+    def relative(url: str) -> str:
+        prefix = (root.rstrip("/") + "/") if root else None
+        if prefix and url.startswith(prefix):
+            return "/" + url[len(prefix):]
+        return client.relative(url)
+
     result = BatchListings(items={key: [] for key in listings})
     pending: deque[tuple[str, str]] = deque(listings.items())
     tries: dict[str, int] = {}
@@ -43,7 +53,7 @@ def fetch_batched_listings(client: GraphClient, listings: dict[str, str], *,
         chunk = [pending.popleft() for _ in range(min(BATCH_SIZE, len(pending)))]
         body = {"requests": [{"id": str(i), "method": "GET", "url": url}
                              for i, (_, url) in enumerate(chunk)]}
-        envelope = client.call("POST", "$batch", json=body, permission=permission).json()
+        envelope = client.call("POST", endpoint, json=body, permission=permission).json()
         result.batches += 1
         answered = {str(r.get("id")): r for r in envelope.get("responses", [])}
         wait = 0.0
@@ -72,7 +82,7 @@ def fetch_batched_listings(client: GraphClient, listings: dict[str, str], *,
             page = item.get("body") or {}
             result.items[key].extend(page.get("value", []))
             if page.get("@odata.nextLink"):
-                pending.appendleft((key, client.relative(page["@odata.nextLink"])))
+                pending.appendleft((key, relative(page["@odata.nextLink"])))
         if wait:
             client.retries += 1
             client.sleep(wait)

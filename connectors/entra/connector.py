@@ -3,19 +3,25 @@
 Full sync (members_via="batch", the default — measured cheaper, see bench/bench_entra.py):
   1. take "latest" deltaLinks for users and groups first (so nothing changed meanwhile is lost);
   2. list users ($top 999, or 120 with signInActivity) and groups ($top 999);
-  3. list each group's direct members, 20 listings per $batch;
-  4. read directory role assignments, enterprise apps and their app-role assignments,
-     and delegated consents (these have no delta in v1.0, so every sync reads them whole).
-Incremental sync replays the two deltaLinks onto the previous snapshot, then step 4.
+  3. list each group's direct members, 20 listings per $batch — on the beta endpoint: v1.0
+     /groups/{id}/members does not list service principals, a documented known issue whose
+     documented workaround is the beta endpoint (https://learn.microsoft.com/graph/api/group-list-members);
+     the listings stay batched, through beta's own $batch, so this costs no extra request;
+  4. read directory role assignments (and, only when one is scoped to an administrative
+     unit, the administrative units, to name the scope), enterprise apps and their app-role
+     assignments, and delegated consents (no delta in v1.0: every sync reads them whole).
+Incremental sync replays the two deltaLinks onto the previous snapshot, refreshes sign-in
+activity (delta does not carry it), then step 4.
 """
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from access_review.errors import DeltaExpired
-from access_review.records import Snapshot
+from access_review.errors import DeltaExpired, PermissionDenied
+from access_review.records import VIEW_SIGN_IN, Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy
 from access_review.connector import Action, ActionResult, Check, Progress, counting, no_progress
 
@@ -26,8 +32,10 @@ from .client import GraphClient, build_client
 from .delta import DirectoryState, apply_group_changes, apply_user_changes
 from .doctor import run_doctor
 from .http import PremiumLicenceRequired
-from .transform import (transform_app_grants, transform_group, transform_members,
-                        transform_oauth_grants, transform_role_grants, transform_users)
+from .sign_in import LICENCE_REASON, OFF_REASON, SignInRefresh, now_iso, refresh_sign_ins
+from .transform import (transform_app_grants, transform_group,
+                        transform_members, transform_oauth_grants, transform_role_grants,
+                        transform_service_principal_accounts, transform_users)
 
 USERS_DELTA = "users/delta"
 GROUPS_DELTA = "groups/delta"
@@ -37,9 +45,15 @@ GROUPS_DELTA_PARAMS = {"$select": fetch.GROUP_FIELDS + ",members"}
 # "Enterprise applications" are the ones tagged WindowsAzureActiveDirectoryIntegratedApp)
 # and any API that defines app roles (that is where application permissions are held).
 INTEGRATED_APP_TAG = "WindowsAzureActiveDirectoryIntegratedApp"
-SIGN_IN_LICENCE_WARNING = ("signInActivity not read: the tenant has no Entra ID P1/P2 licence "
-                           "(Graph: Authentication_RequestFromNonPremiumTenantOrB2CTenant); "
-                           "last sign-in is unknown, so dormant-account findings cannot use it")
+SIGN_IN_LICENCE_WARNING = LICENCE_REASON
+NO_BETA_WARNING = ("service principals that are group members were not read: graph_url is not a v1.0 "
+                   "endpoint, so the beta endpoint that lists them (Graph known issue) is unknown")
+SP_MEMBERS_NOT_BY_DELTA = ("service principals that are group members were not read: members_via = delta "
+                           "reads members through v1.0 groups/delta, which may leave them out (known issue); "
+                           "members_via = batch reads them on the beta endpoint")
+SP_MEMBERS_FROM_FULL_SYNC = ("service-principal group memberships are as the last full sync read them: "
+                             "v1.0 does not list service principals as group members (known issue), "
+                             "so delta may not report their changes; the next full sync re-reads them")
 
 
 class EntraConnector:
@@ -56,21 +70,35 @@ class EntraConnector:
         start_retries = self.client.retries
         cursor = (previous.cursor if previous is not None and previous.complete else {}) or {}
         state = None
+        sign_in = SignInRefresh()
         if cursor.get("users_delta") and cursor.get("groups_delta"):
             try:
                 state, links = self._read_incremental(previous, cursor, progress)
                 snap.mode = "incremental"
+                sign_in = refresh_sign_ins(self.client, state.accounts, {a.id for a in previous.accounts},
+                                           cursor.get("sign_in_read_at"),
+                                           enabled=self.client.settings.read_sign_in_activity)
+                sp_keys = {a.key for a in previous.accounts if a.extra.get("servicePrincipal")}
+                if any(m.member_key in sp_keys for m in previous.memberships):
+                    snap.warnings.append(SP_MEMBERS_FROM_FULL_SYNC)
             except DeltaExpired as exc:
                 snap.warnings.append(f"delta token expired, full sync instead: {exc}")
         if state is None:
-            state, links = self._read_full(snap.warnings, progress)
-        snap.accounts = list(state.accounts.values())
+            state, links, sign_in = self._read_full(snap.warnings, progress)
+        if sign_in.unknown_reason:
+            snap.partial_views[VIEW_SIGN_IN] = sign_in.unknown_reason
+            if sign_in.unknown_reason not in snap.warnings:
+                snap.warnings.append(sign_in.unknown_reason)
         snap.groups = list(state.groups.values())
         snap.memberships = state.memberships()
-        snap.resources, snap.grants = self._read_grants(set(state.accounts), set(state.groups),
-                                                        progress)
+        users = list(state.accounts.values())
+        snap.resources, snap.grants, sp_accounts = self._read_grants(
+            {a.id for a in users}, set(state.groups), snap.memberships, snap.warnings, progress)
+        snap.accounts = users + sp_accounts
         snap.cursor = {"users_delta": links[0], "groups_delta": links[1],
                        "members_via": self.client.settings.members_via}
+        if sign_in.read_at:
+            snap.cursor["sign_in_read_at"] = sign_in.read_at
         snap.stats = {"requests": self.client.requests_sent - start_requests,
                       "token_requests": self.client.tokens.requests_sent - start_tokens,
                       "retries": self.client.retries - start_retries}
@@ -79,38 +107,55 @@ class EntraConnector:
         return snap
 
     def _read_full(self, warnings: list[str], progress: Progress
-                   ) -> tuple[DirectoryState, tuple[str, str]]:
+                   ) -> tuple[DirectoryState, tuple[str, str], SignInRefresh]:
         if self.client.settings.members_via == "delta":
-            return self._read_by_delta(DirectoryState(), None, progress)
+            state, links = self._read_by_delta(DirectoryState(), None, progress)
+            warnings.append(SP_MEMBERS_NOT_BY_DELTA)
+            # The initial delta round carries no signInActivity: read it on its own.
+            sign_in = refresh_sign_ins(self.client, state.accounts, set(), None,
+                                       enabled=self.client.settings.read_sign_in_activity)
+            return state, links, sign_in
         c = self.client
         users_link = fetch.fetch_latest_delta_link(c, USERS_DELTA, USERS_DELTA_PARAMS,
                                                    permission=fetch.PERM_USERS)
         groups_link = fetch.fetch_latest_delta_link(c, GROUPS_DELTA, GROUPS_DELTA_PARAMS,
                                                     permission=fetch.PERM_GROUPS)
-        raw_users = self._read_users(warnings, progress)
+        raw_users, sign_in = self._read_users(progress)
         accounts = transform_users(raw_users, self.name)
+        if sign_in.unknown_reason:
+            accounts = [replace(a, sign_in_known=False) for a in accounts]
         groups = [transform_group(g, self.name) for g in counting(fetch.fetch_groups(c), "groups", progress)]
         listings = {g.id: f"/groups/{g.id}/members?$select={fetch.MEMBER_FIELDS}&$top={fetch.TOP}"
                     for g in groups}
-        members = fetch_batched_listings(c, listings, permission=fetch.PERM_GROUPS)
+        beta = fetch.beta_root(c.settings.graph_url)
+        if beta is None:
+            warnings.append(NO_BETA_WARNING)
+        members = fetch_batched_listings(c, listings, permission=fetch.PERM_GROUPS, root=beta)
         groups = [g for g in groups if g.id not in members.vanished]
         memberships = [m for g in groups
                        for m in transform_members(g.id, members.items[g.id], self.name)]
         progress("members", len(groups), len(groups))
-        return DirectoryState.of(accounts, groups, memberships), (users_link, groups_link)
+        return DirectoryState.of(accounts, groups, memberships), (users_link, groups_link), sign_in
 
-    def _read_users(self, warnings: list[str], progress: Progress) -> list[dict]:
+    def _read_users(self, progress: Progress) -> tuple[list[dict], SignInRefresh]:
+        """The users; with their sign-in activity when the setting and the licence allow."""
         if not self.client.settings.read_sign_in_activity:
-            return list(counting(fetch.fetch_users(self.client, with_sign_in=False), "users", progress))
+            users = list(counting(fetch.fetch_users(self.client, with_sign_in=False), "users", progress))
+            return users, SignInRefresh(unknown_reason=OFF_REASON)
+        read_at = now_iso()  # taken before the listing: the next refresh overlaps it
         try:
-            return list(counting(fetch.fetch_users(self.client, with_sign_in=True), "users", progress))
+            users = list(counting(fetch.fetch_users(self.client, with_sign_in=True), "users", progress))
+            return users, SignInRefresh(read_at=read_at)
         except PremiumLicenceRequired:
-            warnings.append(SIGN_IN_LICENCE_WARNING)
-            return list(counting(fetch.fetch_users(self.client, with_sign_in=False), "users", progress))
+            users = list(counting(fetch.fetch_users(self.client, with_sign_in=False), "users", progress))
+            return users, SignInRefresh(unknown_reason=SIGN_IN_LICENCE_WARNING)
 
     def _read_incremental(self, previous: Snapshot, cursor: Mapping[str, Any], progress: Progress
                           ) -> tuple[DirectoryState, tuple[str, str]]:
-        base = DirectoryState.of(previous.accounts, previous.groups, previous.memberships)
+        # Service principals are not users: delta never reports them. Their accounts are
+        # rebuilt from this sync's service principal listing (_read_grants).
+        users = [a for a in previous.accounts if not a.extra.get("servicePrincipal")]
+        base = DirectoryState.of(users, previous.groups, previous.memberships)
         return self._read_by_delta(base, cursor, progress)
 
     def _read_by_delta(self, state: DirectoryState, cursor: Mapping[str, Any] | None,
@@ -128,13 +173,19 @@ class EntraConnector:
         progress("groups", apply_group_changes(state, groups.objects, self.name), None)
         return state, (users.delta_link, groups.delta_link)
 
-    def _read_grants(self, user_ids: set[str], group_ids: set[str], progress: Progress):
+    def _read_grants(self, user_ids: set[str], group_ids: set[str], memberships: list,
+                     warnings: list[str], progress: Progress):
         c = self.client
         definitions = list(fetch.fetch_role_definitions(c))
         assignments = list(fetch.fetch_role_assignments(c))
-        role_resources, role_grants = transform_role_grants(definitions, assignments, self.name,
-                                                            user_ids, group_ids)
         sps = list(fetch.fetch_service_principals(c))
+        sp_ids = {sp["id"] for sp in sps}
+        member_ids = {m.member_key.rsplit(":", 1)[1] for m in memberships if m.member_type == "account"}
+        wanted = (member_ids | {a["principalId"] for a in assignments}) & sp_ids - user_ids
+        sp_accounts = transform_service_principal_accounts(sps, wanted, self.name)
+        role_resources, role_grants = transform_role_grants(
+            definitions, assignments, self.name, user_ids, group_ids, wanted,
+            self._unit_names(assignments, warnings))
         wanted = [sp for sp in sps
                   if sp.get("appRoles") or INTEGRATED_APP_TAG in (sp.get("tags") or [])]
         listings = {sp["id"]: f"/servicePrincipals/{sp['id']}/appRoleAssignedTo?"
@@ -146,7 +197,19 @@ class EntraConnector:
             fetch.fetch_oauth2_permission_grants(c), sps, self.name)
         progress("grants", len(role_grants) + len(app_grants) + len(oauth_grants), None)
         resources = {r.key: r for r in role_resources + app_resources + oauth_resources}
-        return list(resources.values()), role_grants + app_grants + oauth_grants
+        return list(resources.values()), role_grants + app_grants + oauth_grants, sp_accounts
+
+    def _unit_names(self, assignments: list[dict], warnings: list[str]) -> dict[str, str]:
+        """Administrative unit id -> name, read only when a role is scoped to one (one
+        listing). Without AdministrativeUnit.Read.All the scope is shown by id, and said."""
+        if not any(str(a.get("directoryScopeId", "")).startswith("/administrativeUnits/") for a in assignments):
+            return {}
+        try:
+            return {u["id"]: u.get("displayName") or u["id"]
+                    for u in fetch.fetch_administrative_units(self.client)}
+        except PermissionDenied as exc:
+            warnings.append(f"administrative unit names not read ({exc}); AU-scoped roles show the unit's id")
+            return {}
 
     # -- acting ----------------------------------------------------------------------
     def apply(self, action: Action) -> ActionResult:

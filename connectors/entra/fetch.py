@@ -13,9 +13,9 @@ from access_review.errors import IncompleteRead, RetryableError
 from .client import GraphClient
 
 USER_FIELDS = ("id,userPrincipalName,mail,displayName,employeeId,accountEnabled,jobTitle,"
-               "department,onPremisesSyncEnabled,onPremisesImmutableId,createdDateTime")
+               "department,onPremisesSyncEnabled,onPremisesImmutableId,createdDateTime,userType")
 GROUP_FIELDS = ("id,displayName,mail,groupTypes,securityEnabled,mailEnabled,"
-                "membershipRule,onPremisesSyncEnabled,createdDateTime")
+                "membershipRule,onPremisesSyncEnabled,createdDateTime,isAssignableToRole")
 MEMBER_FIELDS = "id"
 SERVICE_PRINCIPAL_FIELDS = ("id,appId,displayName,appRoles,servicePrincipalType,"
                             "accountEnabled,tags,appOwnerOrganizationId")
@@ -32,6 +32,13 @@ PERM_GROUPS = "GroupMember.Read.All"
 PERM_ROLES = "RoleManagement.Read.Directory"
 PERM_APPS = "Application.Read.All"
 PERM_GRANTS = "DelegatedPermissionGrant.Read.All"
+PERM_UNITS = "AdministrativeUnit.Read.All"
+
+
+def beta_root(graph_url: str) -> str | None:
+    """The beta endpoint beside the configured v1.0 one (same host, national clouds too)."""
+    head, _, version = graph_url.rstrip("/").rpartition("/")
+    return f"{head}/beta" if version == "v1.0" and head else None
 
 
 def fetch_page_sequence(client: GraphClient, start: str, params: Mapping[str, str] | None, *,
@@ -83,6 +90,29 @@ def fetch_role_assignments(client: GraphClient) -> Iterator[dict]:
     return fetch_pages(client, "roleManagement/directory/roleAssignments",
                        {"$select": "id,principalId,roleDefinitionId,directoryScopeId"},
                        permission=PERM_ROLES)
+
+
+def fetch_administrative_units(client: GraphClient) -> Iterator[dict]:
+    """Administrative units, to name the scope of AU-scoped role assignments
+    (https://learn.microsoft.com/graph/api/directory-list-administrativeunits)."""
+    return fetch_pages(client, "directory/administrativeUnits", {"$select": "id,displayName"},
+                       permission=PERM_UNITS)
+
+
+def fetch_sign_ins_since(client: GraphClient, since: str) -> Iterator[dict]:
+    """Users who signed in (interactively) since ``since``, with their signInActivity.
+    signInActivity supports $filter (eq, ne, not, ge, le) on its own, and a page holds at
+    most 120 users when it is selected (https://learn.microsoft.com/graph/api/user-list,
+    "signInActivity"; https://learn.microsoft.com/graph/api/resources/user)."""
+    return fetch_pages(client, "users", {"$filter": f"signInActivity/lastSignInDateTime ge {since}",
+                                         "$select": "id,signInActivity", "$top": str(TOP_WITH_SIGN_IN)},
+                       permission=PERM_SIGN_IN)
+
+
+def fetch_all_sign_ins(client: GraphClient) -> Iterator[dict]:
+    """Every user's signInActivity alone (an incremental sync's periodic full refresh)."""
+    return fetch_pages(client, "users", {"$select": "id,signInActivity", "$top": str(TOP_WITH_SIGN_IN)},
+                       permission=PERM_SIGN_IN)
 
 
 def fetch_service_principals(client: GraphClient) -> Iterator[dict]:

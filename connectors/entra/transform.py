@@ -12,10 +12,12 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from access_review.records import (Account, Grant, Group, Membership, Resource, account_key,
-                                   group_key)
+                                   contact_key, group_key)
 
 USER_TYPE = "#microsoft.graph.user"
 GROUP_TYPE = "#microsoft.graph.group"
+SERVICE_PRINCIPAL_TYPE = "#microsoft.graph.servicePrincipal"
+ORG_CONTACT_TYPE = "#microsoft.graph.orgContact"
 # The app role id Graph uses for "default access" when an app defines no roles.
 DEFAULT_ACCESS_ROLE_ID = "00000000-0000-0000-0000-000000000000"
 
@@ -31,7 +33,7 @@ def parse_graph_datetime(value: Any) -> datetime | None:
         return None
 
 
-def _sign_in(activity: Mapping[str, Any] | None) -> datetime | None:
+def sign_in_time(activity: Mapping[str, Any] | None) -> datetime | None:
     """The latest of interactive, non-interactive and successful sign-in times."""
     if not activity:
         return None
@@ -47,6 +49,11 @@ def user_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if "userPrincipalName" in raw:
         fields["login"] = raw["userPrincipalName"] or ""
+        fields["upn"] = raw["userPrincipalName"] or None
+    if "userType" in raw:
+        # "Guest": an invited external person (B2B); "Member": the tenant's own
+        # (https://learn.microsoft.com/graph/api/resources/user, userType).
+        fields["guest"] = raw["userType"] == "Guest"
     if "mail" in raw:
         fields["email"] = raw["mail"] or None
     if "displayName" in raw:
@@ -65,7 +72,7 @@ def user_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     if "onPremisesSyncEnabled" in raw:
         fields["authority"] = "ad" if raw["onPremisesSyncEnabled"] else None
     if "signInActivity" in raw:
-        fields["last_sign_in"] = _sign_in(raw["signInActivity"])
+        fields["last_sign_in"] = sign_in_time(raw["signInActivity"])
     return fields
 
 
@@ -115,6 +122,10 @@ def group_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
         fields["kind"] = group_kind(raw)
     if "onPremisesSyncEnabled" in raw:
         fields["authority"] = "ad" if raw["onPremisesSyncEnabled"] else None
+    if "isAssignableToRole" in raw:
+        # Role-assignable groups can hold directory roles; only Privileged Role
+        # Administrators change their members (https://learn.microsoft.com/entra/identity/role-based-access-control/groups-concept).
+        fields["role_assignable"] = raw["isAssignableToRole"] is True
     return fields
 
 
@@ -137,14 +148,38 @@ def patch_group(group: Group, raw: Mapping[str, Any]) -> Group:
 
 def member_ref(source: str, raw: Mapping[str, Any]) -> tuple[str, str]:
     """(member key, member type) of a directoryObject reference by its @odata.type.
-    Devices, service principals and org contacts are "foreign" members."""
+
+    A service principal is an account (an app signing in as itself: in a group it holds the
+    group's access, and a role makes it privileged); an org contact is a contact (mail only);
+    devices and anything else are "foreign" members."""
     kind = raw.get("@odata.type", USER_TYPE)
-    if kind == USER_TYPE:
+    if kind in (USER_TYPE, SERVICE_PRINCIPAL_TYPE):
         return account_key(source, raw["id"]), "account"
     if kind == GROUP_TYPE:
         return group_key(source, raw["id"]), "group"
+    if kind == ORG_CONTACT_TYPE:
+        return contact_key(source, raw["id"]), "contact"
     short = kind.rsplit(".", 1)[-1]
     return f"{source}:{short}:{raw['id']}", "foreign"
+
+
+def transform_service_principal_accounts(service_principals: Iterable[Mapping[str, Any]],
+                                         wanted: set[str], source: str) -> list[Account]:
+    """Accounts for the service principals that are group members or directory-role
+    holders (``wanted``): the graph counts them as access holders like any account."""
+    out = []
+    for sp in service_principals:
+        if sp["id"] not in wanted:
+            continue
+        out.append(Account(
+            source=source, id=sp["id"], login=sp.get("appId") or sp["id"],
+            display_name=sp.get("displayName") or sp["id"],
+            enabled=sp.get("accountEnabled") is True, kind="service",
+            # A service principal has no sign-in activity on the user object.
+            sign_in_known=False,
+            extra={"servicePrincipal": True, "servicePrincipalType": sp.get("servicePrincipalType"),
+                   "appId": sp.get("appId")}))
+    return out
 
 
 def transform_members(group_id: str, raws: Iterable[Mapping[str, Any]],
@@ -169,32 +204,58 @@ def all_users_key(source: str) -> str:
 
 
 def principal_key_for(source: str, principal_id: str, principal_type: str | None,
-                      user_ids: set[str], group_ids: set[str]) -> str:
+                      user_ids: set[str], group_ids: set[str],
+                      sp_accounts: set[str] = frozenset()) -> str:
     if principal_type == "User" or (principal_type is None and principal_id in user_ids):
         return account_key(source, principal_id)
     if principal_type == "Group" or (principal_type is None and principal_id in group_ids):
         return group_key(source, principal_id)
+    if principal_id in sp_accounts:
+        return account_key(source, principal_id)
     return service_principal_key(source, principal_id)
+
+
+AU_PREFIX = "/administrativeUnits/"
+
+
+def role_scope(scope_id: str, unit_names: Mapping[str, str]) -> str:
+    """A role assignment's directoryScopeId in words: "" for "/" (the whole tenant),
+    "administrative unit 'North Schools'", or "application object <id>"
+    (https://learn.microsoft.com/graph/api/resources/unifiedroleassignment, directoryScopeId)."""
+    if scope_id in ("", "/"):
+        return ""
+    if scope_id.startswith(AU_PREFIX):
+        unit = scope_id[len(AU_PREFIX):]
+        return f"administrative unit '{unit_names.get(unit, unit)}'"
+    return f"application object {scope_id.strip('/')}"
 
 
 def transform_role_grants(definitions: Iterable[Mapping[str, Any]],
                           assignments: Iterable[Mapping[str, Any]], source: str,
-                          user_ids: set[str], group_ids: set[str]
+                          user_ids: set[str], group_ids: set[str],
+                          sp_accounts: set[str] = frozenset(),
+                          unit_names: Mapping[str, str] | None = None
                           ) -> tuple[list[Resource], list[Grant]]:
-    """Directory role assignments as privileged grants; one resource per assigned role."""
+    """Directory role assignments as privileged grants. One resource per role and scope: a
+    role held tenant-wide and the same role held in an administrative unit are different
+    resources (and so different findings), the scoped one saying where it applies."""
     names = {d["id"]: d.get("displayName") or d["id"] for d in definitions}
-    resources: dict[str, Resource] = {}
+    resources: dict[tuple[str, str], Resource] = {}
     grants = []
     for a in assignments:
         role_id = a["roleDefinitionId"]
-        res = resources.setdefault(role_id, Resource(
-            source=source, id=f"role:{role_id}", name=names.get(role_id, role_id),
-            kind="admin_role", privileged=True, extra={"roleDefinitionId": role_id}))
+        scope_id = a.get("directoryScopeId") or "/"
+        scope = role_scope(scope_id, unit_names or {})
+        res = resources.setdefault((role_id, scope_id), Resource(
+            source=source, id=f"role:{role_id}" + ("" if not scope else f"@{scope_id}"),
+            name=names.get(role_id, role_id), kind="admin_role", privileged=True, scope=scope,
+            extra={"roleDefinitionId": role_id, "directoryScopeId": scope_id}))
         grants.append(Grant(
             source=source, id=a["id"], resource_key=res.key,
-            principal_key=principal_key_for(source, a["principalId"], None, user_ids, group_ids),
+            principal_key=principal_key_for(source, a["principalId"], None, user_ids, group_ids,
+                                            sp_accounts),
             level="admin", kind="role", role=res.name,
-            extra={"directoryScopeId": a.get("directoryScopeId", "/")}))
+            extra={"directoryScopeId": scope_id}))
     return list(resources.values()), grants
 
 
@@ -251,11 +312,15 @@ def transform_app_grants(service_principals: Iterable[Mapping[str, Any]],
                 name=f"{app.name}/{role_value}", kind="app_role",
                 extra={"app": app.name, "app_resource_key": app.key, "appRoleId": a.get("appRoleId")})
             resources.setdefault(role_res.key, role_res)
-            principal = (account_key(source, a["principalId"]) if a.get("principalType") == "User"
-                         else group_key(source, a["principalId"]))
+            to_group = a.get("principalType") != "User"
+            principal = group_key(source, a["principalId"]) if to_group else account_key(source, a["principalId"])
+            # Assigned to a group, an app role reaches the group's direct members only:
+            # "Group-based assignment requires ... nested group memberships are not
+            # supported" (https://learn.microsoft.com/entra/identity/enterprise-apps/assign-user-or-group-access-portal).
             grants.append(Grant(source=source, id=a["id"], resource_key=role_res.key,
                                 principal_key=principal, level="read", kind="app_role",
-                                role=role_value, extra={"app": app.name}))
+                                role=role_value, direct_members_only=to_group,
+                                extra={"app": app.name}))
     return list(resources.values()), grants
 
 

@@ -28,6 +28,8 @@ from access_review.secrets import check_owner_only
 USER_READ = "https://www.googleapis.com/auth/admin.directory.user.readonly"
 GROUP_READ = "https://www.googleapis.com/auth/admin.directory.group.readonly"
 ROLE_READ = "https://www.googleapis.com/auth/admin.directory.rolemanagement.readonly"
+# Org units: the paths of ORG_UNIT-scoped admin roles and of Vault holds on an org unit.
+ORGUNIT_READ = "https://www.googleapis.com/auth/admin.directory.orgunit.readonly"
 # tokens.list has no read-only scope: the Directory API accepts only user.security for it
 # (https://developers.google.com/workspace/admin/directory/reference/rest/v1/tokens/list).
 USER_SECURITY = "https://www.googleapis.com/auth/admin.directory.user.security"
@@ -69,7 +71,7 @@ class GoogleSettings:
 
     def read_scopes(self) -> tuple[str, ...]:
         """The scopes a sync with these settings needs, in a stable order."""
-        scopes = [USER_READ, GROUP_READ, ROLE_READ]
+        scopes = [USER_READ, GROUP_READ, ROLE_READ, ORGUNIT_READ]
         if self.oauth_tokens:
             scopes.append(USER_SECURITY)
         if self.shared_drives:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-from access_review.records import Snapshot
+from access_review.records import VIEW_HOLDS, Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy
 
 from access_review.connector import Action, ActionResult, Check, Progress, counting, no_progress
@@ -50,16 +50,24 @@ class GoogleConnector:
 
         snap.groups = transform.transform_groups(s.source, counting(fetch.fetch_groups(runner), "groups", progress))
         members = fetch.fetch_members(runner, [g.id for g in snap.groups])
-        snap.memberships, notes = transform.transform_memberships(s.source, members, {a.id for a in snap.accounts})
+        snap.memberships, notes = transform.transform_memberships(
+            s.source, members, {a.id for a in snap.accounts}, {g.id for g in snap.groups})
         snap.warnings.extend(notes)
         progress("members", len(snap.memberships), None)
 
         roles = list(fetch.fetch_roles(runner))
         assignments = list(fetch.fetch_role_assignments(runner))
-        resources, grants = transform.transform_admin_roles(s.source, roles, assignments, {g.id for g in snap.groups})
-        snap.resources.extend(resources)
-        snap.grants.extend(grants)
-        progress("admin roles", len(grants), len(grants))
+        matters = self._read_matters(runner) if s.vault else {}
+        # Org unit paths, read (one call) only when a role is scoped to an org unit or a
+        # hold is on one.
+        needs_ous = any(str(a.get("scopeType", "")).upper() == "ORG_UNIT" for a in assignments) or any(
+            h.get("orgUnit") for _, holds in matters.values() for h in holds)
+        ou_paths = transform.org_unit_paths(fetch.fetch_org_units(runner)) if needs_ous else {}
+        role_resources, role_grants = transform.transform_admin_roles(
+            s.source, roles, assignments, {g.id for g in snap.groups}, ou_paths)
+        snap.resources.extend(role_resources)
+        snap.grants.extend(role_grants)
+        progress("admin roles", len(role_grants), len(role_grants))
 
         if s.oauth_tokens:
             # One call per user, so students only when configured (a district has many).
@@ -82,12 +90,19 @@ class GoogleConnector:
             progress("shared drives", len(resources), len(resources))
 
         if s.vault:
-            holds = {}
-            for matter in fetch.fetch_matters(runner):
-                holds[matter["matterId"]] = (matter, list(fetch.fetch_holds(runner, matter["matterId"])))
-            resources, grants = transform.transform_vault_holds(s.source, holds)
+            resources, grants = transform.transform_vault_holds(s.source, matters, snap.accounts, ou_paths)
             snap.resources.extend(resources)
             snap.grants.extend(grants)
+            gaps = [gap] if (gap := transform.vault_view_gap(s.subject, snap.accounts, snap.memberships,
+                                                              role_resources, role_grants)) else []
+            unexpanded = [r.name for r in resources if r.extra.get("org_unit_id") and not r.extra.get("org_unit_path")]
+            if unexpanded:
+                gaps.append(f"hold(s) on an org unit that orgunits.list did not return, so their accounts are "
+                            f"unknown: {', '.join(unexpanded)}")
+            if gaps:
+                # Structured, so that every hold-dependent output can say holds may be missing.
+                snap.partial_views[VIEW_HOLDS] = "; ".join(gaps)
+                snap.warnings.extend(f"Vault holds may be missing: {g}" for g in gaps)
             progress("vault holds", len(resources), len(resources))
 
         snap.stats = {"round_trips": runner.clients.round_trips, **runner.stats,
@@ -95,6 +110,12 @@ class GoogleConnector:
         snap.finished_at = datetime.now(timezone.utc)
         snap.complete = True
         return snap
+
+    @staticmethod
+    def _read_matters(runner: BatchRunner) -> dict[str, tuple[dict, list[dict]]]:
+        """matter id -> (matter, its holds): every matter the subject can see."""
+        return {m["matterId"]: (m, list(fetch.fetch_holds(runner, m["matterId"])))
+                for m in fetch.fetch_matters(runner)}
 
     def apply(self, action: Action) -> ActionResult:
         return actions.apply_action(self, action)

@@ -14,13 +14,14 @@ from google.oauth2 import service_account
 from access_review.errors import AccessReviewError
 
 from access_review.connector import Check
-from .client import (DELEGATION_PAGE, DRIVE_READ, DRIVE_WRITE, GROUP_MEMBER_WRITE, GROUP_READ, ROLE_READ,
-                     USER_READ, USER_SECURITY, USER_WRITE, VAULT_READ, GoogleSettings, build_clients,
+from .client import (DELEGATION_PAGE, DRIVE_READ, DRIVE_WRITE, GROUP_MEMBER_WRITE, GROUP_READ, ORGUNIT_READ,
+                     ROLE_READ, USER_READ, USER_SECURITY, USER_WRITE, VAULT_READ, GoogleSettings, build_clients,
                      build_credentials, load_key_info)
 from .http import execute
 
 SCOPE_PURPOSE = {
     USER_READ: "read users", GROUP_READ: "read groups and members", ROLE_READ: "read admin roles",
+    ORGUNIT_READ: "read org units (org-unit-scoped roles, Vault holds on an org unit)",
     USER_SECURITY: "read OAuth tokens, sign users out and revoke tokens", DRIVE_READ: "read shared drives",
     VAULT_READ: "read Vault holds", USER_WRITE: "suspend and unsuspend users (actions)",
     GROUP_MEMBER_WRITE: "remove group members (actions)", DRIVE_WRITE: "remove shared-drive permissions (actions)",

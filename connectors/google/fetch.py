@@ -10,15 +10,15 @@ from typing import Any, Callable, Iterator
 from access_review.errors import IncompleteRead
 
 from .batch import BatchRunner
-from .client import (DRIVE_READ, GROUP_READ, ROLE_READ, USER_READ, USER_SECURITY, VAULT_READ,
-                     GoogleClients)
+from .client import (DRIVE_READ, GROUP_READ, ORGUNIT_READ, ROLE_READ, USER_READ, USER_SECURITY,
+                     VAULT_READ, GoogleClients)
 from .http import execute
 
 # ``fields`` keeps the payload to what transform reads (partial responses:
 # https://developers.google.com/workspace/admin/directory/v1/guides/performance#partial).
 USER_FIELDS = ("nextPageToken,users(id,primaryEmail,name/fullName,suspended,archived,orgUnitPath,"
                "isAdmin,isDelegatedAdmin,lastLoginTime,creationTime,externalIds,aliases)")
-GROUP_FIELDS = "nextPageToken,groups(id,email,name,description,directMembersCount,adminCreated)"
+GROUP_FIELDS = "nextPageToken,groups(id,email,name,description,directMembersCount,adminCreated,aliases)"
 MEMBER_FIELDS = "nextPageToken,members(id,email,role,type,status)"
 TOKEN_FIELDS = "items(clientId,displayText,scopes,anonymous,nativeApp,userKey)"  # noqa: S105 (a Google API fields selector for OAuth tokens, not a password)
 DRIVE_FIELDS = "nextPageToken,drives(id,name,createdTime,hidden)"
@@ -97,6 +97,20 @@ def fetch_role_assignments(runner: BatchRunner) -> Iterator[dict]:
     customer = runner.clients.settings.customer
     return fetch_pages(runner, "roleAssignments.list", lambda t: assignments.list(
         customer=customer, maxResults=ROLE_ASSIGNMENTS_PAGE, pageToken=t), "items", scope=ROLE_READ)
+
+
+def fetch_org_units(runner: BatchRunner) -> list[dict]:
+    """Every org unit (type=allIncludingParent: the whole tree, root included). One
+    call: orgunits.list is not paged
+    (https://developers.google.com/workspace/admin/directory/reference/rest/v1/orgunits/list)."""
+    clients = runner.clients
+    org_units = clients.directory.orgunits()
+    runner.pacer.acquire(1)
+    runner.count("api_calls")
+    page = execute(clients.settings.source, "orgunits.list", lambda: org_units.list(
+        customerId=clients.settings.customer, type="allIncludingParent"), scope=ORGUNIT_READ, scopes=clients.scopes,
+        policy=runner.policy, sleep=runner.sleep) or {}
+    return list(page.get("organizationUnits") or [])
 
 
 def fetch_tokens(runner: BatchRunner, user_ids: list[str]) -> dict[str, list[dict]]:
