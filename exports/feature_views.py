@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
+from access_review import audit
+from access_review.records import Snapshot
 from access_review.store import Store
 from access_review.suspension.store import SuspensionStore, case_state
 from campaigns.results import CampaignItemView, CampaignView, read_campaign_by_name  # noqa: F401 (re-exported)
@@ -80,3 +82,39 @@ def read_suspensions(store: Store, persons: Mapping[str, Any] | None = None) -> 
             accounts=tuple(f"{a.login} ({a.source})" for a in accounts)))
     return SuspensionData(available=True, suspensions=tuple(views),
                           note="" if views else "no suspensions")
+
+
+@dataclass(frozen=True)
+class AuditAnchor:
+    """The audit log's head, to be printed outside the store: whoever can rewrite the store
+    cannot rewrite a copy of this already handed to the board."""
+
+    verified: bool
+    entries: int
+    head_hash: str           # the hash of the last entry ("" for an empty log)
+    problem: str = ""        # what verification found, when it failed
+
+
+def read_audit_anchor(store: Store) -> AuditAnchor:
+    """Head hash and entry count from what ``access_review.audit`` offers (issue 15 adds a
+    keyed chain and an anchor function of its own: this is the one place to swap it in)."""
+    result = audit.verify(store)
+    entries = audit.entries(store)
+    return AuditAnchor(verified=result.ok, entries=len(entries), head_hash=entries[-1].hash if entries else "",
+                       problem=result.problem)
+
+
+@dataclass(frozen=True)
+class HoldView:
+    """Whether the directories' own holds (Google Vault) could all be read."""
+
+    complete: bool
+    notes: tuple[str, ...] = ()
+
+
+def read_hold_view(snapshots: Mapping[str, Snapshot]) -> HoldView:
+    """Partial when a snapshot says part of Vault could not be read. Today that is a warning
+    mentioning Vault; issue 12 adds a structured flag on the snapshot, to be read here instead."""
+    notes = tuple(f"{name}: {w}" for name, snap in sorted(snapshots.items())
+                  for w in snap.warnings if "vault" in w.lower())
+    return HoldView(complete=not notes, notes=notes)
