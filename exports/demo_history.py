@@ -15,7 +15,7 @@ from access_review.store import Store
 
 from .history import QuarterFigures, previous_quarter, quarter_end, quarter_of, record_quarter
 from .scorecard import percent
-from .superintendent import build_superintendent_report, read_report_inputs
+from .superintendent import build_report_scorecard, read_report_inputs
 
 if TYPE_CHECKING:
     from access_review.analysis import Analysis
@@ -26,7 +26,7 @@ DEMO_CAMPAIGN = {"campaign_answered_percent": 71.0, "campaign_defaulted_percent"
 
 
 def build_demo_previous_quarter(store: Store, a: "Analysis") -> QuarterFigures:
-    now = build_superintendent_report(a, read_report_inputs(store, a)).scorecard.figures()
+    now = build_report_scorecard(a, read_report_inputs(store, a)).figures()
     total = len(a.inventory.resources)
     invalid = len({f.resource for f in a.findings if f.type == "data_manager_invalid"})
 

@@ -13,7 +13,7 @@ from exports.demo_history import record_demo_history
 
 from ..demo.run import DemoRun, run_demo
 from ..store import Store
-from .common import command, console
+from .common import command, console, safe
 from .render import findings_table
 from .sync import sync_with_progress
 
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         with Store(run.config.store_path) as store:
             history = record_demo_history(store, run.analysis)
         show_demo(console, run)
-        console.print(f"  access-review export superintendent --config {run.config_path} --out board-report.xlsx"
+        console.print(f"  access-review export superintendent --config {safe(run.config_path)} --out board-report.xlsx"
                       f"   (its trend starts with a generated {history.quarter})", highlight=False)
 
 
