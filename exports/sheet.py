@@ -125,10 +125,11 @@ def write_worksheet(ws: Worksheet, sheet: Sheet) -> None:
         cell.alignment = wrap
     ws.row_dimensions[1].height = row_height([(c.title, c.width) for c in sheet.columns])
     widths = [c.width for c in sheet.columns]
-    for row in sheet.rows:
+    for number, row in enumerate(sheet.rows, start=2):
         values = [spreadsheet_value(v) for v in row]
         ws.append(values)
-        ws.row_dimensions[ws.max_row].height = row_height(
+        # (ws.max_row scans every cell: counting rows here keeps a large sheet linear)
+        ws.row_dimensions[number].height = row_height(
             [(v, w) for v, w in zip(values, widths) if isinstance(v, str)])
     if not sheet.rows and sheet.empty_note:
         ws.append([sheet.empty_note])
