@@ -225,6 +225,12 @@ def build_sentences(sc: Scorecard, i: ScorecardInputs) -> list[str]:
     candidates += _row_sentence(sc, i)
     candidates.sort(key=lambda pair: pair[0])
     chosen = [text for _, text in candidates[:MAX_SENTENCES - 1]]
+    # A quiet quarter still gets its three sentences: what is on track, in figures.
+    for r in sc.rows:
+        if len(chosen) + 1 >= MIN_SENTENCES:
+            break
+        if r.status == GREEN:
+            chosen.append(f"{r.measure.label}: {r.shown}.")
     return [_overview(sc), *chosen]
 
 

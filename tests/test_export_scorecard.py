@@ -134,3 +134,18 @@ def test_record_keys_read_as_names(tiny):
     assert names.text("held: ad:account:21c6e002-aaaa") == "held: an AD account no longer in the directory"
     assert names.account("google:account:gone") == "a Google account no longer in the directory"
     assert names.text("a selector-like text: e-mail x@ad:account") == "a selector-like text: e-mail x@ad:account"
+
+
+def test_a_quiet_quarter_still_has_three_sentences(tiny):
+    from exports.story import build_sentences
+    from exports.scorecard import ScorecardInputs
+    cfg, store, a = tiny
+    inputs = read_report_inputs(store, a)
+    sc = build_superintendent_report(a, inputs).scorecard
+    read = ScorecardInputs(a, inputs.campaigns, inputs.suspensions, inputs.anchor, inputs.hold_view)
+    a.findings.clear()                     # nothing found: no finding sentence to tell
+    a.access.clear()                       # no one to train
+    sentences = build_sentences(sc, read)
+    assert len(sentences) == 3 and sentences[0].startswith("In 2026Q4, ")
+    assert all(s.endswith(".") for s in sentences)
+    assert sentences[2] == "Resources with a valid data manager: 100% (2 of 2)."
