@@ -33,7 +33,7 @@ from reportlab.platypus import (KeepInFrame, PageBreak, Paragraph, SimpleDocTemp
 from access_review.private_files import atomic_file
 
 from .scorecard import MEASURE_BY_KEY, STATUS_WORDS, shown_value, status_from_figures
-from .superintendent import TITLE, SuperintendentReport, report_subtitle, trend_rows
+from .superintendent import TITLE, SuperintendentReport, anchor_text, report_subtitle, trend_rows
 
 PAGE = landscape(letter)
 MARGIN = 36
@@ -143,9 +143,10 @@ def _first_page(report: SuperintendentReport, st: dict[str, ParagraphStyle]) -> 
                       style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (0, 0), 0),
                                         ("RIGHTPADDING", (0, 0), (0, 0), 10), ("LEFTPADDING", (1, 0), (1, 0), 10)])))
     a = report.anchor
-    flow += [Spacer(1, 6), _p(f"Audit record anchor: {a.entries:,} entries, head hash {a.head_hash or 'none'} "
-                                 f"({'verified' if a.verified else 'FAILED verification'}). Keep this page: a later"
-                                 " check of the record must find this entry with this hash.", st["note"])]
+    flow += [Spacer(1, 6), _p(f"Audit log anchor: {anchor_text(a)} ({a.entries:,} entries when this report was made;"
+                                 f" hash chain {'intact' if a.verified else 'NOT VERIFIED: ' + a.problem}). Keep this"
+                                 " page: a later check of the log must still find this entry with this hash.",
+                                 st["note"])]
     return flow
 
 

@@ -240,9 +240,10 @@ def _authorized(i: ScorecardInputs, t: Thresholds) -> ScorecardRow:
     kinds = Counter(f.type for f in i.analysis.findings
                     if f.type in ("unauthorized", "separated_access", "leave_access"))
     total = sum(kinds.values())
-    parts = [f"{kinds['unauthorized']} not allowed by the inventory's rules",
-             f"{counted(kinds['separated_access'], 'person', 'people')} who left the district",
-             f"{counted(kinds['leave_access'], 'person', 'people')} on leave"]
+    parts = [text for n, text in (
+        (kinds["unauthorized"], f"{kinds['unauthorized']} not allowed by the inventory's rules"),
+        (kinds["separated_access"], f"{counted(kinds['separated_access'], 'person', 'people')} who left the district"),
+        (kinds["leave_access"], f"{counted(kinds['leave_access'], 'person', 'people')} on leave")) if n]
     m = MEASURE_BY_KEY["unauthorized_access"]
     return ScorecardRow(m, total, f"{total:,}", "; ".join(parts) if total else "none found",
                         status_of_count(total, t.unauthorized))

@@ -340,11 +340,16 @@ def build_summary_sheet(report_date: date, sc: Scorecard, sentences: list[str], 
     for s in figures["sources"]:
         rows.append(("Directories read", f"{source_label(s['source'])} snapshot (UTC)", "",
                      datetime.fromisoformat(s["snapshot"].rstrip("Z")) if s["snapshot"] else "never", "", ""))
-    rows.append(("Audit record", "Anchor (head hash)", "verified" if anchor.verified else "FAILED",
-                 anchor.head_hash, "", f"{anchor.entries:,} entries"))
+    rows.append(("Audit log", "Anchor (HASH:COUNT)", "verified" if anchor.verified else "NOT VERIFIED",
+                 anchor_text(anchor), "", f"{anchor.entries:,} entries when this report was made"))
     return Sheet(SUMMARY, (Column("Section", width=18), Column("Item", width=60), Column("Status", width=14),
                            Column("This quarter", width=20), Column("Last quarter", width=14),
                            Column("Detail", width=60)), tuple(rows))
+
+
+def anchor_text(anchor: AuditAnchor) -> str:
+    """The audit log's head as carried outside the store: ``HASH:COUNT``."""
+    return f"{anchor.head_hash}:{anchor.entries}" if anchor.head_hash else "none (the log is empty)"
 
 
 def report_subtitle(report: "SuperintendentReport") -> str:

@@ -20,8 +20,8 @@ from access_review.private_files import atomic_file
 from .cells import spreadsheet_value
 from .scorecard import GREY, MEASURE_BY_KEY, STATUS_WORDS, status_from_figures
 from .sheet import HEADER_FILL, HEADER_FONT, row_height, set_print_layout, wrapped_lines, write_worksheet
-from .superintendent import (REMEDIATION, SUMMARY, TITLE, TREND, SuperintendentReport, report_subtitle,
-                             trend_rows)
+from .superintendent import (REMEDIATION, SUMMARY, TITLE, TREND, SuperintendentReport, anchor_text,
+                             report_subtitle, trend_rows)
 
 # Excel's own "Good / Neutral / Bad" cell styles: readable printed in colour or in grey,
 # and the status word is always written beside the colour.
@@ -131,11 +131,22 @@ def write_summary(ws: Worksheet, report: SuperintendentReport) -> None:
         ws.row_dimensions[row].height = max(wrapped_lines(sentence, left_width),
                                             wrapped_lines(decision, right_width)) * 13 + 3
     row += 2
+    # The audit log's head as label / value rows (columns A and B), the form the keyed log's
+    # `audit verify --expect HASH:COUNT` (issue 15) reads back from this sheet.
     a = report.anchor
-    anchor = (f"Audit record anchor: {a.entries:,} entries, head hash {a.head_hash or 'none'} "
-              f"({'verified' if a.verified else 'FAILED verification'}). Keep this page: a later check of the"
-              " record must find this entry with this hash.")
-    _merged_text(ws, row, anchor, NOTE_FONT, SMALL_LINE)
+    _text(ws, row, 1, "Audit log", Font(name=FONT, bold=True, size=9, color="1F4E78"))
+    ws.merge_cells(start_row=row, start_column=3, end_row=row, end_column=len(SUMMARY_WIDTHS))
+    _text(ws, row, 3, "Keep this page: a later check of the audit log must still find this entry with this"
+                      " hash (the anchor).", NOTE_FONT)
+    for label, value in (("Entries when this report was made", a.entries),
+                         ("Hash chain", "intact (hash chain verified)" if a.verified else f"NOT VERIFIED: {a.problem}"),
+                         ("Anchor: check later with  access-review audit verify --expect ANCHOR",
+                          anchor_text(a))):
+        row += 1
+        _text(ws, row, 1, label, NOTE_FONT)
+        # not wrapped: the 70-character anchor reads on one line across the empty columns beside it
+        _text(ws, row, 2, value, Font(name=FONT, size=9), Alignment(vertical="top", horizontal="left"))
+        ws.row_dimensions[row].height = wrapped_lines(label, SUMMARY_WIDTHS[0] * 1.35) * 11.5 + 2
     ws.print_area = f"A1:{get_column_letter(len(SUMMARY_WIDTHS))}{row}"
     set_print_layout(ws, one_page=True, title_rows=None)
     ws.freeze_panes = None

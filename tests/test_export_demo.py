@@ -284,7 +284,7 @@ def test_demo_workbook_prints_a_one_page_summary_and_holds_no_record_key(states,
     # LibreOffice prints the first sheet on exactly one page: page 2 is already the trend.
     pages = pdf_pages(libreoffice_convert(out, "pdf", tmp_path / "pdf"))
     assert "Data governance report to the superintendent — 2026Q4" in pages[0]
-    assert "Audit record anchor" in pages[0] and silent_name in pages[0]
+    assert "Anchor: check later with" in pages[0] and silent_name in pages[0]
     assert "Trend: the scorecard's figures per quarter" in pages[1]
     assert all("Policy scorecard" not in p for p in pages[1:])
 

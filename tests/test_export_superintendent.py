@@ -113,6 +113,15 @@ def test_formatting_a_person_expects(written):
     assert str(summary["A1"].value).startswith("Data governance report to the superintendent — 2026Q4")
 
 
+def test_the_first_sheet_carries_the_audit_anchor_as_label_and_value(written):
+    out, _, report, _ = written
+    rows = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True) if r[0]}
+    anchor = next(v for k, v in rows.items() if str(k).startswith("Anchor"))
+    assert anchor == f"{report.anchor.head_hash}:{report.anchor.entries}" and len(anchor.split(":")[0]) == 64
+    assert rows["Entries when this report was made"] == report.anchor.entries
+    assert rows["Hash chain"].startswith("intact")
+
+
 def test_detail_rows_are_as_tall_as_their_wrapped_text(written):
     out, a, _, _ = written
     ws = openpyxl.load_workbook(out)["Findings"]
