@@ -32,6 +32,28 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class Scorecard:
+    """When a row of the superintendent's scorecard is green, amber or red.
+
+    Each pair is (green, amber). For a share (a percentage, higher is better) the row is green
+    at or above the first number, amber at or above the second, red below. For a count (lower
+    is better) it is green at or below the first number, amber at or below the second, red
+    above. Litigation holds and the audit chain have no thresholds: the policy allows no
+    missing held account and no broken record, so those rows are red whenever either occurs.
+    """
+
+    inventory_percent: tuple[int, int] = (100, 90)          # resources with a valid data manager
+    campaign_answered_percent: tuple[int, int] = (95, 80)   # review items answered by the reviewer
+    training_percent: tuple[int, int] = (98, 90)            # trained within the year
+    unauthorized: tuple[int, int] = (0, 3)                  # access not authorized (findings)
+    unapproved_apps: tuple[int, int] = (0, 2)               # apps holding access without approval
+    retention_awaiting: tuple[int, int] = (0, 10)           # separated accounts awaiting a decision
+    investigation_days: tuple[int, int] = (30, 90)          # age of the oldest open suspension
+    # An unapproved app this many staff use is a decision for the superintendent, not the ISO alone.
+    app_users_for_decision: int = 10
+
+
+@dataclass(frozen=True)
 class Classification:
     """How accounts are told apart: students by OU/org unit or e-mail domain, services by name."""
 
@@ -63,6 +85,7 @@ class Config:
     protected_accounts: tuple[str, ...]
     sources: dict[str, dict[str, Any]]
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    scorecard: Scorecard = field(default_factory=Scorecard)
 
     @property
     def base_dir(self) -> Path:
@@ -113,6 +136,49 @@ def _int(section: dict, key: str, default: int, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ConfigError(f"{where}: {key} must be a whole number of days, not {value!r}")
     return value
+
+
+def _pair(section: dict, key: str, default: tuple[int, int], where: str, *, share: bool) -> tuple[int, int]:
+    value = section.get(key, list(default))
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
+        raise ConfigError(f"{where}: {key} must be two whole numbers [green, amber], not {value!r}")
+    green, amber = value
+    if share and not (100 >= green >= amber):
+        raise ConfigError(f"{where}: {key} = {value!r}: a share is green at or above the first number"
+                          " and amber at or above the second, so 100 >= green >= amber")
+    if not share and green > amber:
+        raise ConfigError(f"{where}: {key} = {value!r}: a count is green up to the first number and"
+                          " amber up to the second, so green <= amber")
+    return green, amber
+
+
+def _count(section: dict, key: str, default: int, where: str) -> int:
+    value = section.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{where}: {key} must be a whole number, not {value!r}")
+    return value
+
+
+def _scorecard(section: Any, where: str) -> Scorecard:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a table")
+    known = {f for f in Scorecard.__dataclass_fields__}
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}")
+    d = Scorecard()
+    return Scorecard(
+        inventory_percent=_pair(section, "inventory_percent", d.inventory_percent, where, share=True),
+        campaign_answered_percent=_pair(section, "campaign_answered_percent", d.campaign_answered_percent,
+                                        where, share=True),
+        training_percent=_pair(section, "training_percent", d.training_percent, where, share=True),
+        unauthorized=_pair(section, "unauthorized", d.unauthorized, where, share=False),
+        unapproved_apps=_pair(section, "unapproved_apps", d.unapproved_apps, where, share=False),
+        retention_awaiting=_pair(section, "retention_awaiting", d.retention_awaiting, where, share=False),
+        investigation_days=_pair(section, "investigation_days", d.investigation_days, where, share=False),
+        app_users_for_decision=_count(section, "app_users_for_decision", d.app_users_for_decision, where),
+    )
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -177,6 +243,7 @@ def load_config(path: str | Path | None = None) -> Config:
         protected_accounts=_tuple_of_str(protected, "accounts", (), f"{cfg_path} [protected]"),
         sources={name: dict(settings) for name, settings in sources.items()},
         raw=raw,
+        scorecard=_scorecard(raw.get("scorecard", {}), f"{cfg_path} [scorecard]"),
     )
 
 
@@ -246,6 +313,20 @@ accounts = []                      # break-glass admins: logins or keys, never s
 # [audit]
 # key_file = "/etc/access-review/audit.key"          # chmod 600; or:
 # key_env = "ACCESS_REVIEW_AUDIT_KEY"                # at least 32 characters
+
+[scorecard]
+# The superintendent's report rates each policy clause green, amber or red (with a word too).
+# Shares are percentages [green at or above, amber at or above]; below the second is red.
+inventory_percent = [100, 90]          # resources with a valid data manager
+campaign_answered_percent = [95, 80]   # review items answered by the data managers themselves
+training_percent = [98, 90]            # people with access to confidential data trained within the year
+# Counts are [green at or below, amber at or below]; above the second is red.
+unauthorized = [0, 3]                  # access the inventory does not authorize (incl. separated, on leave)
+unapproved_apps = [0, 2]               # apps holding access that the ISO has not approved
+retention_awaiting = [0, 10]           # separated accounts past the retention schedule awaiting a decision
+investigation_days = [30, 90]          # days the oldest open suspension has lasted
+app_users_for_decision = 10            # an unapproved app this many staff use goes to "what needs a decision"
+# A missing held account or a broken audit chain is always red: the policy allows neither.
 
 # Review campaigns e-mail the data managers.
 # [smtp]

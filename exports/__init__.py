@@ -1,6 +1,9 @@
-"""Spreadsheets and evidence files for people outside the tool: the superintendent workbook
-(``superintendent``) and a campaign's evidence pack for an auditor (``evidence``).
+"""Reports and evidence files for people outside the tool: the superintendent's report
+(``superintendent`` builds it; ``superintendent_xlsx`` lays out the workbook, ``board_brief``
+the PDF; ``scorecard``, ``story`` and ``history`` give its first page and trend) and a
+campaign's evidence pack for an auditor (``evidence``).
 
 Both hold confidential data, so every file is written atomically and owner-only
-(``atomic``), and every text cell is neutralized against formula injection (``cells``).
+(``access_review.private_files``), and every text cell is neutralized against formula
+injection (``cells``).
 """

@@ -13,7 +13,7 @@ import typer
 from access_review.cli.common import ConfigOption, command, console, load_config, open_store, safe
 from access_review.errors import AccessReviewError
 
-SUPERINTENDENT_FORMATS = ("xlsx", "csv", "json")
+SUPERINTENDENT_FORMATS = ("xlsx", "pdf", "csv", "json")
 EVIDENCE_FORMATS = ("csv", "json")
 
 
@@ -40,42 +40,49 @@ def register(app: typer.Typer) -> None:
 
     @command(export_app, "superintendent")
     def export_superintendent(
-            out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx file (a folder for csv; a .json file for json).")],
-            format: Annotated[str, typer.Option("--format", "-f", help="xlsx, csv (one file per sheet) or json.")] = "xlsx",
+            out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx file (a .pdf for pdf; a folder for csv; a .json file for json).")],
+            format: Annotated[str, typer.Option("--format", "-f", help="xlsx (the full report), pdf (the board brief: first page and trend), csv (one file per sheet) or json.")] = "xlsx",
             as_of: Annotated[Optional[str], typer.Option("--today", help="Evaluate as of this date (YYYY-MM-DD; default: today).")] = None,
             config: ConfigOption = None):
-        """The workbook for the superintendent: summary, findings, access, campaign, suspensions,
-        inventory, training and apps. Written owner-only and atomically."""
+        """The superintendent's report: a one-page policy scorecard with what needs a decision,
+        the trend, the review's results, then the detail. Records this quarter's figures for
+        the trend. Written owner-only and atomically."""
         from access_review import audit
         from access_review.analysis import analyse
 
-        from .audit_anchor import with_audit_anchor
-        from .feature_views import read_current_campaign, read_suspensions
+        from .board_brief import write_board_brief
+        from .history import record_quarter
         from .superintendent import (
             build_superintendent_report,
+            quarter_record,
+            read_report_inputs,
             write_csv_folder,
             write_json,
-            write_workbook,
         )
+        from .superintendent_xlsx import write_workbook
 
         if format not in SUPERINTENDENT_FORMATS:
-            raise AccessReviewError(f"unknown format {format!r}", hint="use xlsx, csv or json")
+            raise AccessReviewError(f"unknown format {format!r}", hint="use xlsx, pdf, csv or json")
         cfg = load_config(config)
         with open_store(cfg) as store:
             a = analyse(cfg, store, today=_parse_as_of(as_of))
             if not a.snapshots:
                 raise AccessReviewError("no complete snapshot of any source yet", hint="run `access-review sync`")
-            report = build_superintendent_report(a, read_current_campaign(store), read_suspensions(store, a.persons))
-            report = with_audit_anchor(report, audit.anchor(store), audit.verify(store))
+            report = build_superintendent_report(a, read_report_inputs(store, a))
             if format == "xlsx":
                 write_workbook(report, out)
+            elif format == "pdf":
+                write_board_brief(report, out)
             elif format == "csv":
                 write_csv_folder(report, out)
             else:
                 write_json(report, out)
+            # The last report built in a quarter stands for it in the trend (exports/history.py).
+            record_quarter(store, quarter_record(report))
             # Who took confidential data out of the tool, and which file it was.
             audit.append(store, "export.superintendent",
                          {"out": str(out), "format": format, "as_of": report.figures["as_of"],
+                          "quarter": report.scorecard.quarter,
                           "sha256": _file_digest(out), "findings": report.figures["findings_total"]})
         console.print(f"Wrote {safe(out)} ({safe(format)}, as of {report.figures['as_of']}); it holds confidential"
                       " data and is readable only by you.", highlight=False, soft_wrap=True)

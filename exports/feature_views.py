@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
+from access_review import audit
+from access_review.records import VIEW_HOLDS, Snapshot
 from access_review.store import Store
 from access_review.suspension.store import SuspensionStore, case_state
 from campaigns.results import CampaignItemView, CampaignView, read_campaign_by_name  # noqa: F401 (re-exported)
@@ -80,3 +82,39 @@ def read_suspensions(store: Store, persons: Mapping[str, Any] | None = None) -> 
             accounts=tuple(f"{a.login} ({a.source})" for a in accounts)))
     return SuspensionData(available=True, suspensions=tuple(views),
                           note="" if views else "no suspensions")
+
+
+@dataclass(frozen=True)
+class AuditAnchor:
+    """The audit log's head, to be printed outside the store: whoever can rewrite the store
+    cannot rewrite a copy of this already handed to the board."""
+
+    verified: bool
+    entries: int
+    head_hash: str           # the hash of the last entry ("" for an empty log)
+    problem: str = ""        # what verification found, when it failed
+
+
+def read_audit_anchor(store: Store) -> AuditAnchor:
+    """The keyed audit chain's anchor (head hash and entry count, what `audit verify --expect`
+    checks later) and whether the chain verifies now."""
+    result = audit.verify(store)
+    head = audit.anchor(store)
+    return AuditAnchor(verified=result.ok, entries=head.entries or 0,
+                       head_hash=head.hash if head.entries else "", problem=result.problem)
+
+
+@dataclass(frozen=True)
+class HoldView:
+    """Whether the directories' own holds (Google Vault) could all be read."""
+
+    complete: bool
+    notes: tuple[str, ...] = ()
+
+
+def read_hold_view(snapshots: Mapping[str, Snapshot]) -> HoldView:
+    """Partial when a connector could read the directory's own holds only in part (a Google
+    subject that sees only the Vault matters shared with it: ``partial_views["holds"]``)."""
+    notes = tuple(f"{name}: {snap.partial_views[VIEW_HOLDS]}" for name, snap in sorted(snapshots.items())
+                  if VIEW_HOLDS in snap.partial_views)
+    return HoldView(complete=not notes, notes=notes)

@@ -1,9 +1,12 @@
-"""The superintendent workbook: one file a superintendent reads without help.
+"""The superintendent's report: a first page a superintendent can hand to the board (the
+policy scorecard, a few sentences, what needs a decision), the trend over the quarters the
+store holds, the review's results by data manager, then the detail.
 
-``build_superintendent_report`` is pure (an Analysis and the campaign/suspension views in,
-a ``SuperintendentReport`` out); ``write_workbook`` / ``write_csv_folder`` / ``write_json``
-only lay it out. The key figures (``report.figures``) are plain JSON so that a golden file
-can pin them for the demo district.
+``build_superintendent_report`` is pure (an Analysis and what was read of the campaigns,
+suspensions, audit record, hold view and quarter history in; a ``SuperintendentReport``
+out); ``read_report_inputs`` does the reading. The layouts live apart: the workbook
+(``superintendent_xlsx``), the board brief (``board_brief``), and here the CSV/JSON forms.
+The key figures (``report.figures``) are plain JSON so that a golden file can pin them.
 """
 from __future__ import annotations
 
@@ -14,23 +17,30 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from openpyxl import Workbook
-from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Alignment, Font
-from openpyxl.worksheet.worksheet import Worksheet
-
+from access_review.config import Scorecard as Thresholds
 from access_review.findings import FINDING_TYPES, SEVERITY_ORDER
-from access_review.graph import describe_path
-
 from access_review.private_files import atomic_file, atomic_folder, write_private_file
-from .cells import json_value, spreadsheet_value
-from .feature_views import CampaignData, SuspensionData
-from .sheet import Column, Sheet, sheet_csv_bytes, sheets_json, write_worksheet
+from access_review.store import Store
+
+from .access_facts import (active_people_to_train, app_rows, apps_beyond_scopes, people_reaching,
+                           training_state, unapproved_app_holders)
+from .cells import json_value
+from .feature_views import (AuditAnchor, CampaignData, HoldView, SuspensionData, read_audit_anchor,
+                            read_current_campaign, read_hold_view, read_suspensions)
+from .friendly import FriendlyNames, selector_label, source_label
+from .history import QuarterFigures, read_history
+from .remediation_results import build_remediation_results, total_results
+from .scorecard import (EXTRA_FIGURES, MEASURES, Scorecard, ScorecardInputs, build_scorecard, campaign_counts,
+                        shown_value)
+from .sheet import Column, Sheet, sheet_csv_bytes, sheets_json
+from .story import Decision, build_decisions, build_sentences
 
 if TYPE_CHECKING:
     from access_review.analysis import Analysis
 
 SUMMARY = "Summary"
+TREND = "Trend"
+REMEDIATION = "Remediation"
 FINDINGS = "Findings"
 ACCESS = "Access to confidential data"
 CAMPAIGN = "Campaign decisions"
@@ -38,157 +48,155 @@ SUSPENSIONS = "Suspensions"
 INVENTORY = "Data inventory"
 TRAINING = "Training"
 APPS = "Apps"
-SHEET_ORDER = (SUMMARY, FINDINGS, ACCESS, CAMPAIGN, SUSPENSIONS, INVENTORY, TRAINING, APPS)
+SHEET_ORDER = (SUMMARY, TREND, REMEDIATION, FINDINGS, ACCESS, CAMPAIGN, SUSPENSIONS, INVENTORY, TRAINING, APPS)
+DETAIL_SHEETS = SHEET_ORDER[3:]
 
 NO_CAMPAIGN = "no campaign yet"
 NO_SUSPENSIONS = "no suspensions"
+TITLE = "Data governance report to the superintendent"
+
+FLAG_WORDS = {"separated": "left the district", "leave": "on leave", "unauthorized": "not authorized",
+              "dormant": "dormant account", "unapproved_app": "unapproved app", "untrained": "training overdue"}
+RESULT_WORDS = {"changed": "removed", "unchanged": "already gone", "refused": "refused", "failed": "failed"}
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    campaigns: CampaignData
+    suspensions: SuspensionData
+    anchor: AuditAnchor
+    hold_view: HoldView
+    history: tuple[QuarterFigures, ...]
 
 
 @dataclass(frozen=True)
 class SuperintendentReport:
-    figures: dict[str, Any]           # JSON-ready key figures shown on the Summary sheet
-    sheets: tuple[Sheet, ...]         # every sheet after the Summary, in SHEET_ORDER
-    summary: Sheet                    # the Summary as a plain (section, item, value) table
+    figures: dict[str, Any]            # JSON-ready key figures (the golden file pins them)
+    scorecard: Scorecard
+    sentences: tuple[str, ...]
+    decisions: tuple[Decision, ...]
+    more_decisions: int                # decisions left off the first page
+    trend: tuple[QuarterFigures, ...]  # the quarters recorded before this one, then this one
+    anchor: AuditAnchor
+    thresholds: Thresholds             # the config's [scorecard]: what each status means
+    summary: Sheet                     # the first page as a plain table (CSV / JSON form)
+    sheets: tuple[Sheet, ...]          # every sheet after the Summary, in SHEET_ORDER
 
     def sheet(self, name: str) -> Sheet:
         return next(s for s in (self.summary, *self.sheets) if s.name == name)
 
 
-# ---------------------------------------------------------------- helpers over the analysis
-
-def _person_label(a: "Analysis", key: str | None) -> tuple[str, str]:
-    person = a.persons.get(key) if key else None
-    return (person.name, person.employee_id) if person else ("", "")
-
-
-def _account_cells(a: "Analysis", key: str | None) -> tuple[str, str]:
-    account = a.accounts.get(key) if key else None
-    if account is None:
-        return (key or "", "")
-    return account.login, account.source
+def read_report_inputs(store: Store, a: "Analysis") -> ReportInputs:
+    """Everything the report reads besides the analysis, each through its owner's read API."""
+    return ReportInputs(campaigns=read_current_campaign(store), suspensions=read_suspensions(store, a.persons),
+                        anchor=read_audit_anchor(store), hold_view=read_hold_view(a.snapshots),
+                        history=tuple(read_history(store)))
 
 
-def _training_state(a: "Analysis", last: date | None) -> tuple[int | None, bool]:
-    if last is None:
-        return None, False
-    age = (a.today - last).days
-    return age, age <= a.config.policy.training_days
+# ---------------------------------------------------------------- the trend and the results
+
+def _trend_quarters(sc: Scorecard, history: tuple[QuarterFigures, ...]) -> tuple[QuarterFigures, ...]:
+    earlier = tuple(q for q in history if q.quarter < sc.quarter)
+    return (*earlier, QuarterFigures(quarter=sc.quarter, as_of=sc.as_of, origin="report", figures=sc.figures()))
 
 
-def _people_reaching(a: "Analysis", confidential: bool) -> dict[str, set[str]]:
-    """person key -> inventory resources (confidential or critical ones) the person reaches."""
-    out: dict[str, set[str]] = {}
-    for x in a.access:
-        res = a.inventory_by_name[x.resource]
-        if x.person and (res.confidential if confidential else res.critical):
-            out.setdefault(x.person, set()).add(x.resource)
-    return out
-
-
-def _apps(a: "Analysis") -> list[dict[str, Any]]:
-    """Every app holding access in a directory, with its approval, plus register rows never seen."""
-    rows: list[dict[str, Any]] = []
-    seen_register_rows: set[int] = set()
-    for name in sorted(a.snapshots):
-        snap = a.snapshots[name]
-        holders: dict[str, set[str]] = {}
-        scopes: dict[str, set[str]] = {}
-        for g in snap.grants:
-            holders.setdefault(g.resource_key, set()).add(g.principal_key)
-            scopes.setdefault(g.resource_key, set()).update(g.scopes)
-        for r in sorted(snap.resources, key=lambda r: r.name.lower()):
-            if r.kind not in ("oauth_app", "app") or r.key not in holders:
-                continue
-            client_id = str(r.extra.get("client_id") or r.extra.get("appId") or "")
-            approval = a.find_approval(r.name, client_id)
-            held = sorted(scopes.get(r.key, ()))
-            if approval is None:
-                status = "not in the approval register"
-            elif not approval.approved:
-                status = "not approved"
-            elif approval.approved_scopes and set(held) - set(approval.approved_scopes):
-                status = "holds scopes beyond those approved"
-            else:
-                status = "approved"
-            if approval is not None:
-                seen_register_rows.add(id(approval))
-            rows.append({"app": r.name, "source": name, "kind": r.kind.replace("_", " "),
-                         "client_id": client_id, "holders": len(holders[r.key]), "scopes": held,
-                         "in_register": approval is not None,
-                         "approved": bool(approval and approval.approved),
-                         "approved_on": approval.approved_on if approval else None,
-                         "approved_scopes": sorted(approval.approved_scopes) if approval else [],
-                         "status": status})
-    for approval in a.inventory.apps:
-        if id(approval) not in seen_register_rows:
-            rows.append({"app": approval.app, "source": "", "kind": "", "client_id": approval.client_id,
-                         "holders": 0, "scopes": [], "in_register": True, "approved": approval.approved,
-                         "approved_on": approval.approved_on,
-                         "approved_scopes": sorted(approval.approved_scopes),
-                         "status": "in the register, holding no access"})
+def trend_rows() -> list[tuple[str, str, str]]:
+    """(figure key, label, unit) of every figure the trend shows, headline figures first."""
+    rows = [(m.key, m.label, m.unit) for m in MEASURES]
+    rows += [(key, label, unit) for key, (label, unit) in EXTRA_FIGURES.items()]
     return rows
 
 
-# ---------------------------------------------------------------- the sheets
+def build_trend_sheet(trend: tuple[QuarterFigures, ...]) -> Sheet:
+    columns = (Column("Measure", width=46),
+               *(Column(q.quarter + (" (demo)" if q.origin == "demo" else ""), width=12) for q in trend))
+    rows = tuple((label, *(shown_value(unit, q.figures.get(key), key) for q in trend)) for key, label, unit in trend_rows())
+    return Sheet(TREND, columns, rows)
 
-def build_findings_sheet(a: "Analysis") -> Sheet:
+
+def build_remediation_sheet(campaigns: CampaignData) -> Sheet:
+    columns = (Column("Data manager", width=28), Column("Review items", "number", 10),
+               Column("Answered", "number", 10), Column("Closed by the default", "number", 12),
+               Column("Unanswered", "number", 11), Column("Revoked", "number", 10),
+               Column("Removal applied", "number", 10), Column("Confirmed gone by a complete sync", "number", 14),
+               Column("Still pending", "number", 10))
+    c = campaigns.current
+    if c is None:
+        return Sheet(REMEDIATION, columns, (), empty_note=campaigns.note or NO_CAMPAIGN)
+    rows = [(r.reviewer, r.items, r.answered, r.defaulted, r.unanswered, r.revoked, r.applied, r.confirmed_gone,
+             r.pending) for r in (*build_remediation_results(c), total_results(c))]
+    return Sheet(REMEDIATION, columns, tuple(rows), empty_note=f"campaign {c.name} has no items")
+
+
+# ---------------------------------------------------------------- the detail sheets
+
+def build_findings_sheet(a: "Analysis", names: FriendlyNames) -> Sheet:
     rows = []
     for f in a.findings:
-        person, employee_id = _person_label(a, f.person)
-        login, source = _account_cells(a, f.account)
-        rows.append((f.severity, f.type, f.title, f.summary, person, employee_id, login, source,
-                     f.resource or "", describe_path(a.graph, f.path) if f.path else ""))
+        rows.append((f.severity, f.title, names.text(f.summary), names.person(f.person), names.building(f.person),
+                     names.account(f.account), names.directory(f.account), f.resource or "",
+                     names.path(f.path) if f.path else ""))
     return Sheet(FINDINGS, (
-        Column("Severity", width=10), Column("Type", width=20), Column("Finding", width=40),
-        Column("Summary", width=70), Column("Person", width=24), Column("Employee ID", width=12),
-        Column("Account", width=28), Column("Source", width=9), Column("Resource", width=30),
-        Column("Path", width=80)), tuple(rows), empty_note="no findings")
+        Column("Severity", width=9), Column("Finding", width=28), Column("What was found", width=60),
+        Column("Person", width=20), Column("Building", width=18), Column("Account", width=24),
+        Column("Directory", width=9), Column("Resource", width=22), Column("How they reach it", width=50)),
+        tuple(rows), empty_note="no findings")
 
 
-def build_access_sheet(a: "Analysis") -> Sheet:
+def build_access_sheet(a: "Analysis", names: FriendlyNames) -> Sheet:
     rows = []
-    ordered = sorted(a.access, key=lambda x: (x.resource.lower(), _person_label(a, x.person)[0].lower(), x.account))
+    ordered = sorted(a.access, key=lambda x: (x.resource.lower(), names.person(x.person).lower(), x.account))
     for x in ordered:
         res = a.inventory_by_name[x.resource]
         person = a.persons.get(x.person) if x.person else None
         ok, reason = a.is_authorized(res, person) if person else (False, "no roster person")
         account = a.accounts[x.account]
-        rows.append((person.name if person else "", person.employee_id if person else "",
-                     person.status if person else "", account.login, account.source, account.enabled,
-                     x.resource, res.classification, x.level, ok, reason, describe_path(a.graph, x.path)))
+        rows.append((person.name if person else "", person.building if person else "",
+                     person.status if person else "", account.login, source_label(account.source), account.enabled,
+                     x.resource, res.classification, x.level, ok, names.text(reason), names.path(x.path)))
     return Sheet(ACCESS, (
-        Column("Person", width=24), Column("Employee ID", width=12), Column("Person status", width=12),
-        Column("Account", width=28), Column("Source", width=9), Column("Account enabled", width=10),
-        Column("Resource", width=30), Column("Classification", width=14), Column("Level", width=8),
-        Column("Authorized", width=11), Column("Reason", width=40), Column("Path", width=90)),
+        Column("Person", width=20), Column("Building", width=18), Column("Person status", width=10),
+        Column("Account", width=24), Column("Directory", width=9), Column("Account enabled", width=9),
+        Column("Resource", width=22), Column("Classification", width=13), Column("Level", width=7),
+        Column("Authorized", width=10), Column("Why", width=30), Column("How they reach it", width=50)),
         tuple(rows), empty_note="no one reaches any inventory resource")
 
 
-def build_campaign_sheet(campaigns: CampaignData) -> Sheet:
+def _removal(i) -> str:
+    results = [r.strip() for r in i.action_result.split(";") if r.strip()]
+    if not results:
+        return "" if i.decision != "revoke" else "not yet applied"
+    words = "; ".join(dict.fromkeys(RESULT_WORDS.get(r, r) for r in results))
+    return words + (f" ({i.action_message})" if i.action_message else "")
+
+
+def build_campaign_sheet(campaigns: CampaignData, names: FriendlyNames) -> Sheet:
     columns = (
-        Column("Campaign", width=16), Column("Item", width=10), Column("Person", width=24),
-        Column("Employee ID", width=12), Column("Account", width=28), Column("Resource", width=30),
-        Column("Classification", width=14), Column("Flags", width=24), Column("Recommendation", width=14),
-        Column("Reviewer", width=24), Column("Decision", width=10), Column("Decided by", width=20),
-        Column("Default applied", width=10), Column("Justification", width=40),
-        Column("Decided (UTC)", "datetime", 17), Column("Action", width=30), Column("Action result", width=12),
-        Column("Verification", width=14), Column("Path", width=80))
+        Column("Person", width=20), Column("Building", width=16), Column("Account", width=24),
+        Column("Resource", width=22), Column("Flags", width=18), Column("Recommendation", width=24),
+        Column("Reviewer", width=20), Column("Decision", width=9), Column("How decided", width=12),
+        Column("Justification", width=24), Column("Decided (UTC)", "datetime", 16), Column("Removal", width=16),
+        Column("Verification", width=24), Column("How they reach it", width=44))
     c = campaigns.current
     if c is None:
         return Sheet(CAMPAIGN, columns, (), empty_note=campaigns.note or NO_CAMPAIGN)
-    rows = tuple((c.name, i.item_id, i.person, i.employee_id, i.account, i.resource, i.classification,
-                  list(i.flags), i.recommendation, i.reviewer, i.decision or "undecided", i.decided_by,
-                  i.decision_source == "default", i.justification, i.decided_at, i.action,
-                  i.action_result, i.verification, i.path) for i in c.items)
-    return Sheet(CAMPAIGN, columns, rows, empty_note=f"campaign {c.name} has no items")
+    rows = []
+    for i in c.items:
+        person_key = f"person:{i.employee_id}" if i.employee_id else None
+        how = {"default": "default decision", "": "no answer"}.get(i.decision_source, "by the reviewer") \
+            if i.decision else "no answer"
+        rows.append((i.person, names.building(person_key), names.text(i.account), i.resource,
+                     [FLAG_WORDS.get(f, f.replace("_", " ")) for f in i.flags], names.text(i.recommendation),
+                     i.reviewer, i.decision or "undecided", how, i.justification, i.decided_at,
+                     names.text(_removal(i)), names.text(i.verification), names.text(i.path)))
+    return Sheet(CAMPAIGN, columns, tuple(rows), empty_note=f"campaign {c.name} has no items")
 
 
 def build_suspensions_sheet(suspensions: SuspensionData) -> Sheet:
-    columns = (Column("Case", width=14), Column("Person", width=24), Column("Employee ID", width=12),
-               Column("State", width=12),
-               Column("Reason", width=40), Column("Suspended (UTC)", "datetime", 17),
-               Column("Suspended by", width=16), Column("Restored (UTC)", "datetime", 17),
-               Column("Accounts", width=60))
+    columns = (Column("Case", width=14), Column("Person", width=22), Column("Employee ID", width=11),
+               Column("State", width=12), Column("Reason", width=34), Column("Suspended (UTC)", "datetime", 16),
+               Column("Suspended by", width=14), Column("Restored (UTC)", "datetime", 16),
+               Column("Accounts", width=44))
     rows = tuple((s.id, s.person, s.employee_id, s.state, s.reason, s.suspended_at, s.suspended_by,
                   s.restored_at, list(s.accounts)) for s in suspensions.suspensions)
     return Sheet(SUSPENSIONS, columns, rows, empty_note=suspensions.note or NO_SUSPENSIONS)
@@ -202,71 +210,82 @@ def build_inventory_sheet(a: "Analysis") -> Sheet:
         if x.person:
             people.setdefault(x.resource, set()).add(x.person)
     unauthorized = Counter(f.resource for f in a.findings if f.type == "unauthorized")
+
+    def person_name(employee_id: str) -> str:
+        p = a.persons.get(f"person:{employee_id}")
+        return p.name if p else f"employee {employee_id} (not in the roster)"
+
     rows = []
     for r in a.inventory.resources:
         manager = a.persons.get(f"person:{r.data_manager}") if r.data_manager else None
-        rows.append((r.name, r.classification, manager.name if manager else "", r.data_manager,
-                     manager.title if manager else "", manager.status if manager else "",
-                     r.review_frequency, [str(s) for s in r.selectors], [str(x) for x in r.rules],
-                     [f"{e.employee_id} approved by {e.approver} until {e.until}" for e in r.exceptions],
+        manager_name = manager.name if manager else (person_name(r.data_manager) if r.data_manager else "none named")
+        rows.append((r.name, r.classification, manager_name, manager.title if manager else "",
+                     manager.status if manager else "", r.review_frequency, [selector_label(s) for s in r.selectors],
+                     [str(x) for x in r.rules],
+                     [f"{person_name(e.employee_id)}, approved by {person_name(e.approver)} until {e.until}"
+                      for e in r.exceptions],
                      accounts[r.name], len(people.get(r.name, ())), unauthorized[r.name], r.description))
     return Sheet(INVENTORY, (
-        Column("Resource", width=30), Column("Classification", width=14), Column("Data manager", width=24),
-        Column("Data manager ID", width=12), Column("Data manager title", width=24),
-        Column("Data manager status", width=12), Column("Review", width=11), Column("Entitlements", width=50),
-        Column("Authorized", width=50), Column("Exceptions", width=40), Column("Accounts with access", "number", 10),
-        Column("People with access", "number", 10), Column("Unauthorized accounts", "number", 12),
-        Column("Description", width=40)), tuple(rows), empty_note="the inventory is empty")
+        Column("Resource", width=22), Column("Classification", width=12), Column("Data manager", width=20),
+        Column("Data manager's title", width=20), Column("Data manager's status", width=10),
+        Column("Review", width=10), Column("Entitlements", width=36), Column("Authorized", width=36),
+        Column("Exceptions", width=26), Column("Accounts with access", "number", 9),
+        Column("People with access", "number", 9), Column("Unauthorized accounts", "number", 11),
+        Column("Description", width=26)), tuple(rows), empty_note="the inventory is empty")
 
 
 def build_training_sheet(a: "Analysis") -> Sheet:
     rows = []
-    reach = _people_reaching(a, confidential=True)
+    reach = people_reaching(a, confidential=True)
     for key in sorted(reach, key=lambda k: (a.persons[k].name.lower(), k)):
         p = a.persons[key]
         if p.status != "active":
             continue  # separated and on-leave people are reported as findings, not as training gaps
-        age, ok = _training_state(a, p.training_date)
+        age, ok = training_state(a, p.training_date)
         rows.append((p.name, p.employee_id, p.title, p.building, p.training_date, age, ok,
                      sorted(reach[key])))
     return Sheet(TRAINING, (
-        Column("Person", width=24), Column("Employee ID", width=12), Column("Title", width=24),
-        Column("Building", width=22), Column("Last training", "date", 12), Column("Days since", "number", 10),
-        Column(f"Trained within {a.config.policy.training_days} days", width=12),
-        Column("Confidential resources reached", width=60)),
+        Column("Person", width=22), Column("Employee ID", width=11), Column("Title", width=24),
+        Column("Building", width=20), Column("Last training", "date", 11), Column("Days since", "number", 9),
+        Column(f"Trained within {a.config.policy.training_days} days", width=11),
+        Column("Confidential resources reached", width=50)),
         tuple(rows), empty_note="no active person reaches confidential data")
 
 
 def build_apps_sheet(a: "Analysis") -> Sheet:
-    rows = tuple((r["app"], r["source"], r["kind"], r["client_id"], r["holders"], r["scopes"],
-                  r["in_register"], r["approved"], r["approved_on"], r["approved_scopes"], r["status"])
-                 for r in _apps(a))
+    rows = tuple((r["app"], source_label(r["source"]) if r["source"] else "", r["kind"], r["client_id"], r["holders"],
+                  r["scopes"], r["in_register"], r["approved"], r["approved_on"], r["approved_scopes"], r["status"])
+                 for r in app_rows(a))
     return Sheet(APPS, (
-        Column("App", width=30), Column("Source", width=9), Column("Kind", width=10), Column("Client ID", width=30),
-        Column("Principals holding it", "number", 10), Column("Scopes held", width=50),
-        Column("In register", width=10), Column("Approved", width=10), Column("Approved on", "date", 12),
-        Column("Approved scopes", width=40), Column("Status", width=30)), rows,
+        Column("App", width=22), Column("Directory", width=9), Column("Kind", width=9), Column("Client ID", width=24),
+        Column("Accounts holding it", "number", 9), Column("Scopes held", width=44),
+        Column("In register", width=9), Column("Approved", width=9), Column("Approved on", "date", 11),
+        Column("Approved scopes", width=36), Column("Status", width=22)), rows,
         empty_note="no app holds access and the register is empty")
 
 
 # ---------------------------------------------------------------- the key figures
 
-def build_figures(a: "Analysis", campaigns: CampaignData, suspensions: SuspensionData) -> dict[str, Any]:
-    confidential = _people_reaching(a, confidential=True)
-    critical = _people_reaching(a, confidential=False)
-    trained = [_training_state(a, a.persons[k].training_date) for k in confidential
-               if a.persons[k].status == "active"]
+def build_figures(a: "Analysis", inputs: ReportInputs, sc: Scorecard, sentences: list[str],
+                  decisions: list[Decision], more: int) -> dict[str, Any]:
+    confidential = people_reaching(a, confidential=True)
+    critical = people_reaching(a, confidential=False)
+    trained = list(active_people_to_train(a).values())
     by_severity = Counter(f.severity for f in a.findings)
     by_type = Counter(f.type for f in a.findings)
-    apps = _apps(a)
-    sources = []
-    for name in sorted(a.snapshots):
-        snap = a.snapshots[name]
-        sources.append({"source": name, "snapshot": json_value(snap.finished_at),
-                        "accounts": len(snap.accounts)})
+    sources = [{"source": name, "snapshot": json_value(a.snapshots[name].finished_at),
+                "accounts": len(a.snapshots[name].accounts)} for name in sorted(a.snapshots)]
     figures: dict[str, Any] = {
         "as_of": a.today.isoformat(),
+        "quarter": sc.quarter,
+        "last_quarter": sc.last_quarter,
         "sources": sources,
+        "scorecard": [{"measure": r.measure.key, "clause": r.measure.clause, "status": r.status,
+                       "status_word": r.status_word, "value": r.value, "shown": r.shown, "detail": r.detail,
+                       "last_value": r.last_value, "last_status": r.last_status} for r in sc.rows],
+        "sentences": list(sentences),
+        "decisions": [{"topic": d.topic, "text": d.text} for d in decisions],
+        "more_decisions": more,
         "people_with_confidential_access": len(confidential),
         "people_with_critical_access": len(critical),
         "accounts_without_roster_person_with_access": len({x.account for x in a.access if x.person is None}),
@@ -280,159 +299,100 @@ def build_figures(a: "Analysis", campaigns: CampaignData, suspensions: Suspensio
             "never_trained": sum(1 for age, _ in trained if age is None),
             "threshold_days": a.config.policy.training_days,
         },
-        "unapproved_apps": sorted({r["app"] for r in apps if r["holders"] and not r["approved"]}),
-        "apps_beyond_approved_scopes": sorted({r["app"] for r in apps
-                                               if r["status"] == "holds scopes beyond those approved"}),
+        "unapproved_apps": sorted(unapproved_app_holders(a)),
+        "apps_beyond_approved_scopes": apps_beyond_scopes(a),
         "campaign": None,
-        "open_suspensions": len(suspensions.open) if suspensions.available else None,
+        "open_suspensions": len(inputs.suspensions.open) if inputs.suspensions.available else None,
+        "audit": {"verified": inputs.anchor.verified, "entries": inputs.anchor.entries,
+                  "head_hash": inputs.anchor.head_hash},
     }
-    c = campaigns.current
+    c = inputs.campaigns.current
     if c is not None:
+        n, answered, defaulted, unanswered = campaign_counts(c)
+        overdue = {r: late for r, _, _, late in c.completion_by_reviewer(a.today)}
         figures["campaign"] = {
-            "name": c.name, "state": c.state, "due": json_value(c.due), "items": len(c.items),
-            "decided": sum(1 for i in c.items if i.decision),
-            "by_reviewer": [{"reviewer": r, "items": n, "decided": d, "overdue": late}
-                            for r, n, d, late in c.completion_by_reviewer(a.today)],
+            "name": c.name, "state": c.state, "due": json_value(c.due), "items": n,
+            "answered": answered, "defaulted": defaulted, "unanswered": unanswered,
+            "by_reviewer": [{"reviewer": r.reviewer, "items": r.items, "answered": r.answered,
+                             "defaulted": r.defaulted, "unanswered": r.unanswered, "revoked": r.revoked,
+                             "applied": r.applied, "confirmed_gone": r.confirmed_gone, "pending": r.pending,
+                             "overdue": overdue.get(r.reviewer, False)}
+                            for r in build_remediation_results(c)],
         }
     return figures
 
 
-def build_summary_sheet(figures: dict[str, Any], campaigns: CampaignData, suspensions: SuspensionData) -> Sheet:
-    """The Summary as rows (section, item, value) — the CSV/JSON form of the Summary sheet."""
-    rows: list[tuple[Any, ...]] = [("Report", "As of", date.fromisoformat(figures["as_of"]))]
+def build_summary_sheet(report_date: date, sc: Scorecard, sentences: list[str], decisions: list[Decision],
+                        more: int, figures: dict[str, Any], anchor: AuditAnchor) -> Sheet:
+    """The first page as rows (section, item, status, this quarter, last quarter, detail) — the
+    CSV/JSON form of the Summary sheet."""
+    last = sc.last_quarter or "none recorded"
+    rows: list[tuple[Any, ...]] = [("Report", "As of", "", report_date, "", f"quarter {sc.quarter}; compared with {last}")]
+    for r in sc.rows:
+        rows.append(("Scorecard", f"{r.measure.clause}: {r.measure.label}", r.status_word, r.shown,
+                     r.last_shown or "", r.detail))
+    rows += [("In brief", s, "", "", "", "") for s in sentences]
+    rows += [("Needs a decision", d.text, "", "", "", f"policy: {d.topic}") for d in decisions]
+    if more:
+        rows.append(("Needs a decision", f"{more} more in the detail sheets", "", "", "", ""))
+    if not decisions:
+        rows.append(("Needs a decision", "nothing this quarter", "", "", "", ""))
     for s in figures["sources"]:
-        rows.append(("Sources synced", f"{s['source']} snapshot (UTC)",
-                     datetime.fromisoformat(s["snapshot"].rstrip("Z")) if s["snapshot"] else "never"))
-    rows += [("Access", "People with access to confidential data", figures["people_with_confidential_access"]),
-             ("Access", "People with access to critical data", figures["people_with_critical_access"]),
-             ("Access", "Accounts with access and no roster person",
-              figures["accounts_without_roster_person_with_access"])]
-    rows += [("Open findings by severity", s, n) for s, n in figures["findings_by_severity"].items()]
-    rows += [("Open findings by type", FINDING_TYPES[t], n) for t, n in figures["findings_by_type"].items()]
-    c = figures["campaign"]
-    if c is None:
-        rows.append(("Current campaign", "Campaign", campaigns.note or NO_CAMPAIGN))
-    else:
-        rows.append(("Current campaign", c["name"], f"{c['state']}, due {c['due']}; {c['decided']} of {c['items']} decided"))
-        for r in c["by_reviewer"]:
-            rows.append(("Campaign completion", r["reviewer"],
-                         f"{r['decided']} of {r['items']}" + (" — OVERDUE" if r["overdue"] else "")))
-    if figures["open_suspensions"] is None:
-        rows.append(("Suspensions", "Open suspensions", suspensions.note or NO_SUSPENSIONS))
-    else:
-        rows.append(("Suspensions", "Open suspensions", figures["open_suspensions"]))
-    t = figures["training"]
-    rows += [("Training", "Active people with access to confidential data", t["people"]),
-             ("Training", f"Trained within {t['threshold_days']} days", t["compliant"]),
-             ("Training", "Training overdue", t["overdue"]),
-             ("Training", "Never trained", t["never_trained"])]
-    rows += [("Unapproved apps", app, "holding access without approval") for app in figures["unapproved_apps"]]
-    rows += [("Unapproved apps", app, "holding scopes beyond those approved")
-             for app in figures["apps_beyond_approved_scopes"]]
-    if not figures["unapproved_apps"] and not figures["apps_beyond_approved_scopes"]:
-        rows.append(("Unapproved apps", "none", ""))
-    return Sheet(SUMMARY, (Column("Section", width=28), Column("Item", width=50), Column("Value", width=30)),
-                 tuple(rows))
+        rows.append(("Directories read", f"{source_label(s['source'])} snapshot (UTC)", "",
+                     datetime.fromisoformat(s["snapshot"].rstrip("Z")) if s["snapshot"] else "never", "", ""))
+    rows.append(("Audit log", "Anchor (HASH:COUNT)", "verified" if anchor.verified else "NOT VERIFIED",
+                 anchor_text(anchor), "", f"{anchor.entries:,} entries when this report was made"))
+    return Sheet(SUMMARY, (Column("Section", width=18), Column("Item", width=60), Column("Status", width=14),
+                           Column("This quarter", width=20), Column("Last quarter", width=14),
+                           Column("Detail", width=60)), tuple(rows))
 
 
-def build_superintendent_report(a: "Analysis", campaigns: CampaignData,
-                                suspensions: SuspensionData) -> SuperintendentReport:
-    figures = build_figures(a, campaigns, suspensions)
-    sheets = (build_findings_sheet(a), build_access_sheet(a), build_campaign_sheet(campaigns),
-              build_suspensions_sheet(suspensions), build_inventory_sheet(a), build_training_sheet(a),
-              build_apps_sheet(a))
-    return SuperintendentReport(figures, sheets, build_summary_sheet(figures, campaigns, suspensions))
+def anchor_text(anchor: AuditAnchor) -> str:
+    """The audit log's head as carried outside the store: ``HASH:COUNT``."""
+    return f"{anchor.head_hash}:{anchor.entries}" if anchor.head_hash else "none (the log is empty)"
 
 
-# ---------------------------------------------------------------- the workbook
-
-TITLE_FONT = Font(bold=True, size=16)
-SECTION_FONT = Font(bold=True, size=12, color="1F4E78")
-ALERT_FONT = Font(bold=True, color="C00000")
-
-
-def _write_summary(ws: Worksheet, report: SuperintendentReport) -> None:
-    """Label/value blocks down column A-B, charts to the right; no gridlines."""
-    ws.sheet_view.showGridLines = False
-    ws.column_dimensions["A"].width = 70
-    ws.column_dimensions["B"].width = 22
-    ws.column_dimensions["C"].width = 14
-    ws["A1"] = "Access review — report to the superintendent"
-    ws["A1"].font = TITLE_FONT
-    section = None
-    row = 2
-    chart_data: dict[str, tuple[int, int]] = {}   # block -> (first row, last row) of its values
-    for sec, item, value in report.summary.rows:
-        if sec != section:
-            row += 1
-            ws.cell(row=row, column=1, value=sec).font = SECTION_FONT
-            section = sec
-            row += 1
-        label = ws.cell(row=row, column=1, value=spreadsheet_value(item))
-        cell = ws.cell(row=row, column=2, value=spreadsheet_value(value))
-        for written in (label, cell):
-            written.quotePrefix = isinstance(written.value, str) and written.value.startswith("'")
-        cell.alignment = Alignment(horizontal="left")
-        if isinstance(value, datetime):
-            cell.number_format = "yyyy-mm-dd hh:mm"
-        elif isinstance(value, date):
-            cell.number_format = "yyyy-mm-dd"
-        if isinstance(value, str) and "OVERDUE" in value:
-            cell.font = ALERT_FONT
-        first, _ = chart_data.get(sec, (row, row))
-        chart_data[sec] = (first, row)
-        row += 1
-    if "Open findings by type" in chart_data:
-        first, last = chart_data["Open findings by type"]
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = "Open findings by type"
-        chart.legend = None
-        chart.add_data(Reference(ws, min_col=2, min_row=first, max_row=last), titles_from_data=False)
-        chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-        chart.height, chart.width = 9, 18
-        ws.add_chart(chart, "E3")
-    campaign = report.figures["campaign"]
-    if campaign and campaign["by_reviewer"]:
-        # A chart needs numbers: a hidden-by-position helper table of decided/open per reviewer.
-        start = row + 2
-        ws.cell(row=start, column=1, value="Completion by data manager").font = SECTION_FONT
-        ws.cell(row=start + 1, column=1, value="Data manager")
-        ws.cell(row=start + 1, column=2, value="Decided")
-        ws.cell(row=start + 1, column=3, value="Open")
-        for offset, r in enumerate(campaign["by_reviewer"], start=2):
-            name = ws.cell(row=start + offset, column=1, value=spreadsheet_value(r["reviewer"]))
-            name.quotePrefix = name.value.startswith("'")
-            ws.cell(row=start + offset, column=2, value=r["decided"])
-            ws.cell(row=start + offset, column=3, value=r["items"] - r["decided"])
-        last = start + 1 + len(campaign["by_reviewer"])
-        chart = BarChart()
-        chart.type = "bar"
-        chart.grouping = "stacked"
-        chart.overlap = 100
-        chart.title = "Campaign completion by data manager"
-        chart.add_data(Reference(ws, min_col=2, max_col=3, min_row=start + 1, max_row=last), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=start + 2, max_row=last))
-        chart.height, chart.width = 9, 18
-        ws.add_chart(chart, "E23")
+def report_subtitle(report: "SuperintendentReport") -> str:
+    """The line under the title: the date, the snapshots read, what the quarter is compared with."""
+    sc = report.scorecard
+    sources = ", ".join(f"{source_label(s['source'])} {s['snapshot'][:16].replace('T', ' ')} UTC"
+                        for s in report.figures["sources"] if s["snapshot"])
+    compared = (f"compared with {sc.last_quarter}" + (" (figures generated by the demo)" if sc.last_origin == "demo"
+                                                        else "")) if sc.last_quarter else "no earlier quarter recorded"
+    return f"As of {sc.as_of.isoformat()} · directories read: {sources or 'none'} · {compared}"
 
 
-def build_workbook(report: SuperintendentReport) -> Workbook:
-    wb = Workbook()
-    summary = wb.active
-    summary.title = SUMMARY
-    _write_summary(summary, report)
-    for sheet in report.sheets:
-        write_worksheet(wb.create_sheet(sheet.name), sheet)
-    return wb
+def build_report_scorecard(a: "Analysis", inputs: ReportInputs) -> Scorecard:
+    read = ScorecardInputs(a, inputs.campaigns, inputs.suspensions, inputs.anchor, inputs.hold_view)
+    return build_scorecard(read, a.config.scorecard, list(inputs.history))
 
 
-def write_workbook(report: SuperintendentReport, path: str | Path) -> Path:
-    wb = build_workbook(report)
-    with atomic_file(path) as fh:
-        wb.save(fh)
-    return Path(path)
+def build_superintendent_report(a: "Analysis", inputs: ReportInputs) -> SuperintendentReport:
+    read = ScorecardInputs(a, inputs.campaigns, inputs.suspensions, inputs.anchor, inputs.hold_view)
+    sc = build_report_scorecard(a, inputs)
+    sentences = build_sentences(sc, read)
+    decisions, more = build_decisions(sc, read, a.config.scorecard)
+    figures = build_figures(a, inputs, sc, sentences, decisions, more)
+    trend = _trend_quarters(sc, inputs.history)
+    names = FriendlyNames(a)
+    sheets = (build_trend_sheet(trend), build_remediation_sheet(inputs.campaigns),
+              build_findings_sheet(a, names), build_access_sheet(a, names),
+              build_campaign_sheet(inputs.campaigns, names), build_suspensions_sheet(inputs.suspensions),
+              build_inventory_sheet(a), build_training_sheet(a), build_apps_sheet(a))
+    summary = build_summary_sheet(a.today, sc, sentences, decisions, more, figures, inputs.anchor)
+    return SuperintendentReport(figures=figures, scorecard=sc, sentences=tuple(sentences),
+                                decisions=tuple(decisions), more_decisions=more, trend=trend,
+                                anchor=inputs.anchor, thresholds=a.config.scorecard, summary=summary,
+                                sheets=sheets)
 
+
+def quarter_record(report: SuperintendentReport) -> QuarterFigures:
+    """What the report records of its quarter for the trend."""
+    sc = report.scorecard
+    return QuarterFigures(quarter=sc.quarter, as_of=sc.as_of, origin="report", figures=sc.figures())
+
+
+# ---------------------------------------------------------------- CSV and JSON
 
 def write_csv_folder(report: SuperintendentReport, folder: str | Path) -> list[Path]:
     """One CSV per sheet (Summary first), in a folder that appears complete or not at all."""

@@ -155,6 +155,16 @@ def libreoffice_convert(src: Path, target: str, outdir: Path) -> Path:
     return written[0]
 
 
+def pdf_pages(pdf: Path, layout: bool = True) -> list[str]:
+    """The text of each page (poppler's pdftotext; pages end with a form feed): laid out as
+    printed, or (``layout=False``) in the order it was written, a table cell's lines together."""
+    proc = subprocess.run(  # noqa: S603 (pdftotext with arguments the test builds)
+        ["pdftotext", *(["-layout"] if layout else ["-raw"]), str(pdf), "-"],  # noqa: S607 (poppler-utils from PATH, installed by scripts/test)
+        capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split("\f")[:-1]
+
+
 def test_tiny_district_builds_with_known_access(tmp_path):
     cfg, store, a = tiny_analysis(build_tiny_district(tmp_path / "d"))
     try:

@@ -10,7 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from exports.demo_history import record_demo_history
+
 from ..demo.run import DemoRun, run_demo
+from ..store import Store
 from .common import command, console, safe
 from .render import findings_table
 from .sync import sync_with_progress
@@ -26,7 +29,11 @@ def register(app: typer.Typer) -> None:
         run = run_demo(out=out, size=size, seed=seed,
                        sync=lambda cfg: sync_with_progress(cfg, None, False),
                        say=lambda message: console.print(safe(message), highlight=False))
+        with Store(run.config.store_path) as store:
+            history = record_demo_history(store, run.analysis)
         show_demo(console, run)
+        console.print(f"  access-review export superintendent --config {safe(run.config_path)} --out board-report.xlsx"
+                      f"   (its trend starts with a generated {history.quarter})", highlight=False)
 
 
 def show_demo(console: Console, run: DemoRun) -> None:
