@@ -27,6 +27,7 @@ same.
 from __future__ import annotations
 
 import html
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ class SmtpSettings:
 
     @property
     def from_header(self) -> str:
-        return formataddr((self.sender_name, self.sender)) if self.sender_name else self.sender
+        return address(self.sender_name, self.sender) if self.sender_name else self.sender
 
 
 def sender_name_for(iso_name: str) -> str:
@@ -148,7 +149,18 @@ def send_messages(settings: SmtpSettings, messages: Iterable[EmailMessage],
     return sent
 
 
+def header_text(text: str) -> str:
+    """A name or subject from data, fit for a header: a line break would be a header injection
+    (the email package refuses it with ValueError) and an escape code has no business there."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", text).strip()
+
+
+def address(name: str, email: str) -> str:
+    return formataddr((header_text(name), header_text(email)))
+
+
 def _message(sender: str, to: Iterable[str], subject: str, text: str, body_html: str) -> EmailMessage:
+    subject = header_text(subject)
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = ", ".join(to)
@@ -262,7 +274,7 @@ def build_review_message(*, sender: str, reviewer_name: str, reviewer_email: str
     body = html_layout(title=f"Access review {quarter}", greeting=greeting, intro=intro, summary=summary,
                        steps_title="How to answer (Keep or Revoke)", steps=steps, closing=closing,
                        footer=footer)
-    msg = _message(sender, [formataddr((reviewer_name, reviewer_email))], subject, text, body)
+    msg = _message(sender, [address(reviewer_name, reviewer_email)], subject, text, body)
     msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
                        filename=attachment_name or workbook.name)
     return msg
@@ -284,7 +296,7 @@ def build_rejection_message(*, sender: str, reviewer_name: str, reviewer_email: 
     text = _text(greeting, intro, summary, "What to fix", steps, closing, footer)
     body = html_layout(title=f"Access review {quarter}: please fix and resend", greeting=greeting, intro=intro,
                        summary=summary, steps_title="What to fix", steps=steps, closing=closing, footer=footer)
-    msg = _message(sender, [formataddr((reviewer_name, reviewer_email))], subject, text, body)
+    msg = _message(sender, [address(reviewer_name, reviewer_email)], subject, text, body)
     msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
                        filename=workbook.name)
     return msg
@@ -307,7 +319,7 @@ def build_escalation_message(*, sender: str, iso_names: list[tuple[str, str]], q
     text = _text(greeting, intro, summary, "What you can do", steps, [], footer)
     body = html_layout(title=f"Overdue access review {quarter}", greeting=greeting, intro=intro, summary=summary,
                        steps_title="What you can do", steps=steps, closing=[], footer=footer)
-    to = [formataddr((name, email)) for name, email in iso_names if email]
+    to = [address(name, email) for name, email in iso_names if email]
     if not to:
         raise ConfigError("no ISO e-mail address to escalate to", hint="set [iso] email (and alternate_email)")
     return _message(sender, to, f"Overdue access review {quarter}: {len(overdue)} reviewer(s)", text, body)

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Iterable
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -102,15 +103,24 @@ def values_signature(secret: str, campaign_id: int, reviewer: str, item_id: str,
     return sign(secret, "values", str(campaign_id), reviewer, item_id, json.dumps(values, ensure_ascii=False))
 
 
+def printable(text: str) -> str:
+    """Text a worksheet can hold: the control characters XML 1.0 forbids (an escape code in a
+    directory name) are shown as ``\\x1b``, never dropped silently and never a crash."""
+    return ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def row_values(item: Item) -> list[str]:
-    """The read-only cells of an item's row, as text, in plain words."""
-    return [item.item_id, item.name, item.employee_id, item.title, item.building,
-            ", ".join(item.account_labels), item.resource, item.classification, wording.level_text(item.level),
-            item.access_plain, item.flags_plain, item.recommendation_plain, item.previous]
+    """The read-only cells of an item's row, as text, in plain words — exactly as written, so
+    that what comes back can be compared with it."""
+    return [printable(v) for v in (
+        item.item_id, item.name, item.employee_id, item.title, item.building,
+        ", ".join(item.account_labels), item.resource, item.classification, wording.level_text(item.level),
+        item.access_plain, item.flags_plain, item.recommendation_plain, item.previous)]
 
 
 def write_text(cell, value: str) -> None:
     """A cell that is text whatever it starts with: never a formula."""
+    value = printable(value)
     cell.value = value
     if value and value.startswith(FORMULA_TRIGGERS):
         cell.data_type = "s"
@@ -244,7 +254,7 @@ def _print_setup(ws, *, title: str, repeat_header: bool) -> None:
     if repeat_header:
         ws.print_title_rows = "1:1"
     # In header/footer text "&" starts a code (&P page, &N pages): a name's own "&" is doubled.
-    ws.oddHeader.left.text = title.replace("&", "&&")
+    ws.oddHeader.left.text = printable(title).replace("&", "&&")
     ws.oddFooter.right.text = "Page &P of &N"
 
 
