@@ -55,17 +55,25 @@ def _refusal(cfg, analysis):
     return refusal
 
 
-def _print_plan(console, steps, names: dict[str, str]) -> None:
-    """The plan with people and groups by name (``names``: item id -> person)."""
-    from rich.table import Table
-
-    table = Table(header_style="bold")
-    for col in ("person", "#", "change", "status", "why / note"):
-        table.add_column(col, overflow="fold")
+def _print_plan(console, steps, items: dict) -> None:
+    """The plan as the ISO reads it: per person and resource, each change in words (people and
+    groups by name), its status and why; lines are not cut to the terminal's width."""
+    by_item: dict[str, list] = {}
     for s in steps:
-        note = s.note + (f" — {s.message}" if s.message else "")
-        table.add_row(safe(names.get(s.item_id, s.item_id)), str(s.step), safe(s.change_text), s.status, safe(note))
-    console.print(table)
+        by_item.setdefault(s.item_id, []).append(s)
+    if not by_item:
+        console.print("No changes to make: nothing was revoked.", highlight=False)
+    colour = {"planned": "yellow", "changed": "green", "unchanged": "green", "refused": "red", "failed": "red"}
+    for item_id, mine in by_item.items():
+        item = items.get(item_id)
+        head = f"{safe(item.name)} → {safe(item.resource)}" if item else safe(item_id)
+        console.print(f"[bold]{head}[/] ({item_id})", highlight=False, soft_wrap=True)
+        for s in mine:
+            console.print(f"  {s.step}. {safe(s.change_text)} — [{colour.get(s.status, 'white')}]{s.status}[/]",
+                          highlight=False, soft_wrap=True)
+            for line in [s.note, s.message]:
+                if line:
+                    console.print(f"     {safe(line)}", highlight=False, soft_wrap=True)
 
 
 def _responses_table(tallies, total=None, *, overdue: bool = False, show_kept: bool = True):
@@ -204,8 +212,6 @@ def register(app: typer.Typer) -> None:
     @command(campaign_app, "list")
     def list_(config: ConfigOption = None):
         """Every campaign with its state, default decision and figures."""
-        from rich.table import Table
-
         from .lifecycle import default_of, list_campaigns
         from .wording import DEFAULT_WORDS
 
@@ -216,16 +222,12 @@ def register(app: typer.Typer) -> None:
             console.print("No campaign yet. Start one with `access-review campaign create --quarter 2026Q4`.",
                           highlight=False)
             return
-        table = Table(header_style="bold")
-        for col in ("id", "campaign", "state", "due", "default", "items", "decided", "defaulted", "unanswered"):
-            table.add_column(col, justify="right" if col in ("id", "items", "decided", "defaulted", "unanswered") else "left")
         for r in rows:
             c, t = r.campaign, r.total
-            state = c.state + (" (with non-response)" if c.state != "open" and c.state != "draft" and t.not_answered else "")
-            table.add_row(str(c.id), safe(c.name), state, str(c.due), DEFAULT_WORDS.get(default_of(c, cfg), ""),
-                          str(t.items), str(t.decided), str(t.defaulted),
-                          f"[red]{t.unanswered}[/]" if t.unanswered else "0")
-        console.print(table)
+            state = c.state + (" [red]with non-response[/]" if c.state not in ("draft", "open") and t.not_answered else "")
+            console.print(f"[bold]{c.id}[/]  {safe(c.name)}  {state} — due {c.due}, default "
+                          f"{DEFAULT_WORDS.get(default_of(c, cfg), '')}: {t.items} items, {t.decided} decided, "
+                          f"{t.defaulted} defaulted, {t.unanswered} unanswered", highlight=False, soft_wrap=True)
 
     @command(campaign_app, "status")
     def status(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
@@ -314,16 +316,17 @@ def register(app: typer.Typer) -> None:
         with open_store(cfg) as store:
             cstore = CampaignStore(store)
             c = cstore.current(campaign)
-            names = {i.item_id: i.name for i in cstore.items(c.id)}
+            items = {i.item_id: i for i in cstore.items(c.id)}
+            names = {k: i.name for k, i in items.items()}
             if not apply:
                 if c.state not in ("closed", "remediated", "verified"):
                     next_state(c.id, c.state, "remediate")  # explains what to do first
-                _print_plan(console, cstore.plan(c.id), names)
+                _print_plan(console, cstore.plan(c.id), items)
                 console.print("This is the plan only. Run with --apply to make these changes.", highlight=False, soft_wrap=True)
                 return
             report = do_remediate(store, c.id, connector_factory(cfg))
             steps = cstore.plan(c.id)
-        _print_plan(console, steps, names)
+        _print_plan(console, steps, items)
         console.print(f"{report.changed} changed, {report.unchanged} already as wanted, "
                       f"{len(report.refused)} refused, {len(report.failed)} failed.", highlight=False, soft_wrap=True)
         for s in report.refused:

@@ -253,8 +253,10 @@ def build_review_message(*, sender: str, reviewer_name: str, reviewer_email: str
                          attachment_name: str | None = None) -> EmailMessage:
     flagged = sum(1 for i in items if i.flagged)
     overdue = today is not None and today > due
-    prefix = ("Reminder (overdue): " if overdue else "Reminder: ") if reminder else ("Overdue: " if overdue else "")
-    subject = f"{prefix}Access review {quarter}: {len(items)} item(s), due {due:%B %d}"
+    # No parentheses in a subject: Python's email folding moves a long one carrying them whole
+    # onto a continuation line, which some readers show with a leading space.
+    prefix = ("Reminder, overdue: " if overdue else "Reminder: ") if reminder else ("Overdue: " if overdue else "")
+    subject = f"{prefix}Access review {quarter}: {wording.plural(len(items), 'item')}, due {due:%B %d}"
     if reminder:
         intro = [f"This is a reminder: your access review for {quarter} still has {len(items)} undecided item(s)."]
     else:
@@ -285,7 +287,7 @@ def build_rejection_message(*, sender: str, reviewer_name: str, reviewer_email: 
     """The reply to a returned workbook that could not be accepted: every problem at once, and
     the workbook attached again to fix and send back."""
     n = len(problems)
-    subject = f"Access review {quarter}: please fix {n} thing(s) in your workbook and send it again"
+    subject = f"Access review {quarter}: please fix {wording.plural(n, 'thing')} in your workbook and send it again"
     intro = [f"Thank you for returning your workbook. It could not be accepted yet, so none of its answers "
              f"have been recorded: {'one thing needs' if n == 1 else f'{n} things need'} fixing first."]
     summary = [(f"{n} thing(s) to fix", True), due_line(due, today)]
@@ -322,4 +324,5 @@ def build_escalation_message(*, sender: str, iso_names: list[tuple[str, str]], q
     to = [address(name, email) for name, email in iso_names if email]
     if not to:
         raise ConfigError("no ISO e-mail address to escalate to", hint="set [iso] email (and alternate_email)")
-    return _message(sender, to, f"Overdue access review {quarter}: {len(overdue)} reviewer(s)", text, body)
+    return _message(sender, to, f"Overdue access review {quarter}: {wording.plural(len(overdue), 'reviewer')}",
+                    text, body)

@@ -124,16 +124,14 @@ def plan_revocations(analysis, items: Iterable[Item], revoked: Iterable[str],
                 if nxt != target and nxt not in reaching:
                     continue
                 edge = g.edges[account, nxt]
-                notes: list[str] = []
+                notes: list[str] = []   # why and what else: the change itself is the summary
                 whose = f"{item.name}'s" if item.subject in analysis.persons else "the"
                 if edge.get("kind") == "grant":
                     source, kind, tgt = source_of(edge["grant"]), "remove_grant", edge["grant"]
                     params = {"principal": account, "resource": nxt}
-                    notes.append(f"remove {node_label(g, nxt)} from {acct.source} account {acct.login}")
                     summary = f"Remove {node_label(g, nxt)} from {whose} {acct.source} account {acct.login}"
                 elif edge.get("kind", "member") == "member":
                     source, kind, tgt, params = source_of(nxt), "remove_membership", nxt, {"member": account}
-                    notes.append(f"remove {acct.source} account {acct.login} from {node_label(g, nxt)}")
                     summary = f"Remove {whose} {acct.source} account {acct.login} from {node_label(g, nxt)}"
                     if not g.has_edge(nxt, target):
                         others = {p for p in g.predecessors(nxt) if p != account}

@@ -276,7 +276,7 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
     notices = smtp.take()
     assert [r[0] for r, _ in notices] == [sped.reviewer_email] * len(cases)
     for (_, msg), (name, (_, reason)) in zip(notices, cases.items()):
-        assert "please fix 1 thing(s)" in msg["Subject"]
+        assert "please fix 1 thing in" in msg["Subject"]
         assert reason in msg.get_body(("plain",)).get_content()
         (attached,) = msg.iter_attachments()
         assert attached.get_filename() == name and attached.get_content() == (bad / name).read_bytes()
