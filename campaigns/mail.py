@@ -33,7 +33,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -149,6 +149,12 @@ def send_messages(settings: SmtpSettings, messages: Iterable[EmailMessage],
     return sent
 
 
+def signed_by(sender: str) -> str:
+    """"Timothy Smith, Information Security Officer (ar@d.org)" from a From header."""
+    name, addr = parseaddr(sender)
+    return f"{name} ({addr})" if name else addr
+
+
 def header_text(text: str) -> str:
     """A name or subject from data, fit for a header: a line break would be a header injection
     (the email package refuses it with ValueError) and an escape code has no business there."""
@@ -207,7 +213,7 @@ def html_layout(*, title: str, greeting: str, intro: Sequence[str], summary: Seq
 <tr><td style="padding:24px;{FONT}font-size:16px;line-height:24px;color:#111827;">
 {_p(greeting)}{"".join(_p(x) for x in intro)}
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"
- style="border:2px solid {NAVY};background:#eef4fa;margin:0 0 18px 0;">
+ style="width:100%;border:2px solid {NAVY};background:#eef4fa;margin:0 0 18px 0;">
 <tr><td style="padding:16px 18px;{FONT}color:#111827;">{box}</td></tr></table>
 <h2 style="margin:0 0 10px 0;font-size:18px;line-height:24px;color:{NAVY};{FONT}">{html.escape(steps_title)}</h2>
 <ol style="margin:0 0 16px 0;padding-left:22px;">{steps_html}</ol>
@@ -269,7 +275,7 @@ def build_review_message(*, sender: str, reviewer_name: str, reviewer_email: str
     summary.append((wording.default_text(default_decision), False))
     closing = ["Thank you — this review is how the district keeps confidential data limited to the people "
                "who need it."]
-    footer = f"Sent for the {quarter} access review by {sender}. Questions: reply to this e-mail."
+    footer = f"Sent for the {quarter} access review by {signed_by(sender)}. Questions: reply to this e-mail."
     greeting = f"Dear {reviewer_name},"
     steps = answer_steps(flagged)
     text = _text(greeting, intro, summary, "How to answer", steps, closing, footer)
@@ -290,10 +296,10 @@ def build_rejection_message(*, sender: str, reviewer_name: str, reviewer_email: 
     subject = f"Access review {quarter}: please fix {wording.plural(n, 'thing')} in your workbook and send it again"
     intro = [f"Thank you for returning your workbook. It could not be accepted yet, so none of its answers "
              f"have been recorded: {'one thing needs' if n == 1 else f'{n} things need'} fixing first."]
-    summary = [(f"{n} thing(s) to fix", True), due_line(due, today)]
+    summary = [(f"{wording.plural(n, 'thing')} to fix", True), due_line(due, today)]
     steps = [*problems, "Save the workbook and reply to this e-mail with it attached."]
     closing = ["Your other answers are kept in the workbook; only the rows above need a change."]
-    footer = f"Sent for the {quarter} access review by {sender}. Questions: reply to this e-mail."
+    footer = f"Sent for the {quarter} access review by {signed_by(sender)}. Questions: reply to this e-mail."
     greeting = f"Dear {reviewer_name},"
     text = _text(greeting, intro, summary, "What to fix", steps, closing, footer)
     body = html_layout(title=f"Access review {quarter}: please fix and resend", greeting=greeting, intro=intro,
@@ -316,7 +322,7 @@ def build_escalation_message(*, sender: str, iso_names: list[tuple[str, str]], q
     steps = ["Follow up with them (a reminder went out with this message).",
              "Or close the campaign (`access-review campaign close`): it lists every unanswered item per "
              "reviewer and asks for --yes before recording them as not answered."]
-    footer = f"Sent for the {quarter} access review by {sender}."
+    footer = f"Sent for the {quarter} access review by {signed_by(sender)}."
     greeting = "Hello,"
     text = _text(greeting, intro, summary, "What you can do", steps, [], footer)
     body = html_layout(title=f"Overdue access review {quarter}", greeting=greeting, intro=intro, summary=summary,
