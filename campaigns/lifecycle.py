@@ -23,7 +23,7 @@ from .model import next_state, parse_quarter
 from .remediation import (ApplyReport, apply_plan, configured_default, plan_revocations,
                           unanswered_at_close)
 from .responses import ResponseTally, tally
-from .rules import parse_default
+from .rules import check_answers_open, parse_default
 from .store import Campaign, CampaignStore
 from .verify import VerifiedItem, check_fresh_syncs, sources_to_confirm, verify_items
 from .workbook import write_review_workbook
@@ -223,7 +223,7 @@ def import_workbooks(store, files: Iterable[Path], campaign_id: str | int | None
     gets one message listing what to fix, with their workbook attached again."""
     cstore = CampaignStore(store)
     campaign = cstore.current(campaign_id)
-    next_state(campaign.id, campaign.state, "import")
+    check_answers_open(campaign.id, campaign.state)
     accepted, rejected = [], []
     for path in files:
         try:

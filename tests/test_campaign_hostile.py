@@ -5,8 +5,6 @@ terminal markup or escape codes through every campaign command that prints them.
 from __future__ import annotations
 
 import csv
-import os
-import shutil
 import socket
 import stat
 import threading

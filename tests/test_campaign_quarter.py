@@ -295,7 +295,7 @@ def test_a_quarter_with_a_silent_reviewer_says_so_at_every_step(quarter, smtp, t
     assert reminder["Subject"].startswith("Reminder, overdue: ")
     assert "Overdue by 3 days: it was due on Saturday, December 19, 2026." in text and "Please answer by" not in text
     out = cli(demo, "campaign", "status", "--campaign", "2026Q4", "--today", LATE)
-    line = next(l for l in out.splitlines() if l.startswith(silent_name))
+    line = next(text for text in out.splitlines() if text.startswith(silent_name))
     n = len(by_reviewer[silent])
     assert re.search(rf"\b{n}\s+0\s+0\s+{n}\s+0\b", line), line   # items, decided, defaulted, unanswered, revoked
     assert re.search(rf"^all reviewers\s+{len(items)}\s+{len(items) - n}\s+0\s+{n}\b", out, re.M)
