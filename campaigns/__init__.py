@@ -15,6 +15,7 @@ complete sync.
   mail.py         SMTP delivery, reminders, escalation and "please fix" replies
   remediation.py  close, the remediation plan and applying it
   verify.py       after the next complete sync: gone or still present
+  delivery.py     send (once per reviewer, --resend), remind and escalate, "please fix" replies
   lifecycle.py    the commands as functions: state checks, work, audit log
   results.py      what others (the exports) may read of the campaigns
   cli.py          `access-review campaign ...`

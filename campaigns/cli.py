@@ -233,7 +233,7 @@ def register(app: typer.Typer) -> None:
     def status(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
         """Answers by reviewer (decided / defaulted / unanswered), overdue, flagged items kept
         (rubber-stamping), remediation and verification — also for a finished campaign."""
-        from .lifecycle import default_of, responses
+        from .lifecycle import campaign_responses, default_of
         from .store import CampaignStore
         from .wording import default_text
 
@@ -242,7 +242,7 @@ def register(app: typer.Typer) -> None:
         with open_store(cfg) as store:
             cstore = CampaignStore(store)
             c = cstore.current(campaign)
-            per_reviewer, total = responses(cstore, c)
+            per_reviewer, total = campaign_responses(cstore, c)
             plan = cstore.plan(c.id)
             verification = cstore.verification(c.id)
             items = {i.item_id: i for i in cstore.items(c.id)}
@@ -344,7 +344,7 @@ def register(app: typer.Typer) -> None:
     @command(campaign_app, "verify")
     def verify(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
         """After a complete sync: confirm each revoked access gone, or report it still present."""
-        from .lifecycle import default_of, responses, verify_campaign
+        from .lifecycle import campaign_responses, default_of, verify_campaign
         from .store import CampaignStore
 
         cfg = load_config(config)
@@ -354,7 +354,7 @@ def register(app: typer.Typer) -> None:
             campaign_id = cstore.current(campaign).id
             results = verify_campaign(store, analysis, campaign_id)
             c = cstore.get(campaign_id)
-            _, total = responses(cstore, c)
+            _, total = campaign_responses(cstore, c)
             default = default_of(c, cfg)
         gone = [v for v in results if v.status == "gone"]
         console.print(f"{len(gone)} revoked item(s) confirmed gone, {len(results) - len(gone)} still present.", highlight=False, soft_wrap=True)

@@ -4,29 +4,28 @@ moves the state and writes the audit log."""
 from __future__ import annotations
 
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable
 
 from access_review import audit
 from access_review.errors import AccessReviewError, InputError
 from access_review.store import now_iso
 
-from .filenames import confined, slug
+from .delivery import notify_rejections, remind, send_campaign  # noqa: F401 - send and remind are commands too
 from .importer import ImportResult, WorkbookProblem, WorkbookRejected, import_workbook
-from .items import Item, Reviewer, build_items, reviewers_of
-from .mail import (SmtpSettings, build_escalation_message, build_rejection_message, build_review_message,
-                   send_messages, smtp_settings)
+from .items import Item, build_items
 from .model import next_state, parse_quarter
-from .remediation import (ApplyReport, apply_plan, configured_default, plan_revocations,
+from .remediation import (ApplyReport, apply_plan, configured_default, default_of, plan_revocations,  # noqa: F401
                           unanswered_at_close)
-from .responses import ResponseTally, tally
+from .responses import ResponseTally, campaign_responses
 from .rules import check_answers_open, parse_default
 from .store import Campaign, CampaignStore
 from .verify import VerifiedItem, check_fresh_syncs, sources_to_confirm, verify_items
-from .workbook import write_review_workbook
+
+__all__ = ["create_campaign", "send_campaign", "import_workbooks", "remind", "close_campaign", "remediate",
+           "verify_campaign", "list_campaigns", "default_of", "campaign_responses", "UnansweredItems"]
 
 
 def parse_due(text: str, today: date) -> date:
@@ -85,129 +84,6 @@ def create_campaign(store, analysis, *, quarter: str, resources: Iterable[str] |
     return campaign, items
 
 
-def default_of(campaign: Campaign, config) -> str:
-    """The campaign's default decision; one created before defaults were per campaign uses
-    ``[campaigns] default``."""
-    return campaign.default_decision or configured_default(config.section("campaigns"))
-
-
-def _answers_so_far(cstore: CampaignStore, campaign: Campaign) -> dict[str, tuple[str, str]]:
-    return {item_id: (d.decision.capitalize(), d.justification)
-            for item_id, d in cstore.effective_decisions(campaign.id).items() if d.source == "reviewer"}
-
-
-def workbook_name(campaign: Campaign, reviewer: Reviewer) -> str:
-    """``access-review-2026Q4-Soren-White-E00001.xlsx``: every part from data is a slug."""
-    return (f"access-review-{slug(campaign.quarter)}-{slug(reviewer.name, 'reviewer')}-"
-            f"{slug(reviewer.key, 'reviewer')}.xlsx")
-
-
-def write_workbooks(cstore: CampaignStore, campaign: Campaign, folder: Path, default_decision: str,
-                    reviewers: Iterable[str] | None = None) -> dict[str, tuple[Reviewer, Path, list[Item]]]:
-    """One workbook per reviewer in ``folder`` (created owner-only if it does not exist);
-    every file owner-only, named from data but never outside ``folder``."""
-    items = cstore.items(campaign.id)
-    answers = _answers_so_far(cstore, campaign)
-    out = {}
-    wanted = set(reviewers) if reviewers is not None else None
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for key, reviewer in sorted(reviewers_of(items).items()):
-        if wanted is not None and key not in wanted:
-            continue
-        mine = [i for i in items if i.reviewer == key]
-        path = write_review_workbook(confined(folder, workbook_name(campaign, reviewer)), campaign_id=campaign.id,
-                                     quarter=campaign.quarter, secret=campaign.secret, reviewer=key,
-                                     reviewer_name=reviewer.name, due=campaign.due, items=mine,
-                                     previous_answers=answers, default_decision=default_decision)
-        out[key] = (reviewer, path, mine)
-    return out
-
-
-@dataclass(frozen=True)
-class Delivery:
-    reviewer: str
-    name: str
-    where: str             # e-mail address or file
-    status: str            # sent | resent | written | skipped (already sent)
-
-
-def _mail_settings(config) -> SmtpSettings:
-    return smtp_settings(config.section("smtp"), config.iso.email, config.iso.name)
-
-
-def send_campaign(store, config, campaign_id: str | int | None = None, *, out: Path | None = None,
-                  resend: bool = False, only: Sequence[str] | None = None,
-                  today: date | None = None) -> list[Delivery]:
-    """Deliver every reviewer's workbook, by e-mail or (``out``) as files.
-
-    E-mail is sent once per reviewer: a reviewer already sent to is skipped unless ``resend``
-    (recorded as a resend). ``only`` limits it to some reviewers (keys or e-mail addresses).
-    Each message is recorded as soon as the server accepts it, so a failure halfway leaves a
-    true record and the next run sends only the rest."""
-    cstore = CampaignStore(store)
-    campaign = cstore.current(campaign_id)
-    new_state = next_state(campaign.id, campaign.state, "send")
-    default = default_of(campaign, config)
-    items = cstore.items(campaign.id)
-    everyone = reviewers_of(items)
-    wanted = list(everyone)
-    if only:
-        lookup = {k.lower(): k for k in everyone} | {r.email.lower(): k for k, r in everyone.items() if r.email}
-        missing = [x for x in only if x.lower() not in lookup]
-        if missing:
-            raise AccessReviewError(f"no reviewer {', '.join(map(repr, missing))} in {campaign.label}",
-                                    hint="reviewers: " + ", ".join(sorted(everyone)))
-        wanted = sorted({lookup[x.lower()] for x in only})
-    delivered: list[Delivery] = []
-    if out is not None:
-        written = write_workbooks(cstore, campaign, out, default, wanted)
-        for key, (reviewer, path, mine) in written.items():
-            cstore.record_delivery(campaign.id, key, "file", str(path), f"{len(mine)} items")
-            delivered.append(Delivery(key, reviewer.name, str(path), "written"))
-        cstore.set_state(campaign.id, new_state)
-        audit.append(store, "campaign.send", {"campaign": campaign.id, "by": "files",
-                                              "reviewers": [d.reviewer for d in delivered]})
-        return delivered
-
-    settings = _mail_settings(config)
-    already = {r for r, kind, *_ in cstore.deliveries(campaign.id) if kind in ("send", "resend")}
-    to_send = [k for k in wanted if resend or k not in already]
-    delivered += [Delivery(k, everyone[k].name, everyone[k].email, "skipped") for k in wanted if k not in to_send]
-    for key in to_send:
-        if not everyone[key].email:
-            raise AccessReviewError(f"reviewer {everyone[key].name} ({key}) has no e-mail address",
-                                    hint="set [iso] email, or the data manager's e-mail in the roster")
-    sent: list[Delivery] = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            written = write_workbooks(cstore, campaign, Path(tmp), default, to_send)
-            order = list(written)
-            messages = [build_review_message(sender=settings.from_header, reviewer_name=r.name,
-                                             reviewer_email=r.email, quarter=campaign.quarter, due=campaign.due,
-                                             items=mine, workbook=path, default_decision=default, today=today)
-                        for r, path, mine in written.values()]
-
-            def record(index: int) -> None:
-                key = order[index]
-                reviewer, _, mine = written[key]
-                kind = "resend" if key in already else "send"
-                cstore.record_delivery(campaign.id, key, kind, reviewer.email, f"{len(mine)} items")
-                sent.append(Delivery(key, reviewer.name, reviewer.email, "resent" if kind == "resend" else "sent"))
-            send_messages(settings, messages, on_sent=record)
-    finally:
-        if sent:
-            if campaign.state == "draft":
-                cstore.set_state(campaign.id, new_state)
-            audit.append(store, "campaign.send", {
-                "campaign": campaign.id, "by": "e-mail",
-                "reviewers": [d.reviewer for d in sent if d.status == "sent"],
-                "resent": [d.reviewer for d in sent if d.status == "resent"],
-                "skipped_already_sent": [d.reviewer for d in delivered if d.status == "skipped"]})
-    if not sent and campaign.state == "draft" and not to_send:
-        cstore.set_state(campaign.id, new_state)
-    return delivered + sent
-
-
 @dataclass(frozen=True)
 class ImportOutcome:
     accepted: list[ImportResult]
@@ -246,90 +122,8 @@ def import_workbooks(store, files: Iterable[Path], campaign_id: str | int | None
                                                          "reviewer": getattr(exc, "reviewer", None)})
     notified = []
     if notify and config is not None and config.section("smtp").get("host"):
-        notified = _notify_rejections(store, cstore, campaign, config, rejected, today)
+        notified = notify_rejections(store, cstore, campaign, config, rejected, today)
     return ImportOutcome(accepted, rejected, notified)
-
-
-def _notify_rejections(store, cstore: CampaignStore, campaign: Campaign, config, rejected: list[InputError],
-                       today: date | None) -> list[str]:
-    """E-mail each reviewer whose workbook was rejected (the stamp told us who) everything to fix."""
-    people = reviewers_of(cstore.items(campaign.id))
-    wanted = [(exc, people[exc.reviewer]) for exc in rejected
-              if isinstance(exc, WorkbookRejected) and exc.reviewer in people and people[exc.reviewer].email]
-    if not wanted:
-        return []
-    settings = _mail_settings(config)
-    messages = [build_rejection_message(sender=settings.from_header, reviewer_name=r.name, reviewer_email=r.email,
-                                        quarter=campaign.quarter, due=campaign.due,
-                                        problems=[p.for_reviewer() for p in exc.problems],
-                                        workbook=Path(exc.path), today=today)
-                for exc, r in wanted]
-    notified: list[str] = []
-
-    def record(index: int) -> None:
-        exc, reviewer = wanted[index]
-        cstore.record_delivery(campaign.id, reviewer.key, "rejected", reviewer.email,
-                               f"{len(exc.problems)} problem(s) in {Path(exc.path).name}")
-        notified.append(reviewer.key)
-    try:
-        send_messages(settings, messages, on_sent=record)
-    finally:
-        if notified:
-            audit.append(store, "campaign.import.notify", {"campaign": campaign.id, "reviewers": notified})
-    return notified
-
-
-def responses(cstore: CampaignStore, campaign: Campaign) -> tuple[list[ResponseTally], ResponseTally]:
-    """Decided / defaulted / unanswered per reviewer and for the whole campaign."""
-    return tally(cstore.items(campaign.id), cstore.effective_decisions(campaign.id),
-                 cstore.nonresponse(campaign.id))
-
-
-def remind(store, config, campaign_id: str | int | None = None, *,
-           today: date | None = None) -> dict[str, list[str]]:
-    """Remind every reviewer with unanswered items; once past due, escalate them to the ISO and
-    the alternate ISO. Returns {"reminded": [...], "escalated": [...]}."""
-    today = today or date.today()
-    cstore = CampaignStore(store)
-    campaign = cstore.current(campaign_id)
-    next_state(campaign.id, campaign.state, "remind")
-    default = default_of(campaign, config)
-    per_reviewer, _ = responses(cstore, campaign)
-    pending = [t for t in per_reviewer if t.unanswered]
-    settings = _mail_settings(config)
-    answered = {k for k, d in cstore.effective_decisions(campaign.id).items() if d.source == "reviewer"}
-    messages = []
-    with tempfile.TemporaryDirectory() as tmp:
-        written = write_workbooks(cstore, campaign, Path(tmp), default, [t.reviewer for t in pending])
-        for t in pending:
-            reviewer, path, mine = written[t.reviewer]
-            open_items = [i for i in mine if i.item_id not in answered]
-            messages.append(build_review_message(sender=settings.from_header, reviewer_name=reviewer.name,
-                                                 reviewer_email=reviewer.email, quarter=campaign.quarter,
-                                                 due=campaign.due, items=open_items, workbook=path, reminder=True,
-                                                 default_decision=default, today=today))
-        escalation = None
-        if today > campaign.due and pending:
-            iso = config.iso
-            escalation = build_escalation_message(
-                sender=settings.from_header,
-                iso_names=[(iso.name, iso.email), (iso.alternate_name, iso.alternate_email)],
-                quarter=campaign.quarter, due=campaign.due, default_decision=default, today=today,
-                overdue=[(written[t.reviewer][0].name, written[t.reviewer][0].email, t.unanswered,
-                          sum(1 for i in written[t.reviewer][2] if i.flagged and i.item_id not in answered))
-                         for t in pending])
-            messages.append(escalation)
-        send_messages(settings, messages)
-    for t in pending:
-        email = written[t.reviewer][0].email
-        cstore.record_delivery(campaign.id, t.reviewer, "remind", email, f"{t.unanswered} undecided")
-        if escalation is not None:
-            cstore.record_delivery(campaign.id, t.reviewer, "escalate", escalation["To"],
-                                   f"{t.unanswered} undecided, due {campaign.due}")
-    result = {"reminded": [t.reviewer for t in pending],
-              "escalated": [t.reviewer for t in pending] if escalation is not None else []}
-    audit.append(store, "campaign.remind", {"campaign": campaign.id, **result})
-    return result
 
 
 class UnansweredItems(AccessReviewError):
@@ -363,7 +157,7 @@ def close_campaign(store, analysis, campaign_id: str | int | None = None,
     campaign = cstore.current(campaign_id)
     new_state = next_state(campaign.id, campaign.state, "close")
     default = default_of(campaign, analysis.config)
-    per_reviewer, total = responses(cstore, campaign)
+    per_reviewer, total = campaign_responses(cstore, campaign)
     if total.unanswered and not confirmed:
         raise UnansweredItems(campaign, default, per_reviewer, total)
     items = cstore.items(campaign.id)
@@ -376,7 +170,7 @@ def close_campaign(store, analysis, campaign_id: str | int | None = None,
     plan = plan_revocations(analysis, items, revoked, refusal)
     cstore.save_plan(campaign.id, [p.as_row() for p in plan])
     cstore.set_state(campaign.id, new_state)
-    per_reviewer, total = responses(cstore, campaign)
+    per_reviewer, total = campaign_responses(cstore, campaign)
     audit.append(store, "campaign.close", {
         "campaign": campaign.id, "default": default, "no_response": [r.item_id for r in rows],
         "no_response_by_reviewer": {t.reviewer: t.not_answered for t in per_reviewer if t.not_answered},
@@ -422,4 +216,4 @@ class CampaignSummary:
 def list_campaigns(store) -> list[CampaignSummary]:
     """Every campaign, oldest first, with its figures."""
     cstore = CampaignStore(store)
-    return [CampaignSummary(c, responses(cstore, c)[1]) for c in cstore.all()]
+    return [CampaignSummary(c, campaign_responses(cstore, c)[1]) for c in cstore.all()]

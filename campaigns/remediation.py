@@ -27,10 +27,9 @@ from access_review.records import source_of
 from . import wording
 from .items import Item
 from .model import Decision
-from .rules import DEFAULT_DECISIONS, default_outcome, parse_default
+from .rules import default_outcome, parse_default
 from .store import CampaignStore, NonResponse, PlanStep
 
-DEFAULTS = DEFAULT_DECISIONS
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,12 @@ def configured_default(section: Mapping) -> str:
     """``[campaigns] default``: what a new campaign's unanswered items become unless
     ``campaign create --default`` says otherwise."""
     return parse_default(section.get("default", "none"), "[campaigns] default")
+
+
+def default_of(campaign, config) -> str:
+    """The campaign's default decision; one created before defaults were per campaign uses
+    ``[campaigns] default``."""
+    return campaign.default_decision or configured_default(config.section("campaigns"))
 
 
 def nonresponse_marker(default: str) -> str:

@@ -72,3 +72,8 @@ def tally(items: Iterable[Item], decisions: Mapping[str, Decision],
     per.sort(key=lambda t: (t.name.casefold(), t.reviewer))
     everything = [i for mine in by_reviewer.values() for i in mine]
     return per, count("", "all reviewers", everything)
+
+
+def campaign_responses(cstore, campaign) -> tuple[list[ResponseTally], ResponseTally]:
+    """Decided / defaulted / unanswered per reviewer and for the whole campaign, as stored."""
+    return tally(cstore.items(campaign.id), cstore.effective_decisions(campaign.id), cstore.nonresponse(campaign.id))

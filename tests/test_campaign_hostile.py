@@ -135,7 +135,7 @@ def test_an_employee_id_cannot_write_outside_the_send_folder_and_files_are_owner
 def test_remind_builds_its_attachments_inside_its_own_folder_owner_only(tmp_path, smtp, monkeypatch):
     import tempfile
 
-    import campaigns.lifecycle as lifecycle_module
+    import campaigns.delivery as lifecycle_module
 
     config = district(tmp_path / "d", [item(1, reviewer=TRAVERSAL, reviewer_name="Søren White")], smtp.port)
     scratch = tmp_path / "t" / "u" / "v" / "tmp"
