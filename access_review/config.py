@@ -332,10 +332,11 @@ app_users_for_decision = 10            # an unapproved app this many staff use g
 # [smtp]
 # host = "smtp.district.example.org"
 # port = 587
-# security = "starttls"            # starttls | tls | none
+# security = "starttls"            # starttls | tls | none (a login over none needs allow_plaintext = true)
 # username = "access-review@district.example.org"
 # password_env = "ACCESS_REVIEW_SMTP_PASSWORD"
 #
 # [campaigns]
-# default = "none"                 # none | keep | revoke: what undecided items become at close
+# default = "none"                 # keep | revoke | recommendation | none: what unanswered items
+#                                  # become at close, for campaigns created without --default
 '''

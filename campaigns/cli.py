@@ -1,4 +1,7 @@
-"""`access-review campaign ...`: thin typer commands over campaigns.lifecycle."""
+"""`access-review campaign ...`: thin typer commands over campaigns.lifecycle.
+
+Every value that came from data (names, e-mail addresses, file names, resource and group
+names, error text) goes through ``safe()`` before it reaches the terminal."""
 
 from datetime import date
 from pathlib import Path
@@ -6,10 +9,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from access_review.cli.common import ConfigOption, command, console, err_console, load_config, open_store
+from access_review.cli.common import (ConfigOption, command, console, err_console, load_config, open_store,
+                                      safe)
 from access_review.cli.connectors import connector_factory
 
-CampaignOption = Annotated[Optional[int], typer.Option("--campaign", help="Campaign id (default: the latest not yet verified).")]
+CampaignOption = Annotated[Optional[str], typer.Option(
+    "--campaign", help="Campaign label (2026Q4) or id (default: the latest not yet verified, else the latest).")]
 TodayOption = Annotated[Optional[str], typer.Option("--today", help="Evaluate as of this date (YYYY-MM-DD; default: today).")]
 
 
@@ -50,69 +55,145 @@ def _refusal(cfg, analysis):
     return refusal
 
 
-def _print_plan(console, steps) -> None:
+def _print_plan(console, steps, items: dict) -> None:
+    """The plan as the ISO reads it: per person and resource, each change in words (people and
+    groups by name), its status and why; lines are not cut to the terminal's width."""
+    by_item: dict[str, list] = {}
+    for s in steps:
+        by_item.setdefault(s.item_id, []).append(s)
+    if not by_item:
+        console.print("No changes to make: nothing was revoked.", highlight=False)
+    colour = {"planned": "yellow", "changed": "green", "unchanged": "green", "refused": "red", "failed": "red"}
+    for item_id, mine in by_item.items():
+        item = items.get(item_id)
+        head = f"{safe(item.name)} → {safe(item.resource)}" if item else safe(item_id)
+        console.print(f"[bold]{head}[/] ({item_id})", highlight=False, soft_wrap=True)
+        for s in mine:
+            console.print(f"  {s.step}. {safe(s.change_text)} — [{colour.get(s.status, 'white')}]{s.status}[/]",
+                          highlight=False, soft_wrap=True)
+            for line in [s.note, s.message]:
+                if line:
+                    console.print(f"     {safe(line)}", highlight=False, soft_wrap=True)
+
+
+def _responses_table(tallies, total=None, *, overdue: bool = False, show_kept: bool = True):
+    """Decided / defaulted / unanswered per reviewer (and the campaign) — what `status` and
+    `close` show; laid out to fit an 80-column terminal (names wrap, figures do not)."""
     from rich.table import Table
 
-    table = Table(header_style="bold")
-    for col in ("item", "#", "where", "change", "status", "why / note"):
-        table.add_column(col, overflow="fold")
-    for s in steps:
-        change = f"{s.kind} {s.target}" + (f" member {s.params['member']}" if "member" in s.params else "")
-        note = s.note + (f" — {s.message}" if s.message else "")
-        table.add_row(s.item_id, str(s.step), s.source, change, s.status, note)
-    console.print(table)
+    table = Table(header_style="bold underline", box=None, padding=(0, 1), pad_edge=False)
+    table.add_column("reviewer", min_width=18, ratio=1)
+    columns = ["items", "decided", "defaulted", "unanswered", "revoked"] + (["flagged kept"] if show_kept else [])
+    for col in columns:
+        table.add_column(col, justify="right", no_wrap=True)
+    for t in [*tallies, *([total] if total is not None else [])]:
+        name = safe(t.label) if t.reviewer else "[bold]all reviewers[/]"
+        if overdue and t.reviewer and t.unanswered:
+            name += " [red]overdue[/]"
+        row = [name, str(t.items), str(t.decided), str(t.defaulted),
+               f"[red]{t.unanswered}[/]" if t.unanswered else "0", str(t.revoked)]
+        if show_kept:
+            kept = f"{t.flagged_kept}/{t.flagged}"
+            if t.reviewer and t.flagged and t.flagged_kept == t.flagged:
+                kept = f"[red]{kept} all kept[/]"
+            row.append(kept)
+        table.add_row(*row)
+    return table
+
+
+def _state_line(c, total, default: str) -> str:
+    """The campaign's state, never just "verified" when reviewers did not answer."""
+    from .wording import DEFAULT_WORDS
+
+    words = DEFAULT_WORDS.get(default, default)
+    if c.state in ("closed", "remediated", "verified") and total.not_answered:
+        return (f"{c.state} [red]with non-response[/]: {total.not_answered} of {total.items} item(s) had no answer"
+                f" (default: {words}; {total.defaulted} defaulted, {total.unanswered} left unanswered)")
+    return c.state
 
 
 def register(app: typer.Typer) -> None:
     campaign_app = typer.Typer(help="Quarterly access reviews by the data managers.", no_args_is_help=True)
     app.add_typer(campaign_app, name="campaign")
 
-
     @command(campaign_app, "create")
     def create(quarter: Annotated[str, typer.Option(help="The quarter reviewed, e.g. 2026Q4.")],
                resource: Annotated[Optional[list[str]], typer.Option("--resource", "-r", help="Only these inventory resources (repeat).")] = None,
                due: Annotated[str, typer.Option(help="Answers due: 21d, 3w or a date.")] = "21d",
+               default: Annotated[Optional[str], typer.Option(
+                   "--default", help="What unanswered items become at close: keep, revoke, recommendation or none "
+                                     "(no action). Default: [campaigns] default, else none.")] = None,
                today: TodayOption = None, config: ConfigOption = None):
         """Pin the latest complete snapshots and build one review item per person and resource."""
         from .lifecycle import create_campaign
+        from .wording import default_text
 
         cfg = load_config(config)
         with open_store(cfg) as store:
             analysis = _analysis(cfg, store, _today(today))
-            campaign, items = create_campaign(store, analysis, quarter=quarter, resources=resource, due=due)
+            campaign, items = create_campaign(store, analysis, quarter=quarter, resources=resource, due=due,
+                                              default=default)
         reviewers = {i.reviewer for i in items}
-        console.print(f"Created {campaign.label}: {len(items)} items for {len(reviewers)} reviewer(s), "
-                      f"{sum(i.flagged for i in items)} flagged, due {campaign.due}. "
-                      "Next: `access-review campaign send`.", highlight=False, soft_wrap=True)
+        console.print(f"Created {safe(campaign.label)}: {len(items)} items for {len(reviewers)} reviewer(s), "
+                      f"{sum(i.flagged for i in items)} flagged, due {campaign.due}.", highlight=False, soft_wrap=True)
+        console.print(safe(default_text(campaign.default_decision)), highlight=False, soft_wrap=True)
+        routed = [i for i in items if "own access" in i.reviewer_reason]
+        if routed:
+            console.print(f"{len(routed)} item(s) about a reviewer's own access go to someone else "
+                          "(no one reviews their own).", highlight=False, soft_wrap=True)
+        console.print("Next: `access-review campaign send`.", highlight=False, soft_wrap=True)
 
     @command(campaign_app, "send")
     def send(out: Annotated[Optional[Path], typer.Option(help="Write the workbooks to this folder instead of e-mailing them.")] = None,
-             campaign: CampaignOption = None, config: ConfigOption = None):
-        """E-mail each reviewer their workbook (SMTP from [smtp]), or write them with --out."""
+             resend: Annotated[bool, typer.Option("--resend", help="E-mail reviewers again who were already sent their workbook.")] = False,
+             reviewer: Annotated[Optional[list[str]], typer.Option("--reviewer", help="Only this reviewer (employee id, iso, alternate or e-mail; repeat).")] = None,
+             campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
+        """E-mail each reviewer their workbook once (SMTP from [smtp]), or write them with --out."""
         from .lifecycle import send_campaign
 
         cfg = load_config(config)
         with open_store(cfg) as store:
-            delivered = send_campaign(store, cfg, campaign, out=out)
-        for reviewer, where in delivered:
-            console.print(f"{reviewer}: {where}", highlight=False, soft_wrap=True)
-        console.print(f"{'Wrote' if out else 'Sent'} {len(delivered)} workbook(s).", highlight=False, soft_wrap=True)
+            delivered = send_campaign(store, cfg, campaign, out=out, resend=resend, only=reviewer,
+                                      today=_today(today))
+        for d in delivered:
+            what = {"skipped": "already sent, skipped (use --resend to send again)"}.get(d.status, d.status)
+            console.print(f"{safe(d.name)} ({safe(d.reviewer)}): {safe(d.where)} — {what}", highlight=False,
+                          soft_wrap=True)
+        counts = {s: sum(1 for d in delivered if d.status == s) for s in ("written", "sent", "resent", "skipped")}
+        if out:
+            console.print(f"Wrote {counts['written']} workbook(s) to {safe(out)} (readable only by you).",
+                          highlight=False, soft_wrap=True)
+        else:
+            console.print(f"Sent {counts['sent']} workbook(s)" + (f", re-sent {counts['resent']}" if counts["resent"] else "")
+                          + (f"; {counts['skipped']} reviewer(s) already had theirs" if counts["skipped"] else "") + ".",
+                          highlight=False, soft_wrap=True)
 
     @command(campaign_app, "import")
     def import_(files: Annotated[list[Path], typer.Argument(help="Returned workbooks.")],
-                campaign: CampaignOption = None, config: ConfigOption = None):
-        """Record the decisions in returned workbooks; a workbook with any problem records nothing."""
+                notify: Annotated[bool, typer.Option("--notify/--no-notify", help="E-mail a reviewer whose workbook is rejected what to fix (when [smtp] is set).")] = True,
+                campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
+        """Record the decisions in returned workbooks; a workbook with any problem records nothing,
+        and every problem in it is listed at once."""
+        from .importer import WorkbookRejected
         from .lifecycle import import_workbooks
 
         cfg = load_config(config)
         with open_store(cfg) as store:
-            outcome = import_workbooks(store, files, campaign)
+            outcome = import_workbooks(store, files, campaign, config=cfg, notify=notify, today=_today(today))
         for r in outcome.accepted:
-            console.print(f"{r.path}: {r.answered} answered ({r.recorded} new or changed), "
+            console.print(f"{safe(r.path)}: {r.answered} answered ({r.recorded} new or changed), "
                           f"{r.undecided} still open", highlight=False, soft_wrap=True)
         for exc in outcome.rejected:
-            err_console.print(f"[bold red]rejected:[/] {exc} — nothing from this workbook was recorded",
+            lines = exc.lines() if isinstance(exc, WorkbookRejected) else [str(exc)]
+            err_console.print(f"[bold red]rejected:[/] {safe(lines[0])} — nothing from this workbook was recorded",
                               highlight=False, soft_wrap=True)
+            for line in lines[1:]:
+                err_console.print(f"  also: {safe(line)}", highlight=False, soft_wrap=True)
+            if len(lines) > 1:
+                err_console.print(f"  ({len(lines)} problems in this workbook)", highlight=False)
+        if outcome.notified:
+            console.print(f"E-mailed {len(outcome.notified)} reviewer(s) what to fix, with their workbook attached.",
+                          highlight=False, soft_wrap=True)
         if outcome.rejected:
             raise typer.Exit(3)
 
@@ -125,64 +206,103 @@ def register(app: typer.Typer) -> None:
         with open_store(cfg) as store:
             result = do_remind(store, cfg, campaign, today=_today(today))
         console.print(f"Reminded {len(result['reminded'])} reviewer(s)"
-                      + (f"; escalated {len(result['escalated'])} overdue to the ISO." if result["escalated"] else "."), highlight=False, soft_wrap=True)
+                      + (f"; escalated {len(result['escalated'])} overdue to the ISO." if result["escalated"] else "."),
+                      highlight=False, soft_wrap=True)
+
+    @command(campaign_app, "list")
+    def list_(config: ConfigOption = None):
+        """Every campaign with its state, default decision and figures."""
+        from .lifecycle import default_of, list_campaigns
+        from .wording import DEFAULT_WORDS
+
+        cfg = load_config(config)
+        with open_store(cfg) as store:
+            rows = list_campaigns(store)
+        if not rows:
+            console.print("No campaign yet. Start one with `access-review campaign create --quarter 2026Q4`.",
+                          highlight=False)
+            return
+        for r in rows:
+            c, t = r.campaign, r.total
+            state = c.state + (" [red]with non-response[/]" if c.state not in ("draft", "open") and t.not_answered else "")
+            console.print(f"[bold]{c.id}[/]  {safe(c.name)}  {state} — due {c.due}, default "
+                          f"{DEFAULT_WORDS.get(default_of(c, cfg), '')}: {t.items} items, {t.decided} decided, "
+                          f"{t.defaulted} defaulted, {t.unanswered} unanswered", highlight=False, soft_wrap=True)
 
     @command(campaign_app, "status")
     def status(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
-        """Completion by reviewer, overdue, flagged items kept (rubber-stamping), results."""
-        from rich.table import Table
-
-        from .lifecycle import progress
+        """Answers by reviewer (decided / defaulted / unanswered), overdue, flagged items kept
+        (rubber-stamping), remediation and verification — also for a finished campaign."""
+        from .lifecycle import campaign_responses, default_of
         from .store import CampaignStore
+        from .wording import default_text
 
         cfg = load_config(config)
         now = _today(today) or date.today()
         with open_store(cfg) as store:
             cstore = CampaignStore(store)
             c = cstore.current(campaign)
-            rows = progress(cstore, c)
+            per_reviewer, total = campaign_responses(cstore, c)
             plan = cstore.plan(c.id)
             verification = cstore.verification(c.id)
             items = {i.item_id: i for i in cstore.items(c.id)}
+            default = default_of(c, cfg)
         overdue = now > c.due and c.state == "open"
-        console.print(f"{c.label}: {c.state}, due {c.due}" + (" — [red]OVERDUE[/]" if overdue else ""))
-        table = Table(header_style="bold")
-        for col in ("reviewer", "items", "done", "%", "revoked", "flagged", "flagged kept", "overdue"):
-            table.add_column(col, justify="left" if col == "reviewer" else "right",
-                             no_wrap=col in ("reviewer", "flagged kept"))
-        for p in rows:
-            pct = 100 * p.decided // p.items if p.items else 100
-            kept = f"{p.flagged_kept}/{p.flagged}"
-            if p.flagged and p.flagged_kept == p.flagged:
-                kept = f"[red]{kept} all kept[/]"
-            table.add_row(f"{p.reviewer.name} ({p.reviewer.key})", str(p.items), str(p.decided), f"{pct}%",
-                          str(p.revoked), str(p.flagged), kept, "[red]yes[/]" if overdue and p.undecided else "")
-        console.print(table)
+        console.print(f"{safe(c.label)}: {_state_line(c, total, default)}, due {c.due}"
+                      + (" — [red]OVERDUE[/]" if overdue else ""), highlight=False, soft_wrap=True)
+        console.print(safe(default_text(default)), highlight=False, soft_wrap=True)
+        console.print(_responses_table(per_reviewer, total, overdue=overdue))
         if plan:
             counts: dict[str, int] = {}
             for s in plan:
                 counts[s.status] = counts.get(s.status, 0) + 1
-            console.print("remediation: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+            console.print("remediation: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
+                          highlight=False)
         if verification:
             gone = sum(1 for s, _ in verification.values() if s == "gone")
-            console.print(f"verification: {gone} confirmed gone, {len(verification) - gone} still present", highlight=False, soft_wrap=True)
+            console.print(f"verification: {gone} confirmed gone, {len(verification) - gone} still present",
+                          highlight=False, soft_wrap=True)
             for item_id, (s, detail) in sorted(verification.items()):
                 if s == "still_present":
                     i = items[item_id]
-                    console.print(f"[red]still present[/] {item_id} {i.name} → {i.resource}: {detail}",
+                    console.print(f"[red]still present[/] {item_id} {safe(i.name)} → {safe(i.resource)}: {safe(detail)}",
                                   highlight=False, soft_wrap=True)
 
     @command(campaign_app, "close")
-    def close(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
-        """Apply the configured default to undecided items and compute the remediation plan."""
-        from .lifecycle import close_campaign
+    def close(yes: Annotated[bool, typer.Option("--yes", help="Close even though some items have no answer (they are recorded as no response).")] = False,
+              campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
+        """Record unanswered items as "no response → default", apply the campaign's default decision
+        to them, and compute the remediation plan. Asks for --yes when items have no answer."""
+        from .lifecycle import UnansweredItems, close_campaign
+        from .wording import DEFAULT_WORDS, default_text
 
         cfg = load_config(config)
         with open_store(cfg) as store:
             analysis = _analysis(cfg, store, _today(today))
-            c, defaulted, plan = close_campaign(store, analysis, campaign, _refusal(cfg, analysis))
-        console.print(f"Closed {c.label}: {defaulted} undecided item(s) given the default; "
-                      f"{len(plan)} change(s) planned. Next: `access-review campaign remediate`.", highlight=False, soft_wrap=True)
+            try:
+                report = close_campaign(store, analysis, campaign, _refusal(cfg, analysis), confirmed=yes)
+            except UnansweredItems as exc:
+                err_console.print(f"[bold red]not closed:[/] {safe(exc)}", highlight=False, soft_wrap=True)
+                err_console.print(_responses_table([t for t in exc.per_reviewer if t.unanswered], exc.total,
+                                                   show_kept=False))
+                err_console.print(f"If you close now: {safe(default_text(exc.default))}", highlight=False,
+                                  soft_wrap=True)
+                err_console.print(f"  next: {safe(exc.hint)}", highlight=False, soft_wrap=True)
+                raise typer.Exit(exc.exit_code)
+        c, total = report.campaign, report.total
+        words = DEFAULT_WORDS.get(report.default, report.default)
+        if report.no_response:
+            console.print(f"Closed {safe(c.label)} with non-response: {report.no_response} of {total.items} item(s) "
+                          f"had no answer → default {words} ({total.defaulted} defaulted, {total.unanswered} left "
+                          "unanswered).", highlight=False, soft_wrap=True)
+            for t in report.per_reviewer:
+                if t.not_answered:
+                    console.print(f"  {safe(t.label)}: {t.not_answered} of {t.items} not answered",
+                                  highlight=False, soft_wrap=True)
+        else:
+            console.print(f"Closed {safe(c.label)}: every item was answered.", highlight=False, soft_wrap=True)
+        console.print(f"{len(report.plan)} change(s) planned. Next: `access-review campaign remediate`.",
+                      highlight=False, soft_wrap=True)
 
     @command(campaign_app, "remediate")
     def remediate(apply: Annotated[bool, typer.Option("--apply", help="Carry out the plan (otherwise only show it).")] = False,
@@ -196,23 +316,25 @@ def register(app: typer.Typer) -> None:
         with open_store(cfg) as store:
             cstore = CampaignStore(store)
             c = cstore.current(campaign)
+            items = {i.item_id: i for i in cstore.items(c.id)}
+            names = {k: i.name for k, i in items.items()}
             if not apply:
                 if c.state not in ("closed", "remediated", "verified"):
                     next_state(c.id, c.state, "remediate")  # explains what to do first
-                _print_plan(console, cstore.plan(c.id))
+                _print_plan(console, cstore.plan(c.id), items)
                 console.print("This is the plan only. Run with --apply to make these changes.", highlight=False, soft_wrap=True)
                 return
             report = do_remediate(store, c.id, connector_factory(cfg))
             steps = cstore.plan(c.id)
-        _print_plan(console, steps)
+        _print_plan(console, steps, items)
         console.print(f"{report.changed} changed, {report.unchanged} already as wanted, "
                       f"{len(report.refused)} refused, {len(report.failed)} failed.", highlight=False, soft_wrap=True)
         for s in report.refused:
-            err_console.print(f"refused: {s.item_id} {s.kind} {s.target}: {s.message} — make this change by hand",
-                              highlight=False, soft_wrap=True)
+            err_console.print(f"refused: {safe(names.get(s.item_id, s.item_id))}: {safe(s.change_text)}: "
+                              f"{safe(s.message)} — make this change by hand", highlight=False, soft_wrap=True)
         for s in report.failed:
-            err_console.print(f"[red]failed:[/] {s.item_id} {s.kind} {s.target}: {s.message}",
-                              highlight=False, soft_wrap=True)
+            err_console.print(f"[red]failed:[/] {safe(names.get(s.item_id, s.item_id))}: {safe(s.change_text)}: "
+                              f"{safe(s.message)}", highlight=False, soft_wrap=True)
         if report.failed:
             err_console.print("  next: fix the cause, then run `access-review campaign remediate --apply` again;"
                               " only the failed changes are retried.", highlight=False, soft_wrap=True)
@@ -222,17 +344,24 @@ def register(app: typer.Typer) -> None:
     @command(campaign_app, "verify")
     def verify(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
         """After a complete sync: confirm each revoked access gone, or report it still present."""
-        from .lifecycle import verify_campaign
+        from .lifecycle import campaign_responses, default_of, verify_campaign
+        from .store import CampaignStore
 
         cfg = load_config(config)
         with open_store(cfg) as store:
             analysis = _analysis(cfg, store, _today(today))
-            results = verify_campaign(store, analysis, campaign)
+            cstore = CampaignStore(store)
+            campaign_id = cstore.current(campaign).id
+            results = verify_campaign(store, analysis, campaign_id)
+            c = cstore.get(campaign_id)
+            _, total = campaign_responses(cstore, c)
+            default = default_of(c, cfg)
         gone = [v for v in results if v.status == "gone"]
         console.print(f"{len(gone)} revoked item(s) confirmed gone, {len(results) - len(gone)} still present.", highlight=False, soft_wrap=True)
         for v in results:
             if v.status == "still_present":
-                console.print(f"[red]still present[/] {v.item.item_id} {v.item.name} → {v.item.resource}: {v.detail}",
-                              highlight=False, soft_wrap=True)
+                console.print(f"[red]still present[/] {v.item.item_id} {safe(v.item.name)} → {safe(v.item.resource)}: "
+                              f"{safe(v.detail)}", highlight=False, soft_wrap=True)
+        console.print(f"{safe(c.label)}: {_state_line(c, total, default)}.", highlight=False, soft_wrap=True)
         if len(gone) != len(results):
             raise typer.Exit(1)

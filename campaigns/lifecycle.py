@@ -4,25 +4,28 @@ moves the state and writes the audit log."""
 from __future__ import annotations
 
 import re
-import tempfile
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Iterable
 
 from access_review import audit
 from access_review.errors import AccessReviewError, InputError
+from access_review.store import now_iso
 
-from .importer import ImportResult, import_workbook
-from .items import Item, Reviewer, build_items, reviewers_of
-from .mail import (build_escalation_message, build_review_message, send_messages, smtp_settings)
+from .delivery import notify_rejections, remind, send_campaign  # noqa: F401 - send and remind are commands too
+from .importer import ImportResult, WorkbookProblem, WorkbookRejected, import_workbook
+from .items import Item, build_items
 from .model import next_state, parse_quarter
-from .remediation import (ApplyReport, apply_plan, configured_default, default_decisions,
-                          plan_revocations)
+from .remediation import (ApplyReport, apply_plan, configured_default, default_of, plan_revocations,  # noqa: F401
+                          unanswered_at_close)
+from .responses import ResponseTally, campaign_responses
+from .rules import check_answers_open, parse_default
 from .store import Campaign, CampaignStore
 from .verify import VerifiedItem, check_fresh_syncs, sources_to_confirm, verify_items
-from .workbook import write_review_workbook
+
+__all__ = ["create_campaign", "send_campaign", "import_workbooks", "remind", "close_campaign", "remediate",
+           "verify_campaign", "list_campaigns", "default_of", "campaign_responses", "UnansweredItems"]
 
 
 def parse_due(text: str, today: date) -> date:
@@ -53,7 +56,12 @@ def scope_of(resources: Iterable[str] | None, analysis) -> tuple[str, list[str] 
 
 
 def create_campaign(store, analysis, *, quarter: str, resources: Iterable[str] | None = None,
-                    due: str = "21d", today: date | None = None) -> tuple[Campaign, list[Item]]:
+                    due: str = "21d", today: date | None = None,
+                    default: str | None = None) -> tuple[Campaign, list[Item]]:
+    """``default``: what unanswered items become at close (keep | revoke | recommendation |
+    none); unset, ``[campaigns] default`` decides, and the campaign keeps that choice."""
+    default_decision = (parse_default(default) if default is not None
+                        else configured_default(analysis.config.section("campaigns")))
     year, q = parse_quarter(quarter)
     quarter = f"{year}Q{q}"
     today = today or analysis.today
@@ -67,193 +75,110 @@ def create_campaign(store, analysis, *, quarter: str, resources: Iterable[str] |
     if not runs:
         raise AccessReviewError("no complete snapshot of any source yet", hint="run `access-review sync`")
     items = build_items(analysis, quarter=q, resources=names, previous=cstore.previous_decisions())
-    campaign = cstore.create(quarter, scope, parse_due(due, today), runs, items)
+    campaign = cstore.create(quarter, scope, parse_due(due, today), runs, items, default_decision)
     audit.append(store, "campaign.create", {"campaign": campaign.id, "quarter": quarter, "scope": scope,
                                             "items": len(items), "snapshot_runs": runs,
-                                            "due": campaign.due.isoformat()})
+                                            "due": campaign.due.isoformat(), "default": default_decision,
+                                            "routed_to_avoid_self_review": sorted(
+                                                i.item_id for i in items if "own access" in i.reviewer_reason)})
     return campaign, items
-
-
-def _answers_so_far(cstore: CampaignStore, campaign: Campaign) -> dict[str, tuple[str, str]]:
-    return {item_id: (d.decision.capitalize(), d.justification)
-            for item_id, d in cstore.effective_decisions(campaign.id).items() if d.source == "reviewer"}
-
-
-def workbook_name(campaign: Campaign, reviewer: Reviewer) -> str:
-    ascii_name = unicodedata.normalize("NFKD", reviewer.name).encode("ascii", "ignore").decode()
-    safe = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-") or reviewer.key
-    return f"access-review-{campaign.quarter}-{safe}-{reviewer.key}.xlsx"
-
-
-def write_workbooks(cstore: CampaignStore, campaign: Campaign, folder: Path,
-                    reviewers: Iterable[str] | None = None) -> dict[str, tuple[Reviewer, Path, list[Item]]]:
-    items = cstore.items(campaign.id)
-    answers = _answers_so_far(cstore, campaign)
-    out = {}
-    wanted = set(reviewers) if reviewers is not None else None
-    for key, reviewer in sorted(reviewers_of(items).items()):
-        if wanted is not None and key not in wanted:
-            continue
-        mine = [i for i in items if i.reviewer == key]
-        path = write_review_workbook(folder / workbook_name(campaign, reviewer), campaign_id=campaign.id,
-                                     quarter=campaign.quarter, secret=campaign.secret, reviewer=key,
-                                     reviewer_name=reviewer.name, due=campaign.due, items=mine,
-                                     previous_answers=answers)
-        out[key] = (reviewer, path, mine)
-    return out
-
-
-def send_campaign(store, config, campaign_id: int | None = None, *, out: Path | None = None) -> list[tuple[str, str]]:
-    """Deliver every reviewer's workbook, by e-mail or (``out``) as files. Returns (reviewer, where)."""
-    cstore = CampaignStore(store)
-    campaign = cstore.current(campaign_id)
-    new_state = next_state(campaign.id, campaign.state, "send")
-    delivered = []
-    if out is not None:
-        written = write_workbooks(cstore, campaign, out)
-        for key, (reviewer, path, mine) in written.items():
-            cstore.record_delivery(campaign.id, key, "file", str(path), f"{len(mine)} items")
-            delivered.append((key, str(path)))
-    else:
-        settings = smtp_settings(config.section("smtp"), config.iso.email)
-        with tempfile.TemporaryDirectory() as tmp:
-            written = write_workbooks(cstore, campaign, Path(tmp))
-            for key, (reviewer, _, _) in written.items():
-                if not reviewer.email:
-                    raise AccessReviewError(f"reviewer {reviewer.name} ({key}) has no e-mail address",
-                                            hint="set [iso] email, or the data manager's e-mail in the roster")
-            messages = [build_review_message(sender=settings.sender, reviewer_name=r.name, reviewer_email=r.email,
-                                             quarter=campaign.quarter, due=campaign.due, items=mine, workbook=path)
-                        for r, path, mine in written.values()]
-            send_messages(settings, messages)
-        for key, (reviewer, _, mine) in written.items():
-            cstore.record_delivery(campaign.id, key, "send", reviewer.email, f"{len(mine)} items")
-            delivered.append((key, reviewer.email))
-    cstore.set_state(campaign.id, new_state)
-    audit.append(store, "campaign.send", {"campaign": campaign.id, "by": "files" if out else "e-mail",
-                                          "reviewers": [k for k, _ in delivered]})
-    return delivered
 
 
 @dataclass(frozen=True)
 class ImportOutcome:
     accepted: list[ImportResult]
     rejected: list[InputError]
+    notified: list[str] = field(default_factory=list)   # reviewers e-mailed what to fix
 
 
-def import_workbooks(store, files: Iterable[Path], campaign_id: int | None = None) -> ImportOutcome:
-    """Each workbook all or nothing; one bad workbook does not stop the others."""
+def import_workbooks(store, files: Iterable[Path], campaign_id: str | int | None = None, *,
+                     config=None, notify: bool = True, today: date | None = None) -> ImportOutcome:
+    """Each workbook judged on its own, all or nothing: a bad one is rejected with every
+    problem it has and its own audit entry, and the others go on. With e-mail configured
+    (``config`` has an [smtp] host) and ``notify``, each reviewer whose workbook was rejected
+    gets one message listing what to fix, with their workbook attached again."""
     cstore = CampaignStore(store)
     campaign = cstore.current(campaign_id)
-    next_state(campaign.id, campaign.state, "import")
+    check_answers_open(campaign.id, campaign.state)
     accepted, rejected = [], []
     for path in files:
         try:
             result = import_workbook(Path(path), campaign, cstore)
         except InputError as exc:
             rejected.append(exc)
-            audit.append(store, "campaign.import.rejected", {"campaign": campaign.id, "file": str(path),
-                                                             "reason": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - one workbook must never stop the batch (issue 14)
+            rejected.append(WorkbookRejected(str(path), [WorkbookProblem(
+                f"could not be checked ({type(exc).__name__}: {exc})")]))
+        else:
+            accepted.append(result)
+            audit.append(store, "campaign.import", {"campaign": campaign.id, "file": str(path),
+                                                    "reviewer": result.reviewer, "answered": result.answered,
+                                                    "recorded": result.recorded, "decisions": result.decisions})
             continue
-        accepted.append(result)
-        audit.append(store, "campaign.import", {"campaign": campaign.id, "file": str(path),
-                                                "reviewer": result.reviewer, "answered": result.answered,
-                                                "recorded": result.recorded, "decisions": result.decisions})
-    return ImportOutcome(accepted, rejected)
+        exc = rejected[-1]
+        problems = exc.lines() if isinstance(exc, WorkbookRejected) else [str(exc)]
+        audit.append(store, "campaign.import.rejected", {"campaign": campaign.id, "file": str(path),
+                                                         "reason": str(exc), "problems": problems,
+                                                         "reviewer": getattr(exc, "reviewer", None)})
+    notified = []
+    if notify and config is not None and config.section("smtp").get("host"):
+        notified = notify_rejections(store, cstore, campaign, config, rejected, today)
+    return ImportOutcome(accepted, rejected, notified)
+
+
+class UnansweredItems(AccessReviewError):
+    """Close was asked without --yes while items have no answer: nothing was changed."""
+
+    exit_code = 8
+
+    def __init__(self, campaign: Campaign, default: str, per_reviewer: list[ResponseTally], total: ResponseTally):
+        self.campaign, self.default, self.per_reviewer, self.total = campaign, default, per_reviewer, total
+        super().__init__(f"{campaign.label}: {total.unanswered} of {total.items} item(s) have no answer",
+                         hint="run `access-review campaign close --yes` to close anyway and record them as "
+                              "\"no response\", or remind the reviewers first (`campaign remind`)")
 
 
 @dataclass(frozen=True)
-class ReviewerProgress:
-    reviewer: Reviewer
-    items: int
-    decided: int
-    flagged: int
-    flagged_kept: int
-    revoked: int
-
-    @property
-    def undecided(self) -> int:
-        return self.items - self.decided
+class CloseReport:
+    campaign: Campaign
+    default: str
+    per_reviewer: list[ResponseTally]    # after close
+    total: ResponseTally
+    no_response: int                     # items nobody answered
+    plan: list
 
 
-def progress(cstore: CampaignStore, campaign: Campaign) -> list[ReviewerProgress]:
-    items = cstore.items(campaign.id)
-    decisions = {k: d for k, d in cstore.effective_decisions(campaign.id).items() if d.source == "reviewer"}
-    out = []
-    for key, reviewer in sorted(reviewers_of(items).items(), key=lambda kv: kv[1].name):
-        mine = [i for i in items if i.reviewer == key]
-        decided = [i for i in mine if i.item_id in decisions]
-        out.append(ReviewerProgress(
-            reviewer, len(mine), len(decided), sum(i.flagged for i in mine),
-            sum(1 for i in decided if i.flagged and decisions[i.item_id].decision == "keep"),
-            sum(1 for i in decided if decisions[i.item_id].decision == "revoke")))
-    return out
-
-
-def remind(store, config, campaign_id: int | None = None, *, today: date | None = None) -> dict[str, list[str]]:
-    """Remind every reviewer with undecided items; once past due, escalate them to the ISO and
-    the alternate ISO. Returns {"reminded": [...], "escalated": [...]}."""
-    today = today or date.today()
-    cstore = CampaignStore(store)
-    campaign = cstore.current(campaign_id)
-    next_state(campaign.id, campaign.state, "remind")
-    pending = [p for p in progress(cstore, campaign) if p.undecided]
-    settings = smtp_settings(config.section("smtp"), config.iso.email)
-    decisions = cstore.effective_decisions(campaign.id)
-    messages = []
-    with tempfile.TemporaryDirectory() as tmp:
-        written = write_workbooks(cstore, campaign, Path(tmp), [p.reviewer.key for p in pending])
-        for p in pending:
-            reviewer, path, mine = written[p.reviewer.key]
-            undecided = [i for i in mine if i.item_id not in decisions]
-            messages.append(build_review_message(sender=settings.sender, reviewer_name=reviewer.name,
-                                                 reviewer_email=reviewer.email, quarter=campaign.quarter,
-                                                 due=campaign.due, items=undecided, workbook=path, reminder=True))
-        overdue = today > campaign.due
-        escalation = None
-        if overdue and pending:
-            iso = config.iso
-            escalation = build_escalation_message(
-                sender=settings.sender, iso_names=[(iso.name, iso.email), (iso.alternate_name, iso.alternate_email)],
-                quarter=campaign.quarter, due=campaign.due,
-                overdue=[(p.reviewer.name, p.reviewer.email, p.undecided,
-                          sum(1 for i in written[p.reviewer.key][2] if i.flagged and i.item_id not in decisions))
-                         for p in pending])
-            messages.append(escalation)
-        send_messages(settings, messages)
-    for p in pending:
-        cstore.record_delivery(campaign.id, p.reviewer.key, "remind", p.reviewer.email, f"{p.undecided} undecided")
-        if escalation is not None:
-            cstore.record_delivery(campaign.id, p.reviewer.key, "escalate", escalation["To"],
-                                   f"{p.undecided} undecided, due {campaign.due}")
-    result = {"reminded": [p.reviewer.key for p in pending],
-              "escalated": [p.reviewer.key for p in pending] if escalation is not None else []}
-    audit.append(store, "campaign.remind", {"campaign": campaign.id, **result})
-    return result
-
-
-def close_campaign(store, analysis, campaign_id: int | None = None,
-                   refusal: Callable | None = None) -> tuple[Campaign, int, list]:
-    """Apply the default to undecided items and compute the remediation plan."""
+def close_campaign(store, analysis, campaign_id: str | int | None = None,
+                   refusal: Callable | None = None, *, confirmed: bool = False) -> CloseReport:
+    """Record every unanswered item as "no response → default X" (who, when), apply the
+    campaign's default decision to them, and compute the remediation plan. With unanswered
+    items and not ``confirmed``, raise UnansweredItems (per reviewer) and change nothing."""
     cstore = CampaignStore(store)
     campaign = cstore.current(campaign_id)
     new_state = next_state(campaign.id, campaign.state, "close")
-    default = configured_default(analysis.config.section("campaigns"))
+    default = default_of(campaign, analysis.config)
+    per_reviewer, total = campaign_responses(cstore, campaign)
+    if total.unanswered and not confirmed:
+        raise UnansweredItems(campaign, default, per_reviewer, total)
     items = cstore.items(campaign.id)
-    defaults = default_decisions(items, cstore.effective_decisions(campaign.id), default)
-    cstore.record_decisions(campaign.id, defaults)
+    answered = {k: d for k, d in cstore.effective_decisions(campaign.id).items() if d.source == "reviewer"}
+    rows, defaults = unanswered_at_close(items, answered, default, closed_by=audit.current_actor(),
+                                         closed_at=now_iso())
+    cstore.record_nonresponse(campaign.id, rows, defaults)
     decisions = cstore.effective_decisions(campaign.id)
     revoked = [k for k, d in decisions.items() if d.decision == "revoke"]
     plan = plan_revocations(analysis, items, revoked, refusal)
     cstore.save_plan(campaign.id, [p.as_row() for p in plan])
     cstore.set_state(campaign.id, new_state)
-    audit.append(store, "campaign.close", {"campaign": campaign.id, "default": default,
-                                           "defaulted": [d.item_id for d in defaults], "revoked": len(revoked),
-                                           "planned_changes": len(plan)})
-    return cstore.get(campaign.id), len(defaults), plan
+    per_reviewer, total = campaign_responses(cstore, campaign)
+    audit.append(store, "campaign.close", {
+        "campaign": campaign.id, "default": default, "no_response": [r.item_id for r in rows],
+        "no_response_by_reviewer": {t.reviewer: t.not_answered for t in per_reviewer if t.not_answered},
+        "defaulted": [d.item_id for d in defaults], "revoked": len(revoked), "planned_changes": len(plan)})
+    return CloseReport(cstore.get(campaign.id), default, per_reviewer, total, len(rows), plan)
 
 
-def remediate(store, campaign_id: int | None, connector_for: Callable) -> ApplyReport:
+def remediate(store, campaign_id: str | int | None, connector_for: Callable) -> ApplyReport:
     cstore = CampaignStore(store)
     campaign = cstore.current(campaign_id)
     new_state = next_state(campaign.id, campaign.state, "remediate")
@@ -263,7 +188,7 @@ def remediate(store, campaign_id: int | None, connector_for: Callable) -> ApplyR
     return report
 
 
-def verify_campaign(store, analysis, campaign_id: int | None = None) -> list[VerifiedItem]:
+def verify_campaign(store, analysis, campaign_id: str | int | None = None) -> list[VerifiedItem]:
     cstore = CampaignStore(store)
     campaign = cstore.current(campaign_id)
     new_state = next_state(campaign.id, campaign.state, "verify")
@@ -280,3 +205,15 @@ def verify_campaign(store, analysis, campaign_id: int | None = None) -> list[Ver
         "gone": sum(v.status == "gone" for v in results),
         "still_present": [v.item.item_id for v in results if v.status == "still_present"]})
     return results
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    campaign: Campaign
+    total: ResponseTally
+
+
+def list_campaigns(store) -> list[CampaignSummary]:
+    """Every campaign, oldest first, with its figures."""
+    cstore = CampaignStore(store)
+    return [CampaignSummary(c, campaign_responses(cstore, c)[1]) for c in cstore.all()]

@@ -1,7 +1,8 @@
 """Closing a campaign and the remediation plan.
 
-``apply_default`` records the configured default for undecided items (``[campaigns] default``
-= none | keep | revoke), as a default — never as the reviewer's answer.
+``unanswered_at_close`` turns each item nobody answered into its "no response → default X"
+record and, where the campaign's default decision keeps or revokes, a default decision —
+never the reviewer's answer (the rule itself is ``rules.default_outcome``).
 
 ``plan_revocations`` (pure, from an Analysis) turns each revoke into concrete changes in the
 directory holding the direct grant: for every account of the person, every edge out of the
@@ -23,11 +24,12 @@ from access_review.errors import AccessReviewError
 from access_review.graph import inventory_node, node_label
 from access_review.records import source_of
 
+from . import wording
 from .items import Item
 from .model import Decision
-from .store import CampaignStore, PlanStep
+from .rules import default_outcome, parse_default
+from .store import CampaignStore, NonResponse, PlanStep
 
-DEFAULTS = ("none", "keep", "revoke")
 
 
 @dataclass(frozen=True)
@@ -41,26 +43,49 @@ class PlannedChange:
     note: str
     status: str = "planned"   # planned | refused
     message: str = ""
+    summary: str = ""         # the change in words, with people and groups by name
 
     def as_row(self) -> dict:
         return {"item_id": self.item_id, "step": self.step, "source": self.source, "kind": self.kind,
                 "target": self.target, "params": self.params, "note": self.note, "status": self.status,
-                "message": self.message}
+                "message": self.message, "summary": self.summary}
 
 
 def configured_default(section: Mapping) -> str:
-    value = str(section.get("default", "none")).lower()
-    if value not in DEFAULTS:
-        raise AccessReviewError(f"[campaigns] default {value!r} is not none, keep or revoke")
-    return value
+    """``[campaigns] default``: what a new campaign's unanswered items become unless
+    ``campaign create --default`` says otherwise."""
+    return parse_default(section.get("default", "none"), "[campaigns] default")
+
+
+def default_of(campaign, config) -> str:
+    """The campaign's default decision; one created before defaults were per campaign uses
+    ``[campaigns] default``."""
+    return campaign.default_decision or configured_default(config.section("campaigns"))
+
+
+def nonresponse_marker(default: str) -> str:
+    return f"no response → default {wording.DEFAULT_WORDS.get(default, default)}"
+
+
+def unanswered_at_close(items: Iterable[Item], answered: Mapping[str, Decision], default: str, *,
+                        closed_by: str, closed_at: str) -> tuple[list[NonResponse], list[Decision]]:
+    """Each item without a reviewer's answer: its non-response record, and the default
+    decision it leads to (none when the default is "no action")."""
+    rows, decisions = [], []
+    for item in items:
+        if item.item_id in answered:
+            continue
+        outcome = default_outcome(default, item.recommendation)
+        rows.append(NonResponse(item.item_id, item.reviewer, default, outcome or "none", closed_by, closed_at))
+        if outcome:
+            decisions.append(Decision(item.item_id, outcome, "default", nonresponse_marker(default),
+                                      decided_by=closed_by, decided_at=closed_at))
+    return rows, decisions
 
 
 def default_decisions(items: Iterable[Item], decided: Mapping[str, Decision], default: str) -> list[Decision]:
-    if default == "none":
-        return []
-    return [Decision(i.item_id, default, "default",
-                     f"no answer by close; [campaigns] default = {default}", decided_by="default")
-            for i in items if i.item_id not in decided]
+    """The default decisions alone (see ``unanswered_at_close``)."""
+    return unanswered_at_close(items, decided, default, closed_by="default", closed_at="")[1]
 
 
 def _ad_sources(config) -> list[str]:
@@ -104,14 +129,15 @@ def plan_revocations(analysis, items: Iterable[Item], revoked: Iterable[str],
                 if nxt != target and nxt not in reaching:
                     continue
                 edge = g.edges[account, nxt]
-                notes: list[str] = []
+                notes: list[str] = []   # why and what else: the change itself is the summary
+                whose = f"{item.name}'s" if item.subject in analysis.persons else "the"
                 if edge.get("kind") == "grant":
                     source, kind, tgt = source_of(edge["grant"]), "remove_grant", edge["grant"]
                     params = {"principal": account, "resource": nxt}
-                    notes.append(f"remove {node_label(g, nxt)} from {acct.source} account {acct.login}")
+                    summary = f"Remove {node_label(g, nxt)} from {whose} {acct.source} account {acct.login}"
                 elif edge.get("kind", "member") == "member":
                     source, kind, tgt, params = source_of(nxt), "remove_membership", nxt, {"member": account}
-                    notes.append(f"remove {acct.source} account {acct.login} from {node_label(g, nxt)}")
+                    summary = f"Remove {whose} {acct.source} account {acct.login} from {node_label(g, nxt)}"
                     if not g.has_edge(nxt, target):
                         others = {p for p in g.predecessors(nxt) if p != account}
                         if others:
@@ -127,11 +153,13 @@ def plan_revocations(analysis, items: Iterable[Item], revoked: Iterable[str],
                             out.append(PlannedChange(
                                 item.item_id, step := step + 1, source, kind, tgt, params, "; ".join(notes),
                                 "refused", f"{group.name} is synced from AD, and no AD group and account "
-                                "match it: change it in AD by hand"))
+                                "match it: change it in AD by hand", summary))
                             continue
                         source, tgt, params = moved[0], moved[1], {"member": moved[2]}
                         notes.append(f"{group.name} is synced from AD: the change is made in AD "
                                      f"({node_label(g, tgt)}) and reaches {acct.source} with the next AD sync")
+                        ad_login = analysis.accounts[moved[2]].login if moved[2] in analysis.accounts else moved[2]
+                        summary = f"Remove {whose} {source} account {ad_login} from {node_label(g, tgt)}"
                 else:
                     continue
                 also = sorted({x.resource for x in access_by_account.get(account, ())
@@ -153,7 +181,7 @@ def plan_revocations(analysis, items: Iterable[Item], revoked: Iterable[str],
                         status, message = "refused", reason
                 step += 1
                 out.append(PlannedChange(item.item_id, step, source, kind, tgt, params, "; ".join(notes),
-                                         status, message))
+                                         status, message, summary))
     return out
 
 

@@ -1,6 +1,12 @@
 """What others may read of the campaigns: small frozen views of a campaign and its items,
-decisions, remediation and verification, and the functions that read them. The exports (the
-superintendent's report, evidence packs) read campaigns only through this module.
+decisions, non-response, remediation and verification, and the functions that read them. The
+exports (the superintendent's report, evidence packs) read campaigns only through this module.
+
+Non-response is part of the view, never left for a reader to work out: each item says whether
+it was decided by its reviewer, defaulted (no answer; the default kept or revoked it) or left
+unanswered, with "no response → default X (who, when)"; the campaign carries the same counts
+per reviewer (``responses``) and overall (``totals``), its default decision, and a
+``state_text`` that never says just "verified" when reviewers did not answer.
 """
 from __future__ import annotations
 
@@ -8,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from access_review.errors import AccessReviewError
 from access_review.store import Store
 
-from .items import ISO_REVIEWER
+from . import wording
+from .responses import DECIDED, ResponseTally, response_of, tally
+from .rules import reviewer_role
 from .store import CampaignStore
 
 
@@ -36,6 +43,27 @@ class CampaignItemView:
     action_result: str       # changed | unchanged | refused | failed | "" (not yet run)
     action_message: str
     verification: str        # gone | still present | "" (not yet verified)
+    response: str = ""       # decided | defaulted | unanswered
+    response_text: str = ""  # "decided: keep", "no response → default keep (recorded by tsmith, 2026-12-20 …)"
+    access_text: str = ""    # how they have access, in plain words (one path per line)
+
+
+@dataclass(frozen=True)
+class ReviewerResponses:
+    """One reviewer's answers (reviewer "" with name "all reviewers": the whole campaign)."""
+
+    reviewer: str            # as on the items: "Dana Lee", "Timothy Smith (ISO)"
+    items: int
+    decided: int             # answered by the reviewer
+    defaulted: int           # not answered; the default decision kept or revoked it at close
+    unanswered: int          # not answered and nothing decided (still open, or default "no action")
+    revoked: int
+    flagged: int
+    flagged_kept: int
+
+    @property
+    def not_answered(self) -> int:
+        return self.defaulted + self.unanswered
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,29 @@ class CampaignView:
     snapshot_times: dict[str, datetime | None]   # source -> snapshot reviewed
     items: tuple[CampaignItemView, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    default_decision: str = ""                   # keep | revoke | recommendation | none ("" unknown)
+    responses: tuple[ReviewerResponses, ...] = ()  # per reviewer, by name
+    totals: ReviewerResponses | None = None        # the whole campaign
+
+    @property
+    def default_text(self) -> str:
+        """"Items with no answer when the review closes: keep — their access is kept." """
+        return wording.default_text(self.default_decision) if self.default_decision else ""
+
+    @property
+    def closed_with_nonresponse(self) -> bool:
+        return self.state in ("closed", "remediated", "verified") and bool(self.totals and self.totals.not_answered)
+
+    @property
+    def state_text(self) -> str:
+        """The state as people should read it: "verified with non-response: 160 of 412 items
+        had no answer (default keep)" — never just "verified" when reviewers did not answer."""
+        t = self.totals
+        if not self.closed_with_nonresponse or t is None:
+            return self.state
+        words = wording.DEFAULT_WORDS.get(self.default_decision, self.default_decision or "none")
+        return (f"{self.state} with non-response: {t.not_answered} of {t.items} items had no answer"
+                f" (default {words})")
 
     def completion_by_reviewer(self, today: date) -> list[tuple[str, int, int, bool]]:
         """(reviewer, items, decided by the reviewer or a default, overdue) per reviewer."""
@@ -75,18 +126,36 @@ def _snapshot_times(store: Store, runs: dict[str, int]) -> dict[str, datetime | 
 
 def campaign_name(campaign) -> str:
     """How people name a campaign: its quarter, with the scope when it is not everything."""
-    return campaign.quarter if campaign.scope == "all" else f"{campaign.quarter} ({campaign.scope})"
+    return campaign.name
 
 
 def _reviewer_label(item) -> str:
     # The ISO reviews privileged roles and orphaned resources and may also be a data manager:
-    # keep the two workloads apart, as the ISO sees them.
+    # keep the two workloads apart, as the ISO sees them (and the alternate ISO's, for the ISO's own).
     name = item.reviewer_name or item.reviewer
-    return f"{name} (ISO)" if item.reviewer == ISO_REVIEWER else name
+    role = reviewer_role(item.reviewer)
+    return f"{name} ({role})" if role else name
+
+
+def _responses_view(t: ResponseTally, label: str) -> ReviewerResponses:
+    return ReviewerResponses(label, t.items, t.decided, t.defaulted, t.unanswered, t.revoked, t.flagged,
+                             t.flagged_kept)
+
+
+def _response_text(kind: str, d, nonresponse, default: str) -> str:
+    if kind == DECIDED:
+        return wording.response_text(kind, decision=d.decision)
+    r = nonresponse
+    if r is None:
+        return wording.response_text(kind)
+    return wording.response_text(kind, default=r.default_decision, decision=d.decision if d else "",
+                                 who=f"by {r.recorded_by}", when=r.recorded_at[:16].replace("T", " ") + " UTC")
 
 
 def _campaign_view(store: Store, cstore: CampaignStore, campaign: Any) -> CampaignView:
     decisions = cstore.effective_decisions(campaign.id)
+    nonresponse = cstore.nonresponse(campaign.id)
+    default = campaign.default_decision or ""
     steps: dict[str, list] = {}
     for step in cstore.plan(campaign.id):
         steps.setdefault(step.item_id, []).append(step)
@@ -94,6 +163,7 @@ def _campaign_view(store: Store, cstore: CampaignStore, campaign: Any) -> Campai
     items = []
     for item in cstore.items(campaign.id):
         d = decisions.get(item.item_id)
+        kind = response_of(item.item_id, decisions, nonresponse)
         item_steps = steps.get(item.item_id, [])
         status, detail = verified.get(item.item_id, ("", ""))
         items.append(CampaignItemView(
@@ -105,16 +175,25 @@ def _campaign_view(store: Store, cstore: CampaignStore, campaign: Any) -> Campai
             decision=d.decision if d else "", decision_source=d.source if d else "",
             justification=d.justification if d else "", decided_by=d.decided_by if d else "",
             decided_at=_parse_time(d.decided_at) if d else None,
-            action="; ".join(f"{s.kind} {s.target}" + (f" ({s.note})" if s.note else "") for s in item_steps),
+            action="; ".join((s.summary or f"{s.kind} {s.target}") + (f" ({s.note})" if s.note else "")
+                             for s in item_steps),
             action_result="; ".join(s.status for s in item_steps),
             action_message="; ".join(s.message for s in item_steps if s.message),
-            verification=(status.replace("_", " ") + (f": {detail}" if detail else "")) if status else ""))
+            verification=(status.replace("_", " ") + (f": {detail}" if detail else "")) if status else "",
+            response=kind, response_text=_response_text(kind, d, nonresponse.get(item.item_id), default),
+            access_text=item.access_plain))
+    raw_items = cstore.items(campaign.id)
+    per, total = tally(raw_items, decisions, nonresponse)
+    label_of = {i.reviewer: _reviewer_label(i) for i in raw_items}
     return CampaignView(id=campaign.id, name=campaign_name(campaign), state=campaign.state,
                         created_at=_parse_time(campaign.created_at), due=campaign.due,
                         snapshot_times=_snapshot_times(store, campaign.snapshot_runs), items=tuple(items),
                         extra={"quarter": campaign.quarter, "scope": campaign.scope,
                                "closed_at": campaign.closed_at, "remediated_at": campaign.remediated_at,
-                               "verified_at": campaign.verified_at})
+                               "verified_at": campaign.verified_at},
+                        default_decision=default,
+                        responses=tuple(_responses_view(t, label_of[t.reviewer]) for t in per),
+                        totals=_responses_view(total, "all reviewers"))
 
 
 def read_current_campaign(store: Store) -> CampaignView | None:
@@ -130,16 +209,13 @@ def read_current_campaign(store: Store) -> CampaignView | None:
 
 
 def read_campaign_by_name(store: Store, name: str) -> CampaignView:
-    """A campaign by id (``3``), quarter (``2026Q4``) or quarter and scope as listed."""
+    """A campaign by id (``3``), quarter (``2026Q4``) or quarter and scope as listed — the same
+    names every ``campaign`` command accepts."""
     cstore = CampaignStore(store)
-    campaigns = cstore.all()
-    wanted = name.strip()
-    matches = [c for c in campaigns if str(c.id) == wanted] or \
-              [c for c in campaigns if campaign_name(c).lower() == wanted.lower()] or \
-              [c for c in campaigns if c.quarter.lower() == wanted.lower()]
-    listing = ", ".join(f"{c.id} = {campaign_name(c)}" for c in campaigns) or "none yet"
-    if not matches:
-        raise AccessReviewError(f"no campaign named {name!r}", hint=f"campaigns: {listing}")
-    if len(matches) > 1:
-        raise AccessReviewError(f"{name!r} names {len(matches)} campaigns", hint=f"use the id: {listing}")
-    return _campaign_view(store, cstore, matches[0])
+    return _campaign_view(store, cstore, cstore.find(name))
+
+
+def read_campaigns(store: Store) -> list[CampaignView]:
+    """Every campaign, oldest first."""
+    cstore = CampaignStore(store)
+    return [_campaign_view(store, cstore, c) for c in cstore.all()]

@@ -1,12 +1,16 @@
 """The campaign tables, kept in the core store as the "campaigns" feature schema.
 
-campaigns      one row per campaign: quarter, scope, state, due date, pinned snapshot runs
-               and the per-campaign secret that signs workbook keys (never leaves the store)
+campaigns      one row per campaign: quarter, scope, state, due date, pinned snapshot runs,
+               the default decision for unanswered items (chosen at create) and the
+               per-campaign secret that signs workbook keys (never leaves the store)
 items          the review items as built at create time (JSON), one per (subject, resource)
 decisions      every answer recorded, by source (reviewer / default); model.effective_decision
                decides which counts
-deliveries     every message or file sent: send, remind, escalate, file
-remediation    each planned change and, once applied, its result and the prior state
+nonresponse    each item nobody answered, recorded at close: "no response → default X",
+               what that did (keep / revoke / none), who closed and when — never a decision
+deliveries     every message or file sent: send, resend, remind, escalate, file, rejected
+remediation    each planned change, in words and as an action, and once applied, its result
+               and the prior state
 verification   each revoked item: gone or still present, after which sync runs
 """
 from __future__ import annotations
@@ -22,6 +26,7 @@ from access_review.store import Store, now_iso
 
 from .items import Item
 from .model import Decision, effective_decision
+from .rules import DEFAULT_DECISIONS
 
 MIGRATIONS = [
     """
@@ -91,6 +96,23 @@ MIGRATIONS = [
         PRIMARY KEY (campaign_id, item_id)
     );
     """,
+    # 2 (issue 16): the default decision is the campaign's own, chosen at create time (NULL for
+    # campaigns created before: their close falls back to [campaigns] default); non-response is
+    # recorded per item; remediation steps carry the change in words.
+    """
+    ALTER TABLE campaigns ADD COLUMN default_decision TEXT;
+    CREATE TABLE campaign_nonresponse (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        item_id TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        default_decision TEXT NOT NULL,   -- keep | revoke | recommendation | none
+        outcome TEXT NOT NULL,            -- keep | revoke | none (nothing changed)
+        recorded_by TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (campaign_id, item_id)
+    );
+    ALTER TABLE campaign_remediation ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 
@@ -107,10 +129,26 @@ class Campaign:
     closed_at: str | None
     remediated_at: str | None
     verified_at: str | None
+    default_decision: str | None = None   # keep | revoke | recommendation | none; None: set before issue 16
 
     @property
     def label(self) -> str:
         return f"campaign {self.id} ({self.quarter}, {self.scope})"
+
+    @property
+    def name(self) -> str:
+        """How people name a campaign: its quarter, with the scope when it is not everything."""
+        return self.quarter if self.scope == "all" else f"{self.quarter} ({self.scope})"
+
+
+@dataclass(frozen=True)
+class NonResponse:
+    item_id: str
+    reviewer: str
+    default_decision: str
+    outcome: str            # keep | revoke | none
+    recorded_by: str
+    recorded_at: str
 
 
 @dataclass(frozen=True)
@@ -128,6 +166,12 @@ class PlanStep:
     after: dict[str, Any]
     message: str
     applied_at: str | None
+    summary: str = ""      # the change in words: "Remove Zoë O'Brien's AD account zoe.obrien from …"
+
+    @property
+    def change_text(self) -> str:
+        return self.summary or f"{self.kind} {self.target}" + (
+            f" member {self.params['member']}" if "member" in self.params else "")
 
 
 class CampaignStore:
@@ -139,13 +183,16 @@ class CampaignStore:
     # -- campaigns ------------------------------------------------------------------------
     def _campaign(self, row) -> Campaign:
         return Campaign(row[0], row[1], row[2], row[3], row[4], date.fromisoformat(row[5]), row[6],
-                        json.loads(row[7]), row[8], row[9], row[10])
+                        json.loads(row[7]), row[8], row[9], row[10], row[11])
 
     _COLUMNS = ("id, quarter, scope, state, created_at, due, secret, snapshot_runs, closed_at, "
-                "remediated_at, verified_at")
+                "remediated_at, verified_at, default_decision")
 
     def create(self, quarter: str, scope: str, due: date, snapshot_runs: dict[str, int],
-               items: Iterable[Item]) -> Campaign:
+               items: Iterable[Item], default_decision: str = "none") -> Campaign:
+        if default_decision not in DEFAULT_DECISIONS:
+            raise AccessReviewError(f"default decision {default_decision!r} is not one of "
+                                    + ", ".join(DEFAULT_DECISIONS))
         existing = self.db.execute("SELECT id, state FROM campaigns WHERE quarter=? AND scope=?",
                                    (quarter, scope)).fetchone()
         if existing:
@@ -154,9 +201,10 @@ class CampaignStore:
                 hint="use that campaign, or choose another quarter or --resource scope")
         with self.store.transaction() as db:
             cur = db.execute(
-                "INSERT INTO campaigns (quarter, scope, state, created_at, due, secret, snapshot_runs)"
-                " VALUES (?, ?, 'draft', ?, ?, ?, ?)",
-                (quarter, scope, now_iso(), due.isoformat(), secrets.token_hex(32), json.dumps(snapshot_runs)))
+                "INSERT INTO campaigns (quarter, scope, state, created_at, due, secret, snapshot_runs,"
+                " default_decision) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?)",
+                (quarter, scope, now_iso(), due.isoformat(), secrets.token_hex(32), json.dumps(snapshot_runs),
+                 default_decision))
             campaign_id = cur.lastrowid
             db.executemany(
                 "INSERT INTO campaign_items VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -165,29 +213,46 @@ class CampaignStore:
         return self.get(campaign_id)
 
     def get(self, campaign_id: int) -> Campaign:
-        row = self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns WHERE id=?", (campaign_id,)).fetchone()  # noqa: S608 (a constant column list)
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns WHERE id=?", (campaign_id,)).fetchone()  # noqa: S608 - constant column/stamp names, values bound
         if row is None:
-            raise AccessReviewError(f"no campaign {campaign_id}", hint="see `access-review campaign status`")
+            raise AccessReviewError(f"no campaign {campaign_id}", hint="see `access-review campaign list`")
         return self._campaign(row)
 
     def all(self) -> list[Campaign]:
-        return [self._campaign(r) for r in self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns ORDER BY id")]  # noqa: S608 (a constant column list)
+        return [self._campaign(r) for r in self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns ORDER BY id")]  # noqa: S608 - constant column/stamp names, values bound
 
-    def current(self, campaign_id: int | None = None) -> Campaign:
-        """The campaign a command means: the one named, else the latest not yet verified."""
-        if campaign_id is not None:
-            return self.get(campaign_id)
-        row = self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns WHERE state != 'verified'"  # noqa: S608 (a constant column list)
-                              " ORDER BY id DESC LIMIT 1").fetchone()
+    def find(self, name: str | int) -> Campaign:
+        """A campaign by id (``3``), label (``2026Q4``) or label with scope as listed
+        (``2026Q4 (Payroll)``), any case; an error lists the campaigns when none or several match."""
+        campaigns = self.all()
+        wanted = str(name).strip()
+        matches = [c for c in campaigns if str(c.id) == wanted] or \
+                  [c for c in campaigns if c.name.lower() == wanted.lower()] or \
+                  [c for c in campaigns if c.quarter.lower() == wanted.lower()]
+        listing = ", ".join(f"{c.id} = {c.name}" for c in campaigns) or "none yet"
+        if not matches:
+            raise AccessReviewError(f"no campaign named {str(name)!r}", hint=f"campaigns: {listing}")
+        if len(matches) > 1:
+            raise AccessReviewError(f"{str(name)!r} names {len(matches)} campaigns", hint=f"use the id: {listing}")
+        return matches[0]
+
+    def current(self, campaign: str | int | None = None) -> Campaign:
+        """The campaign a command means: the one named (id or label), else the latest not yet
+        verified, else the latest (so a finished campaign still shows its final figures)."""
+        if campaign is not None:
+            return self.find(campaign)
+        row = self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns WHERE state != 'verified'"  # noqa: S608 - constant column/stamp names, values bound
+                              " ORDER BY id DESC LIMIT 1").fetchone() or \
+            self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns ORDER BY id DESC LIMIT 1").fetchone()  # noqa: S608 - constant column/stamp names, values bound
         if row is None:
-            raise AccessReviewError("no campaign in progress",
+            raise AccessReviewError("no campaign yet",
                                     hint="start one with `access-review campaign create --quarter 2026Q4`")
         return self._campaign(row)
 
     def set_state(self, campaign_id: int, state: str) -> None:
         stamp = {"closed": "closed_at", "remediated": "remediated_at", "verified": "verified_at"}.get(state)
         if stamp:
-            self.db.execute(f"UPDATE campaigns SET state=?, {stamp}=? WHERE id=?", (state, now_iso(), campaign_id))  # noqa: S608 (the column is one of three constants above)
+            self.db.execute(f"UPDATE campaigns SET state=?, {stamp}=? WHERE id=?", (state, now_iso(), campaign_id))  # noqa: S608 - constant column/stamp names, values bound
         else:
             self.db.execute("UPDATE campaigns SET state=? WHERE id=?", (state, campaign_id))
 
@@ -200,10 +265,15 @@ class CampaignStore:
 
     def record_decisions(self, campaign_id: int, decisions: Iterable[Decision]) -> int:
         """Store answers atomically; an answer identical to the one in force is not stored
-        again, so importing the same workbook twice changes nothing. Returns how many changed."""
-        current = self.effective_decisions(campaign_id)
+        again, so importing the same workbook twice changes nothing. Returns how many changed.
+
+        The answers in force are read inside the write transaction (BEGIN IMMEDIATE holds the
+        write lock from the start): two imports of one workbook at the same moment are
+        serialized, and the second finds the first's answers and records nothing."""
+        decisions = list(decisions)
         changed = 0
         with self.store.transaction() as db:
+            current = self.effective_decisions(campaign_id)
             for d in decisions:
                 now = current.get(d.item_id)
                 if now and (now.source, now.decision, now.justification) == (d.source, d.decision, d.justification):
@@ -223,6 +293,25 @@ class CampaignStore:
             recorded.setdefault(row[0], []).append(Decision(*row))
         return {item: d for item, lst in recorded.items() if (d := effective_decision(lst))}
 
+    # -- non-response -----------------------------------------------------------------------
+    def record_nonresponse(self, campaign_id: int, rows: Iterable[NonResponse], defaults: Iterable[Decision]) -> None:
+        """At close, in one transaction: each unanswered item's "no response → default X", and
+        the default decisions that follow from it (keep or revoke; none for "no action")."""
+        rows, defaults = list(rows), list(defaults)
+        with self.store.transaction() as db:
+            db.executemany("INSERT INTO campaign_nonresponse VALUES (?,?,?,?,?,?,?)",
+                           [(campaign_id, r.item_id, r.reviewer, r.default_decision, r.outcome, r.recorded_by,
+                             r.recorded_at) for r in rows])
+            db.executemany("INSERT INTO campaign_decisions (campaign_id, item_id, decision, source, justification,"
+                           " decided_by, decided_at, file) VALUES (?,?,?,?,?,?,?,?)",
+                           [(campaign_id, d.item_id, d.decision, d.source, d.justification, d.decided_by,
+                             d.decided_at or now_iso(), d.file) for d in defaults])
+
+    def nonresponse(self, campaign_id: int) -> dict[str, NonResponse]:
+        return {r[0]: NonResponse(*r) for r in self.db.execute(
+            "SELECT item_id, reviewer, default_decision, outcome, recorded_by, recorded_at"
+            " FROM campaign_nonresponse WHERE campaign_id=?", (campaign_id,))}
+
     # -- deliveries -------------------------------------------------------------------------
     def record_delivery(self, campaign_id: int, reviewer: str, kind: str, recipient: str, detail: str = "") -> None:
         self.db.execute("INSERT INTO campaign_deliveries (campaign_id, reviewer, kind, recipient, at, detail)"
@@ -238,18 +327,19 @@ class CampaignStore:
             db.execute("DELETE FROM campaign_remediation WHERE campaign_id=?", (campaign_id,))
             db.executemany(
                 "INSERT INTO campaign_remediation (campaign_id, item_id, step, source, kind, target, params,"
-                " note, status, message) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " note, status, message, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [(campaign_id, s["item_id"], s["step"], s["source"], s["kind"], s["target"],
-                  json.dumps(s["params"], sort_keys=True), s["note"], s["status"], s.get("message", ""))
-                 for s in steps])
+                  json.dumps(s["params"], sort_keys=True), s["note"], s["status"], s.get("message", ""),
+                  s.get("summary", "")) for s in steps])
 
     def plan(self, campaign_id: int) -> list[PlanStep]:
         rows = self.db.execute(
             "SELECT id, item_id, step, source, kind, target, params, note, status, prior, after, message,"
-            " applied_at FROM campaign_remediation WHERE campaign_id=? ORDER BY item_id, step", (campaign_id,))
+            " applied_at, summary FROM campaign_remediation WHERE campaign_id=? ORDER BY item_id, step",
+            (campaign_id,))
         return [PlanStep(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8],
                          json.loads(r[9]) if r[9] else {}, json.loads(r[10]) if r[10] else {},
-                         r[11] or "", r[12]) for r in rows]
+                         r[11] or "", r[12], r[13] or "") for r in rows]
 
     def record_result(self, step_id: int, status: str, prior: dict, after: dict, message: str) -> None:
         self.db.execute("UPDATE campaign_remediation SET status=?, prior=?, after=?, message=?, applied_at=?"
@@ -279,12 +369,19 @@ class CampaignStore:
             if before_campaign is not None and c.id >= before_campaign:
                 continue
             items = {i.item_id: i for i in self.items(c.id)}
+            for item_id, r in self.nonresponse(c.id).items():
+                if r.outcome == "none" and item_id in items:
+                    item = items[item_id]
+                    out[(item.subject, item.resource)] = f"not answered in {c.quarter}; left as it was (no action)"
             for item_id, d in self.effective_decisions(c.id).items():
                 item = items.get(item_id)
                 if item is None:
                     continue
                 verb = "kept" if d.decision == "keep" else "revoked"
-                who = item.reviewer_name if d.source == "reviewer" else "default at close"
-                out[(item.subject, item.resource)] = (f"{verb} in {c.quarter} by {who}"
-                                                      + (f": {d.justification}" if d.justification else ""))
+                if d.source == "reviewer":
+                    text = f"{verb} in {c.quarter} by {item.reviewer_name}" + (
+                        f": {d.justification}" if d.justification else "")
+                else:
+                    text = f"not answered in {c.quarter}; {verb} by default"
+                out[(item.subject, item.resource)] = text
         return out

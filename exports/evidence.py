@@ -1,12 +1,14 @@
 """A campaign's evidence pack: what an auditor asks for, in files that show they are untampered.
 
-The pack holds every item with its reviewer, decision, justification and time; the defaults
-applied at close; each remediation action with its result; the verification results; the
-snapshot times the campaign reviewed; and the audit-log entries for the campaign with their
-hash chain. ``VERIFICATION.txt`` states what the tool checked when it wrote the pack, the
-audit log's anchor (``HASH:COUNT``, its head outside the store) and how to re-check both;
-``MANIFEST.sha256`` (``sha256sum -c`` format) and ``manifest.json`` give the SHA-256 of every
-other file, and the manifest's own digest goes into the audit log.
+The pack holds every item with its reviewer, decision, justification and time, and whether the
+reviewer answered ("no response → default X" when not); the defaults applied at close; each
+remediation action with its result; the verification results; the snapshot times the campaign
+reviewed; the audit-log entries for the campaign with their hash chain; and decided /
+defaulted / unanswered per reviewer and for the campaign. ``VERIFICATION.txt`` states what the
+tool checked when it wrote the pack, the audit log's anchor (``HASH:COUNT``, its head outside
+the store) and how to re-check both; ``MANIFEST.sha256`` (``sha256sum -c`` format) and
+``manifest.json`` give the SHA-256 of every other file, and the manifest's own digest goes into
+the audit log.
 
 Audit entries between the campaign's first and last are all listed so that the chain can be
 followed link by link; entries about other matters keep their hashes but not their details
@@ -98,10 +100,10 @@ def _item_sheets(c: CampaignView) -> list[Sheet]:
         Column("Item"), Column("Person"), Column("Employee ID"), Column("Account"), Column("Resource"),
         Column("Classification"), Column("Path"), Column("Flags"), Column("Recommendation"),
         Column("Reviewer"), Column("Decision"), Column("Decision source"), Column("Justification"),
-        Column("Decided by"), Column("Decided at (UTC)", "datetime")),
+        Column("Decided by"), Column("Decided at (UTC)", "datetime"), Column("Response")),
         tuple((i.item_id, i.person, i.employee_id, i.account, i.resource, i.classification, i.path,
                list(i.flags), i.recommendation, i.reviewer, i.decision or "undecided", i.decision_source,
-               i.justification, i.decided_by, i.decided_at) for i in c.items))
+               i.justification, i.decided_by, i.decided_at, i.response_text) for i in c.items))
     defaults = Sheet("Defaults applied", (
         Column("Item"), Column("Person"), Column("Resource"), Column("Reviewer"), Column("Decision"),
         Column("Justification"), Column("Applied at (UTC)", "datetime")),
@@ -125,6 +127,17 @@ def _item_sheets(c: CampaignView) -> list[Sheet]:
     return [items, defaults, remediation, verification, snapshots]
 
 
+def _responses_sheet(c: CampaignView) -> Sheet:
+    """Who answered, per reviewer and for the campaign: non-response shown, never folded in."""
+    rows = tuple((r.reviewer, r.items, r.decided, r.defaulted, r.unanswered, r.revoked, r.flagged, r.flagged_kept)
+                 for r in (*c.responses, *([c.totals] if c.totals else ())))
+    return Sheet("Responses by reviewer", (
+        Column("Reviewer"), Column("Items", "number"), Column("Decided by the reviewer", "number"),
+        Column("No response, default applied", "number"), Column("No response, nothing decided", "number"),
+        Column("Revoked", "number"), Column("Flagged", "number"), Column("Flagged kept by the reviewer", "number")),
+        rows, empty_note="the campaign has no items")
+
+
 def _audit_sheet(lines: tuple[AuditLine, ...]) -> Sheet:
     return Sheet("Audit log", (
         Column("Seq", "number"), Column("At (UTC)"), Column("Actor"), Column("Action"),
@@ -141,8 +154,9 @@ def build_evidence_pack(store: Store, campaign: CampaignView) -> EvidencePack:
     head = audit.anchor(store)
     chain_ok = verified.ok and all(x.recomputed_ok is not False for x in lines) and _links_ok(lines)
     problem = verified.problem or ("" if chain_ok else "an entry of this campaign does not match its hash")
-    return EvidencePack(campaign, (*_item_sheets(campaign), _audit_sheet(lines)), lines, chain_ok, problem,
-                        verified.entries, head.entries or 0, head.hash, datetime.now(timezone.utc))
+    return EvidencePack(campaign, (*_item_sheets(campaign), _audit_sheet(lines), _responses_sheet(campaign)),
+                        lines, chain_ok, problem, verified.entries, head.entries or 0, head.hash,
+                        datetime.now(timezone.utc))
 
 
 def _links_ok(lines: tuple[AuditLine, ...]) -> bool:
@@ -155,7 +169,8 @@ def verification_statement(pack: EvidencePack) -> str:
     verdict = ("INTACT: every entry's hash was recomputed and every link followed; no entry was altered,"
                " removed or reordered." if pack.chain_ok else f"NOT VERIFIED: {pack.chain_problem}")
     return "\n".join([
-        f"Evidence pack for campaign {c.name} (id {c.id}, state {c.state})",
+        f"Evidence pack for campaign {c.name} (id {c.id}, state {c.state_text})",
+        *([c.default_text] if c.default_text else []),
         f"Written {pack.built_at.isoformat(timespec='seconds')} by access-review.",
         "",
         f"Audit log at that time: {pack.chain_entries} entries, head entry {pack.head_seq} with hash",
@@ -188,7 +203,8 @@ def _pack_files(pack: EvidencePack, format: str) -> dict[str, bytes]:
     else:
         c = pack.campaign
         document = {
-            "campaign": {"id": c.id, "name": c.name, "state": c.state,
+            "campaign": {"id": c.id, "name": c.name, "state": c.state, "status": c.state_text,
+                         "default_decision": c.default_decision,
                          "created_at": json_value(c.created_at), "due": json_value(c.due)},
             "audit_chain": {"ok": pack.chain_ok, "problem": pack.chain_problem, "entries": pack.chain_entries,
                             "head_seq": pack.head_seq, "head_hash": pack.head_hash, "anchor": pack.anchor},

@@ -228,7 +228,7 @@ def _monitoring(i: ScorecardInputs, t: Thresholds) -> ScorecardRow:
     if n == 0:
         return ScorecardRow(m, None, "no items", f"campaign {c.name} has no review items", GREY)
     due = f", due {c.due.isoformat()}" if c.due else ""
-    detail = (f"campaign {c.name} ({c.state}{due}): {answered:,} of {n:,} answered, {defaulted:,} closed by"
+    detail = (f"campaign {c.name} ({c.state_text}{due}): {answered:,} of {n:,} answered, {defaulted:,} closed by"
               f" the default, {unanswered:,} unanswered")
     return ScorecardRow(m, percent(answered, n), f"{percent_text(answered, n)} answered", detail,
                         status_of_share(100 * answered / n, t.campaign_answered_percent),

@@ -311,7 +311,7 @@ def build_figures(a: "Analysis", inputs: ReportInputs, sc: Scorecard, sentences:
         n, answered, defaulted, unanswered = campaign_counts(c)
         overdue = {r: late for r, _, _, late in c.completion_by_reviewer(a.today)}
         figures["campaign"] = {
-            "name": c.name, "state": c.state, "due": json_value(c.due), "items": n,
+            "name": c.name, "state": c.state, "status": c.state_text, "due": json_value(c.due), "items": n,
             "answered": answered, "defaulted": defaulted, "unanswered": unanswered,
             "by_reviewer": [{"reviewer": r.reviewer, "items": r.items, "answered": r.answered,
                              "defaulted": r.defaulted, "unanswered": r.unanswered, "revoked": r.revoked,

@@ -78,7 +78,7 @@ def test_a_revoked_membership_is_removed_in_samba_and_verified_by_the_next_sync(
         campaign, items = lifecycle.create_campaign(store, a, quarter="2026Q4", today=TODAY)
         target = next(i for i in items if i.employee_id == "E00004")
         assert target.recommendation == "revoke" and target.reviewer == "E90000"
-        delivered = dict(lifecycle.send_campaign(store, cfg, campaign.id, out=tmp_path / "out"))
+        delivered = {d.reviewer: d.where for d in lifecycle.send_campaign(store, cfg, campaign.id, out=tmp_path / "out")}
 
         wb = load_workbook(delivered["E90000"])
         ws = wb["Review"]
@@ -91,7 +91,7 @@ def test_a_revoked_membership_is_removed_in_samba_and_verified_by_the_next_sync(
         outcome = lifecycle.import_workbooks(store, [delivered["E90000"]], campaign.id)
         assert not outcome.rejected, outcome.rejected
 
-        _, _, plan = lifecycle.close_campaign(store, a, campaign.id)
+        plan = lifecycle.close_campaign(store, a, campaign.id).plan
         (step,) = [s for s in plan if s.item_id == target.item_id]
         assert (step.source, step.kind, step.status) == ("ad", "remove_membership", "planned")
 

@@ -118,7 +118,8 @@ def test_workbook_is_protected_with_only_decision_and_justification_editable(cam
     assert [c.value for c in ws[1]] == list(HEADERS)
     assert ws.protection.sheet and not ws.protection.autoFilter
     assert ws.column_dimensions["A"].hidden
-    assert ws.freeze_panes == "C2" and ws.auto_filter.ref.startswith("A1:")
+    # issue 16: the Person column (C) stays in view with the header, as on every printed page
+    assert ws.freeze_panes == "D2" and ws.auto_filter.ref.startswith("A1:")
     unlocked = {ws.cell(1, col).value for row in ws.iter_rows(min_row=2) for col, cell in enumerate(row, 1)
                 if not cell.protection.locked}
     assert unlocked == {"Decision", "Justification"}
@@ -126,9 +127,11 @@ def test_workbook_is_protected_with_only_decision_and_justification_editable(cam
     assert validation.formula1 == '"Keep,Revoke"' and str(validation.sqref) == "O2:O4"
     flagged_row = row_of(ws, "I0002")
     assert ws.cell(flagged_row, 2).fill.fgColor.rgb.endswith("FCE4D6")
-    assert "not authorized by the inventory: no rule matches" in ws.cell(flagged_row, HEADERS.index("Flags") + 1).value
+    # issue 16: flags in plain words
+    assert ws.cell(flagged_row, HEADERS.index("Flags") + 1).value == (
+        "Not authorized by the data inventory (no inventory rule covers this person)")
     assert ws.cell(row_of(ws, "I0001"), 2).fill.fgColor.rgb != ws.cell(flagged_row, 2).fill.fgColor.rgb
-    assert "1 are flagged" in " ".join(str(c.value) for c in wb["Instructions"]["A"])
+    assert "1 is flagged" in " ".join(str(c.value) for c in wb["Instructions"]["A"])
 
 
 def test_directory_text_is_never_a_formula(campaign, tmp_path):

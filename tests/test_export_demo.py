@@ -108,7 +108,7 @@ def states(tmp_path_factory) -> dict[str, Path]:
         "--apply")
     _checkpoint(cfg.store_path)
     shutil.copytree(folder, root / "open")
-    cli(folder, "campaign", "close", "--today", AS_OF)
+    cli(folder, "campaign", "close", "--today", AS_OF, "--yes")   # issue 16: the silent reviewer's items need --yes
     cli(folder, "campaign", "remediate", "--apply")
     cli(folder, "sync")
     cli(folder, "campaign", "verify", "--today", AS_OF)
@@ -337,8 +337,8 @@ def test_evidence_pack_holds_what_an_auditor_asks_for(states, tmp_path):
     assert c.state == "verified"
     names = sorted(p.name for p in pack.iterdir())
     assert names == ["01-items.csv", "02-defaults-applied.csv", "03-remediation.csv", "04-verification.csv",
-                     "05-snapshots-reviewed.csv", "06-audit-log.csv", "MANIFEST.sha256", "VERIFICATION.txt",
-                     "manifest.json"]
+                     "05-snapshots-reviewed.csv", "06-audit-log.csv", "07-responses-by-reviewer.csv",
+                     "MANIFEST.sha256", "VERIFICATION.txt", "manifest.json"]   # 07: issue 16
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in pack.iterdir())
 
     item_rows = _read_csv(pack / "01-items.csv")
@@ -348,6 +348,17 @@ def test_evidence_pack_holds_what_an_auditor_asks_for(states, tmp_path):
     silent_items = [i for i in items if i.reviewer == states["silent"]]
     defaults = _read_csv(pack / "02-defaults-applied.csv")
     assert sorted(defaults["Item"]) == sorted(i.item_id for i in silent_items)
+    # issue 16: non-response per item, per reviewer and for the campaign, never folded into "decided"
+    responses = item_rows.set_index("Item")["Response"]
+    assert all(responses[i.item_id].startswith("no response → default keep (recorded by ") for i in silent_items)
+    assert set(responses.drop([i.item_id for i in silent_items])) == {"decided: keep", "decided: revoke"}
+    per_reviewer = _read_csv(pack / "07-responses-by-reviewer.csv").set_index("Reviewer")
+    silent_name = silent_items[0].reviewer_name
+    assert per_reviewer.loc[silent_name, ["Items", "Decided by the reviewer", "No response, default applied",
+                                          "No response, nothing decided"]].astype(int).tolist() == [
+        len(silent_items), 0, len(silent_items), 0]
+    assert per_reviewer.loc["all reviewers", ["Items", "No response, default applied"]].astype(int).tolist() == [
+        len(items), len(silent_items)]
     remediation = _read_csv(pack / "03-remediation.csv")
     assert len(remediation) == len({s.item_id for s in plan}) > 0
     assert set(remediation["Result"]) <= {"changed", "unchanged", "changed; changed", "unchanged; changed",
@@ -379,6 +390,8 @@ def test_evidence_pack_holds_what_an_auditor_asks_for(states, tmp_path):
     assert f"access-review audit verify --expect {before.hash}:{before.seq}" in statement
     # ... and the log, grown since, still holds it.
     assert "It holds the anchor" in cli(folder, "audit", "verify", "--expect", f"{before.hash}:{before.seq}")
+    assert (f"state verified with non-response: {len(silent_items)} of {len(items)} items had no answer"
+            " (default keep)") in statement   # issue 16: never simply "verified"
 
     # Every file is listed with its SHA-256, and the manifest's digest is in the audit log.
     sums = (pack / "MANIFEST.sha256").read_text().splitlines()
