@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterable, Mapping
 
 from access_review.graph import describe_path, edge_kind, highest_level
-from access_review.records import level_label, source_of
+from access_review.records import source_of
 
 from . import wording
 from .rules import Reviewer, ReviewerPeople, reviewer_people, route_review
@@ -178,7 +178,8 @@ def _path_sentence(analysis, path: tuple[str, ...], person, source_types: Mappin
     steps = []
     for prev, node in zip(path[:-2], path[1:-1]):
         if g.nodes[node].get("type") == "group":
-            steps.append({"type": "group", "name": group_names.get(node, node)})
+            steps.append({"type": "group", "name": group_names.get(node, node),
+                          "manages": bool(g.edges[prev, node].get("manages"))})
         else:
             res = analysis.resources.get(node)
             level = g.edges[prev, node].get("level", "") if edge_kind(g, prev, node) == "grant" else ""
@@ -276,7 +277,7 @@ def build_items(analysis, *, quarter: int, resources: Iterable[str] | None = Non
             title=person.title if person else "",
             building=person.building if person else "",
             accounts=accounts, account_labels=labels, resource=res_name,
-            classification=res.classification, level=level_label(highest_level(x.level for x in accesses)),
+            classification=res.classification, level=highest_level(x.level for x in accesses),
             paths=tuple(x.path for x in accesses),
             path_text=" | ".join(describe_path(g, x.path[:-1]) for x in accesses),
             flags=ordered_flags, recommendation=recommendation, reason=reason,

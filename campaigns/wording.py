@@ -15,7 +15,10 @@ from typing import Iterable, Mapping, Sequence
 # name too when a district has two sources of one type.
 DIRECTORY_NAMES = {"ad": "AD", "entra": "Entra ID", "google": "Google"}
 
-LEVEL_WORDS = {"read": "View", "write": "Edit", "admin": "Manage"}
+# What a reviewer reads in the Access column. "manage" is a group owner's or manager's: they can
+# add anyone to the group, so they decide who has the access (docs/access-model.md).
+LEVEL_WORDS = {"read": "View", "write": "Edit", "manage": "Manages who has access", "admin": "Admin",
+               "manages who has access": "Manages who has access"}   # as items stored it before
 
 # flag -> the sentence a reviewer reads (the finding's own detail follows in brackets)
 FLAG_SENTENCES = {
@@ -69,20 +72,22 @@ def level_text(level: str) -> str:
 
 
 def _grant_phrase(kind: str, level: str, directory: str, name: str, *, held_by_group: bool) -> str:
-    """What holding a directory resource means, as a verb phrase."""
+    """What holding a directory resource means, as a verb phrase. Held by a group, the group was
+    already named with its directory, so the directory is not said twice."""
+    where = "" if held_by_group else f"{directory} "
     if kind == "admin_role":
-        phrase = f"holds the {directory} admin role '{name}'"
+        phrase = f"holds the {where}admin role '{name}'"
     elif kind == "app_role":
-        phrase = f"has the {directory} app role '{name}'"
+        phrase = f"has the {where}app role '{name}'"
     elif kind == "app":
-        phrase = f"is assigned the {directory} app '{name}'"
+        phrase = f"is assigned the {where}app '{name}'"
     elif kind == "oauth_app":
         phrase = f"has let the app '{name}' into the {directory} account"
     elif kind == "shared_drive":
         verb = {"read": "can view", "write": "can edit", "admin": "manages"}.get(level, "can reach")
-        phrase = f"{verb} the {directory} shared drive '{name}'"
+        phrase = f"{verb} the {where}shared drive '{name}'"
     else:
-        phrase = f"has access to the {directory} {kind.replace('_', ' ')} '{name}'"
+        phrase = f"has access to the {where}{kind.replace('_', ' ')} '{name}'"
     if held_by_group:
         return phrase
     return phrase[0].upper() + phrase[1:]
@@ -92,13 +97,16 @@ def path_sentence(steps: Sequence[Mapping[str, str]], directory: str, account_no
     """One access path in words. ``steps`` are the nodes between the account and the data, in
     order: ``{"type": "group", "name": ...}`` or ``{"type": "resource", "kind", "name", "level"}``.
 
-    "Member of the AD group 'Summer School Aides', which is in the group 'SpEd Staff'"
+    "Member of the AD group 'Summer School Aides', which is in the group 'SpEd Staff'";
+    "Manager of the Google group 'SpEd Staff', which can edit the shared drive 'SpEd Records'"
+    (a manager can add anyone to the group: ``"manages": True`` on the first group step).
     """
     if not steps:
         return f"Directly selected in the {directory} directory" + account_note
     first, rest = steps[0], steps[1:]
     if first["type"] == "group":
-        text = f"Member of the {directory} group '{first['name']}'"
+        role = "Manager" if first.get("manages") else "Member"
+        text = f"{role} of the {directory} group '{first['name']}'"
     else:
         text = _grant_phrase(first.get("kind", ""), first.get("level", ""), directory, first["name"],
                              held_by_group=False)

@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import textwrap
 from datetime import date
 from pathlib import Path
 from typing import Iterable
@@ -135,8 +134,23 @@ def lines_needed(text: str, width: float) -> int:
     if not text:
         return 1
     per_line = max(1, int(width * 1.1) - 1)
-    return sum(max(1, len(textwrap.wrap(paragraph, per_line, break_long_words=True,
-                                        break_on_hyphens=False))) for paragraph in text.split("\n"))
+    return sum(_wrapped_lines(paragraph, per_line) for paragraph in text.split("\n"))
+
+
+def _wrapped_lines(paragraph: str, per_line: int) -> int:
+    """Lines of one paragraph, wrapped the way a spreadsheet does: at spaces, and a word longer
+    than a line (a guest's ``…#EXT#@…onmicrosoft.com`` login) starts a line of its own and is
+    cut wherever the line is full."""
+    lines, used = 1, 0
+    for word in paragraph.split():
+        if used and used + 1 + len(word) <= per_line:
+            used += 1 + len(word)
+            continue
+        if used:
+            lines += 1
+        lines += (len(word) - 1) // per_line
+        used = len(word) - (len(word) - 1) // per_line * per_line
+    return lines
 
 
 def row_height(values: dict[str, str], widths: dict[str, float]) -> float:

@@ -88,7 +88,7 @@ def visible_cells(ws):
 def test_the_busiest_reviewers_workbook_prints_within_the_bound_with_person_and_decision_on_every_page(
         sent, tmp_path):
     workbook, mine, _ = sent
-    assert len(mine) == 160
+    assert len(mine) == 161   # the busiest demo reviewer (the ISO as data manager)
     pages = pdf_pages(to_pdf(workbook, tmp_path))
     bound = 1 + math.ceil(len(mine) / ROWS_PER_PAGE_AT_LEAST)
     assert len(pages) <= bound, f"{len(pages)} pages for {len(mine)} rows (bound {bound})"
@@ -98,6 +98,15 @@ def test_the_busiest_reviewers_workbook_prints_within_the_bound_with_person_and_
         assert "Access review 2026Q4 for" in header, number
         assert re.search(r"Person\s+Title\s+Building.*Decision\s+Justification", text), number
         assert f"Page {number} of {len(pages)}" in text
+
+
+def printed_in_pieces(word: str, printed_words: set[str]) -> bool:
+    """The word is printed: whole, or — longer than its column, like a guest's
+    ``…#EXT#@…onmicrosoft.com`` login — cut into pieces on consecutive lines, each printed."""
+    if word in printed_words:
+        return True
+    return any(word[:i] in printed_words and printed_in_pieces(word[i:], printed_words)
+               for i in range(len(word) - 1, 0, -1))
 
 
 def test_no_visible_cell_or_printed_text_holds_a_key_and_every_word_is_printed(sent, tmp_path):
@@ -111,7 +120,8 @@ def test_no_visible_cell_or_printed_text_holds_a_key_and_every_word_is_printed(s
     assert not KEY_LIKE.search(printed), KEY_LIKE.search(printed)
     split = re.compile(r"[\s\-/]+")   # LibreOffice may break a line after a hyphen or a slash
     words = set(split.split(printed))
-    missing = [(c.coordinate, w) for c in cells for w in split.split(str(c.value)) if w and w not in words]
+    missing = [(c.coordinate, w) for c in cells for w in split.split(str(c.value))
+               if w and not printed_in_pieces(w, words)]
     assert not missing, missing[:10]   # a row too short would hide its last lines
 
 

@@ -110,14 +110,19 @@ def test_paths_read_as_sentences_without_keys_or_arrows():
     drive = wording.path_sentence([{"type": "group", "name": "Nurses"},
                                    {"type": "resource", "kind": "shared_drive", "name": "Health", "level": "write"}],
                                   "Google")
-    assert drive == "Member of the Google group 'Nurses', which can edit the Google shared drive 'Health'"
+    assert drive == "Member of the Google group 'Nurses', which can edit the shared drive 'Health'"
     assert wording.directory_name("ad", {"ad": "ad"}) == "AD"
     assert wording.directory_name("north", {"north": "ad", "south": "ad"}) == "AD (north)"
     assert wording.flags_text([("separated", "separated on 2026-10-15"), ("unauthorized", "no rule matches")]) == (
         "Has left the district (separated on 2026-10-15)\n"
         "Not authorized by the data inventory (no inventory rule covers this person)")
-    assert [wording.level_text(x) for x in ("read", "write", "admin", "manages_access")] == [
-        "View", "Edit", "Manage", "Manages access"]
+    # "Admin" is not "Manage": a group manager "manages who has access" (issue 12's level).
+    assert [wording.level_text(x) for x in ("read", "write", "manage", "admin")] == [
+        "View", "Edit", "Manages who has access", "Admin"]
+    managed = wording.path_sentence([{"type": "group", "name": "Nurses", "manages": True},
+                                     {"type": "resource", "kind": "shared_drive", "name": "Health", "level": "write"}],
+                                    "Google")
+    assert managed == "Manager of the Google group 'Nurses', which can edit the shared drive 'Health'"
 
 
 # ---------------------------------------------------------------- file names from data

@@ -103,7 +103,7 @@ def test_every_csv_the_tool_writes_opens_in_libreoffice_without_a_live_formula(t
     (csvs / "naive.csv").write_text("name\n=1+1\n\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"\n",
                                     encoding="utf-8")
     files = [*csvs.glob("*.csv"), *(tmp_path / "sheets").glob("*.csv"), *(tmp_path / "pack").glob("*.csv")]
-    assert len(files) == 3 + 8 + 6
+    assert len(files) == 3 + 10 + 7   # findings, who, control; superintendent sheets; evidence pack
     converted = libreoffice_to_xlsx(files, tmp_path / "lo")
 
     naive_formulas, _ = formulas_and_values(converted.pop("naive.csv"))

@@ -11,6 +11,7 @@ from access_review.cli import app
 from access_review.graph import all_paths, path_level
 from access_review.records import VIEW_HOLDS, VIEW_SIGN_IN
 from access_review.suspension.plan import Protection, build_plan, directory_kinds
+from campaigns import wording
 from campaigns.items import build_items
 
 runner = CliRunner()
@@ -103,7 +104,8 @@ def test_a_group_manager_manages_who_has_access_everywhere_people_look(demo, dem
     why = cli(demo, "why", login, "Counseling Notes").stdout
     assert why.splitlines()[0].startswith("• [manages who has access]") and "manager of google group" in why
     item = next(i for i in build_items(a, quarter=4, resources=["Counseling Notes"]) if secretary in i.accounts)
-    assert item.level == "manages who has access"
+    assert item.level == "manage" and wording.level_text(item.level) == "Manages who has access"
+    assert item.access_text.startswith("Manager of the Google group 'Counselors', which can edit")
 
 
 def test_an_org_unit_vault_hold_keeps_a_separated_account(analysis, demo_template):
