@@ -60,7 +60,9 @@ def head_path(store: Store) -> Path:
 
 def append(store: Store, action: str, details: dict[str, Any] | None = None,
            actor: str | None = None) -> AuditEntry:
-    """Append one entry in its own transaction (so that concurrent writers chain correctly)."""
+    """Append one entry in its own transaction (so that concurrent writers chain correctly),
+    or inside the caller's ``store.transaction()``, so that the change it records and the
+    entry commit together. The head beside the store is written once the entry commits."""
     actor = actor or current_actor()
     details_json = json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)
     at = now_iso()
@@ -70,7 +72,7 @@ def append(store: Store, action: str, details: dict[str, Any] | None = None,
         digest = entry_hash(prev, seq, at, actor, action, details_json)
         db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)",
                    (seq, at, actor, action, details_json, prev, digest))
-    _write_head(store, seq, digest)
+        store.after_commit(lambda: _write_head(store, seq, digest))
     return AuditEntry(seq, at, actor, action, json.loads(details_json), prev, digest, details_json)
 
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .bulk import collector_paused
 from .errors import StoreError
@@ -90,6 +90,28 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE feature_schemas (feature TEXT PRIMARY KEY, version INTEGER NOT NULL);
     """,
+    # 3: a sync killed mid-run is marked 'interrupted' by the next sync (SQLite cannot alter a
+    # CHECK constraint, so the table is rebuilt); pid says which process ran it.
+    """
+    CREATE TABLE sync_runs_v3 (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed', 'interrupted')),
+        mode TEXT NOT NULL DEFAULT 'full',
+        error TEXT,
+        counts TEXT, stats TEXT, cursor TEXT, warnings TEXT,
+        pid INTEGER
+    );
+    INSERT INTO sync_runs_v3 (id, source, started_at, finished_at, status, mode, error, counts,
+                              stats, cursor, warnings)
+        SELECT id, source, started_at, finished_at, status, mode, error, counts, stats, cursor,
+               warnings FROM sync_runs;
+    DROP TABLE sync_runs;
+    ALTER TABLE sync_runs_v3 RENAME TO sync_runs;
+    CREATE INDEX sync_runs_source ON sync_runs(source, status, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -145,6 +167,7 @@ class SyncRun:
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self._after_commit: list[Callable[[], None]] = []
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             # Created owner-only before SQLite writes anything into it.
@@ -203,24 +226,64 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. A transaction opened inside another joins it, so several
+        writes (a snapshot and its audit entry, an import and its entry) commit together or
+        not at all."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self._after_commit = []
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
+            self._after_commit = []
             raise
         else:
             self.db.execute("COMMIT")
+            callbacks, self._after_commit = self._after_commit, []
+            for callback in callbacks:
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current transaction commits (now, outside one); a
+        rollback drops it. For what lives beside the store, such as the audit head."""
+        if self.db.in_transaction:
+            self._after_commit.append(callback)
+        else:
+            callback()
 
     # -- sync runs and snapshots --------------------------------------------------------
     def begin_sync(self, source: str, mode: str = "full") -> int:
-        """Record that a sync started. If the process dies, the run stays 'running' and is
-        never used: only 'complete' runs are read back as snapshots."""
+        """Record that a sync started, by this process. If the process dies, the run stays
+        'running' (never used: only 'complete' runs are read back as snapshots) until the next
+        sync marks it interrupted (``mark_interrupted_runs``)."""
         cur = self.db.execute(
-            "INSERT INTO sync_runs (source, started_at, status, mode) VALUES (?, ?, 'running', ?)",
-            (source, _iso(now_utc()), mode),
+            "INSERT INTO sync_runs (source, started_at, status, mode, pid) VALUES (?, ?, 'running', ?, ?)",
+            (source, _iso(now_utc()), mode, os.getpid()),
         )
         return int(cur.lastrowid)
+
+    def mark_interrupted_runs(self) -> list[SyncRun]:
+        """Mark every run still 'running' as interrupted, with when, and return them.
+
+        Call only while holding the sync lock: every sync holds it for as long as it runs and
+        the system releases it when the process ends, however it ends, so a run still
+        'running' then belongs to a process that is gone (a kill -9, a power cut). Runs of
+        this process are left alone."""
+        with self.transaction() as db:
+            rows = db.execute(
+                f"SELECT {self._RUN_COLUMNS}, pid FROM sync_runs WHERE status='running'"
+                " AND (pid IS NULL OR pid != ?) ORDER BY id", (os.getpid(),)).fetchall()
+            noticed = _iso(now_utc())
+            for row in rows:
+                pid = f"process {row[10]}" if row[10] is not None else "its process"
+                db.execute(
+                    "UPDATE sync_runs SET status='interrupted', finished_at=?, error=? WHERE id=?",
+                    (noticed, f"interrupted: {pid} ended before the sync finished "
+                              f"(noticed {noticed[:19].replace('T', ' ')} UTC)", row[0]))
+        return [run for row in rows if (run := self.sync_run(row[0])) is not None]
 
     def fail_sync(self, run_id: int, error: str, snapshot: Snapshot | None = None) -> None:
         self.db.execute(
@@ -269,9 +332,11 @@ class Store:
             )
 
     def save_snapshot(self, snap: Snapshot) -> int:
-        """Begin and complete a run in one go (used by the demo and tests)."""
-        run_id = self.begin_sync(snap.source, snap.mode)
-        self.complete_sync(run_id, snap)
+        """Begin and complete a run in one transaction (used by the demo and tests): it is
+        never seen 'running', so a sync starting meanwhile cannot take it for interrupted."""
+        with self.transaction():
+            run_id = self.begin_sync(snap.source, snap.mode)
+            self.complete_sync(run_id, snap)
         return run_id
 
     def _run_from_row(self, row) -> SyncRun:
@@ -415,9 +480,10 @@ class Store:
     # -- inventory (kept as the files themselves, re-read with the roster of the time) ----
     def save_inventory_files(self, files: dict[str, tuple[str, bytes]], roster_import_id: int | None) -> int:
         payload = {kind: [name, data.hex()] for kind, (name, data) in files.items()}
-        cur = self.db.execute(
-            "INSERT INTO inventory_versions (imported_at, roster_import_id, files) VALUES (?,?,?)",
-            (_iso(now_utc()), roster_import_id, _json(payload)))
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO inventory_versions (imported_at, roster_import_id, files) VALUES (?,?,?)",
+                (_iso(now_utc()), roster_import_id, _json(payload)))
         return int(cur.lastrowid)
 
     def latest_inventory_files(self) -> tuple[int, datetime, int | None, dict[str, tuple[str, bytes]]] | None:
