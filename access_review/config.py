@@ -32,6 +32,14 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class ImportGuard:
+    """An import that removes more than this share of the stored people, resources, app
+    approvals or holds (or releases any hold) stops with its summary until run with --yes."""
+
+    max_removed_percent: float = 10.0
+
+
+@dataclass(frozen=True)
 class Classification:
     """How accounts are told apart: students by OU/org unit or e-mail domain, services by name."""
 
@@ -63,6 +71,7 @@ class Config:
     protected_accounts: tuple[str, ...]
     sources: dict[str, dict[str, Any]]
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    imports: ImportGuard = ImportGuard()
 
     @property
     def base_dir(self) -> Path:
@@ -105,6 +114,15 @@ def _int(section: dict, key: str, default: int, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ConfigError(f"{where}: {key} must be a whole number of days, not {value!r}")
     return value
+
+
+def _percent(section: Any, key: str, default: float, where: str) -> float:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a table")
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise ConfigError(f"{where}: {key} must be a percentage from 0 to 100, not {value!r}")
+    return float(value)
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -164,6 +182,8 @@ def load_config(path: str | Path | None = None) -> Config:
         protected_accounts=_tuple_of_str(protected, "accounts", (), f"{cfg_path} [protected]"),
         sources={name: dict(settings) for name, settings in sources.items()},
         raw=raw,
+        imports=ImportGuard(max_removed_percent=_percent(
+            raw.get("imports", {}), "max_removed_percent", 10.0, f"{cfg_path} [imports]")),
     )
 
 
@@ -182,6 +202,11 @@ path = "roster.csv"                # HR export: employee_id, name, email, title,
 path = "inventory.xlsx"            # sheet Resources (and Apps, Holds)
 # apps = "apps.csv"                # approval register, if kept separately
 # holds = "holds.csv"              # litigation-hold register, if kept separately
+
+[imports]
+max_removed_percent = 10           # an import removing more of the stored people, resources,
+                                   # app approvals or holds than this (or releasing any hold)
+                                   # shows the changes and stops until run again with --yes
 
 [iso]
 name = "Information Security Officer"

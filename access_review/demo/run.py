@@ -54,8 +54,8 @@ def run_demo(*, out: Path | None, size: str = "small", seed: int = 2026,
     config_path = write_demo(folder, district)
     cfg = load_config(config_path)
     with Store(cfg.store_path) as store:
-        n_people = import_roster(cfg, store, cfg.roster_path)
-        n_resources, _warnings = import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
+        n_people = import_roster(cfg, store, cfg.roster_path).count
+        n_resources = import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path).count
     say(f"Imported {n_people:,} people and {n_resources} inventory resources.")
     results = sync(cfg)
     if not all(r.ok for r in results):
