@@ -4,7 +4,7 @@ nobody should get by surprise (``reasons_to_confirm``). Pure: records in, summar
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Callable, Hashable, Iterable, Sequence, TypeVar
 
@@ -26,6 +26,7 @@ class RegisterChange:
     changed: tuple[str, ...] = ()  # status, classification, data manager, approval changes
     released: tuple[str, ...] = () # holds only: in force before, released (or gone) now
     note: str = ""                 # e.g. "no hold register given: it becomes empty"
+    source: str = ""               # where the new rows come from (file, sheet), for messages
 
     @property
     def removed_percent(self) -> float:
@@ -45,13 +46,16 @@ class ImportChanges:
         """Why this import must not go ahead without --yes; [] when it may."""
         reasons = []
         for change in self.registers:
+            found = []
             if change.removed and change.removed_percent > max_removed_percent:
-                reasons.append(f"it removes {len(change.removed):,} of {change.stored:,} "
-                               f"{change.what} ({change.removed_percent:.0f}%, more than "
-                               f"{max_removed_percent:g}%)")
+                found.append(f"removes {len(change.removed):,} of {change.stored:,} "
+                             f"{change.what} ({change.removed_percent:.0f}%, more than "
+                             f"{max_removed_percent:g}%)")
             if change.released:
                 n = len(change.released)
-                reasons.append(f"it releases {n} litigation hold{'s' if n != 1 else ''}")
+                found.append(f"releases {n} litigation hold{'s' if n != 1 else ''}")
+            if found:
+                reasons.append(f"{change.source or 'it'} {' and '.join(found)}")
         return reasons
 
 
@@ -76,7 +80,8 @@ def _person_label(person: Person) -> str:
     return f"{person.employee_id} {person.name}"
 
 
-def roster_changes(stored: Sequence[Person], new: Sequence[Person], against: str) -> ImportChanges:
+def roster_changes(stored: Sequence[Person], new: Sequence[Person], against: str, *,
+                   source: str = "") -> ImportChanges:
     added, removed, before, after = _diff(stored, new, lambda p: p.employee_id.casefold(), _person_label)
     changed = []
     for key, person in after.items():
@@ -85,16 +90,18 @@ def roster_changes(stored: Sequence[Person], new: Sequence[Person], against: str
             when = f" ({person.status_date.isoformat()})" if person.status_date else ""
             changed.append(f"{_person_label(person)}: {old.status} → {person.status}{when}")
     return ImportChanges(against, (RegisterChange("people", len(stored), len(new), added, removed,
-                                                  tuple(changed)),))
+                                                  tuple(changed), source=source),))
 
 
 def inventory_changes(stored: Inventory | None, new: Inventory, against: str, *,
                       today: date) -> ImportChanges:
     old = stored or Inventory(resources=())
     return ImportChanges(against, (
-        _resource_changes(old.resources, new.resources),
-        _app_changes(old.apps, new.apps, new.apps_source, bool(old.apps)),
-        _hold_changes(old.holds, new.holds, new.holds_source, today),
+        replace(_resource_changes(old.resources, new.resources), source=new.source_path),
+        replace(_app_changes(old.apps, new.apps, new.apps_source, bool(old.apps)),
+                source=new.apps_source or new.source_path),
+        replace(_hold_changes(old.holds, new.holds, new.holds_source, today),
+                source=new.holds_source or new.source_path),
     ))
 
 

@@ -43,7 +43,7 @@ def _first_of(problems: list[InputError]) -> InputError:
 def _guard(cfg: Config, changes: ImportChanges, confirm: bool) -> tuple[str, ...]:
     reasons = changes.reasons_to_confirm(cfg.imports.max_removed_percent)
     if reasons and not confirm:
-        raise ConfirmationNeeded(f"not imported: {'; and '.join(reasons)}", changes,
+        raise ConfirmationNeeded(f"not imported: {'; '.join(reasons)}", changes,
                                  hint="check the file; if these changes are intended, run the "
                                       "import again with --yes")
     return tuple(reasons)
@@ -74,7 +74,7 @@ def import_roster(cfg: Config, store: Store, file: Path, *, sheet: str | None = 
             _refuse_empty(source.label, "roster", len(stored), "people", allow_empty)
         against = (f"roster import {latest[0]} ({latest[1]:%Y-%m-%d %H:%M} UTC)" if latest
                    else "nothing stored yet")
-        changes = roster_changes(stored, persons, against)
+        changes = roster_changes(stored, persons, against, source=source.label)
         confirmed = _guard(cfg, changes, confirm)
         import_id = store.save_roster(persons, str(file))
         [people] = changes.registers

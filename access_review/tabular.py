@@ -287,6 +287,15 @@ def _read_csv_rows(file: InputFile, delimiter: str | None) -> list[list[str]]:
     return rows
 
 
+def _csv_error(label: str, rows: list[list[str]], delimiter: str | None, message: str, *,
+               row: int, column: str | None = None, hint: str | None = None) -> InputError:
+    """A broken row, unless the header already shows the file is split by something else:
+    then that is the error to fix (a semicolon file breaks on its first quoted value)."""
+    if delimiter is None:
+        _refuse_other_delimiter(label, rows)
+    return InputError(label, message, row=row, column=column, hint=hint)
+
+
 def _refuse_binary(file: InputFile) -> None:
     """A workbook or UTF-16 text saved under a .csv name: say what it is, not "found: PK…"."""
     data = file.data
@@ -311,9 +320,9 @@ def _parse_csv(label: str, text: str, delimiter: str | None) -> list[list[str]]:
             # for as long as no value spans lines — and none may.
             for position, value in enumerate(record):
                 if "\n" in value or "\r" in value:
-                    raise InputError(
-                        label, "a quoted value that starts on this row runs past the end of the "
-                        f"line (to line {reader.line_num}); is a closing quote missing?",
+                    raise _csv_error(
+                        label, rows, delimiter, "a quoted value that starts on this row runs past "
+                        f"the end of the line (to line {reader.line_num}); is a closing quote missing?",
                         row=len(rows) + 1, column=_header_label(rows, position),
                         hint="values may not contain line breaks")
             rows.append(record)
@@ -326,9 +335,12 @@ def _parse_csv(label: str, text: str, delimiter: str | None) -> list[list[str]]:
         elif "field larger than field limit" in reason:
             message = (f"a value runs on for more than {csv.field_size_limit():,} characters "
                        "(a quote opened on this row is probably not closed)")
+        elif reader.line_num > row:
+            message = (f"a quote opened on this row runs on to line {reader.line_num} and closes "
+                       "in the middle of a value; is a closing quote missing?")
         else:
-            message = f"malformed CSV ({reason}); check the quotes on this row"
-        raise InputError(label, message, row=row) from None
+            message = f"a closing quote is followed by more of the value ({reason}); check the quotes on this row"
+        raise _csv_error(label, rows, delimiter, message, row=row) from None
     return rows
 
 
@@ -392,6 +404,8 @@ def _open_workbook(file: InputFile, *, data_only: bool = True):
 
     data = file.data
     if not data.startswith(_ZIP_MAGIC):
+        if not data:
+            raise InputError(file.label, "the file is empty (0 bytes), not an .xlsx workbook")
         if data.startswith(_OLE_MAGIC):
             raise InputError(file.label, "this is an Excel 97-2003 (.xls) or password-protected "
                              "workbook, not an .xlsx workbook",
@@ -402,10 +416,39 @@ def _open_workbook(file: InputFile, *, data_only: bool = True):
         raise InputError(file.label, "not a readable .xlsx workbook (not a zip archive)")
     try:
         # read_only streams large sheets; data_only gives formulas' cached values.
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
     except Exception as exc:  # noqa: BLE001 — see _read_sheet
         raise InputError(file.label, f"not a readable .xlsx workbook ({_describe(exc)})",
                          hint="open it in Excel or LibreOffice and save it again") from None
+    # openpyxl skips a sheet whose part is missing from the archive without a word; that
+    # sheet would read as absent ("no Holds sheet") rather than as the damage it is.
+    missing = [name for name in _listed_sheet_names(data) if name not in workbook.sheetnames]
+    if missing:
+        workbook.close()
+        raise InputError(file.label, f"the workbook is damaged: sheet {missing[0]!r} is listed "
+                         "but its contents are missing",
+                         hint="open it in Excel or LibreOffice and save it again")
+    return workbook
+
+
+_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def _listed_sheet_names(data: bytes) -> list[str]:
+    """The sheet names the workbook part lists (ECMA-376 Part 1, 18.2.20 "sheets"), found
+    through the package's office-document relationship; [] if that cannot be read (openpyxl
+    has then already refused the file, or read it its own way)."""
+    from xml.etree import ElementTree
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            rels = ElementTree.fromstring(archive.read("_rels/.rels"))
+            target = next((rel.get("Target", "") for rel in rels.iter(f"{_RELATIONSHIPS}Relationship")
+                           if rel.get("Type", "").endswith("/officeDocument")), "xl/workbook.xml")
+            workbook = ElementTree.fromstring(archive.read(target.lstrip("/")))
+    except Exception:  # noqa: BLE001
+        return []
+    return [sheet.get("name", "") for sheet in workbook.iter() if sheet.tag.endswith("}sheet")]
 
 
 def _looks_like_text(data: bytes) -> bool:

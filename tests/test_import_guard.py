@@ -78,7 +78,7 @@ def test_removing_more_than_ten_percent_of_people_stops_with_the_summary(ws, tmp
     result = ws.run("roster", "import", str(path))
     assert result.exit_code == 8
     [line] = error_lines(result)
-    assert "not imported: it removes 3 of 6 people (50%, more than 10%)" in line
+    assert f"not imported: {path} removes 3 of 6 people (50%, more than 10%)" in line
     assert "removed: E0004 Sam Price, V0100 Pat Lee, C0200 Ira Novak" in result.stderr
     assert "--yes" in result.stderr
     assert ws.dump() == before
@@ -128,7 +128,8 @@ def test_releasing_any_hold_needs_yes_even_without_removals(ws, tmp_path):
     before = ws.dump()
     result = ws.run("inventory", "import", str(INVENTORY), "--apps", str(APPS), "--holds", str(holds))
     assert result.exit_code == 8
-    assert "it releases 1 litigation hold" in result.output
+    [line] = error_lines(result)
+    assert f"not imported: {holds} releases 1 litigation hold" in line
     assert "E0004 (Price v. District, since 2026-07-01): released from 2026-12-01" in result.output
     assert ws.dump() == before
     assert ws.run("inventory", "import", str(INVENTORY), "--apps", str(APPS), "--holds", str(holds),
