@@ -20,7 +20,8 @@ from .import_changes import ImportChanges, inventory_changes, roster_changes
 from .roster import parse_roster
 from .store import Store, now_utc
 from .stored_inventory import fetch_stored_inventory, load_stored_inventory
-from .tabular import InputFile, normalize_delimiter, read_input
+from .csv_input import normalize_delimiter
+from .input_file import InputFile, read_input
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,13 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Iterable, Literal, Sequence
 
 from access_review.errors import InputError
 from access_review.records import Group, Person, Resource
-from access_review.tabular import (XLSX_SUFFIXES, InputFile, Table, as_input, find_sheet,
-                                   normalize_header, parse_date, parse_date_text, read_table,
-                                   xlsx_sheet_names)
+from access_review.input_file import XLSX_SUFFIXES, InputFile, InputSource, as_input
+from access_review.tabular import Table, normalize_header, parse_date, parse_date_text, read_table
+from access_review.xlsx_input import find_sheet, xlsx_sheet_names
 
 Classification = Literal["confidential", "critical", "both"]
 CLASSIFICATIONS: tuple[str, ...] = ("confidential", "critical", "both")
@@ -255,9 +254,6 @@ class Inventory:
 
 
 # ---------------------------------------------------------------- loading
-
-InputSource = str | Path | InputFile
-
 
 def load_inventory(path: InputSource, *, roster: Sequence[Person], apps_path: InputSource | None = None,
                    holds_path: InputSource | None = None, delimiter: str | None = None) -> Inventory:

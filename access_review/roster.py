@@ -12,7 +12,8 @@ from pathlib import Path
 
 from access_review.errors import InputError
 from access_review.records import Person
-from access_review.tabular import InputFile, Row, Table, normalize_header, parse_date, read_table
+from access_review.input_file import InputFile
+from access_review.tabular import Row, Table, normalize_header, parse_date, read_table
 
 PERSON_TYPES = ("employee", "volunteer", "contractor")
 STATUSES = ("active", "leave", "separated")

@@ -10,7 +10,7 @@ from . import inventory as inv
 from .errors import AccessReviewError, InputError
 from .records import Person
 from .store import Store
-from .tabular import InputFile
+from .input_file import InputFile
 
 
 @dataclass(frozen=True)

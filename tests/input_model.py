@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-import openpyxl
 from hypothesis import strategies as st
 
 MAX_CELL_CHARS = 4000  # docs/formats.md: "a value longer than 4,000 characters"

@@ -336,7 +336,7 @@ def test_workbook_renamed_to_csv_is_called_a_workbook(ws, tmp_path):
     workbook = formula_roster(tmp_path / "real.xlsx")
     path = write(tmp_path, "roster.csv", workbook.read_bytes())
     result = ws.run("roster", "import", str(path))
-    line = refused(ws, "roster", "import", path, says="Excel workbook (.xlsx)")
+    refused(ws, "roster", "import", path, says="Excel workbook (.xlsx)")
     assert "PK" not in result.output and "\x00" not in result.output
     assert "rename it to .xlsx" in result.output
 
