@@ -41,10 +41,14 @@ class RegisterChange:
 class ImportChanges:
     against: str                   # "roster import 3 (2026-05-01 14:03 UTC)", or "nothing stored yet"
     registers: tuple[RegisterChange, ...]
+    # Set when what is stored could not be read back to compare with: the changes are then
+    # shown against nothing, and nobody can say what would be lost.
+    unreadable: str = ""
 
     def reasons_to_confirm(self, max_removed_percent: float) -> list[str]:
         """Why this import must not go ahead without --yes; [] when it may."""
-        reasons = []
+        reasons = [f"{self.against} cannot be read back to compare with ({self.unreadable})"] \
+            if self.unreadable else []
         for change in self.registers:
             found = []
             if change.removed and change.removed_percent > max_removed_percent:
@@ -94,7 +98,7 @@ def roster_changes(stored: Sequence[Person], new: Sequence[Person], against: str
 
 
 def inventory_changes(stored: Inventory | None, new: Inventory, against: str, *,
-                      today: date) -> ImportChanges:
+                      today: date, unreadable: str = "") -> ImportChanges:
     old = stored or Inventory(resources=())
     return ImportChanges(against, (
         replace(_resource_changes(old.resources, new.resources), source=new.source_path),
@@ -102,7 +106,7 @@ def inventory_changes(stored: Inventory | None, new: Inventory, against: str, *,
                 source=new.apps_source or new.source_path),
         replace(_hold_changes(old.holds, new.holds, new.holds_source, today),
                 source=new.holds_source or new.source_path),
-    ))
+    ), unreadable)
 
 
 def _resource_changes(stored: Iterable[InventoryResource], new: Iterable[InventoryResource]) -> RegisterChange:

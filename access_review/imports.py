@@ -123,9 +123,10 @@ def import_inventory(cfg: Config, store: Store, file: Path, apps: Path | None,
     assert inventory is not None
     with store.transaction():
         stored_version = fetch_stored_inventory(store)
-        stored, against = _stored_for_comparison(store, stored_version)
+        stored, against, unreadable = _stored_for_comparison(store, stored_version)
         _refuse_empty_parts(inventory, stored, allow_empty)
-        changes = inventory_changes(stored, inventory, against, today=now_utc().date())
+        changes = inventory_changes(stored, inventory, against, today=now_utc().date(),
+                                    unreadable=unreadable)
         confirmed = _guard(cfg, changes, confirm)
         latest = store.latest_roster_import()
         version = store.save_inventory_files(_files_to_store(files), latest[0] if latest else None)
@@ -150,17 +151,19 @@ def _files_to_store(files: dict[str, InputFile]) -> dict[str, tuple[str, bytes]]
             if kind == "inventory" or f is not files["inventory"]}
 
 
-def _stored_for_comparison(store: Store, stored) -> tuple[inv.Inventory | None, str]:
+def _stored_for_comparison(store: Store, stored) -> tuple[inv.Inventory | None, str, str]:
+    """The stored inventory to compare with, its label, and why it cannot be read ("" if it
+    can). A version stored before a stricter reader, or damaged, must not block the import
+    that replaces it: it is compared against nothing, and the import needs --yes."""
     if stored is None:
-        return None, "nothing stored yet"
+        return None, "nothing stored yet", ""
     # Read back with the roster it was checked against, so a roster change since then
     # cannot make the stored version unreadable.
     roster = store.load_roster(stored.roster_import_id) if stored.roster_import_id else store.load_roster()
     try:
-        return load_stored_inventory(stored, roster), stored.label
+        return load_stored_inventory(stored, roster), stored.label, ""
     except InputError as exc:
-        raise AccessReviewError(f"{stored.label} cannot be read back to compare with ({exc})",
-                                hint="report this: the store may be damaged") from None
+        return None, stored.label, str(exc)
 
 
 def _refuse_empty_parts(new: inv.Inventory, stored: inv.Inventory | None, allow_empty: bool) -> None:

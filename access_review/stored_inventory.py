@@ -22,7 +22,11 @@ class StoredInventory:
 
     @property
     def label(self) -> str:
-        return f"stored inventory version {self.version} (imported {self.imported_at:%Y-%m-%d %H:%M} UTC)"
+        return version_label(self.version, self.imported_at)
+
+
+def version_label(version: int, imported_at: datetime) -> str:
+    return f"stored inventory version {version} (imported {imported_at:%Y-%m-%d %H:%M} UTC)"
 
 
 def fetch_stored_inventory(store: Store) -> StoredInventory | None:
@@ -31,23 +35,23 @@ def fetch_stored_inventory(store: Store) -> StoredInventory | None:
     if latest is None:
         return None
     version, imported_at, roster_import_id, files = latest
-    stored = StoredInventory(version, imported_at, roster_import_id, {})
-    for kind, (name, data) in files.items():
-        stored.files[kind] = InputFile(label=f"{name} in {stored.label}", name=name, data=data)
-    return stored
+    label = version_label(version, imported_at)
+    return StoredInventory(version, imported_at, roster_import_id, {
+        kind: InputFile(label=f"{name} in {label}", name=name, data=data)
+        for kind, (name, data) in files.items()})
 
 
 def load_stored_inventory(stored: StoredInventory, roster: list[Person]) -> inv.Inventory:
     """Parse a stored version against ``roster``. An error names the stored import and says
-    what to do: the files were valid when imported, so the roster has changed under them."""
+    what to do: the files were valid when imported, so the roster (or the reader) has changed
+    since."""
     try:
         return inv.load_inventory(stored.files["inventory"], roster=roster,
                                   apps_path=stored.files.get("apps"),
                                   holds_path=stored.files.get("holds"))
     except InputError as exc:
-        if exc.hint is None:
-            exc.hint = ("the stored inventory no longer matches the roster: fix the inventory "
-                        "and run `access-review inventory import`")
+        exc.hint = (f"{exc.hint}; then" if exc.hint else "fix the inventory file, then") + \
+            " import it again (`access-review inventory import`)"
         raise
 
 

@@ -220,3 +220,26 @@ def test_the_demo_pipeline_imports_unchanged(tmp_path):
         inventory = import_inventory(cfg, store, INVENTORY, APPS, HOLDS)
     assert all(c.unchanged for c in roster.changes.registers + inventory.changes.registers)
     assert not roster.confirmed and not inventory.confirmed
+
+
+def test_a_stored_inventory_that_no_longer_reads_does_not_block_its_replacement(ws):
+    """A version stored before the reader refused NULs (or damaged since) is named in the
+    error findings give, and an import of a good file replaces it — with --yes, since what
+    it would remove cannot be known."""
+    with ws.store() as store:
+        bad = INVENTORY.read_bytes().replace(b"Payroll", b"Pay\x00roll").replace(
+            b"Domain Administration", b"Domain\x00Administration")
+        version = store.save_inventory_files({"inventory": ("inventory.csv", bad),
+                                              "apps": ("apps.csv", APPS.read_bytes()),
+                                              "holds": ("holds.csv", HOLDS.read_bytes())},
+                                             store.latest_roster_import()[0])
+    findings = ws.run("findings")
+    assert findings.exit_code == 3
+    assert f"inventory.csv in stored inventory version {version} (imported" in findings.output
+    assert "U+0000" in findings.output and "inventory import" in findings.output
+    args = ("inventory", "import", str(INVENTORY), "--apps", str(APPS), "--holds", str(HOLDS))
+    refused = ws.run(*args)
+    assert refused.exit_code == 8
+    assert "cannot be read back" in refused.output and "shown against nothing" in refused.output
+    assert ws.run(*args, "--yes").exit_code == 0
+    assert ws.run("inventory", "check").exit_code != 3

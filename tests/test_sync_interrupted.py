@@ -124,3 +124,28 @@ def test_a_sync_running_now_is_not_taken_for_interrupted(tmp_path):
         mine = store.begin_sync("fast")
         assert store.mark_interrupted_runs() == []
         assert store.sync_run(mine).status == "running"
+
+
+def test_a_store_from_before_keeps_its_runs_and_can_mark_them_interrupted(tmp_path):
+    """Schema 3 rebuilds sync_runs (SQLite cannot change a CHECK): every run is kept."""
+    import sqlite3
+
+    from access_review.store import MIGRATIONS, _split_sql
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:2]):
+        for statement in _split_sql(script):
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {number + 1}")
+    db.execute("INSERT INTO sync_runs (source, started_at, status, mode) VALUES "
+               "('ad', '2026-01-01T00:00:00+00:00', 'complete', 'full'), "
+               "('ad', '2026-01-02T00:00:00+00:00', 'running', 'full')")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert [(r.id, r.status) for r in store.sync_runs()] == [(2, "running"), (1, "complete")]
+        [run] = store.mark_interrupted_runs()
+        assert (run.id, run.status) == (2, "interrupted")
+        assert "its process ended before the sync finished" in run.error

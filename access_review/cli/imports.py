@@ -57,6 +57,9 @@ def show_changes(changes: ImportChanges, *, to_stderr: bool = False) -> None:
     """What the import changes against what is stored, register by register."""
     out = err_console if to_stderr else console
     out.print(f"Changes against {safe(changes.against)}:", highlight=False)
+    if changes.unreadable:
+        out.print(f"  [yellow]it cannot be read back ({safe(changes.unreadable)}); the changes are "
+                  "shown against nothing[/]", highlight=False, soft_wrap=True)
     for change in changes.registers:
         for line in _register_lines(change):
             out.print(line, highlight=False, soft_wrap=True)
