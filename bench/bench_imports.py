@@ -1,0 +1,197 @@
+"""Import benchmark: what reading a roster costs now that nothing is dropped or guessed
+(issue 14), side by side with what any reader must pay, in one run.
+
+For a roster of N people (CSV and XLSX, as HR exports it), medians over --runs of:
+- csv floor:        csv.reader over the decoded text — the least any CSV read costs;
+- read CSV:         tabular.read_table (quotes, control characters, lengths, headers checked);
+- parse CSV:        roster.parse_roster (and every row validated into a Person);
+- xlsx floor:       openpyxl read-only values of the sheet;
+- read XLSX:        read_table of a workbook without formulas;
+- read XLSX+f:      the same workbook with one calculated formula cell (a second pass looks
+                    for formulas without a saved value);
+- import first:     imports.import_roster into an empty store;
+- import again:     the same file over itself (the change summary against N stored people).
+
+With --against REV (e.g. main), roster.load_roster of that git revision reads the same files
+in a child process, for the ratio "this tree / REV" in the same run.
+
+Run:  python bench/bench_imports.py [--people 4000 40000] [--runs 5] [--against main]
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import shutil
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HEADER = ["Employee ID", "First Name", "Last Name", "E-mail", "Title", "Department", "Building",
+          "Person Type", "Status", "Status Date", "Training Date", "Aliases"]
+
+
+def roster_rows(n: int) -> list[list[str]]:
+    return [[f"E{i:06d}", "Zoë", f"Müller-{i}", f"p{i}@district.example.org", "Teacher",
+             "Special Education", "North Elementary", "employee",
+             "separated" if i % 50 == 0 else "active", "2026-06-30" if i % 50 == 0 else "",
+             "2026-08-15", ""] for i in range(n)]
+
+
+def write_files(folder: Path, n: int) -> dict[str, Path]:
+    import openpyxl
+
+    rows = roster_rows(n)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows([HEADER, *rows])
+    paths = {"csv": folder / "roster.csv", "xlsx": folder / "roster.xlsx", "xlsx+f": folder / "roster-f.xlsx"}
+    paths["csv"].write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Staff")
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append([value or None for value in row])
+    workbook.save(paths["xlsx"])
+    # The same workbook with one formula whose value a spreadsheet saved (openpyxl cannot
+    # write a cached value, so the sheet XML is patched the way Excel writes it).
+    formula = '<c r="E2" t="str"><f>UPPER("teacher")</f><v>TEACHER</v></c>'
+    with zipfile.ZipFile(paths["xlsx"]) as src, zipfile.ZipFile(paths["xlsx+f"], "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                text = data.decode("utf-8")
+                start = text.index('<c r="E2"')
+                end = text.index("</c>", start) + len("</c>")
+                data = (text[:start] + formula + text[end:]).encode("utf-8")
+            dst.writestr(item, data)
+    return paths
+
+
+def median_seconds(run, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+# load_roster of another tree, timed in a child process: argv = tree, csv, xlsx, runs.
+_LOAD_ROSTER = """
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from access_review.roster import load_roster
+out = {}
+for kind, path in (("csv", sys.argv[2]), ("xlsx", sys.argv[3])):
+    times = []
+    for _ in range(int(sys.argv[4])):
+        t = time.perf_counter(); load_roster(path); times.append(time.perf_counter() - t)
+    out[kind] = statistics.median(times)
+print(json.dumps(out))
+"""
+
+
+def load_roster_seconds(tree: Path, paths: dict[str, Path], runs: int) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-c", _LOAD_ROSTER, str(tree), str(paths["csv"]),
+                           str(paths["xlsx"]), str(runs)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def export_revision(rev: str, folder: Path) -> Path:
+    tree = folder / f"tree-{rev}"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "access_review"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def measure(n: int, runs: int, against: str | None = None) -> dict[str, float]:
+    import openpyxl
+
+    from access_review.config import load_config
+    from access_review.imports import import_roster
+    from access_review.roster import parse_roster
+    from access_review.store import Store
+    from access_review.tabular import read_table
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-imports-"))
+    try:
+        paths = write_files(folder, n)
+
+        def csv_floor():
+            text = paths["csv"].read_bytes().decode("utf-8-sig")
+            return list(csv.reader(io.StringIO(text, newline="")))
+
+        def xlsx_floor():
+            workbook = openpyxl.load_workbook(paths["xlsx"], read_only=True, data_only=True)
+            rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+            workbook.close()
+            return rows
+
+        config = folder / "access-review.toml"
+        config.write_text(f'[store]\npath = "{folder / "s.db"}"\n')
+        cfg = load_config(config)
+
+        def import_first():
+            (folder / "s.db").unlink(missing_ok=True)
+            with Store(cfg.store_path) as store:
+                import_roster(cfg, store, paths["csv"])
+
+        def import_again():
+            with Store(cfg.store_path) as store:
+                import_roster(cfg, store, paths["csv"])
+
+        figures = {
+            "csv floor": median_seconds(csv_floor, runs),
+            "read CSV": median_seconds(lambda: read_table(paths["csv"]), runs),
+            "parse CSV": median_seconds(lambda: parse_roster(paths["csv"]), runs),
+            "xlsx floor": median_seconds(xlsx_floor, runs),
+            "read XLSX": median_seconds(lambda: read_table(paths["xlsx"]), runs),
+            "read XLSX+f": median_seconds(lambda: read_table(paths["xlsx+f"]), runs),
+            "import first": median_seconds(import_first, runs),
+        }
+        import_first()
+        figures["import again"] = median_seconds(import_again, runs)
+        if against:
+            # Both trees in child processes, one after the other, on the same files.
+            mine = load_roster_seconds(ROOT, paths, runs)
+            theirs = load_roster_seconds(export_revision(against, folder), paths, runs)
+            figures.update({"load CSV": mine["csv"], f"load CSV {against}": theirs["csv"],
+                            "load XLSX": mine["xlsx"], f"load XLSX {against}": theirs["xlsx"]})
+        return figures
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, nargs="+", default=[4000, 40000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--against", help="a git revision whose load_roster to compare with")
+    args = parser.parse_args()
+    for n in args.people:
+        f = measure(n, args.runs, args.against)
+        print(f"\n{n:,} people, medians of {args.runs} runs (seconds):")
+        for name, seconds in f.items():
+            print(f"  {name:<14} {seconds:8.3f}")
+        print(f"  ratios: read CSV / csv floor {f['read CSV'] / f['csv floor']:.1f}x;  "
+              f"read XLSX / xlsx floor {f['read XLSX'] / f['xlsx floor']:.2f}x;  "
+              f"XLSX with a formula / without {f['read XLSX+f'] / f['read XLSX']:.2f}x;  "
+              f"import again / first {f['import again'] / f['import first']:.2f}x")
+        if args.against:
+            print(f"  load_roster, this tree / {args.against}: CSV "
+                  f"{f['load CSV'] / f[f'load CSV {args.against}']:.2f}x, XLSX "
+                  f"{f['load XLSX'] / f[f'load XLSX {args.against}']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
