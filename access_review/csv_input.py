@@ -78,7 +78,8 @@ def _parse_csv(label: str, text: str, delimiter: str | None) -> list[list[str]]:
         for record in reader:
             # csv yields [] for a blank line, so counting records keeps spreadsheet row numbers
             # for as long as no value spans lines — and none may.
-            for position, value in enumerate(record):
+            joined = "".join(record)
+            for position, value in enumerate(record if "\n" in joined or "\r" in joined else ()):
                 if "\n" in value or "\r" in value:
                     raise _csv_error(
                         label, rows, delimiter, "a quoted value that starts on this row runs past "

@@ -219,12 +219,10 @@ def _check_value(where: str, value: Any, *, row: int, column: str | None,
 def _suspect(values: list[Any], excel: bool) -> bool:
     """Whether any value of the row might be refused by ``_check_value`` (a quick look at the
     whole row first: the checks run per cell only for the rare row that needs them)."""
-    texts = [value for value in values if isinstance(value, str)]
-    if not texts:
-        return False
+    texts = [value for value in values if isinstance(value, str)] if excel else values  # CSV: all text
     joined = "".join(texts)
-    return (max(map(len, texts)) > MAX_CELL_CHARS or _CONTROL.search(joined) is not None
-            or (excel and "#" in joined))
+    return ((len(joined) > MAX_CELL_CHARS and max(map(len, texts)) > MAX_CELL_CHARS)
+            or _CONTROL.search(joined) is not None or (excel and "#" in joined))
 
 
 def _build_table(where: str, raw_rows: list[list[Any]], aliases: dict[str, str], *,
