@@ -62,7 +62,7 @@ def append(store: Store, action: str, details: dict[str, Any] | None = None,
            actor: str | None = None) -> AuditEntry:
     """Append one entry in its own transaction (so that concurrent writers chain correctly),
     or inside the caller's ``store.transaction()``, so that the change it records and the
-    entry commit together. The head beside the store is written once the entry commits."""
+    entry commit together (or neither does, head included)."""
     actor = actor or current_actor()
     details_json = json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)
     at = now_iso()
@@ -72,8 +72,26 @@ def append(store: Store, action: str, details: dict[str, Any] | None = None,
         digest = entry_hash(prev, seq, at, actor, action, details_json)
         db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)",
                    (seq, at, actor, action, details_json, prev, digest))
-        store.after_commit(lambda: _write_head(store, seq, digest))
+        # Written inside the transaction, so appenders (serialized by it) never see a head
+        # behind the log; put back if it rolls back — the outermost one, when the entry is
+        # part of a larger change that fails after it.
+        previous = _head_text(store)
+        _write_head(store, seq, digest)
+        store.on_rollback(lambda: _restore_head(store, previous))
     return AuditEntry(seq, at, actor, action, json.loads(details_json), prev, digest, details_json)
+
+
+def _head_text(store: Store) -> str | None:
+    path = head_path(store)
+    return path.read_text() if path.exists() else None
+
+
+def _restore_head(store: Store, previous: str | None) -> None:
+    if previous is None:
+        head_path(store).unlink(missing_ok=True)
+    else:
+        seq, digest = previous.split()
+        _write_head(store, int(seq), digest)
 
 
 def _write_head(store: Store, seq: int, digest: str) -> None:

@@ -90,27 +90,14 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE feature_schemas (feature TEXT PRIMARY KEY, version INTEGER NOT NULL);
     """,
-    # 3: a sync killed mid-run is marked 'interrupted' by the next sync (SQLite cannot alter a
-    # CHECK constraint, so the table is rebuilt); pid says which process ran it.
+    # 3: a sync killed mid-run is marked interrupted, with when, by the next sync; pid says
+    # which process ran it. (Columns are added rather than the status CHECK widened: SQLite
+    # can change a CHECK only by rebuilding the table, which every later column would have
+    # to follow; an interrupted run keeps status 'failed', which every "not complete" query
+    # already reads right, and SyncRun.status says 'interrupted'.)
     """
-    CREATE TABLE sync_runs_v3 (
-        id INTEGER PRIMARY KEY,
-        source TEXT NOT NULL,
-        started_at TEXT NOT NULL,
-        finished_at TEXT,
-        status TEXT NOT NULL CHECK (status IN ('running', 'complete', 'failed', 'interrupted')),
-        mode TEXT NOT NULL DEFAULT 'full',
-        error TEXT,
-        counts TEXT, stats TEXT, cursor TEXT, warnings TEXT,
-        pid INTEGER
-    );
-    INSERT INTO sync_runs_v3 (id, source, started_at, finished_at, status, mode, error, counts,
-                              stats, cursor, warnings)
-        SELECT id, source, started_at, finished_at, status, mode, error, counts, stats, cursor,
-               warnings FROM sync_runs;
-    DROP TABLE sync_runs;
-    ALTER TABLE sync_runs_v3 RENAME TO sync_runs;
-    CREATE INDEX sync_runs_source ON sync_runs(source, status, id);
+    ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
+    ALTER TABLE sync_runs ADD COLUMN interrupted_at TEXT;
     """,
 ]
 
@@ -162,12 +149,13 @@ class SyncRun:
     counts: dict[str, int]
     stats: dict[str, int]
     warnings: list[str]
+    interrupted_at: datetime | None = None  # status is then 'interrupted' (stored as 'failed')
 
 
 class Store:
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._after_commit: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if not self.path.exists():
             # Created owner-only before SQLite writes anything into it.
@@ -200,6 +188,11 @@ class Store:
             )
         for number in range(version, SCHEMA_VERSION):
             with self.transaction():
+                # Another process opening the same new store (a `status` while `sync` starts)
+                # may have applied this step since the version was read: look again under
+                # the write lock rather than apply it twice.
+                if self.db.execute("PRAGMA user_version").fetchone()[0] > number:
+                    continue
                 for statement in _split_sql(MIGRATIONS[number]):
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
@@ -232,27 +225,25 @@ class Store:
         if self.db.in_transaction:
             yield self.db
             return
-        self._after_commit = []
+        self._on_rollback = []
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
         except BaseException:
             self.db.execute("ROLLBACK")
-            self._after_commit = []
+            undo, self._on_rollback = self._on_rollback, []
+            for callback in reversed(undo):
+                callback()
             raise
         else:
             self.db.execute("COMMIT")
-            callbacks, self._after_commit = self._after_commit, []
-            for callback in callbacks:
-                callback()
+            self._on_rollback = []
 
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run ``callback`` once the current transaction commits (now, outside one); a
-        rollback drops it. For what lives beside the store, such as the audit head."""
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Undo something kept beside the store (the audit head) if the transaction it was
+        done in — the outermost one, when they are nested — rolls back."""
         if self.db.in_transaction:
-            self._after_commit.append(callback)
-        else:
-            callback()
+            self._on_rollback.append(callback)
 
     # -- sync runs and snapshots --------------------------------------------------------
     def begin_sync(self, source: str, mode: str = "full") -> int:
@@ -274,16 +265,17 @@ class Store:
         this process are left alone."""
         with self.transaction() as db:
             rows = db.execute(
-                f"SELECT {self._RUN_COLUMNS}, pid FROM sync_runs WHERE status='running'"
-                " AND (pid IS NULL OR pid != ?) ORDER BY id", (os.getpid(),)).fetchall()
+                "SELECT id, pid FROM sync_runs WHERE status='running' AND (pid IS NULL OR pid != ?)"
+                " ORDER BY id", (os.getpid(),)).fetchall()
             noticed = _iso(now_utc())
-            for row in rows:
-                pid = f"process {row[10]}" if row[10] is not None else "its process"
+            for run_id, pid in rows:
+                who = f"process {pid}" if pid is not None else "its process"
                 db.execute(
-                    "UPDATE sync_runs SET status='interrupted', finished_at=?, error=? WHERE id=?",
-                    (noticed, f"interrupted: {pid} ended before the sync finished "
-                              f"(noticed {noticed[:19].replace('T', ' ')} UTC)", row[0]))
-        return [run for row in rows if (run := self.sync_run(row[0])) is not None]
+                    "UPDATE sync_runs SET status='failed', interrupted_at=?, finished_at=?, error=?"
+                    " WHERE id=?",
+                    (noticed, noticed, f"interrupted: {who} ended before the sync finished "
+                                       f"(noticed {noticed[:19].replace('T', ' ')} UTC)", run_id))
+        return [run for run_id, _ in rows if (run := self.sync_run(run_id)) is not None]
 
     def fail_sync(self, run_id: int, error: str, snapshot: Snapshot | None = None) -> None:
         self.db.execute(
@@ -342,11 +334,13 @@ class Store:
     def _run_from_row(self, row) -> SyncRun:
         return SyncRun(
             id=row[0], source=row[1], started_at=_dt(row[2]), finished_at=_dt(row[3]),
-            status=row[4], mode=row[5], error=row[6], counts=json.loads(row[7] or "{}"),
-            stats=json.loads(row[8] or "{}"), warnings=json.loads(row[9] or "[]"),
+            status="interrupted" if row[10] else row[4], mode=row[5], error=row[6],
+            counts=json.loads(row[7] or "{}"), stats=json.loads(row[8] or "{}"),
+            warnings=json.loads(row[9] or "[]"), interrupted_at=_dt(row[10]),
         )
 
-    _RUN_COLUMNS = "id, source, started_at, finished_at, status, mode, error, counts, stats, warnings"
+    _RUN_COLUMNS = ("id, source, started_at, finished_at, status, mode, error, counts, stats, warnings,"
+                    " interrupted_at")
 
     def sync_runs(self, source: str | None = None, limit: int = 50) -> list[SyncRun]:
         sql = f"SELECT {self._RUN_COLUMNS} FROM sync_runs"

@@ -211,6 +211,25 @@ def test_the_import_and_its_audit_entry_commit_together(ws, tmp_path, monkeypatc
     assert ws.dump() == before
 
 
+def test_a_failure_after_the_audit_entry_takes_the_entry_and_its_head_back(ws, tmp_path, monkeypatch):
+    """The audit head beside the store is written with the entry; if the import's transaction
+    fails after that, the head goes back with the rest (audit verify stays clean)."""
+    import access_review.imports as imports
+
+    cfg = ws.config()
+    before = ws.dump()
+
+    def fails(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(imports, "_stored_inventory_against", fails)
+    with ws.store() as store, pytest.raises(OSError):
+        import_roster(cfg, store, larger_roster(tmp_path, 3), confirm=True)
+    assert ws.dump() == before
+    with ws.store() as store:
+        assert audit.verify(store).ok
+
+
 def test_the_demo_pipeline_imports_unchanged(tmp_path):
     """Importing the same files twice is 'no change' everywhere and needs no flag."""
     ws = build_workspace(tmp_path / "ws")
