@@ -120,7 +120,7 @@ def import_inventory(cfg: Config, store: Store, file: Path, apps: Path | None,
         delimiter=normalize_delimiter(delimiter))
     if problems:
         raise _first_of(problems)
-    assert inventory is not None
+    assert inventory is not None  # noqa: S101 (parse_inventory returns one whenever it finds no problem)
     with store.transaction():
         stored_version = fetch_stored_inventory(store)
         stored, against, unreadable = _stored_for_comparison(store, stored_version)

@@ -268,7 +268,7 @@ def load_inventory(path: InputSource, *, roster: Sequence[Person], apps_path: In
                                           holds_path=holds_path, delimiter=delimiter)
     if problems:
         raise problems[0]
-    assert inventory is not None
+    assert inventory is not None  # noqa: S101 (an invariant of parse_inventory: no problems means an inventory)
     return inventory
 
 

@@ -158,7 +158,7 @@ def damaged_csv(draw, part: str):
     elif mutation == "bad_utf8":
         lines[target] = line[:1] + b"\xe9" + line[1:]
     elif mutation == "semicolons":
-        lines = [l.replace(b",", b";") for l in lines]
+        lines = [line.replace(b",", b";") for line in lines]
         bad_rows = {1}
     data = b"\n".join(lines) + b"\n"
     if mutation == "stray_bytes":   # anything at all, anywhere: judged by the weaker rule
@@ -174,7 +174,7 @@ def damaged_csv(draw, part: str):
 def data_lines(data: bytes) -> int:
     """Data rows of a CSV whose values never span lines: non-blank lines after the header."""
     text = data.decode("utf-8", "replace").lstrip("\ufeff")
-    lines = [l for l in re.split(r"\r\n|\r|\n", text) if re.sub(r'[,\s"]', "", l)]
+    lines = [line for line in re.split(r"\r\n|\r|\n", text) if re.sub(r'[,\s"]', "", line)]
     return max(len(lines) - 1, 0)
 
 
