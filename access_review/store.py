@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -163,11 +164,28 @@ class Store:
             os.close(fd)
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+
+    def _use_wal(self, patience: float = 30.0) -> None:
+        """Write-ahead logging, so readers never block the writer. The switch needs an
+        exclusive lock, and SQLite may answer "database is locked" at once instead of waiting
+        on the busy timeout ("the presence of a busy handler does not guarantee that it will
+        be invoked when there is lock contention", https://www.sqlite.org/c3ref/busy_handler.html):
+        several processes opening a new store together hit it. Ask again, as long as the
+        connection would have waited."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.db.close()
@@ -229,15 +247,15 @@ class Store:
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:   # not when COMMIT itself failed and ended it
+                self.db.execute("ROLLBACK")
             undo, self._on_rollback = self._on_rollback, []
             for callback in reversed(undo):
                 callback()
             raise
-        else:
-            self.db.execute("COMMIT")
-            self._on_rollback = []
+        self._on_rollback = []
 
     def on_rollback(self, callback: Callable[[], None]) -> None:
         """Undo something kept beside the store (the audit head) if the transaction it was
