@@ -86,14 +86,20 @@ def median_seconds(run, runs: int) -> float:
     return statistics.median(times)
 
 
-# One load_roster of each file in a fresh child process: argv = tree, csv, xlsx.
+# load_roster of each file in a fresh child process: one load to warm up (first-use costs
+# such as compiling regular expressions are not what is compared), then the median of three.
+# argv = tree, csv, xlsx.
 _LOAD_ROSTER = """
-import json, sys, time
+import json, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 from access_review.roster import load_roster
 out = {}
 for kind, path in (("csv", sys.argv[2]), ("xlsx", sys.argv[3])):
-    t = time.process_time(); load_roster(path); out[kind] = time.process_time() - t
+    load_roster(path)
+    times = []
+    for _ in range(3):
+        t = time.process_time(); load_roster(path); times.append(time.process_time() - t)
+    out[kind] = statistics.median(times)
 print(json.dumps(out))
 """
 
