@@ -7,11 +7,9 @@ starts from an ``Analysis`` so that they all see the same facts.
 """
 from __future__ import annotations
 
-import tempfile
 import time
 from datetime import date
 from functools import cached_property
-from pathlib import Path
 from typing import Mapping
 
 from . import inventory as inv
@@ -20,8 +18,9 @@ from .config import Config
 from .errors import AccessReviewError
 from .facts import Facts
 from .findings import Finding, run_rules, today_utc
-from .records import Person, Snapshot
+from .records import Snapshot
 from .store import Store, SyncRun
+from .stored_inventory import load_inventory_from_store  # noqa: F401  (bench_core reads it here)
 
 
 class Analysis(Facts):
@@ -34,22 +33,6 @@ class Analysis(Facts):
             found = run_rules(self)
         self.timings["findings"] = time.perf_counter() - t
         return found
-
-
-def load_inventory_from_store(store: Store, roster: list[Person]) -> inv.Inventory:
-    latest = store.latest_inventory_files()
-    if latest is None:
-        raise AccessReviewError("no data inventory has been imported",
-                                hint="run `access-review inventory import` (or `access-review import`)")
-    _, _, _, files = latest
-    with tempfile.TemporaryDirectory() as tmp:
-        paths: dict[str, Path] = {}
-        for kind, (name, data) in files.items():
-            p = Path(tmp) / f"{kind}{Path(name).suffix}"
-            p.write_bytes(data)
-            paths[kind] = p
-        return inv.load_inventory(paths["inventory"], roster=roster,
-                                  apps_path=paths.get("apps"), holds_path=paths.get("holds"))
 
 
 def _held_accounts_last_seen(store: Store, inventory: inv.Inventory,

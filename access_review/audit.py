@@ -171,43 +171,40 @@ def _load_key(source: AuditKeySource, keying: Keying | None, *, create: bool) ->
 def append(store: Store, action: str, details: dict[str, Any] | None = None,
            actor: str | None = None) -> AuditEntry:
     """Append one entry in its own transaction (so that concurrent writers chain correctly),
-    keying the log first if it is not keyed yet, and recording a head out of step with the log."""
+    or inside the caller's ``store.transaction()``, so that the change it records and the entry
+    commit together (or neither does, head included); keying the log first if it is not keyed
+    yet, and recording a head out of step with the log."""
     actor = actor or current_actor()
     details_json = json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)
     _ensure_schema(store)
     source = key_source(store)
-    previous_head, head_written = None, False
-    try:
-        with store.transaction() as db:
-            last = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-            keying = _keying(db)
-            key = _load_key(source, keying, create=keying is None)
-            records: list[tuple[str, str]] = []
-            if keying is None and last is not None:
-                records.append((KEYED, _json(_legacy_summary(db, key, last))))
-            problem = _head_out_of_step(store, db, key, last, keying)
-            if problem:
-                records.append((HEAD_MISMATCH, _json({"problem": problem})))
-            if keying is None:
-                db.execute("INSERT INTO audit_keying VALUES (?,?,?)",
-                           (key_id(key), (last[0] if last else 0) + 1, now_iso()))
-            records.append((action, details_json))
-            seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-            for what, text in records:
-                seq, at = seq + 1, now_iso()
-                digest = entry_hash(key, prev, seq, at, actor, what, text)
-                db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)", (seq, at, actor, what, text, prev, digest))
-                entry = AuditEntry(seq, at, actor, what, json.loads(text), prev, digest, text)
-                prev = digest
-            # Written inside the transaction, so that appenders (serialized by it) never see a
-            # head behind the log; put back if the commit fails.
-            previous_head = head_text(store.path)
-            write_head(store.path, Head(seq, prev, seal(key, seq, prev)))
-            head_written = True
-    except BaseException:
-        if head_written:
-            restore_head(store.path, previous_head)
-        raise
+    with store.transaction() as db:
+        last = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+        keying = _keying(db)
+        key = _load_key(source, keying, create=keying is None)
+        records: list[tuple[str, str]] = []
+        if keying is None and last is not None:
+            records.append((KEYED, _json(_legacy_summary(db, key, last))))
+        problem = _head_out_of_step(store, db, key, last, keying)
+        if problem:
+            records.append((HEAD_MISMATCH, _json({"problem": problem})))
+        if keying is None:
+            db.execute("INSERT INTO audit_keying VALUES (?,?,?)",
+                       (key_id(key), (last[0] if last else 0) + 1, now_iso()))
+        records.append((action, details_json))
+        seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+        for what, text in records:
+            seq, at = seq + 1, now_iso()
+            digest = entry_hash(key, prev, seq, at, actor, what, text)
+            db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)", (seq, at, actor, what, text, prev, digest))
+            entry = AuditEntry(seq, at, actor, what, json.loads(text), prev, digest, text)
+            prev = digest
+        # Written inside the transaction, so that appenders (serialized by it) never see a
+        # head behind the log; put back if it rolls back — the outermost one, when the entry
+        # is part of a larger change (an import, a sync) that fails after it.
+        previous_head = head_text(store.path)
+        write_head(store.path, Head(seq, prev, seal(key, seq, prev)))
+        store.on_rollback(lambda: restore_head(store.path, previous_head))
     return entry
 
 

@@ -54,6 +54,14 @@ class Scorecard:
 
 
 @dataclass(frozen=True)
+class ImportGuard:
+    """An import that removes more than this share of the stored people, resources, app
+    approvals or holds (or releases any hold) stops with its summary until run with --yes."""
+
+    max_removed_percent: float = 10.0
+
+
+@dataclass(frozen=True)
 class Classification:
     """How accounts are told apart: students by OU/org unit or e-mail domain, services by name."""
 
@@ -86,6 +94,7 @@ class Config:
     sources: dict[str, dict[str, Any]]
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     scorecard: Scorecard = field(default_factory=Scorecard)
+    imports: ImportGuard = ImportGuard()
 
     @property
     def base_dir(self) -> Path:
@@ -181,6 +190,15 @@ def _scorecard(section: Any, where: str) -> Scorecard:
     )
 
 
+def _percent(section: Any, key: str, default: float, where: str) -> float:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a table")
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+        raise ConfigError(f"{where}: {key} must be a percentage from 0 to 100, not {value!r}")
+    return float(value)
+
+
 def load_config(path: str | Path | None = None) -> Config:
     cfg_path = find_config(path)
     try:
@@ -244,6 +262,8 @@ def load_config(path: str | Path | None = None) -> Config:
         sources={name: dict(settings) for name, settings in sources.items()},
         raw=raw,
         scorecard=_scorecard(raw.get("scorecard", {}), f"{cfg_path} [scorecard]"),
+        imports=ImportGuard(max_removed_percent=_percent(
+            raw.get("imports", {}), "max_removed_percent", 10.0, f"{cfg_path} [imports]")),
     )
 
 
@@ -262,6 +282,11 @@ path = "roster.csv"                # HR export: employee_id, name, email, title,
 path = "inventory.xlsx"            # sheet Resources (and Apps, Holds)
 # apps = "apps.csv"                # approval register, if kept separately
 # holds = "holds.csv"              # litigation-hold register, if kept separately
+
+[imports]
+max_removed_percent = 10           # an import removing more of the stored people, resources,
+                                   # app approvals or holds than this (or releasing any hold)
+                                   # shows the changes and stops until run again with --yes
 
 [iso]
 name = "Information Security Officer"

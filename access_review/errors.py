@@ -42,6 +42,22 @@ class InputError(AccessReviewError):
         super().__init__(f"{where}: {message}", hint=hint)
 
 
+class EmptyInput(InputError):
+    """A file (or sheet) with a header and no rows, given where it would replace stored data
+    with nothing: that needs saying so (``--allow-empty``)."""
+
+
+class ConfirmationNeeded(AccessReviewError):
+    """An import would shrink a register by surprise (more than the configured share removed,
+    or a hold released). Nothing was stored; ``changes`` is what it would have done."""
+
+    exit_code = 8
+
+    def __init__(self, message: str, changes: object, *, hint: str | None = None):
+        self.changes = changes
+        super().__init__(message, hint=hint)
+
+
 class StoreError(AccessReviewError):
     exit_code = 4
 

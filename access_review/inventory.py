@@ -14,14 +14,13 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Iterable, Literal, Sequence
 
 from access_review.errors import InputError
 from access_review.records import Group, Person, Resource
-from access_review.tabular import (XLSX_SUFFIXES, Table, find_sheet,
-                                   normalize_header, parse_date, parse_date_text, read_table,
-                                   xlsx_sheet_names)
+from access_review.input_file import XLSX_SUFFIXES, InputFile, InputSource, as_input
+from access_review.tabular import Table, normalize_header, parse_date, parse_date_text, read_table
+from access_review.xlsx_input import find_sheet, xlsx_sheet_names
 
 Classification = Literal["confidential", "critical", "both"]
 CLASSIFICATIONS: tuple[str, ...] = ("confidential", "critical", "both")
@@ -244,6 +243,10 @@ class Inventory:
     apps: tuple[AppApproval, ...] = ()
     holds: tuple[Hold, ...] = ()
     source_path: str = ""
+    # Where each register was read from (file, and sheet for a workbook); "" when none was
+    # given, so "no register" is never mistaken for "an empty register".
+    apps_source: str = ""
+    holds_source: str = ""
 
     def resource(self, name: str) -> InventoryResource | None:
         wanted = name.strip().casefold()
@@ -252,46 +255,66 @@ class Inventory:
 
 # ---------------------------------------------------------------- loading
 
-def load_inventory(path: str | Path, *, roster: Sequence[Person], apps_path: str | Path | None = None,
-                   holds_path: str | Path | None = None) -> Inventory:
+def load_inventory(path: InputSource, *, roster: Sequence[Person], apps_path: InputSource | None = None,
+                   holds_path: InputSource | None = None, delimiter: str | None = None) -> Inventory:
     """The inventory with its registers; raises the first ``InputError`` if anything is bad.
 
     For an XLSX inventory the sheets "Apps" and "Holds" of the same workbook are the
-    registers unless separate files are given; a workbook without them has empty registers.
+    registers unless separate files are given; a workbook without them has empty registers
+    (``Inventory.apps_source`` / ``holds_source`` are then ""), but a sheet whose name
+    suggests a register ("Litigation Holds") is an error rather than an empty register.
     """
-    inventory, problems = _parse_inventory(path, roster, apps_path, holds_path)
+    inventory, problems = parse_inventory(path, roster=roster, apps_path=apps_path,
+                                          holds_path=holds_path, delimiter=delimiter)
     if problems:
         raise problems[0]
-    assert inventory is not None  # noqa: S101 (an invariant of _parse_inventory: no problems means an inventory)
+    assert inventory is not None  # noqa: S101 (an invariant of parse_inventory: no problems means an inventory)
     return inventory
 
 
-def validate_inventory(path: str | Path, *, roster: Sequence[Person],
-                       apps_path: str | Path | None = None,
-                       holds_path: str | Path | None = None) -> list[InputError]:
+def validate_inventory(path: InputSource, *, roster: Sequence[Person],
+                       apps_path: InputSource | None = None,
+                       holds_path: InputSource | None = None,
+                       delimiter: str | None = None) -> list[InputError]:
     """Every problem in the inventory and its registers; [] when it would load."""
-    return _parse_inventory(path, roster, apps_path, holds_path)[1]
+    return parse_inventory(path, roster=roster, apps_path=apps_path, holds_path=holds_path,
+                           delimiter=delimiter)[1]
 
 
-def _parse_inventory(path, roster, apps_path, holds_path) -> tuple[Inventory | None, list[InputError]]:
+def parse_inventory(path: InputSource, *, roster: Sequence[Person],
+                    apps_path: InputSource | None = None, holds_path: InputSource | None = None,
+                    delimiter: str | None = None) -> tuple[Inventory | None, list[InputError]]:
+    """The inventory and every problem found (None when there is any): one read for both."""
     problems: list[InputError] = []
     try:
-        sheets = xlsx_sheet_names(path) if Path(path).is_file() else []
-    except InputError as exc:  # an unreadable workbook: nothing else in it can be checked
+        file = as_input(path)
+        sheets = xlsx_sheet_names(file)
+    except InputError as exc:  # an unreadable file or workbook: nothing else in it can be checked
         return None, [exc]
     resources = _load_part(problems, lambda: _parse_resources(
-        _read(path, "Resources", RESOURCE_ALIASES, sheets), roster, problems))
+        _read(file, "Resources", RESOURCE_ALIASES, sheets, delimiter), roster, problems))
     apps: tuple[AppApproval, ...] = ()
     holds: tuple[Hold, ...] = ()
+    sources = {"Apps": "", "Holds": ""}
+
+    def register(sheet: str, register_path, aliases) -> Table:
+        table = _register_table(file, register_path, sheet, aliases, sheets, delimiter)
+        sources[sheet] = table.where
+        return table
+
+    for sheet, register_path in (("Apps", apps_path), ("Holds", holds_path)):
+        if register_path is None and not find_sheet(sheets, sheet):
+            _load_part(problems, lambda: _refuse_near_miss(file, sheet, sheets))
     if apps_path is not None or find_sheet(sheets, "Apps"):
         apps = _load_part(problems, lambda: _parse_apps(
-            _register_table(path, apps_path, "Apps", APP_ALIASES, sheets), problems))
+            register("Apps", apps_path, APP_ALIASES), problems))
     if holds_path is not None or find_sheet(sheets, "Holds"):
         holds = _load_part(problems, lambda: _parse_holds(
-            _register_table(path, holds_path, "Holds", HOLD_ALIASES, sheets), problems))
+            register("Holds", holds_path, HOLD_ALIASES), problems))
     if problems:
         return None, problems
-    return Inventory(resources=resources, apps=apps, holds=holds, source_path=str(path)), []
+    return Inventory(resources=resources, apps=apps, holds=holds, source_path=file.label,
+                     apps_source=sources["Apps"], holds_source=sources["Holds"]), []
 
 
 def _load_part(problems: list[InputError], parse):
@@ -303,17 +326,42 @@ def _load_part(problems: list[InputError], parse):
         return ()
 
 
-def _read(path, sheet: str, aliases, sheet_names: list[str]) -> Table:
+_REGISTER_WORD = {"Apps": re.compile(r"\bapp", re.IGNORECASE),
+                  "Holds": re.compile(r"\bhold", re.IGNORECASE)}
+
+
+def _refuse_near_miss(file: InputFile, sheet: str, sheet_names: list[str]) -> None:
+    """A workbook without a ``Holds`` sheet has no hold register — unless a sheet was only
+    renamed ("Litigation Holds", "Hold"): reading that as "no holds" would wipe the register."""
+    for name in sheet_names:
+        if _REGISTER_WORD[sheet].search(name):
+            raise InputError(file.label, f"no sheet named {sheet!r}, but there is a sheet "
+                             f"{name!r}: is it the {_REGISTER_NAMES[sheet]}?",
+                             hint=f"rename the sheet to {sheet!r}")
+
+
+_REGISTER_NAMES = {"Apps": "app approval register", "Holds": "litigation-hold register"}
+
+
+def _read(file: InputFile, sheet: str, aliases, sheet_names: list[str], delimiter) -> Table:
     """The named sheet of a workbook when it has one, else its first sheet (or the CSV)."""
-    chosen = find_sheet(sheet_names, sheet) if Path(path).suffix.lower() in XLSX_SUFFIXES else None
-    return read_table(path, sheet=chosen, aliases=aliases)
+    chosen = find_sheet(sheet_names, sheet) if file.suffix in XLSX_SUFFIXES else None
+    return read_table(file, sheet=chosen, aliases=aliases,
+                      delimiter=None if file.suffix in XLSX_SUFFIXES else delimiter)
 
 
-def _register_table(inventory_path, register_path, sheet: str, aliases, inventory_sheets) -> Table:
+def _register_table(inventory: InputFile, register_path, sheet: str, aliases, inventory_sheets,
+                    delimiter) -> Table:
     if register_path is None:
-        return read_table(inventory_path, sheet=find_sheet(inventory_sheets, sheet), aliases=aliases)
-    names = xlsx_sheet_names(register_path) if Path(register_path).is_file() else []
-    return _read(register_path, sheet, aliases, names)
+        return read_table(inventory, sheet=find_sheet(inventory_sheets, sheet), aliases=aliases)
+    file = as_input(register_path)
+    names = xlsx_sheet_names(file)
+    if len(names) > 1 and not find_sheet(names, sheet):
+        # Several sheets and none is the register: the first would be a guess (often the
+        # Resources sheet of the same workbook).
+        raise InputError(file.label, f"no sheet named {sheet!r} (sheets: {', '.join(names)})",
+                         hint=f"name the {_REGISTER_NAMES[sheet]}'s sheet {sheet!r}")
+    return _read(file, sheet, aliases, names, delimiter)
 
 
 class _PersonIndex:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from access_review.errors import InputError
 from access_review.records import Person
+from access_review.input_file import InputFile
 from access_review.tabular import Row, Table, normalize_header, parse_date, read_table
 
 PERSON_TYPES = ("employee", "volunteer", "contractor")
@@ -41,22 +42,31 @@ def looks_like_email(text: str) -> bool:
     return bool(_EMAIL.match(text))
 
 
-def load_roster(path: str | Path, *, sheet: str | None = None) -> list[Person]:
+def load_roster(path: str | Path | InputFile, *, sheet: str | None = None,
+                delimiter: str | None = None) -> list[Person]:
     """Every person in the roster; raises the first ``InputError`` if any row is bad."""
-    people, problems = _parse_roster(path, sheet)
+    people, problems = _parse_roster(path, sheet, delimiter)
     if problems:
         raise problems[0]
     return people
 
 
-def validate_roster(path: str | Path, *, sheet: str | None = None) -> list[InputError]:
+def validate_roster(path: str | Path | InputFile, *, sheet: str | None = None,
+                    delimiter: str | None = None) -> list[InputError]:
     """Every problem in the roster, in row order; [] when it would load."""
-    return _parse_roster(path, sheet)[1]
+    return _parse_roster(path, sheet, delimiter)[1]
 
 
-def _parse_roster(path: str | Path, sheet: str | None) -> tuple[list[Person], list[InputError]]:
+def parse_roster(path: str | Path | InputFile, *, sheet: str | None = None,
+                 delimiter: str | None = None) -> tuple[list[Person], list[InputError]]:
+    """The people of every good row, and every problem (read the file once for both)."""
+    return _parse_roster(path, sheet, delimiter)
+
+
+def _parse_roster(path: str | Path | InputFile, sheet: str | None,
+                  delimiter: str | None) -> tuple[list[Person], list[InputError]]:
     try:
-        table = read_table(path, sheet=sheet, aliases=ROSTER_ALIASES)
+        table = read_table(path, sheet=sheet, aliases=ROSTER_ALIASES, delimiter=delimiter)
         table.require(["employee_id"])
         if not table.has("name") and not (table.has("first_name") and table.has("last_name")):
             raise InputError(table.where, "missing required column (or both first_name and "

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .bulk import collector_paused
 from .errors import StoreError
@@ -115,6 +116,15 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX contacts_run ON contacts(run_id);
     """,
+    # 4: a sync killed mid-run is marked interrupted, with when, by the next sync; pid says
+    # which process ran it. (Columns are added rather than the status CHECK widened: SQLite
+    # can change a CHECK only by rebuilding the table, which every later column would have
+    # to follow; an interrupted run keeps status 'failed', which every "not complete" query
+    # already reads right, and SyncRun.status says 'interrupted'.)
+    """
+    ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
+    ALTER TABLE sync_runs ADD COLUMN interrupted_at TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -173,6 +183,7 @@ class SyncRun:
     counts: dict[str, int]
     stats: dict[str, int]
     warnings: list[str]
+    interrupted_at: datetime | None = None  # status is then 'interrupted' (stored as 'failed')
 
 
 class Store:
@@ -181,17 +192,35 @@ class Store:
         # Where the audit log's key comes from (the config's [audit] table); None: the default.
         self.audit_key = audit_key
         make_private_folder(self.path.parent)
+        self._on_rollback: list[Callable[[], None]] = []
         if not self.path.exists():
             # Created owner-only before SQLite writes anything into it.
             fd = os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600)
             os.close(fd)
         try:
             self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+
+    def _use_wal(self, patience: float = 30.0) -> None:
+        """Write-ahead logging, so readers never block the writer. The switch needs an
+        exclusive lock, and SQLite may answer "database is locked" at once instead of waiting
+        on the busy timeout ("the presence of a busy handler does not guarantee that it will
+        be invoked when there is lock contention", https://www.sqlite.org/c3ref/busy_handler.html):
+        several processes opening a new store together hit it. Ask again, as long as the
+        connection would have waited."""
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     def close(self) -> None:
         self.db.close()
@@ -212,6 +241,11 @@ class Store:
             )
         for number in range(version, SCHEMA_VERSION):
             with self.transaction():
+                # Another process opening the same new store (a `status` while `sync` starts)
+                # may have applied this step since the version was read: look again under
+                # the write lock rather than apply it twice.
+                if self.db.execute("PRAGMA user_version").fetchone()[0] > number:
+                    continue
                 for statement in _split_sql(MIGRATIONS[number]):
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
@@ -238,24 +272,63 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. A transaction opened inside another joins it, so several
+        writes (a snapshot and its audit entry, an import and its entry) commit together or
+        not at all."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self._on_rollback = []
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
             self.db.execute("COMMIT")
+        except BaseException:
+            if self.db.in_transaction:   # not when COMMIT itself failed and ended it
+                self.db.execute("ROLLBACK")
+            undo, self._on_rollback = self._on_rollback, []
+            for callback in reversed(undo):
+                callback()
+            raise
+        self._on_rollback = []
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Undo something kept beside the store (the audit head) if the transaction it was
+        done in — the outermost one, when they are nested — rolls back."""
+        if self.db.in_transaction:
+            self._on_rollback.append(callback)
 
     # -- sync runs and snapshots --------------------------------------------------------
     def begin_sync(self, source: str, mode: str = "full") -> int:
-        """Record that a sync started. If the process dies, the run stays 'running' and is
-        never used: only 'complete' runs are read back as snapshots."""
+        """Record that a sync started, by this process. If the process dies, the run stays
+        'running' (never used: only 'complete' runs are read back as snapshots) until the next
+        sync marks it interrupted (``mark_interrupted_runs``)."""
         cur = self.db.execute(
-            "INSERT INTO sync_runs (source, started_at, status, mode) VALUES (?, ?, 'running', ?)",
-            (source, _iso(now_utc()), mode),
+            "INSERT INTO sync_runs (source, started_at, status, mode, pid) VALUES (?, ?, 'running', ?, ?)",
+            (source, _iso(now_utc()), mode, os.getpid()),
         )
         return int(cur.lastrowid)
+
+    def mark_interrupted_runs(self) -> list[SyncRun]:
+        """Mark every run still 'running' as interrupted, with when, and return them.
+
+        Call only while holding the sync lock: every sync holds it for as long as it runs and
+        the system releases it when the process ends, however it ends, so a run still
+        'running' then belongs to a process that is gone (a kill -9, a power cut). Runs of
+        this process are left alone."""
+        with self.transaction() as db:
+            rows = db.execute(
+                "SELECT id, pid FROM sync_runs WHERE status='running' AND (pid IS NULL OR pid != ?)"
+                " ORDER BY id", (os.getpid(),)).fetchall()
+            noticed = _iso(now_utc())
+            for run_id, pid in rows:
+                who = f"process {pid}" if pid is not None else "its process"
+                db.execute(
+                    "UPDATE sync_runs SET status='failed', interrupted_at=?, finished_at=?, error=?"
+                    " WHERE id=?",
+                    (noticed, noticed, f"interrupted: {who} ended before the sync finished "
+                                       f"(noticed {noticed[:19].replace('T', ' ')} UTC)", run_id))
+        return [run for run_id, _ in rows if (run := self.sync_run(run_id)) is not None]
 
     def fail_sync(self, run_id: int, error: str, snapshot: Snapshot | None = None) -> None:
         self.db.execute(
@@ -317,19 +390,23 @@ class Store:
             )
 
     def save_snapshot(self, snap: Snapshot) -> int:
-        """Begin and complete a run in one go (used by the demo and tests)."""
-        run_id = self.begin_sync(snap.source, snap.mode)
-        self.complete_sync(run_id, snap)
+        """Begin and complete a run in one transaction (used by the demo and tests): it is
+        never seen 'running', so a sync starting meanwhile cannot take it for interrupted."""
+        with self.transaction():
+            run_id = self.begin_sync(snap.source, snap.mode)
+            self.complete_sync(run_id, snap)
         return run_id
 
     def _run_from_row(self, row) -> SyncRun:
         return SyncRun(
             id=row[0], source=row[1], started_at=_dt(row[2]), finished_at=_dt(row[3]),
-            status=row[4], mode=row[5], error=row[6], counts=json.loads(row[7] or "{}"),
-            stats=json.loads(row[8] or "{}"), warnings=json.loads(row[9] or "[]"),
+            status="interrupted" if row[10] else row[4], mode=row[5], error=row[6],
+            counts=json.loads(row[7] or "{}"), stats=json.loads(row[8] or "{}"),
+            warnings=json.loads(row[9] or "[]"), interrupted_at=_dt(row[10]),
         )
 
-    _RUN_COLUMNS = "id, source, started_at, finished_at, status, mode, error, counts, stats, warnings"
+    _RUN_COLUMNS = ("id, source, started_at, finished_at, status, mode, error, counts, stats, warnings,"
+                    " interrupted_at")
 
     def sync_runs(self, source: str | None = None, limit: int = 50) -> list[SyncRun]:
         sql = f"SELECT {self._RUN_COLUMNS} FROM sync_runs"  # noqa: S608 (a constant column list)
@@ -471,9 +548,10 @@ class Store:
     # -- inventory (kept as the files themselves, re-read with the roster of the time) ----
     def save_inventory_files(self, files: dict[str, tuple[str, bytes]], roster_import_id: int | None) -> int:
         payload = {kind: [name, data.hex()] for kind, (name, data) in files.items()}
-        cur = self.db.execute(
-            "INSERT INTO inventory_versions (imported_at, roster_import_id, files) VALUES (?,?,?)",
-            (_iso(now_utc()), roster_import_id, _json(payload)))
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO inventory_versions (imported_at, roster_import_id, files) VALUES (?,?,?)",
+                (_iso(now_utc()), roster_import_id, _json(payload)))
         return int(cur.lastrowid)
 
     def latest_inventory_files(self) -> tuple[int, datetime, int | None, dict[str, tuple[str, bytes]]] | None:

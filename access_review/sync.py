@@ -21,7 +21,7 @@ from .config import Config
 from .connector import ConnectorFactory, Progress
 from .errors import AccessReviewError, ConfigError, StoreBusy
 from .records import Snapshot
-from .store import Store
+from .store import Store, SyncRun
 
 
 @dataclass
@@ -84,21 +84,30 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
              names: Sequence[str] | None = None, *,
              full: bool = False,
              progress_factory: Callable[[str], Progress] | None = None,
-             lock_wait: float = 10.0) -> list[SourceResult]:
+             lock_wait: float = 10.0,
+             on_interrupted: Callable[[list[SyncRun]], None] | None = None) -> list[SourceResult]:
     """Sync the chosen sources concurrently. ``connector_for(name)`` builds the connector of a
     configured source. Returns one result per source; never raises for a single source's
-    failure (that source is recorded as failed, the others go on)."""
+    failure (that source is recorded as failed, the others go on).
+
+    Each run is stored together with its ``sync`` audit entry, in one transaction, so a
+    snapshot in use always has its entry even if the process is killed a moment later. Runs
+    left 'running' by a sync that was killed are marked interrupted first (and handed to
+    ``on_interrupted``)."""
     chosen = select_sources(config, names)
     results: list[SourceResult] = []
     with sync_lock(store, lock_wait):
+        interrupted = mark_interrupted(store)
+        if interrupted and on_interrupted:
+            on_interrupted(interrupted)
         connectors, previous, run_ids = {}, {}, {}
         for name in chosen:
             try:
                 connectors[name] = connector_for(name)
             except AccessReviewError as exc:
                 run_id = store.begin_sync(name)
-                store.fail_sync(run_id, str(exc))
-                results.append(SourceResult(name, False, run_id, 0.0, error=str(exc), hint=exc.hint or ""))
+                results.append(_record_failure(store, SourceResult(
+                    name, False, run_id, 0.0, error=str(exc), hint=exc.hint or "")))
                 continue
             previous[name] = None if full else store.latest_snapshot(name)
             run_ids[name] = store.begin_sync(name)
@@ -117,24 +126,47 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
                 try:
                     snap, seconds = future.result()
                 except AccessReviewError as exc:
-                    store.fail_sync(run_id, str(exc))
-                    results.append(SourceResult(name, False, run_id, 0.0, error=str(exc), hint=exc.hint or ""))
+                    results.append(_record_failure(store, SourceResult(
+                        name, False, run_id, 0.0, error=str(exc), hint=exc.hint or "")))
                     continue
                 except Exception as exc:  # a bug in a connector must still leave the run failed
-                    store.fail_sync(run_id, f"{type(exc).__name__}: {exc}")
-                    results.append(SourceResult(name, False, run_id, 0.0,
-                                                error=f"{name}: unexpected {type(exc).__name__}: {exc}"))
+                    results.append(_record_failure(store, SourceResult(
+                        name, False, run_id, 0.0, error=f"{name}: unexpected {type(exc).__name__}: {exc}")))
                     continue
                 if not snap.complete:
                     msg = f"{name}: the read did not finish; the previous complete snapshot stays current"
-                    store.fail_sync(run_id, msg, snap)
-                    results.append(SourceResult(name, False, run_id, seconds, error=msg))
+                    results.append(_record_failure(store, SourceResult(name, False, run_id, seconds,
+                                                                       error=msg), snap))
                     continue
-                store.complete_sync(run_id, snap)
-                results.append(SourceResult(name, True, run_id, seconds, snap.counts(), dict(snap.stats),
-                                            snap.mode, warnings=list(snap.warnings)))
-    for r in results:
-        audit.append(store, "sync", {"source": r.source, "run": r.run_id, "ok": r.ok, "mode": r.mode,
-                                     "counts": r.counts, "stats": r.stats, "error": r.error})
+                result = SourceResult(name, True, run_id, seconds, snap.counts(), dict(snap.stats),
+                                      snap.mode, warnings=list(snap.warnings))
+                with store.transaction():
+                    store.complete_sync(run_id, snap)
+                    _audit_sync(store, result)
+                results.append(result)
     results.sort(key=lambda r: chosen.index(r.source))
     return results
+
+
+def mark_interrupted(store: Store) -> list[SyncRun]:
+    """Under the sync lock: runs left 'running' by a process that is gone become interrupted,
+    each with an audit entry, in one transaction."""
+    with store.transaction():
+        runs = store.mark_interrupted_runs()
+        for run in runs:
+            audit.append(store, "sync.interrupted", {
+                "source": run.source, "run": run.id, "started": run.started_at.isoformat(),
+                "noticed": run.finished_at.isoformat() if run.finished_at else None})
+    return runs
+
+
+def _record_failure(store: Store, result: SourceResult, snap: Snapshot | None = None) -> SourceResult:
+    with store.transaction():
+        store.fail_sync(result.run_id, result.error, snap)
+        _audit_sync(store, result)
+    return result
+
+
+def _audit_sync(store: Store, r: SourceResult) -> None:
+    audit.append(store, "sync", {"source": r.source, "run": r.run_id, "ok": r.ok, "mode": r.mode,
+                                 "counts": r.counts, "stats": r.stats, "error": r.error})

@@ -8,29 +8,50 @@ lines, row numbers and dates the same way:
 - blank lines are skipped but still counted, so a row number in a message is the row a
   spreadsheet shows (header = row 1);
 - every problem is an ``InputError`` naming the file (and sheet), the row and the column as
-  the file spells it.
+  the file spells it;
+- nothing is dropped or guessed: a value under no header, a quoted value running past its
+  line, a control character, an over-long value, a formula without a saved value, a byte that
+  is not UTF-8 — each stops the read with the row and column, never a silently changed row.
+
+The bytes come as an ``InputFile`` (input_file.py); splitting them into rows is
+csv_input.py's and xlsx_input.py's; here the rows become a ``Table`` and every value is
+checked the same way whichever file it came from.
 """
 from __future__ import annotations
 
-import csv
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from access_review.csv_input import read_csv_rows
 from access_review.errors import InputError
-
-CSV_SUFFIXES = frozenset({".csv"})
-XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+from access_review.input_file import CSV_SUFFIXES, XLSX_SUFFIXES, InputSource, as_input
+from access_review.xlsx_input import column_letter, read_xlsx_rows
 
 _US_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 _HEADER_NOISE = re.compile(r"[\s_\-]+")
+
+# No value in any of our formats is longer than this; a longer one is almost always a quote
+# left open that swallowed the rows after it, or pasted garbage.
+MAX_CELL_CHARS = 4000
+
+# Control characters have no place in names, ids, selectors or dates (tab, line feed and
+# carriage return aside); NUL in particular truncates values in other programs.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# The values Excel stores in a cell whose formula failed.
+_EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                           "#GETTING_DATA", "#SPILL!", "#CALC!"})
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls, and any password-protected workbook
+_CSV_HINT = "In Excel use Save As > 'CSV UTF-8 (Comma delimited)'."
+
 
 
 @lru_cache(maxsize=1024)  # called per cell read with a handful of column names
@@ -140,53 +161,34 @@ def parse_date_text(text: str) -> date | None:
     return None
 
 
-def read_table(path: str | Path, *, sheet: str | None = None,
-               aliases: Mapping[str, str] | None = None) -> Table:
+def read_table(source: InputSource, *, sheet: str | None = None,
+               aliases: Mapping[str, str] | None = None, delimiter: str | None = None) -> Table:
     """Read a CSV or XLSX file (the named sheet, or the first) into a ``Table``.
 
     ``aliases`` maps other header spellings onto documented columns; both sides are
     normalized, so ``{"emp id": "employee_id"}`` maps "Emp ID" to "employeeid".
+    ``delimiter`` separates CSV values (default: comma).
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES:
-        raise InputError(str(path), f"unsupported file type {path.suffix or '(none)'!r}; "
+    file = as_input(source)
+    if file.suffix not in CSV_SUFFIXES | XLSX_SUFFIXES:
+        raise InputError(file.label, f"unsupported file type {file.suffix or '(none)'!r}; "
                          "use .csv (UTF-8) or .xlsx")
-    if not path.is_file():
-        raise InputError(str(path), "file not found")
-    if suffix in CSV_SUFFIXES:
+    if file.suffix in CSV_SUFFIXES:
         if sheet is not None:
-            raise InputError(str(path), f"a CSV file has no sheet {sheet!r}")
-        where, raw_rows = str(path), _read_csv_rows(path)
-    else:
-        where, raw_rows = _read_xlsx_rows(path, sheet)
-    return _build_table(where, raw_rows, _normalized_aliases(aliases or {}))
+            raise InputError(file.label, f"a CSV file has no sheet {sheet!r}")
+        raw_rows = read_csv_rows(file, delimiter)
+        return _build_table(file.label, raw_rows, _normalized_aliases(aliases or {}),
+                            column_name=lambda position: f"column {position + 1}")
+    where, raw_rows = read_xlsx_rows(file, sheet)
+    return _build_table(where, raw_rows, _normalized_aliases(aliases or {}),
+                        column_name=lambda position: f"column {column_letter(position)}",
+                        excel=True)
 
 
-def read_rows(path: str | Path, *, sheet: str | None = None,
+def read_rows(source: InputSource, *, sheet: str | None = None,
               aliases: Mapping[str, str] | None = None) -> list[Row]:
     """Just the data rows of ``read_table``."""
-    return read_table(path, sheet=sheet, aliases=aliases).rows
-
-
-def xlsx_sheet_names(path: str | Path) -> list[str]:
-    """Sheet names of an XLSX workbook, in order; [] for a CSV file."""
-    path = Path(path)
-    if path.suffix.lower() not in XLSX_SUFFIXES:
-        return []
-    workbook = _open_workbook(path)
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
-
-
-def find_sheet(names: Iterable[str], wanted: str) -> str | None:
-    """The sheet called ``wanted``, case-insensitively ("resources" finds "Resources")."""
-    for name in names:
-        if name.strip().casefold() == wanted.casefold():
-            return name
-    return None
+    return read_table(source, sheet=sheet, aliases=aliases).rows
 
 
 def _normalized_aliases(aliases: Mapping[str, str]) -> dict[str, str]:
@@ -194,56 +196,37 @@ def _normalized_aliases(aliases: Mapping[str, str]) -> dict[str, str]:
             for alias, canonical in aliases.items()}
 
 
-def _read_csv_rows(path: Path) -> list[list[Any]]:
-    # "utf-8-sig" drops the byte-order mark Excel writes with "CSV UTF-8".
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            # csv yields [] for a blank line, so enumerating records keeps spreadsheet row numbers.
-            return [list(record) for record in csv.reader(handle)]
-    except UnicodeDecodeError as exc:
-        raise InputError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                         hint="In Excel use Save As > 'CSV UTF-8 (Comma delimited)'.") from None
-    except csv.Error as exc:
-        raise InputError(str(path), f"malformed CSV: {exc}") from None
-    except OSError as exc:
-        raise InputError(str(path), f"cannot read: {exc.strerror or exc}") from None
-
-
-def _open_workbook(path: Path):
-    import openpyxl  # imported here: reading CSV rosters should not pay for openpyxl
-
-    try:
-        # read_only streams large sheets; data_only gives formulas' cached values.
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError(str(path), f"not a readable .xlsx workbook ({exc})") from None
-
-
-def _read_xlsx_rows(path: Path, sheet: str | None) -> tuple[str, list[list[Any]]]:
-    workbook = _open_workbook(path)
-    try:
-        if sheet is None:
-            if not workbook.sheetnames:
-                raise InputError(str(path), "the workbook has no sheets")
-            name = workbook.sheetnames[0]
-        else:
-            name = find_sheet(workbook.sheetnames, sheet)
-            if name is None:
-                raise InputError(str(path), f"no sheet named {sheet!r} "
-                                 f"(sheets: {', '.join(workbook.sheetnames)})")
-        worksheet = workbook[name]
-        # In read-only mode iter_rows starts at row 1 and yields all-None tuples for empty
-        # rows, so enumeration gives the row numbers Excel shows.
-        return f"{path} (sheet {name!r})", [list(values) for values in worksheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-
-
 def _is_blank(values: list[Any]) -> bool:
     return all(cell_text(value) == "" for value in values)
 
 
-def _build_table(where: str, raw_rows: list[list[Any]], aliases: dict[str, str]) -> Table:
+def _check_value(where: str, value: Any, *, row: int, column: str | None,
+                 cell: str, excel: bool) -> None:
+    """One cell's value is something a person could have meant, or an error naming it."""
+    if not isinstance(value, str):
+        return
+    if (match := _CONTROL.search(value)) is not None:
+        raise InputError(where, f"{cell} holds the control character U+{ord(match.group()):04X}",
+                         row=row, column=column, hint="remove it (often a damaged export)")
+    if len(value) > MAX_CELL_CHARS:
+        raise InputError(where, f"{cell} is {len(value):,} characters long (at most "
+                         f"{MAX_CELL_CHARS:,})", row=row, column=column)
+    if excel and value.strip() in _EXCEL_ERRORS:
+        raise InputError(where, f"{cell} holds the Excel error {value.strip()}", row=row,
+                         column=column, hint="fix the formula in the workbook")
+
+
+def _suspect(values: list[Any], excel: bool) -> bool:
+    """Whether any value of the row might be refused by ``_check_value`` (a quick look at the
+    whole row first: the checks run per cell only for the rare row that needs them)."""
+    texts = [value for value in values if isinstance(value, str)] if excel else values  # CSV: all text
+    joined = "".join(texts)
+    return ((len(joined) > MAX_CELL_CHARS and max(map(len, texts)) > MAX_CELL_CHARS)
+            or _CONTROL.search(joined) is not None or (excel and "#" in joined))
+
+
+def _build_table(where: str, raw_rows: list[list[Any]], aliases: dict[str, str], *,
+                 column_name, excel: bool = False) -> Table:
     numbered: Iterator[tuple[int, list[Any]]] = (
         (number, values) for number, values in enumerate(raw_rows, start=1) if not _is_blank(values))
     header_row = next(numbered, None)
@@ -253,17 +236,35 @@ def _build_table(where: str, raw_rows: list[list[Any]], aliases: dict[str, str])
     headers: dict[str, str] = {}
     positions: dict[int, str] = {}
     for position, header in enumerate(header_values):
+        _check_value(where, header, row=header_number, column=None,
+                     cell=f"the header in {column_name(position)}", excel=excel)
         label = cell_text(header)
         key = normalize_header(label)
         if not key:
-            continue  # an unlabelled column (often a stray note) is ignored
+            continue  # a column without a header must stay empty (checked row by row)
         key = aliases.get(key, key)
         if key in headers:
             raise InputError(where, f"columns {headers[key]!r} and {label!r} mean the same thing",
                              row=header_number, column=label)
         headers[key] = label
         positions[position] = key
-    rows = [Row(number, {key: values[position] if position < len(values) else None
-                         for position, key in positions.items()})
-            for number, values in numbered]
+    width = len(header_values)
+    unlabelled = [position for position in range(width) if position not in positions]
+    rows = []
+    for number, values in numbered:
+        if _suspect(values, excel):
+            for position, value in enumerate(values):
+                key = positions.get(position)
+                _check_value(where, value, row=number, column=headers[key] if key else None,
+                             cell="the value" if key else column_name(position), excel=excel)
+        for position in (*unlabelled, *range(width, len(values))):
+            if position < len(values) and cell_text(values[position]) != "":
+                # A row longer than the header, or a value under an empty header: keeping it
+                # would mean guessing its column, dropping it would lose it.
+                raise InputError(where, f"{column_name(position)} holds {cell_text(values[position])[:40]!r} "
+                                 f"but has no header (the header row, row {header_number}, "
+                                 f"names {len(headers)} columns)", row=number,
+                                 hint="remove the value, or give its column a header")
+        rows.append(Row(number, {key: values[position] if position < len(values) else None
+                                 for position, key in positions.items()}))
     return Table(where=where, headers=headers, rows=rows)

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from ..config import Config
 from ..connector import Progress as ProgressCallback
+from ..store import SyncRun
 from ..sync import SourceResult, run_sync
 from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
 from .connectors import connector_factory
@@ -48,6 +49,13 @@ def register(app: typer.Typer) -> None:
             console.print(f"inventory: {'version ' + str(inventory[0]) if inventory else 'not imported'}")
 
 
+def _show_interrupted(runs: Sequence[SyncRun]) -> None:
+    for run in runs:
+        err_console.print(f"[yellow]note:[/] run {run.id} ({safe(run.source)}, started "
+                          f"{run.started_at:%Y-%m-%d %H:%M} UTC) never finished; marked interrupted",
+                          highlight=False, soft_wrap=True)
+
+
 def sync_with_progress(cfg: Config, source: Sequence[str] | None, full: bool) -> list[SourceResult]:
     """Sync with a progress bar per source (on a terminal), then a table of what was read."""
     with open_store(cfg) as store:
@@ -64,7 +72,7 @@ def sync_with_progress(cfg: Config, source: Sequence[str] | None, full: bool) ->
                 return report
 
             results = run_sync(cfg, store, connector_factory(cfg, cache=False), source, full=full,
-                               progress_factory=factory)
+                               progress_factory=factory, on_interrupted=_show_interrupted)
     table = Table(header_style="bold")
     for col in ("source", "result", "mode", "accounts", "groups", "memberships", "grants", "seconds"):
         table.add_column(col, justify="right" if col not in ("source", "result", "mode") else "left")

@@ -57,8 +57,8 @@ def run_demo(*, out: Path | None, size: str = "small", seed: int = 2026,
     cfg = load_config(config_path)
     keys = AuditKeySource.from_settings(cfg.section("audit"))
     with Store(cfg.store_path, audit_key=keys) as store:
-        n_people = import_roster(cfg, store, cfg.roster_path)
-        n_resources, _warnings = import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path)
+        n_people = import_roster(cfg, store, cfg.roster_path).count
+        n_resources = import_inventory(cfg, store, cfg.inventory_path, cfg.apps_path, cfg.holds_path).count
     say(f"Imported {n_people:,} people and {n_resources} inventory resources.")
     results = sync(cfg)
     if not all(r.ok for r in results):
