@@ -2,7 +2,16 @@
 
 Payload shapes follow the Graph docs (tests/fixtures/entra/). Paging and delta behaviour
 follow the documented limits, with these modelled assumptions stated once here:
-- list pages honour ``$top`` up to 999; with signInActivity selected, users pages cap at 120;
+- list pages hold the documented default of 100 without ``$top`` and honour ``$top`` up to the
+  documented maximum: 999 for directory objects ("The default and maximum page sizes are 100
+  and 999", https://learn.microsoft.com/graph/api/user-list and group-list, group-list-members,
+  serviceprincipal-list), 500 for users with signInActivity selected or filtered on (same
+  page; 120 before July 2025). Above the maximum Graph answers 400, not a smaller page:
+  "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive." (Microsoft Q&A
+  1129204) and, for signInActivity, "Cannot query data for more than 120 users at a time."
+  (microsoftgraph/msgraph-sdk-powershell issue 1898, when the maximum was 120; the status
+  and code of that one are not published: 400 Request_UnsupportedQuery assumed). Listings whose
+  reference documents no ``$top`` (roleDefinitions, roleAssignments) ignore it: 100 a page;
 - delta pages hold at most 200 objects and 500 member references (Microsoft Q&A answer on
   odata.maxpagesize for directory objects / links); a large group's members continue on the
   next page as the same group again (docs: delta-query-groups);
@@ -47,6 +56,9 @@ ALL_READ_ROLES = ["User.Read.All", "GroupMember.Read.All", "RoleManagement.Read.
                   "DelegatedPermissionGrant.ReadWrite.All"]
 DELTA_MAX_OBJECTS = 200
 DELTA_MAX_LINKS = 500
+DEFAULT_TOP = 100
+MAX_TOP = 999
+MAX_TOP_WITH_SIGN_IN = 500
 
 
 def make_jwt(claims: dict) -> str:
@@ -105,6 +117,7 @@ class FakeTenant:
         self.graph_requests = 0
         self.token_requests = 0
         self.batch_items = 0
+        self.batch_log: list[tuple[str, int]] = []  # (route, which $batch) of every batch item
         # change tracking: version increments on each change
         self.version = 0
         self.user_log: list[tuple[int, str]] = []
@@ -112,6 +125,10 @@ class FakeTenant:
         self.member_log: list[tuple[int, str, str, str, bool]] = []  # v, gid, mid, type, added
         self._rounds: dict[str, list[dict]] = {}
         self._round_ids = itertools.count(1)
+
+    def reads(self, method: str, route: str) -> int:
+        """How many times ``route`` was called, on its own or inside a $batch."""
+        return sum(n for (m, r, _), n in self.requests.items() if (m, r) == (method, route))
 
     # -- building the tenant --------------------------------------------------------
     def add_user(self, **props: Any) -> dict:
@@ -206,6 +223,8 @@ class FakeTenant:
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         route = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "{id}", path)
         self.requests[(method, route, in_batch)] += 1
+        if in_batch:
+            self.batch_log.append((route, self.requests[("POST", "$batch", False)]))
         if version == "beta":
             self.beta_requests[(method, route, in_batch)] += 1
         target = path + ("?" + parts.query if parts.query else "")
@@ -232,7 +251,7 @@ class FakeTenant:
         if path == "$batch" and method == "POST":
             return 200, ok, self._batch(body, version)
         if path == "directory/administrativeUnits" and method == "GET":
-            return self._page(path, self.administrative_units, q, 999)
+            return self._page(path, self.administrative_units, q, MAX_TOP)
         if path == "users" and method == "GET":
             return self._list_users(q)
         if path == "users/delta":
@@ -240,7 +259,7 @@ class FakeTenant:
         if path == "groups/delta":
             return self._delta("groups", q)
         if path == "groups" and method == "GET":
-            return self._page("groups", list(self.groups.values()), q, 999)
+            return self._page("groups", list(self.groups.values()), q, MAX_TOP)
         if seg[0] == "users" and len(seg) >= 2:
             user = self.users.get(seg[1])
             if user is None:
@@ -269,7 +288,7 @@ class FakeTenant:
                 if m:
                     wanted = m.group(1).replace("''", "'")
                     refs = [r for r in refs if r["id"] == wanted]
-                return self._page(path, refs, q, 999, self.beta_url if version == "beta" else None)
+                return self._page(path, refs, q, MAX_TOP, self.beta_url if version == "beta" else None)
             if len(seg) == 5 and seg[2] == "members" and seg[4] == "$ref" and method == "DELETE":
                 if seg[3] not in self.members[gid]:
                     return graph_error(404, "Request_ResourceNotFound",
@@ -277,18 +296,18 @@ class FakeTenant:
                 self.change_membership(gid, seg[3], added=False)
                 return 204, {}, None
         if path == "roleManagement/directory/roleDefinitions":
-            return self._page(path, self.role_definitions, q, 999)
+            return self._page(path, self.role_definitions, q, None)
         if path == "roleManagement/directory/roleAssignments":
-            return self._page(path, self.role_assignments, q, 999)
+            return self._page(path, self.role_assignments, q, None)
         if path == "servicePrincipals" and method == "GET":
-            return self._page(path, list(self.service_principals.values()), q, 999)
+            return self._page(path, list(self.service_principals.values()), q, MAX_TOP)
         if seg[0] == "servicePrincipals" and len(seg) >= 3:
             if seg[1] not in self.service_principals:
                 return graph_error(404, "Request_ResourceNotFound", "does not exist")
             if seg[2] == "appRoleAssignedTo":
                 items = self.assigned_to.get(seg[1], [])
                 if len(seg) == 3:
-                    return self._page(path, items, q, 999)
+                    return self._page(path, items, q, MAX_TOP)
                 found = [a for a in items if a["id"] == seg[3]]
             elif seg[2] == "appRoleAssignments":
                 items = [a for lst in self.assigned_to.values() for a in lst
@@ -306,7 +325,7 @@ class FakeTenant:
                         lst.remove(found[0])
                 return 204, {}, None
         if path == "oauth2PermissionGrants":
-            return self._page(path, list(self.oauth2_grants.values()), q, 999)
+            return self._page(path, list(self.oauth2_grants.values()), q, MAX_TOP)
         if seg[0] == "oauth2PermissionGrants" and len(seg) == 2:
             grant = self.oauth2_grants.get(seg[1])
             if grant is None:
@@ -347,17 +366,28 @@ class FakeTenant:
             # ISO 8601 UTC strings ending in Z compare in time order.
             users = [u for u in users
                      if ((u.get("signInActivity") or {}).get("lastSignInDateTime") or "") >= m.group(1)]
-        return self._page("users", users, q, 120 if with_sign_in else 999, extra_token=flt)
+        if with_sign_in and int(q.get("$top", DEFAULT_TOP)) > MAX_TOP_WITH_SIGN_IN:
+            return graph_error(400, "Request_UnsupportedQuery",
+                               f"Cannot query data for more than {MAX_TOP_WITH_SIGN_IN} users at a time.")
+        return self._page("users", users, q, MAX_TOP_WITH_SIGN_IN if with_sign_in else MAX_TOP,
+                          extra_token=flt)
 
-    def _page(self, path: str, items: list[dict], q: dict, max_top: int, root: str | None = None,
+    def _page(self, path: str, items: list[dict], q: dict, max_top: int | None, root: str | None = None,
               extra_token: str = "") -> tuple[int, dict, Any]:
+        """One page. ``max_top``: the documented maximum page size, or None when the reference
+        documents no $top for the method (then it is ignored)."""
         root = root or self.graph_url
         if "$skiptoken" in q:
             offset, top, select = q["$skiptoken"].split("~", 3)[:3]
             offset, top = int(offset), int(top)
             q = {"$select": select} if select else {}
+        elif max_top is None:
+            offset, top = 0, DEFAULT_TOP
         else:
-            offset, top = 0, min(int(q.get("$top", 100)), max_top)
+            offset, top = 0, int(q.get("$top", DEFAULT_TOP))
+            if not 1 <= top <= max_top:
+                return graph_error(400, "Request_BadRequest", f"Invalid page size specified: '{top}'. "
+                                   f"Must be between 1 and {max_top} inclusive.")
         page = [self._select(i, q) for i in items[offset:offset + top]]
         out: dict[str, Any] = {"@odata.context": f"{root}/$metadata#{path}",
                                "value": page}
@@ -502,10 +532,12 @@ class FakeTenant:
 
 # -- a district-scale tenant --------------------------------------------------------------
 def district_tenant(users: int = 60_000, groups: int = 5_000, memberships: int = 400_000,
-                    apps: int = 150, seed: int = 7) -> FakeTenant:
+                    apps: int = 150, seed: int = 7, user_consents: int | None = None) -> FakeTenant:
     """Users (80% synced from AD), groups (a few very large: all staff, all students),
     ``memberships`` direct memberships incl. some nested groups, enterprise apps with app-role
-    assignments, delegated consents and directory role assignments."""
+    assignments, directory role assignments, and delegated consents: 60 apps consented for
+    all users or one, plus ``user_consents`` (default one user in twenty) made by users one
+    by one to the apps they sign in to, as a tenant that lets users consent collects."""
     rng = random.Random(seed)  # noqa: S311 (seeded, reproducible fake data, not security)
     t = FakeTenant()
 
@@ -600,6 +632,11 @@ def district_tenant(users: int = 60_000, groups: int = 5_000, memberships: int =
                                      "consentType": "AllPrincipals" if all_p else "Principal",
                                      "principalId": None if all_p else rng.choice(user_ids),
                                      "resourceId": graph_sp, "scope": "openid profile User.Read Mail.Read"}
+    consenting = [sp_id for sp_id in t.service_principals if sp_id != graph_sp][-20:]
+    for uid in rng.sample(user_ids, users // 20 if user_consents is None else user_consents):
+        gid_ = base64.urlsafe_b64encode(rng.randbytes(24)).decode().rstrip("=")
+        t.oauth2_grants[gid_] = {"id": gid_, "clientId": rng.choice(consenting), "consentType": "Principal",
+                                 "principalId": uid, "resourceId": graph_sp, "scope": "openid profile User.Read"}
     return t
 
 

@@ -15,6 +15,29 @@ org unit ids "id:..." while Vault's HeldOrgUnit and roleAssignments write them b
 matters.list returns only the matters the subject may see — every matter for a super admin
 or a holder of "View All Matters", else only those shared with it (``matter_viewers``)
 (https://developers.google.com/workspace/vault/reference/rest/v1/matters).
+
+The Directory API's per-user quota, when ``quota_per_minute`` is set: "The default value set
+in the Google Cloud console is 2,400 queries per minute per user per Google Cloud project",
+and a call over it answers 403 userRateLimitExceeded
+(https://developers.google.com/workspace/admin/directory/v1/limits). Every call counts, each
+call inside a batch included: Google's batch guides say "A set of n requests batched together
+counts toward your usage limit as n requests, not as one request. The batch request is
+separated into a set of requests before processing" (Drive, Gmail, Classroom; the Directory's
+guide, https://developers.google.com/workspace/admin/directory/v1/guides/batch, is the same
+model and adds "You're limited to 1000 calls in a single batch request"). So a call counts
+when the server processes it, not when the client sends the batch. How the minute is
+measured, Google documents for its rate quotas in general: "Google enforces rate quotas at a
+per-minute interval ... if a project reaches a quota limit at 10:00:15, the quota refills at
+the start of the next synchronized interval, such as 10:01:00, rather than refilling
+immediately" (https://cloud.google.com/compute/api-quota) — a fixed window aligned to the
+minute, ``quota_window="fixed"``, the default. ``"sliding"`` (any 60 seconds) is the stricter
+reading; a pacer that keeps both is right whichever Google uses. Calls refused for quota are
+not counted against it. ``call_seconds`` is the time the server takes to process one call,
+the calls of a batch one after another, and ``batch_delays`` the time each batch waits (in the
+network, in a queue) before its first call is processed: Google publishes no figure for
+either, so they are modelled assumptions (bench/bench_google.py says which it uses); with
+them, a batch is counted over seconds, some time after it was sent, as a real one is. ``clock`` with a ``VirtualClock`` lets
+a test run minutes of quota in milliseconds (``call_seconds`` then advances that clock).
 """
 from __future__ import annotations
 
@@ -24,13 +47,14 @@ import random
 import re
 import socket
 import threading
+import time
 import urllib.parse
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from email.parser import BytesParser, Parser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterable
 
 FIXTURES = Path(__file__).parent / "fixtures" / "google"
 
@@ -87,8 +111,33 @@ class Fault:
     only_with_page_token: bool = False
 
 
+QUOTA_WINDOW_SECONDS = 60.0
+DIRECTORY_PATH = "admin/directory/v1/"
+
+
+class VirtualClock:
+    """Time that passes only when someone sleeps or a call is processed: a shared clock for the
+    fake server and the connector, so a test runs minutes of quota in milliseconds."""
+
+    def __init__(self, start: float = 0.0):
+        self.now = start
+        self.lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        with self.lock:
+            self.now += max(0.0, seconds)
+
+    sleep = advance
+
+
 class FakeGoogle:
-    def __init__(self, *, granted_scopes: set[str] | None = None, admin: str = "admin@district.org"):
+    def __init__(self, *, granted_scopes: set[str] | None = None, admin: str = "admin@district.org",
+                 quota_per_minute: int | None = None, quota_window: str = "fixed",
+                 clock: Callable[[], float] = time.time, call_seconds: float = 0.0,
+                 batch_delays: Iterable[float] = ()):
         self.granted_scopes = set(ALL_SCOPES | USER_W | GROUP_W | DRIVE_W) if granted_scopes is None else set(granted_scopes)
         self.admin = admin
         self.users: dict[str, dict] = {}
@@ -111,10 +160,19 @@ class FakeGoogle:
         self.calls: Counter = Counter()
         self.requests: list[tuple[str, str, dict]] = []  # (method, path, query) of every API call
         self.batch_sizes: list[int] = []
+        self.batch_log: list[tuple[str, int]] = []  # (API, calls) of every batch request
         self.token_scopes: dict[str, set[str]] = {}
         self.token_requests: list[dict] = []
         self.lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        if quota_window not in ("fixed", "sliding"):
+            raise ValueError(f"quota_window must be 'fixed' or 'sliding', not {quota_window!r}")
+        self.quota_per_minute, self.quota_window = quota_per_minute, quota_window
+        self.clock, self.call_seconds = clock, call_seconds
+        self.batch_delays = iter(batch_delays)
+        self.directory_calls: deque[float] = deque()  # when each counted Directory call was processed
+        self.directory_counted = 0                     # Directory calls accepted
+        self.directory_rejected = 0                    # Directory calls refused for quota
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self) -> "FakeGoogle":
@@ -206,6 +264,10 @@ class FakeGoogle:
         if len(parts) > limit:
             return self._json(400, error_body(400, "batchSizeTooLarge", f"more than {limit} calls in a batch"))
         self.batch_sizes.append(len(parts))
+        self._wait(next(self.batch_delays, 0.0))  # queued before its calls are processed
+        first = parts[0].get_payload().split(" ", 2)[1] if parts else ""
+        api = "vault" if "/v1/matters" in first else "drive" if "/drive/" in first else "directory"
+        self.batch_log.append((api, len(parts)))
         boundary = "batch_fake_boundary"
         out = []
         for part in parts:
@@ -235,8 +297,12 @@ class FakeGoogle:
         split = urllib.parse.urlsplit(target)
         path = urllib.parse.unquote(split.path).lstrip("/")
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(split.query).items()}
+        self._wait(self.call_seconds)  # the time Google takes to process one call (see the docstring)
         with self.lock:
             self.requests.append((method, path, query))
+            if path.startswith(DIRECTORY_PATH) and not self._within_quota():
+                self.directory_rejected += 1
+                return self._json(403, fixture_error("error_403_userRateLimitExceeded.json"))
             for fault in self.faults:
                 if fault.times > 0 and fault.method == method and re.search(fault.path, path) \
                         and (not fault.only_with_page_token or "pageToken" in query):
@@ -259,6 +325,34 @@ class FakeGoogle:
         data = json.loads(body) if body.strip() else None
         with self.lock:
             return self._json(*handler(*args, query=query, data=data))
+
+    def _wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        if isinstance(self.clock, VirtualClock):
+            self.clock.advance(seconds)
+        else:
+            time.sleep(seconds)
+
+    def _within_quota(self) -> bool:
+        """Count a Directory call processed now, unless the quota is spent (then not counted)."""
+        now = self.clock()
+        if self.quota_per_minute is None:
+            self.directory_counted += 1
+            return True
+        if self.quota_window == "fixed":  # this minute, from its start on the clock
+            def expired(t: float) -> bool:
+                return t < (now // QUOTA_WINDOW_SECONDS) * QUOTA_WINDOW_SECONDS
+        else:                             # the last 60 seconds
+            def expired(t: float) -> bool:
+                return t <= now - QUOTA_WINDOW_SECONDS
+        while self.directory_calls and expired(self.directory_calls[0]):
+            self.directory_calls.popleft()
+        if len(self.directory_calls) >= self.quota_per_minute:
+            return False
+        self.directory_calls.append(now)
+        self.directory_counted += 1
+        return True
 
     def _route(self, method: str, path: str):
         d = "admin/directory/v1/"

@@ -75,7 +75,7 @@ def test_a_role_scoped_to_an_administrative_unit_is_its_own_scoped_resource(rsps
     scoped = user_admin[1]
     grant = next(g for g in snap.grants if g.resource_key == scoped.key)
     assert grant.principal_key == f"entra:account:{ADAMS}" and grant.extra["directoryScopeId"].endswith(UNIT["id"])
-    assert t.requests[("GET", "directory/administrativeUnits", False)] == 1
+    assert t.reads("GET", "directory/administrativeUnits") == 1
 
 
 def test_administrative_unit_names_unreadable_is_said_and_the_scope_kept(rsps):
@@ -94,7 +94,7 @@ def test_no_administrative_unit_listing_without_a_scoped_role(rsps):
     t = small_tenant()
     t.install(rsps)
     build_fake_connector(t).fetch_snapshot(None)
-    assert t.requests[("GET", "directory/administrativeUnits", False)] == 0
+    assert t.reads("GET", "directory/administrativeUnits") == 0
 
 
 def test_service_principal_group_members_are_read_on_beta_without_extra_requests(rsps):
@@ -151,9 +151,9 @@ def test_incremental_sync_refreshes_sign_in_and_new_users_are_unknown(rsps):
     recent = datetime.now(timezone.utc) + timedelta(minutes=5)
     t.users[ADAMS]["signInActivity"] = {"lastSignInDateTime": iso(recent)}
     newcomer = t.new_user(userPrincipalName="new@contoso.com", accountEnabled=True)
-    users_reads = t.requests[("GET", "users", False)]
+    users_reads = t.reads("GET", "users")
     inc = conn.fetch_snapshot(full)
-    assert t.requests[("GET", "users", False)] == users_reads + 1  # one filtered page
+    assert t.reads("GET", "users") == users_reads + 1  # one filtered page
     by_id = {a.id: a for a in inc.accounts}
     assert by_id[ADAMS].last_sign_in.replace(microsecond=0) == recent.replace(microsecond=0)
     assert by_id[newcomer["id"]].sign_in_known is False  # unknown, not "never signed in"

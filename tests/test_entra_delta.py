@@ -43,9 +43,11 @@ def test_incremental_replays_changes_and_equals_a_fresh_full_sync(rsps):
     before = t.graph_requests
     inc = conn.fetch_snapshot(full)
     assert inc.mode == "incremental" and inc.complete
-    # users/delta + groups/delta replays + the grant reads (no delta for those in v1.0)
-    # + the sign-in refresh delta does not carry (issue 12)
-    assert t.graph_requests - before == 8
+    # One $batch: users/delta + groups/delta replays, the sign-in refresh delta does not carry
+    # (issue 12) and the four grant listings (no delta for those in v1.0); a second for the
+    # app-role assignments of the apps the first one listed (issue 13: 8 separate requests before).
+    assert t.graph_requests - before == 2
+    assert t.reads("GET", "users/delta") == t.reads("GET", "groups/delta") == 2  # full's "latest" + replay
     assert facts(inc) == facts(conn.fetch_snapshot(None))
     adams = next(a for a in inc.accounts if a.id == ADAMS)
     assert (adams.title, adams.enabled) == ("Librarian", False)
@@ -55,14 +57,16 @@ def test_incremental_replays_changes_and_equals_a_fresh_full_sync(rsps):
     assert all(ADMIN not in m.member_key for m in inc.memberships)
 
 
-def test_no_changes_costs_two_delta_requests_plus_five_grant_reads(rsps):
-    """... plus one sign-in refresh (issue 12: delta does not carry signInActivity)."""
+def test_no_changes_costs_two_batches(rsps):
+    """Two delta replays, the sign-in refresh (issue 12: delta does not carry signInActivity) and
+    the grant listings share one $batch; the app-role listings they call for, a second
+    (issue 13: eight requests before)."""
     t = small_tenant()
     t.install(rsps)
     conn = build_fake_connector(t)
     full = conn.fetch_snapshot(None)
     inc = conn.fetch_snapshot(full)
-    assert inc.stats["requests"] == 8 and facts(inc) == facts(full)
+    assert inc.stats["requests"] == 2 and facts(inc) == facts(full)
 
 
 def test_expired_delta_token_falls_back_to_full_sync_with_a_warning(rsps):

@@ -33,29 +33,29 @@ def users_requests(t: FakeTenant) -> int:
 
 
 def test_users_page_through_next_links_to_the_end(rsps):
-    t = tenant_with_users(250)  # 252 users, signInActivity caps pages at 120 -> 3 pages
+    t = tenant_with_users(1250)  # 1,252 users, signInActivity caps pages at 500 -> 3 pages
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)
-    assert len(snap.accounts) == 252 and snap.complete
+    assert len(snap.accounts) == 1252 and snap.complete
     assert users_requests(t) == 3
-    assert len({a.key for a in snap.accounts}) == 252
+    assert len({a.key for a in snap.accounts}) == 1252
 
 
 @pytest.mark.parametrize("retry_after,expected", [("10", 10.0), ("2.128", 2.128)])
 def test_429_on_a_page_waits_retry_after_then_continues(rsps, retry_after, expected):
-    t = tenant_with_users(250)
+    t = tenant_with_users(750)
     t.faults.append(Fault("GET", r"^users\?\$skiptoken=", 429,
                           {"Retry-After": retry_after}, THROTTLED, times=1))
     t.install(rsps)
     sleeps: list[float] = []
     snap = build_fake_connector(t, sleeps=sleeps).fetch_snapshot(None)
     assert sleeps == [expected]
-    assert len(snap.accounts) == 252 and snap.complete and snap.stats["retries"] == 1
+    assert len(snap.accounts) == 752 and snap.complete and snap.stats["retries"] == 1
 
 
 def test_503_without_retry_after_backs_off_and_recovers(rsps):
     t = small_tenant()
-    t.faults.append(Fault("GET", r"^groups\?", 503, {}, None, times=2, in_batch=False))
+    t.faults.append(Fault("GET", r"^groups\?", 503, {}, None, times=2))
     t.install(rsps)
     sleeps: list[float] = []
     snap = build_fake_connector(t, sleeps=sleeps).fetch_snapshot(None)
@@ -90,7 +90,7 @@ def test_403_inside_batch_names_the_permission(rsps):
     Fault("GET", r"^users\?\$skiptoken=", error=requests.ConnectionError("reset by peer"), times=99),
 ])
 def test_truncated_page_sequence_raises_incomplete_read(rsps, fault):
-    t = tenant_with_users(250)
+    t = tenant_with_users(750)
     t.faults.append(fault)
     t.install(rsps)
     sleeps: list[float] = []
@@ -199,5 +199,6 @@ def test_stats_count_graph_requests(rsps):
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)
     assert snap.stats["requests"] == t.graph_requests
-    # 2 latest delta links, users, groups, 1 member batch, 2 role reads, SPs, 1 app batch, grants
-    assert snap.stats["requests"] == 10
+    # $batch 1: 2 latest delta links, 2 role reads, SPs, grants; $batch 2: users, groups and the
+    # app-role listings; 1 beta $batch of member listings (issue 13: 10 separate requests before)
+    assert snap.stats["requests"] == 3

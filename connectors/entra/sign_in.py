@@ -6,8 +6,9 @@ not carry it, so an incremental sync refreshes it on its own:
   ``$filter=signInActivity/lastSignInDateTime ge <last read>`` (signInActivity supports
   $filter on its own: https://learn.microsoft.com/graph/api/resources/user, signInActivity);
 - otherwise (no read yet, or older than ``FULL_REFRESH_DAYS``): every user's, in one
-  ``$select=id,signInActivity`` listing (pages of at most 120 with signInActivity:
+  ``$select=id,signInActivity`` listing (pages of at most 500 with signInActivity:
   https://learn.microsoft.com/graph/api/user-list).
+Either listing rides in the sync's $batch requests beside the delta replays.
 The filter sees interactive sign-ins only; the periodic full refresh bounds how stale a
 non-interactive-only user's value can get.
 
@@ -24,7 +25,7 @@ from typing import MutableMapping
 from access_review.records import Account
 
 from . import fetch
-from .client import GraphClient
+from .batch import Listing
 from .http import PremiumLicenceRequired
 from .transform import parse_graph_datetime, sign_in_time
 
@@ -59,25 +60,37 @@ def mark_unknown(accounts: MutableMapping[str, Account], reason: str) -> SignInR
     return SignInRefresh(unknown_reason=reason)
 
 
-def refresh_sign_ins(client: GraphClient, accounts: MutableMapping[str, Account], known_before: set[str],
-                     last_read_at: str | None, *, enabled: bool) -> SignInRefresh:
-    """Bring ``accounts`` (Graph id -> Account, changed in place) up to date. ``known_before``:
-    ids of the accounts the previous snapshot had (their sign-in as of ``last_read_at``)."""
-    if not enabled:
-        return mark_unknown(accounts, OFF_REASON)
+@dataclass(frozen=True)
+class SignInRead:
+    """Which sign-in listing an incremental sync sends: every user's (``full``) or only those
+    who signed in since the last read; ``started`` is when it was planned (the next read's
+    starting point)."""
+
+    listing: Listing
+    full: bool
+    started: str
+
+
+def plan_sign_in_read(last_read_at: str | None) -> SignInRead:
+    """The listing that brings sign-in up to date from a read at ``last_read_at``."""
     started = now_iso()
     last = parse_graph_datetime(last_read_at) if last_read_at else None
-    full = last is None or datetime.now(timezone.utc) - last > timedelta(days=FULL_REFRESH_DAYS)
-    try:
-        if full:
-            raws = list(fetch.fetch_all_sign_ins(client))
-        else:
-            since = (last - OVERLAP).strftime("%Y-%m-%dT%H:%M:%SZ")
-            raws = list(fetch.fetch_sign_ins_since(client, since))
-    except PremiumLicenceRequired:
+    if last is None or datetime.now(timezone.utc) - last > timedelta(days=FULL_REFRESH_DAYS):
+        return SignInRead(fetch.all_sign_ins_listing(), True, started)
+    since = (last - OVERLAP).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return SignInRead(fetch.sign_ins_since_listing(since), False, started)
+
+
+def apply_sign_ins(accounts: MutableMapping[str, Account], raws: list[dict] | None, error: Exception | None,
+                   known_before: set[str], plan: SignInRead) -> SignInRefresh:
+    """Bring ``accounts`` (Graph id -> Account, changed in place) up to date from the sign-in
+    listing's answer (``raws``), or mark them unknown when it failed for want of a licence.
+    ``known_before``: ids of the accounts the previous snapshot had (their sign-in as of the
+    last read). Pure."""
+    if isinstance(error, PremiumLicenceRequired):
         return mark_unknown(accounts, LICENCE_REASON)
     seen: set[str] = set()
-    for raw in raws:
+    for raw in raws or []:
         account = accounts.get(raw["id"])
         if account is not None:
             accounts[raw["id"]] = replace(account, last_sign_in=sign_in_time(raw.get("signInActivity")),
@@ -86,11 +99,11 @@ def refresh_sign_ins(client: GraphClient, accounts: MutableMapping[str, Account]
     for uid, account in list(accounts.items()):
         if uid in seen:
             continue
-        if full:
+        if plan.full:
             # Read in full and absent: the user object carries no sign-in at all.
             accounts[uid] = replace(account, last_sign_in=None, sign_in_known=True)
         elif uid not in known_before or not account.sign_in_known:
             # New since the last read and not among those who signed in since: it may have
             # signed in before it came into scope. Unknown until the next full refresh.
             accounts[uid] = replace(account, sign_in_known=False)
-    return SignInRefresh(read_at=started)
+    return SignInRefresh(read_at=plan.started)

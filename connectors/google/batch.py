@@ -4,7 +4,8 @@ Google's batch endpoint answers a multipart/mixed request with one part per call
 its own status (https://developers.google.com/workspace/admin/directory/v1/guides/batch).
 So a batch can half succeed: items that were throttled are sent again in the next batch,
 with backoff from the one retry helper, and nothing that succeeded is asked for twice.
-Every call inside a batch counts against the per-minute quota, hence ``QuotaPacer``.
+Every call inside a batch counts against its API's per-minute quota: each batch is as large
+as the slots its API's ``QuotaPacer`` has free (quota.py), up to the batch limit.
 """
 from __future__ import annotations
 
@@ -23,37 +24,7 @@ from access_review.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 
 from .client import GoogleClients
 from .http import execute, translate_http_error, translate_refresh_error
-
-WINDOW_SECONDS = 60.0
-
-
-class QuotaPacer:
-    """Keeps the calls sent in any 60-second window under ``per_minute``."""
-
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
-        self.per_minute = per_minute
-        self.clock, self.sleep = clock, sleep
-        self.sent: deque[tuple[float, int]] = deque()
-        self.waited = 0.0
-
-    def _in_window(self, now: float) -> int:
-        while self.sent and self.sent[0][0] <= now - WINDOW_SECONDS:
-            self.sent.popleft()
-        return sum(count for _, count in self.sent)
-
-    def acquire(self, calls: int) -> None:
-        """Wait until ``calls`` more calls fit in the window, then record them."""
-        if calls > self.per_minute:
-            raise ValueError(f"{calls} calls at once exceed the quota of {self.per_minute} per minute")
-        now = self.clock()
-        while self._in_window(now) + calls > self.per_minute:
-            wait = self.sent[0][0] + WINDOW_SECONDS - now
-            self.waited += wait
-            self.sleep(wait)
-            now = self.clock()
-        self.sent.append((now, calls))
-
+from .quota import QuotaPacer
 
 @dataclass(frozen=True)
 class BatchCall:
@@ -67,7 +38,7 @@ class BatchCall:
 @dataclass
 class BatchRunner:
     clients: GoogleClients
-    pacer: QuotaPacer
+    pacers: Mapping[str, QuotaPacer]  # per API: "directory", "drive", "vault"
     policy: RetryPolicy = DEFAULT_POLICY
     sleep: Callable[[float], None] = time.sleep
     stats: dict[str, int] = field(default_factory=dict)
@@ -81,33 +52,50 @@ class BatchRunner:
 
     def run(self, api: str, calls: Iterable[BatchCall], *, scope: str, batch_size: int) -> dict[Any, Any]:
         """Every call's response by key. Raises the first non-retryable error, or the last
-        throttling error once the tries are spent; never returns a partial result."""
-        calls = list(calls)
-        size = max(1, min(batch_size, self.pacer.per_minute))
+        throttling error once the tries are spent; never returns a partial result.
+
+        Each batch takes the slots free in the API's quota, up to its size: with 400 of 2,400
+        free, 400 calls go now rather than 1,000 a minute later."""
+        pacer = self.pacers[api]
+        remaining = deque(calls)
         results: dict[Any, Any] = {}
-        for start in range(0, len(calls), size):
-            chunk = calls[start:start + size]
+        while remaining:
+            size = self._batch_size(pacer, len(remaining), batch_size)
             if size == 1:
-                results.update(self._run_unbatched(chunk, scope))
-            else:
-                results.update(self._run_chunk(api, chunk, scope))
+                call = remaining.popleft()
+                results[call.key] = self._run_one(pacer, call, scope)
+                continue
+            taken = pacer.acquire(min(size, len(remaining)), at_least=min(size, len(remaining), pacer.lump))
+            chunk = [remaining.popleft() for _ in range(taken)]
+            results.update(self._run_chunk(api, pacer, chunk, scope))
         return results
 
-    def _run_unbatched(self, chunk: list[BatchCall], scope: str) -> dict[Any, Any]:
-        out = {}
-        for c in chunk:
-            self.pacer.acquire(1)
-            self.count("api_calls")
-            out[c.key] = execute(self.source, c.call, c.build, scope=scope, scopes=self.clients.scopes,
-                                 policy=self.policy, sleep=self.sleep)
-        return out
+    @staticmethod
+    def _batch_size(pacer: QuotaPacer, backlog: int, batch_size: int) -> int:
+        """``batch_size`` while the quota has room for the whole ``backlog``; once it binds, a
+        tenth of the quota: a call holds its slot until 60 s after its batch's answer, so a
+        batch answered sooner (fewer calls to process) frees its slots sooner."""
+        if batch_size == 1 or backlog <= pacer.free():
+            return max(1, min(batch_size, pacer.per_minute))
+        return max(1, min(batch_size, pacer.lump))
 
-    def _run_chunk(self, api: str, chunk: list[BatchCall], scope: str) -> dict[Any, Any]:
+    def _run_one(self, pacer: QuotaPacer, call: BatchCall, scope: str) -> Any:
+        with pacer.calls(1):
+            self.count("api_calls")
+            return execute(self.source, call.call, call.build, scope=scope, scopes=self.clients.scopes,
+                           policy=self.policy, sleep=self.sleep)
+
+    def _run_chunk(self, api: str, pacer: QuotaPacer, chunk: list[BatchCall], scope: str) -> dict[Any, Any]:
+        """One batch of ``chunk``, its slots already taken; throttled items again, in batches of
+        their own, each attempt taking its slots anew."""
         pending: dict[str, BatchCall] = {str(i): c for i, c in enumerate(chunk)}
         results: dict[Any, Any] = {}
+        held = len(chunk)  # the first attempt's slots were taken by run()
 
         def send_pending() -> None:
-            self.pacer.acquire(len(pending))
+            nonlocal held
+            if not held:
+                held = pacer.acquire(len(pending))
             self.count("api_calls", len(pending))
             self.count("batches")
             failures: dict[str, SourceError] = {}
@@ -119,11 +107,11 @@ class BatchRunner:
                     failures[request_id] = translate_http_error(
                         self.source, pending[request_id].call, exc, scope=scope)
 
-            batch = self.clients.new_batch(api)
-            for request_id, c in pending.items():
-                batch.add(c.build(), callback=on_response, request_id=request_id)
             what = f"batch of {len(pending)} calls ({next(iter(pending.values())).call}, ...)"
             try:
+                batch = self.clients.new_batch(api)
+                for request_id, c in pending.items():
+                    batch.add(c.build(), callback=on_response, request_id=request_id)
                 batch.execute(http=self.clients.authorized)
             except HttpError as exc:
                 raise translate_http_error(self.source, what, exc, scope=scope) from None
@@ -131,6 +119,9 @@ class BatchRunner:
                 raise translate_refresh_error(self.source, what, exc, self.clients.scopes) from None
             except (httplib2.HttpLib2Error, socket.timeout, OSError) as exc:
                 raise RetryableError(self.source, what, f"network error: {exc}") from None
+            finally:
+                pacer.release(held)  # answered or not, Google may have counted them by now
+                held = 0
             for request_id in list(pending):
                 if request_id not in failures:
                     del pending[request_id]
@@ -161,8 +152,8 @@ class BatchRunner:
         items: dict[Any, list[dict]] = {key: [] for key in first_pages}
         seen_tokens: dict[Any, set[str]] = {key: set() for key in first_pages}
         queue: deque[tuple[Any, str | None]] = deque((key, None) for key in first_pages)
-        size = max(1, min(batch_size, self.pacer.per_minute))
         while queue:
+            size = self._batch_size(self.pacers[api], len(queue), batch_size)
             todo = [queue.popleft() for _ in range(min(size, len(queue)))]
             calls = [BatchCall(key=(key, token), call=f"{call} {key}" + (" (next page)" if token else ""),
                                build=(lambda b=first_pages[key], t=token: b(t)))

@@ -11,8 +11,9 @@ from access_review.retry import DEFAULT_POLICY, RetryPolicy
 
 from access_review.connector import Action, ActionResult, Check, Progress, counting, no_progress
 from . import actions, doctor, fetch, transform
-from .batch import BatchRunner, QuotaPacer
+from .batch import BatchRunner
 from .client import GoogleClients, GoogleSettings, build_clients, build_settings
+from .quota import QuotaPacer, build_pacers
 
 
 @dataclass
@@ -22,22 +23,22 @@ class GoogleConnector:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     type: str = "google"
-    _pacer: QuotaPacer | None = field(default=None, repr=False)
+    _pacers: dict[str, QuotaPacer] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
         return self.settings.source
 
     @property
-    def pacer(self) -> QuotaPacer:
-        # One pacer for the connector's lifetime: the quota is per minute, not per sync.
-        if self._pacer is None:
-            self._pacer = QuotaPacer(self.settings.quota_per_minute, clock=self.clock, sleep=self.sleep)
-        return self._pacer
+    def pacers(self) -> dict[str, QuotaPacer]:
+        # One set for the connector's lifetime: the quotas are per minute, not per sync.
+        if self._pacers is None:
+            self._pacers = build_pacers(self.settings.quota_per_minute, clock=self.clock, sleep=self.sleep)
+        return self._pacers
 
     def runner(self, scopes: tuple[str, ...]) -> BatchRunner:
         clients: GoogleClients = build_clients(self.settings, scopes)
-        return BatchRunner(clients=clients, pacer=self.pacer, policy=self.policy, sleep=self.sleep)
+        return BatchRunner(clients=clients, pacers=self.pacers, policy=self.policy, sleep=self.sleep)
 
     def fetch_snapshot(self, previous: Snapshot | None = None, progress: Progress = no_progress) -> Snapshot:
         """A full read. Raises (never returns an incomplete snapshot) if any listing fails."""
@@ -106,7 +107,7 @@ class GoogleConnector:
             progress("vault holds", len(resources), len(resources))
 
         snap.stats = {"round_trips": runner.clients.round_trips, **runner.stats,
-                      "quota_wait_seconds": int(self.pacer.waited)}
+                      "quota_wait_seconds": int(sum(p.waited for p in self.pacers.values()))}
         snap.finished_at = datetime.now(timezone.utc)
         snap.complete = True
         return snap
@@ -114,8 +115,9 @@ class GoogleConnector:
     @staticmethod
     def _read_matters(runner: BatchRunner) -> dict[str, tuple[dict, list[dict]]]:
         """matter id -> (matter, its holds): every matter the subject can see."""
-        return {m["matterId"]: (m, list(fetch.fetch_holds(runner, m["matterId"])))
-                for m in fetch.fetch_matters(runner)}
+        matters = {m["matterId"]: m for m in fetch.fetch_matters(runner)}
+        holds = fetch.fetch_holds(runner, list(matters))
+        return {mid: (m, holds[mid]) for mid, m in matters.items()}
 
     def apply(self, action: Action) -> ActionResult:
         return actions.apply_action(self, action)
