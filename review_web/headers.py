@@ -1,6 +1,6 @@
 """Security headers on every response: a Content-Security-Policy that allows no inline script
 or style and no framing (the page's one script and one stylesheet are files it serves), no
-MIME sniffing, no referrer (a personal link must not leak to another site), no caching of
+MIME sniffing, no referrer to another site (a personal link must not leak), no caching of
 personal pages, and HSTS when served over https.
 https://developer.mozilla.org/en-US/docs/Web/HTTP/Headers/Content-Security-Policy
 """
@@ -12,7 +12,10 @@ BASE_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # same-origin, not no-referrer: a browser sends "Origin: null" with a form POST under
+    # no-referrer (https://fetch.spec.whatwg.org/#origin-header), which the Origin check must
+    # refuse; same-origin still sends nothing to any other site.
+    (b"referrer-policy", b"same-origin"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
 ]

@@ -12,7 +12,6 @@ import threading
 import time
 from datetime import date
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,7 +21,6 @@ from typer.testing import CliRunner
 from access_review import audit
 from access_review.cli import app as cli_app
 from access_review.errors import ConfigError, SecretError
-from access_review.store import Store
 from campaigns import lifecycle
 from campaigns.links import build_token, link_key, reissue_link
 from campaigns.model import Decision
@@ -33,6 +31,7 @@ from review_web.settings import serve_settings
 from web_env import AS_OF, BIDI, BRACKETS, SCRIPT_NAME, free_port, open_campaign
 
 runner = CliRunner()
+EVERYWHERE = "0.0.0.0"  # noqa: S104 (the address the server must refuse without TLS; the tests bind nothing to it)
 TODAY = date.fromisoformat(AS_OF)
 
 
@@ -375,7 +374,7 @@ def test_security_headers_and_no_inline_script_or_style(district):
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "default-src 'none'" in csp
         assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
-        assert headers["referrer-policy"] == "no-referrer" and headers["cache-control"] == "no-store"
+        assert headers["referrer-policy"] == "same-origin" and headers["cache-control"] == "no-store"
         assert "server" not in headers or "uvicorn" not in headers["server"]
         tags = Form(response.text).tags
         assert not [a for t, a in tags if "style" in a or any(k.startswith("on") for k in a)], path
@@ -435,21 +434,21 @@ def test_a_sync_holding_the_write_lock_blocks_neither_the_page_nor_loses_an_answ
 
 def test_the_server_refuses_to_serve_in_clear_beyond_loopback(tmp_path):
     with pytest.raises(ConfigError, match="refusing to serve the review page on 0.0.0.0 without TLS"):
-        serve_settings({}, host="0.0.0.0")
-    assert serve_settings({}, host="0.0.0.0", behind_proxy=True).behind_proxy
+        serve_settings({}, host=EVERYWHERE)
+    assert serve_settings({}, host=EVERYWHERE, behind_proxy=True).behind_proxy
     assert serve_settings({"host": "127.0.0.1"}).host == "127.0.0.1"
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",  # noqa: S603, S607 (openssl from PATH with arguments the test builds)
                     "-subj", "/CN=review", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
     key.chmod(0o644)
     with pytest.raises(SecretError, match="readable by others"):
-        serve_settings({}, host="0.0.0.0", tls_cert=cert, tls_key=key)
+        serve_settings({}, host=EVERYWHERE, tls_cert=cert, tls_key=key)
     key.chmod(0o600)
-    assert serve_settings({}, host="0.0.0.0", tls_cert=cert, tls_key=key).tls
+    assert serve_settings({}, host=EVERYWHERE, tls_cert=cert, tls_key=key).tls
 
 
 def test_serve_says_why_it_will_not_start(district):
-    result = runner.invoke(cli_app, ["serve", "--host", "0.0.0.0", "--config", str(district.config_path)])
+    result = runner.invoke(cli_app, ["serve", "--host", EVERYWHERE, "--config", str(district.config_path)])
     assert result.exit_code != 0
     assert "refusing to serve the review page on 0.0.0.0 without TLS" in result.output
     assert "--behind-proxy" in result.output and "Traceback" not in result.output
