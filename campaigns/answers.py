@@ -80,12 +80,12 @@ def answer_items(store, campaign_id: int, reviewer: str, answers: Iterable[Given
     campaign = cstore.get(campaign_id)
     check_answers_open(campaign.id, campaign.state)
     answers = list(answers)
-    mine = {i.item_id: i for i in cstore.items(campaign.id, reviewer=reviewer)}
+    found = cstore.items_by_id(campaign.id, [a.item_id for a in answers])
     problems: list[ItemProblem] = []
     decisions: list[Decision] = []
     for given in answers:
-        item = mine.get(given.item_id)
-        if item is None:
+        item = found.get(given.item_id)
+        if item is None or item.reviewer != reviewer:
             problems.append(ItemProblem(given.item_id, "item", "this item is not in your review"))
             continue
         result = decision_from_answer(item, reviewer, given.decision, given.justification, via=via)

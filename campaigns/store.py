@@ -310,6 +310,28 @@ class CampaignStore:
             sql, args = sql + " AND reviewer=?", args + [reviewer]
         return [Item.from_json(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY item_id", args)]
 
+    def items_by_id(self, campaign_id: int, item_ids: Iterable[str]) -> dict[str, Item]:
+        """The items named (those that exist), read by key: one answer reads one item."""
+        wanted = list(dict.fromkeys(item_ids))
+        out: dict[str, Item] = {}
+        for start in range(0, len(wanted), 500):   # SQLite's bound-parameter limit
+            chunk = wanted[start:start + 500]
+            for (data,) in self.db.execute(f"SELECT data FROM campaign_items WHERE campaign_id=? AND item_id IN"  # noqa: S608 - placeholders only, values bound
+                                           f" ({','.join('?' * len(chunk))})", [campaign_id, *chunk]):
+                item = Item.from_json(json.loads(data))
+                out[item.item_id] = item
+        return out
+
+    def progress(self, campaign_id: int, reviewer: str) -> tuple[int, int]:
+        """(items the reviewer answered, items they have), counted in SQL."""
+        total = self.db.execute("SELECT COUNT(*) FROM campaign_items WHERE campaign_id=? AND reviewer=?",
+                                (campaign_id, reviewer)).fetchone()[0]
+        decided = self.db.execute(
+            "SELECT COUNT(DISTINCT d.item_id) FROM campaign_decisions d JOIN campaign_items i"
+            " ON i.campaign_id = d.campaign_id AND i.item_id = d.item_id"
+            " WHERE d.campaign_id=? AND i.reviewer=? AND d.source='reviewer'", (campaign_id, reviewer)).fetchone()[0]
+        return decided, total
+
     def record_decisions(self, campaign_id: int, decisions: Iterable[Decision], *, while_open: bool = False) -> int:
         """Store answers atomically; an answer identical to the one in force is not stored
         again, so importing the same workbook twice changes nothing. Returns how many changed.

@@ -340,15 +340,18 @@ async def answer(request: Request) -> Response:
                 answer_items(store, grant.campaign.id, grant.reviewer,
                              [GivenAnswer(item_id, decision, justification)], via=VIA_WEB, client=client)
         except AnswersRejected as exc:
-            return exc, _page_context(ctx, store, cstore, grant)
-        data = _page_context(ctx, store, cstore, grant)
-        return None, data
+            # Without JavaScript the whole page comes back, with the error at the item.
+            return exc, None if wants_json(request) else _page_context(ctx, store, cstore, grant)
+        if not wants_json(request):
+            return None, None
+        # The page's script needs only the item's new state and the progress: read just that.
+        now = cstore.effective_decisions(grant.campaign.id, items=[item_id]).get(item_id)
+        return None, (saved_text(now), *cstore.progress(grant.campaign.id, grant.reviewer))
 
     result, refusal = await _with_review(request, work)
     if refusal is not None:
         return refusal
     problem, data = result
-    page = data["page"]
     if problem is not None:
         p = problem.problems[0]
         if wants_json(request):
@@ -358,9 +361,9 @@ async def answer(request: Request) -> Response:
         return _render_review(request, data, errors=errors, pending={item_id: (decision, justification)},
                               status=422)
     if wants_json(request):
-        return JSONResponse({"ok": True, "item": item_id, "status": saved_text(data["decisions"].get(item_id)),
-                             "decided": page.decided, "total": page.total, "progress": page.progress_text,
-                             "done": page.done, "acceptable": page.acceptable})
+        status, decided, total = data
+        return JSONResponse({"ok": True, "item": item_id, "status": status, "decided": decided, "total": total,
+                             "progress": f"{decided} of {total} decided", "done": total > 0 and decided == total})
     return RedirectResponse(f"/review?saved={item_id}#item-{item_id}", status_code=303)
 
 
