@@ -18,6 +18,7 @@ import threading
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -120,6 +121,17 @@ def wait_text(driver, css: str, text: str, timeout: float = 15) -> None:
                                          f"{css} never said {text!r}")
 
 
+def open_link(driver, link: str) -> str:
+    """Open a personal link; the page it lands on moves on to /review by itself (a meta
+    refresh, after the load that driver.get waits for)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(link)
+    WebDriverWait(driver, 15).until(lambda d: urlsplit(d.current_url).path != urlsplit(link).path,
+                                    "the link's page never moved on")
+    return driver.current_url
+
+
 def click_and_wait_for_page(driver, element) -> None:
     """Click something that loads a new page, and wait until the old one is gone."""
     from selenium.webdriver.common.by import By
@@ -148,8 +160,8 @@ def test_without_javascript_the_plain_forms_work(served, artifacts):
     items = district.items(target)
     driver = chromium(javascript=False)
     try:
-        driver.get(link)                                       # the meta refresh needs no script
-        assert driver.current_url.endswith("/review"), driver.current_url
+        landed = open_link(driver, link)                       # the meta refresh needs no script
+        assert landed.endswith("/review"), landed
         item = next(i for i in items if not i.flagged)
         driver.find_element(By.CSS_SELECTOR, f"label[for='revoke-{item.item_id}']").click()
         click_and_wait_for_page(driver, driver.find_element(By.CSS_SELECTOR, f"#item-{item.item_id} button[type=submit]"))
@@ -188,8 +200,8 @@ def test_the_whole_review_in_chromium_from_the_email_to_the_evidence_pack(served
 
     driver = chromium()
     try:
-        driver.get(link)
-        assert driver.current_url == f"http://127.0.0.1:{server.port}/review"     # the token left the address bar
+        landed = open_link(driver, link)
+        assert landed == f"http://127.0.0.1:{server.port}/review"     # the token left the address bar
         (cookie,) = driver.get_cookies()
         assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"], cookie["secure"]) == (
             "review_session", True, "Strict", False)
