@@ -302,8 +302,8 @@ def build_review_message(*, sender: str, reviewer_name: str, reviewer_email: str
         intro = [f"Please review who can reach the data you manage: {len(items)} item(s) for {quarter}."]
     summary = [(f"{len(items)} item(s) to review", True)]
     if flagged:
-        summary.append((f"{flagged} of them are flagged (highlighted in the workbook): please look at those first.",
-                        False))
+        where = "listed first on your review page" if review_link else "highlighted in the workbook"
+        summary.append((f"{flagged} of them are flagged ({where}): please look at those first.", False))
     summary.append(due_line(due, today))
     summary.append((wording.default_text(default_decision), False))
     closing = ["Thank you — this review is how the district keeps confidential data limited to the people "
