@@ -126,9 +126,19 @@ def open_link(driver, link: str) -> str:
     refresh, after the load that driver.get waits for)."""
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+
+    def arrived(d) -> bool:
+        try:
+            return (urlsplit(d.current_url).path != urlsplit(link).path
+                    and d.execute_script("return document.readyState") == "complete"
+                    and bool(d.find_elements(By.CSS_SELECTOR, "footer")))   # the new page, loaded to its end
+        except WebDriverException:   # between two documents
+            return False
+
     driver.get(link)
-    WebDriverWait(driver, 15).until(lambda d: urlsplit(d.current_url).path != urlsplit(link).path,
-                                    "the link's page never moved on")
+    WebDriverWait(driver, 15).until(arrived, "the link's page never moved on")
     return driver.current_url
 
 
@@ -229,7 +239,8 @@ def test_the_whole_review_in_chromium_from_the_email_to_the_evidence_pack(served
         target = flagged[0]
         driver.find_element(By.CSS_SELECTOR, f"label[for='keep-{target.item_id}']").click()
         wait_text(driver, f"#err-{target.item_id}", "needs a justification")
-        assert driver.find_element(By.ID, f"status-{target.item_id}").text == "Not saved"
+        status = driver.find_element(By.ID, f"status-{target.item_id}")
+        assert status.text == "Not saved" and "not-saved" in status.get_attribute("class")   # shown in red
         assert driver.find_element(By.ID, f"just-{target.item_id}").get_attribute("aria-invalid") == "true"
         screenshot(driver, artifacts / "justification-required-phone.png", PHONE)
         box = driver.find_element(By.ID, f"just-{target.item_id}")

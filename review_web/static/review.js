@@ -41,6 +41,7 @@
       return;
     }
     status.textContent = "Saving\u2026";
+    status.classList.remove("not-saved");
     window.fetch(form.action, {
       method: "POST",
       body: new URLSearchParams(new FormData(form)),
@@ -60,6 +61,7 @@
         window.location.assign("/review");   // closed, replaced, expired: the page says which
       } else {
         status.textContent = "Not saved";
+        status.classList.add("not-saved");
         error.textContent = data.message;
         if (data.field === "justification") { box.setAttribute("aria-invalid", "true"); }
         announce("Not saved: " + data.message);
@@ -67,6 +69,7 @@
       }
     }).catch(function () {
       status.textContent = "Not saved: the connection failed. Press Save to try again.";
+      status.classList.add("not-saved");
       announce(status.textContent);
     });
   }
