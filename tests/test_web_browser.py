@@ -148,8 +148,16 @@ def click_and_wait_for_page(driver, element) -> None:
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
+    from selenium.common.exceptions import WebDriverException
+
     old = driver.find_element(By.TAG_NAME, "html")
-    element.click()
+    try:
+        element.click()
+    except WebDriverException as exc:
+        # chromedriver sometimes finishes a click after the page it started has already
+        # unloaded (the form was posted): the click happened; the new page is what counts.
+        if "does not belong to the document" not in str(exc):
+            raise
     WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
 
 
@@ -197,7 +205,6 @@ def test_without_javascript_the_plain_forms_work(served, artifacts):
 
 def test_the_whole_review_in_chromium_from_the_email_to_the_evidence_pack(served, smtp, artifacts, tmp_path):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
 
     district, server = served
     reviewer = district.reviewer_with(lambda i: i.flagged and i.reviewer != "iso")
@@ -212,72 +219,96 @@ def test_the_whole_review_in_chromium_from_the_email_to_the_evidence_pack(served
     try:
         landed = open_link(driver, link)
         assert landed == f"http://127.0.0.1:{server.port}/review"     # the token left the address bar
-        (cookie,) = driver.get_cookies()
-        assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"], cookie["secure"]) == (
-            "review_session", True, "Strict", False)
-        assert driver.find_element(By.TAG_NAME, "h1").text == f"Your access review, {mine[0].reviewer_name}"
-        assert "Lakeview School District" in driver.find_element(By.CSS_SELECTOR, ".masthead").text
-        assert f"0 of {len(mine)} decided" in driver.find_element(By.ID, "progress-text").text
+        review_in_the_browser(driver, mine, reviewer, flagged, unflagged, artifacts)
+    except Exception:
+        # What the browser showed when it went wrong, beside the screenshots.
+        (artifacts / "failure.html").write_text(driver.page_source, encoding="utf-8")
+        screenshot(driver, artifacts / "failure.png", DESKTOP)
+        print(f"the page at the failure: {artifacts / 'failure.html'}; the server's log:\n{server.output()}")
+        raise
+    finally:
+        driver.quit()
+    target = flagged[0]
+    check_the_iso_side(district, mine, reviewer, target, tmp_path)
 
-        violations = axe_violations(driver)
-        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
-        assert serious == [], json.dumps([(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"][:3]])
-                                          for v in serious], indent=1)
-        screenshot(driver, artifacts / "review-desktop.png", DESKTOP)
-        screenshot(driver, artifacts / "review-phone.png", PHONE)
-        screenshot(driver, artifacts / "review-phone-full.png", PHONE, full=True)
-
-        # Revoke an unflagged item: saved as soon as it is chosen (no Save press needed).
-        first, second = unflagged[0], unflagged[1]
-        driver.find_element(By.CSS_SELECTOR, f"label[for='revoke-{first.item_id}']").click()
-        wait_text(driver, f"#status-{first.item_id}", "Saved: Revoke")
-        wait_text(driver, "#progress-text", f"1 of {len(mine)} decided")
-        # With the keyboard: Space on the focused Keep button of another item.
-        driver.find_element(By.ID, f"keep-{second.item_id}").send_keys(Keys.SPACE)
-        wait_text(driver, f"#status-{second.item_id}", "Saved: Keep")
-        # Keep a flagged item: a reason is required, the same rule as the workbook's.
-        target = flagged[0]
-        driver.find_element(By.CSS_SELECTOR, f"label[for='keep-{target.item_id}']").click()
-        wait_text(driver, f"#err-{target.item_id}", "needs a justification")
-        status = driver.find_element(By.ID, f"status-{target.item_id}")
-        assert status.text == "Not saved" and "not-saved" in status.get_attribute("class")   # shown in red
-        assert driver.find_element(By.ID, f"just-{target.item_id}").get_attribute("aria-invalid") == "true"
-        screenshot(driver, artifacts / "justification-required-phone.png", PHONE)
-        box = driver.find_element(By.ID, f"just-{target.item_id}")
-        box.send_keys("Covers the front office while the secretary is out")
-        driver.find_element(By.CSS_SELECTOR, f"#item-{target.item_id} button[type=submit]").click()
-        wait_text(driver, f"#status-{target.item_id}", "Saved: Keep")
-        for other in flagged[1:]:
-            driver.find_element(By.CSS_SELECTOR, f"label[for='revoke-{other.item_id}']").click()
-            wait_text(driver, f"#status-{other.item_id}", "Saved: Revoke")
-
-        # Reload: every answer is still there (saved as given, nothing held in the page).
-        driver.refresh()
-        assert driver.find_element(By.ID, f"revoke-{first.item_id}").is_selected()
-        assert driver.find_element(By.ID, f"keep-{second.item_id}").is_selected()
-        assert driver.find_element(By.ID, f"keep-{target.item_id}").is_selected()
-        assert driver.find_element(By.ID, f"just-{target.item_id}").get_attribute("value") == \
-            "Covers the front office while the secretary is out"
-        answered = 2 + len(flagged)
-        assert f"{answered} of {len(mine)} decided" in driver.find_element(By.ID, "progress-text").text
-
-        # Accept our recommendation for the rest; everything is decided: a clear done state.
-        click_and_wait_for_page(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/review/accept-all'] button"))
-        accepted = len(mine) - answered
-        suffix = "s" if accepted != 1 else ""
-        wait_text(driver, ".notice", f"Our recommendation was accepted for {accepted} item{suffix}.")
-        assert "all done, thank you" in driver.find_element(By.ID, "progress-text").text
-        screenshot(driver, artifacts / "all-decided-desktop.png", DESKTOP)
-        click_and_wait_for_page(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/review/finish'] button"))
-        wait_text(driver, "h1", "Thank you")
-        assert f"You decided all {len(mine)} items" in driver.find_element(By.TAG_NAME, "main").text
-        screenshot(driver, artifacts / "done-phone.png", PHONE)
-        assert axe_violations(driver) == [] or all(v["impact"] not in ("serious", "critical")
-                                                    for v in axe_violations(driver))
+    # After close, the same link is a clear page, not an error.
+    driver = chromium()
+    try:
+        driver.get(link)
+        assert driver.find_element(By.TAG_NAME, "h1").text == "This review has closed"
     finally:
         driver.quit()
 
-    # The ISO's side: status, close and the evidence pack show the web answers.
+
+def review_in_the_browser(driver, mine, reviewer, flagged, unflagged, artifacts) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    (cookie,) = driver.get_cookies()
+    assert (cookie["name"], cookie["httpOnly"], cookie["sameSite"], cookie["secure"]) == (
+        "review_session", True, "Strict", False)
+    assert driver.find_element(By.TAG_NAME, "h1").text == f"Your access review, {mine[0].reviewer_name}"
+    assert "Lakeview School District" in driver.find_element(By.CSS_SELECTOR, ".masthead").text
+    assert f"0 of {len(mine)} decided" in driver.find_element(By.ID, "progress-text").text
+
+    violations = axe_violations(driver)
+    serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert serious == [], json.dumps([(v["id"], v["impact"], v["help"], [n["target"] for n in v["nodes"][:3]])
+                                      for v in serious], indent=1)
+    screenshot(driver, artifacts / "review-desktop.png", DESKTOP)
+    screenshot(driver, artifacts / "review-phone.png", PHONE)
+    screenshot(driver, artifacts / "review-phone-full.png", PHONE, full=True)
+
+    # Revoke an unflagged item: saved as soon as it is chosen (no Save press needed).
+    first, second = unflagged[0], unflagged[1]
+    driver.find_element(By.CSS_SELECTOR, f"label[for='revoke-{first.item_id}']").click()
+    wait_text(driver, f"#status-{first.item_id}", "Saved: Revoke")
+    wait_text(driver, "#progress-text", f"1 of {len(mine)} decided")
+    # With the keyboard: Space on the focused Keep button of another item.
+    driver.find_element(By.ID, f"keep-{second.item_id}").send_keys(Keys.SPACE)
+    wait_text(driver, f"#status-{second.item_id}", "Saved: Keep")
+    # Keep a flagged item: a reason is required, the same rule as the workbook's.
+    target = flagged[0]
+    driver.find_element(By.CSS_SELECTOR, f"label[for='keep-{target.item_id}']").click()
+    wait_text(driver, f"#err-{target.item_id}", "needs a justification")
+    status = driver.find_element(By.ID, f"status-{target.item_id}")
+    assert status.text == "Not saved" and "not-saved" in status.get_attribute("class")   # shown in red
+    assert driver.find_element(By.ID, f"just-{target.item_id}").get_attribute("aria-invalid") == "true"
+    screenshot(driver, artifacts / "justification-required-phone.png", PHONE)
+    box = driver.find_element(By.ID, f"just-{target.item_id}")
+    box.send_keys("Covers the front office while the secretary is out")
+    driver.find_element(By.CSS_SELECTOR, f"#item-{target.item_id} button[type=submit]").click()
+    wait_text(driver, f"#status-{target.item_id}", "Saved: Keep")
+    for other in flagged[1:]:
+        driver.find_element(By.CSS_SELECTOR, f"label[for='revoke-{other.item_id}']").click()
+        wait_text(driver, f"#status-{other.item_id}", "Saved: Revoke")
+
+    # Reload: every answer is still there (saved as given, nothing held in the page).
+    driver.refresh()
+    assert driver.find_element(By.ID, f"revoke-{first.item_id}").is_selected()
+    assert driver.find_element(By.ID, f"keep-{second.item_id}").is_selected()
+    assert driver.find_element(By.ID, f"keep-{target.item_id}").is_selected()
+    assert driver.find_element(By.ID, f"just-{target.item_id}").get_attribute("value") == \
+        "Covers the front office while the secretary is out"
+    answered = 2 + len(flagged)
+    assert f"{answered} of {len(mine)} decided" in driver.find_element(By.ID, "progress-text").text
+
+    # Accept our recommendation for the rest; everything is decided: a clear done state.
+    click_and_wait_for_page(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/review/accept-all'] button"))
+    accepted = len(mine) - answered
+    suffix = "s" if accepted != 1 else ""
+    wait_text(driver, ".notice", f"Our recommendation was accepted for {accepted} item{suffix}.")
+    assert "all done, thank you" in driver.find_element(By.ID, "progress-text").text
+    screenshot(driver, artifacts / "all-decided-desktop.png", DESKTOP)
+    click_and_wait_for_page(driver, driver.find_element(By.CSS_SELECTOR, "form[action='/review/finish'] button"))
+    wait_text(driver, "h1", "Thank you")
+    assert f"You decided all {len(mine)} items" in driver.find_element(By.TAG_NAME, "main").text
+    screenshot(driver, artifacts / "done-phone.png", PHONE)
+    assert not [v for v in axe_violations(driver) if v["impact"] in ("serious", "critical")]
+
+
+def check_the_iso_side(district, mine, reviewer, target, tmp_path) -> None:
+    """status, close and the evidence pack show the web answers."""
     config = ["--config", str(district.config_path)]
     status = runner.invoke(cli_app, ["campaign", "status", *config], env={"COLUMNS": "200"})
     assert status.exit_code == 0, status.output
@@ -301,11 +332,3 @@ def test_the_whole_review_in_chromium_from_the_email_to_the_evidence_pack(served
     with (pack / "06-audit-log.csv").open(encoding="utf-8-sig") as fh:
         actions = [r["Action"] for r in csv.DictReader(fh)]
     assert "campaign.answer" in actions and "campaign.answer.accept_recommendations" in actions
-
-    # After close, the same link is a clear page, not an error.
-    driver = chromium()
-    try:
-        driver.get(link)
-        assert driver.find_element(By.TAG_NAME, "h1").text == "This review has closed"
-    finally:
-        driver.quit()
