@@ -364,4 +364,13 @@ app_users_for_decision = 10            # an unapproved app this many staff use g
 # [campaigns]
 # default = "none"                 # keep | revoke | recommendation | none: what unanswered items
 #                                  # become at close, for campaigns created without --default
+
+# The web review page (`access-review serve`): campaign e-mails carry each reviewer's link.
+# [web]
+# base_url = "https://review.district.example.org"   # https (http only for 127.0.0.1)
+# district_name = "Lakeview School District"
+# host = "127.0.0.1"
+# port = 8080
+# tls_cert_file = "/etc/access-review/review.crt"    # or behind_proxy = true (TLS at the proxy)
+# tls_key_file = "/etc/access-review/review.key"     # chmod 600
 '''

@@ -247,11 +247,15 @@ def register(app: typer.Typer) -> None:
             verification = cstore.verification(c.id)
             items = {i.item_id: i for i in cstore.items(c.id)}
             default = default_of(c, cfg)
+            channels = [d.channel for d in cstore.effective_decisions(c.id).values() if d.channel]
         overdue = now > c.due and c.state == "open"
         console.print(f"{safe(c.label)}: {_state_line(c, total, default)}, due {c.due}"
                       + (" — [red]OVERDUE[/]" if overdue else ""), highlight=False, soft_wrap=True)
         console.print(safe(default_text(default)), highlight=False, soft_wrap=True)
         console.print(_responses_table(per_reviewer, total, overdue=overdue))
+        if channels:   # issue 17: web and workbook answers count alike; this says how they came
+            console.print(f"answers given: {channels.count('web')} via web (the review page), "
+                          f"{channels.count('workbook')} via workbook", highlight=False, soft_wrap=True)
         if plan:
             counts: dict[str, int] = {}
             for s in plan:
@@ -365,3 +369,39 @@ def register(app: typer.Typer) -> None:
         console.print(f"{safe(c.label)}: {_state_line(c, total, default)}.", highlight=False, soft_wrap=True)
         if len(gone) != len(results):
             raise typer.Exit(1)
+
+    @command(campaign_app, "links")
+    def links(reissue: Annotated[Optional[str], typer.Option("--reissue", metavar="REVIEWER", help="Replace this reviewer's link (employee id, iso, alternate or e-mail) and e-mail the new one.")] = None,
+              revoke: Annotated[Optional[str], typer.Option("--revoke", metavar="REVIEWER", help="Stop this reviewer's link working, without a new one.")] = None,
+              email: Annotated[bool, typer.Option("--email/--no-email", help="With --reissue: e-mail the new link (when [smtp] is set); --no-email prints it to hand over yourself.")] = True,
+              campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
+        """Each reviewer's personal link to the web review page; --reissue or --revoke one."""
+        from . import reviewer_links
+
+        cfg = load_config(config)
+        if reissue and revoke:
+            from access_review.errors import AccessReviewError
+            raise AccessReviewError("use --reissue or --revoke, not both")
+        with open_store(cfg) as store:
+            if revoke:
+                change = reviewer_links.revoke(store, revoke, campaign)
+                console.print(f"Revoked the link of {safe(change.name)} ({safe(change.reviewer)}): it no longer opens "
+                              "the review. `campaign links --reissue` makes a new one.", highlight=False, soft_wrap=True)
+                return
+            if reissue:
+                change = reviewer_links.reissue(store, cfg, reissue, campaign, email=email, today=_today(today))
+                console.print(f"Replaced the link of {safe(change.name)} ({safe(change.reviewer)}): the old link now "
+                              "says it was replaced.", highlight=False, soft_wrap=True)
+                for d in change.deliveries:
+                    console.print(f"E-mailed the new link to {safe(d.where)}.", highlight=False, soft_wrap=True)
+                if change.url:
+                    console.print("The new link (personal: give it to this reviewer only):", highlight=False)
+                    console.print(safe(change.url), highlight=False, soft_wrap=True)
+                return
+            c, rows = reviewer_links.list_links(store, campaign)
+        console.print(f"{safe(c.label)}: personal links to the review page", highlight=False, soft_wrap=True)
+        for r in rows:
+            state = (f"working link issued {r.active.issued_at[:16].replace('T', ' ')} UTC by {safe(r.active.issued_by)}"
+                     if r.active else "[yellow]no working link[/]")
+            extra = f"; {r.revoked} earlier link(s) revoked or replaced" if r.revoked else ""
+            console.print(f"  {safe(r.name)} ({safe(r.reviewer)}): {state}{extra}", highlight=False, soft_wrap=True)

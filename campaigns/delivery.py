@@ -1,5 +1,6 @@
 """Delivering a campaign: each reviewer's workbook written (owner-only, safe names) and
-e-mailed once (``send``), reminders and the escalation of overdue reviewers (``remind``), and
+e-mailed once (``send``) — with their personal link to the web review page when ``[web]
+base_url`` is set — reminders and the escalation of overdue reviewers (``remind``), and
 the "please fix" reply to a rejected workbook (``notify_rejections``). Every message is
 recorded as a delivery as soon as the server accepts it."""
 from __future__ import annotations
@@ -16,6 +17,7 @@ from access_review.errors import AccessReviewError, InputError
 from .filenames import confined, slug
 from .importer import WorkbookRejected
 from .items import Item, Reviewer, reviewers_of
+from .links import base_url, build_token, ensure_link, link_key, link_url
 from .mail import (SmtpSettings, build_escalation_message, build_rejection_message, build_review_message,
                    send_messages, smtp_settings)
 from .model import next_state
@@ -65,6 +67,25 @@ class Delivery:
     status: str            # sent | resent | written | skipped (already sent)
 
 
+def review_links(store, cstore: CampaignStore, campaign: Campaign, config, reviewers: Iterable[str]) -> dict[str, str]:
+    """Each reviewer's personal link to the web review page, issued the first time it is needed
+    (and audit-logged); {} when ``[web] base_url`` is not set (workbooks only)."""
+    base = base_url(config)
+    if not base:
+        return {}
+    key = link_key(config)
+    by = audit.current_actor()
+    urls, issued = {}, []
+    for reviewer in reviewers:
+        record, new = ensure_link(cstore, campaign, reviewer, by)
+        urls[reviewer] = link_url(base, build_token(key, campaign.id, reviewer, record.link_id))
+        if new:
+            issued.append(reviewer)
+    if issued:
+        audit.append(store, "campaign.link.issue", {"campaign": campaign.id, "reviewers": issued})
+    return urls
+
+
 def _mail_settings(config) -> SmtpSettings:
     return smtp_settings(config.section("smtp"), config.iso.email, config.iso.name)
 
@@ -112,13 +133,15 @@ def send_campaign(store, config, campaign_id: str | int | None = None, *, out: P
             raise AccessReviewError(f"reviewer {everyone[key].name} ({key}) has no e-mail address",
                                     hint="set [iso] email, or the data manager's e-mail in the roster")
     sent: list[Delivery] = []
+    links = review_links(store, cstore, campaign, config, to_send)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             written = write_workbooks(cstore, campaign, Path(tmp), default, to_send)
             order = list(written)
             messages = [build_review_message(sender=settings.from_header, reviewer_name=r.name,
                                              reviewer_email=r.email, quarter=campaign.quarter, due=campaign.due,
-                                             items=mine, workbook=path, default_decision=default, today=today)
+                                             items=mine, workbook=path, default_decision=default, today=today,
+                                             review_link=links.get(r.key, ""))
                         for r, path, mine in written.values()]
 
             def record(index: int) -> None:
@@ -156,6 +179,7 @@ def remind(store, config, campaign_id: str | int | None = None, *,
     settings = _mail_settings(config)
     answered = {k for k, d in cstore.effective_decisions(campaign.id).items() if d.source == "reviewer"}
     messages = []
+    links = review_links(store, cstore, campaign, config, [t.reviewer for t in pending])
     with tempfile.TemporaryDirectory() as tmp:
         written = write_workbooks(cstore, campaign, Path(tmp), default, [t.reviewer for t in pending])
         for t in pending:
@@ -164,7 +188,8 @@ def remind(store, config, campaign_id: str | int | None = None, *,
             messages.append(build_review_message(sender=settings.from_header, reviewer_name=reviewer.name,
                                                  reviewer_email=reviewer.email, quarter=campaign.quarter,
                                                  due=campaign.due, items=open_items, workbook=path, reminder=True,
-                                                 default_decision=default, today=today))
+                                                 default_decision=default, today=today,
+                                                 review_link=links.get(t.reviewer, "")))
         escalation = None
         if today > campaign.due and pending:
             iso = config.iso

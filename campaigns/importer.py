@@ -2,7 +2,8 @@
 
 A workbook is accepted whole or not at all: every row is checked (campaign and reviewer stamp,
 each item key's signature, the read-only cells against the signed original values, and the
-answer itself against ``rules.check_answer``) and only a workbook with no problem has its
+answer itself against ``rules.check_answer``, through ``answers.decision_from_answer`` as the
+web page's answers are) and only a workbook with no problem has its
 decisions recorded. Every problem in a workbook is reported at once — a reviewer fixes three
 rows in one go, not in three round trips. Rows may come back reordered, sorted or filtered;
 blank decisions are simply not answered yet (a partial return), and importing the same
@@ -25,8 +26,9 @@ from openpyxl import load_workbook
 
 from access_review.errors import InputError
 
+from .answers import VIA_WORKBOOK, decision_from_answer
 from .model import Decision
-from .rules import AnswerProblem, check_answer
+from .rules import AnswerProblem
 from .store import Campaign, CampaignStore
 from .workbook import (CHECK_SHEET, DECISION_HEADER, HEADERS, JUSTIFICATION_HEADER, KEY_HEADER,
                        READ_ONLY_COLUMNS, REVIEW_SHEET, item_key, row_values, stamp_signature,
@@ -174,17 +176,15 @@ def read_decisions(path: Path, campaign: Campaign, cstore: CampaignStore) -> tup
             problems.append(problem)
             continue
         item = problem
-        answer = check_answer(item_reviewer=item.reviewer, answering_reviewer=reviewer, flagged=item.flagged,
-                              flag_text=item.flag_text, decision=cells[decision_col],
-                              justification=cells[justification_col])
+        answer = decision_from_answer(item, reviewer, cells[decision_col], cells[justification_col],
+                                      via=VIA_WORKBOOK, file=Path(path).name)
         if isinstance(answer, AnswerProblem):
             column = JUSTIFICATION_HEADER if answer.field == "justification" else DECISION_HEADER
             problems.append(WorkbookProblem(answer.message, row_number, column, item.name))
         elif answer is None:
             undecided += 1
         else:
-            decisions.append(Decision(item.item_id, answer.decision, "reviewer", answer.justification,
-                                      decided_by=item.reviewer_name, file=Path(path).name))
+            decisions.append(answer)
     if problems:
         raise WorkbookRejected(str(path), problems, reviewer=reviewer)
     return reviewer, decisions, undecided

@@ -164,7 +164,7 @@ def close_campaign(store, analysis, campaign_id: str | int | None = None,
     answered = {k: d for k, d in cstore.effective_decisions(campaign.id).items() if d.source == "reviewer"}
     rows, defaults = unanswered_at_close(items, answered, default, closed_by=audit.current_actor(),
                                          closed_at=now_iso())
-    cstore.record_nonresponse(campaign.id, rows, defaults)
+    rows, defaults = cstore.record_nonresponse(campaign.id, rows, defaults)
     decisions = cstore.effective_decisions(campaign.id)
     revoked = [k for k, d in decisions.items() if d.decision == "revoke"]
     plan = plan_revocations(analysis, items, revoked, refusal)

@@ -189,11 +189,25 @@ def _p(text: str, style: str = "") -> str:
     return f'<p style="margin:0 0 14px 0;{style}">{html.escape(text)}</p>'
 
 
+def _button(label: str, url: str) -> str:
+    """A link that looks like a button in Outlook and Gmail alike: a padded table cell holding
+    an <a> (Outlook's Word engine ignores padding on links), with the address written out below
+    for any client that shows no buttons."""
+    return (f'<table role="presentation" cellpadding="0" cellspacing="0" border="0" style="margin:0 0 8px 0;">'
+            f'<tr><td style="background:{NAVY};padding:12px 20px;">'
+            f'<a href="{html.escape(url, quote=True)}" style="{FONT}font-size:17px;font-weight:bold;color:#ffffff;'
+            f'text-decoration:none;">{html.escape(label)}</a></td></tr></table>'
+            f'<p style="margin:0 0 18px 0;font-size:13px;line-height:18px;color:#4b5563;word-break:break-all;">'
+            f'{html.escape(url)}</p>')
+
+
 def html_layout(*, title: str, greeting: str, intro: Sequence[str], summary: Sequence[tuple[str, bool]],
-                steps_title: str, steps: Sequence[str], closing: Sequence[str], footer: str) -> str:
+                steps_title: str, steps: Sequence[str], closing: Sequence[str], footer: str,
+                action: tuple[str, str] | None = None) -> str:
     """One column, 600 px, tables and inline styles only (Outlook renders HTML mail with Word,
     which ignores most CSS; Gmail drops <style> in some clients), with a summary box.
-    ``summary``: (line, emphasised) — an emphasised line is bold, and red when it says overdue."""
+    ``summary``: (line, emphasised) — an emphasised line is bold, and red when it says overdue.
+    ``action``: (label, url) — the reviewer's personal link, as a button under the box."""
     box = "".join(
         f'<p style="margin:0 0 8px 0;font-size:{18 if i == 0 else 16}px;line-height:24px;'
         f'{"font-weight:bold;" if strong or i == 0 else ""}'
@@ -215,6 +229,7 @@ def html_layout(*, title: str, greeting: str, intro: Sequence[str], summary: Seq
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"
  style="width:100%;border:2px solid {NAVY};background:#eef4fa;margin:0 0 18px 0;">
 <tr><td style="padding:16px 18px;{FONT}color:#111827;">{box}</td></tr></table>
+{_button(*action) if action else ""}
 <h2 style="margin:0 0 10px 0;font-size:18px;line-height:24px;color:{NAVY};{FONT}">{html.escape(steps_title)}</h2>
 <ol style="margin:0 0 16px 0;padding-left:22px;">{steps_html}</ol>
 {"".join(_p(x) for x in closing)}
@@ -226,15 +241,31 @@ def html_layout(*, title: str, greeting: str, intro: Sequence[str], summary: Seq
 
 
 def _text(greeting: str, intro: Sequence[str], summary: Sequence[tuple[str, bool]], steps_title: str,
-          steps: Sequence[str], closing: Sequence[str], footer: str) -> str:
+          steps: Sequence[str], closing: Sequence[str], footer: str, action: tuple[str, str] | None = None) -> str:
     lines = [greeting, "", *[x for p in intro for x in (p, "")]]
     lines += ["  " + line for line, _ in summary] + [""]
+    if action:
+        lines += [f"{action[0]}:", action[1], ""]
     lines += [steps_title + ":"] + [f"  {n}. {s}" for n, s in enumerate(steps, 1)] + [""]
     lines += [x for p in closing for x in (p, "")]
     return "\n".join(lines + ["-- ", footer, ""])
 
 
 # ---------------------------------------------------------------- the messages
+
+REVIEW_LINK_LABEL = "Open your review"
+
+
+def web_steps(flagged: int) -> list[str]:
+    """How to answer on the web review page (the e-mail's button is the personal link)."""
+    return ["Select \"Open your review\" above. It works on a phone or a computer; the link is yours alone, "
+            "so please do not forward it.",
+            "For each person choose Keep or Revoke. Each answer is saved as soon as you give it.",
+            *(["If you keep a flagged item, write a short reason in the box under it."] if flagged else []),
+            "You can stop and come back with the same link; you can change an answer until the review closes.",
+            "If you prefer a spreadsheet, the attached workbook works too: choose Keep or Revoke in its Decision "
+            "column and reply with it attached."]
+
 
 def answer_steps(flagged: int) -> list[str]:
     return ["Open the attached workbook and go to the Review sheet.",
@@ -256,7 +287,9 @@ def due_line(due: date, today: date | None) -> tuple[str, bool]:
 def build_review_message(*, sender: str, reviewer_name: str, reviewer_email: str, quarter: str,
                          due: date, items: list[Item], workbook: Path, reminder: bool = False,
                          default_decision: str = "none", today: date | None = None,
-                         attachment_name: str | None = None) -> EmailMessage:
+                         attachment_name: str | None = None, review_link: str = "") -> EmailMessage:
+    """``review_link``: the reviewer's personal link to the web review page ("" when [web]
+    base_url is not set: the workbook alone)."""
     flagged = sum(1 for i in items if i.flagged)
     overdue = today is not None and today > due
     # No parentheses in a subject: Python's email folding moves a long one carrying them whole
@@ -269,19 +302,20 @@ def build_review_message(*, sender: str, reviewer_name: str, reviewer_email: str
         intro = [f"Please review who can reach the data you manage: {len(items)} item(s) for {quarter}."]
     summary = [(f"{len(items)} item(s) to review", True)]
     if flagged:
-        summary.append((f"{flagged} of them are flagged (highlighted in the workbook): please look at those first.",
-                        False))
+        where = "listed first on your review page" if review_link else "highlighted in the workbook"
+        summary.append((f"{flagged} of them are flagged ({where}): please look at those first.", False))
     summary.append(due_line(due, today))
     summary.append((wording.default_text(default_decision), False))
     closing = ["Thank you — this review is how the district keeps confidential data limited to the people "
                "who need it."]
     footer = f"Sent for the {quarter} access review by {signed_by(sender)}. Questions: reply to this e-mail."
     greeting = f"Dear {reviewer_name},"
-    steps = answer_steps(flagged)
-    text = _text(greeting, intro, summary, "How to answer", steps, closing, footer)
+    steps = web_steps(flagged) if review_link else answer_steps(flagged)
+    action = (REVIEW_LINK_LABEL, review_link) if review_link else None
+    text = _text(greeting, intro, summary, "How to answer", steps, closing, footer, action)
     body = html_layout(title=f"Access review {quarter}", greeting=greeting, intro=intro, summary=summary,
                        steps_title="How to answer (Keep or Revoke)", steps=steps, closing=closing,
-                       footer=footer)
+                       footer=footer, action=action)
     msg = _message(sender, [address(reviewer_name, reviewer_email)], subject, text, body)
     msg.add_attachment(workbook.read_bytes(), maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1],
                        filename=attachment_name or workbook.name)

@@ -61,6 +61,14 @@ class Decision:
     decided_by: str = ""
     decided_at: str = ""
     file: str = ""
+    via: str = ""           # how a reviewer's answer came: workbook | web ("" for a default, or before issue 17)
+
+    @property
+    def channel(self) -> str:
+        """workbook | web | "" (a default): answers recorded before issue 17 came in workbooks."""
+        if self.source != "reviewer":
+            return ""
+        return self.via or "workbook"
 
 
 def effective_decision(recorded: list[Decision]) -> Decision | None:

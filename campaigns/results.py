@@ -46,6 +46,7 @@ class CampaignItemView:
     response: str = ""       # decided | defaulted | unanswered
     response_text: str = ""  # "decided: keep", "no response → default keep (recorded by tsmith, 2026-12-20 …)"
     access_text: str = ""    # how they have access, in plain words (one path per line)
+    via: str = ""            # how the reviewer answered: web | workbook ("" for a default or no answer)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def _campaign_view(store: Store, cstore: CampaignStore, campaign: Any) -> Campai
             action_message="; ".join(s.message for s in item_steps if s.message),
             verification=(status.replace("_", " ") + (f": {detail}" if detail else "")) if status else "",
             response=kind, response_text=_response_text(kind, d, nonresponse.get(item.item_id), default),
-            access_text=item.access_plain))
+            access_text=item.access_plain, via=d.channel if d else ""))
     raw_items = cstore.items(campaign.id)
     per, total = tally(raw_items, decisions, nonresponse)
     label_of = {i.reviewer: _reviewer_label(i) for i in raw_items}

@@ -9,6 +9,9 @@ decisions      every answer recorded, by source (reviewer / default); model.effe
 nonresponse    each item nobody answered, recorded at close: "no response → default X",
                what that did (keep / revoke / none), who closed and when — never a decision
 deliveries     every message or file sent: send, resend, remind, escalate, file, rejected
+links          each reviewer's personal link to the web review page (issue 17): its random id
+               (the token is signed with a key kept apart from the store, ``links.py``), who
+               issued it and when, and when it was revoked or replaced
 remediation    each planned change, in words and as an action, and once applied, its result
                and the prior state
 verification   each revoked item: gone or still present, after which sync runs
@@ -113,6 +116,23 @@ MIGRATIONS = [
     );
     ALTER TABLE campaign_remediation ADD COLUMN summary TEXT NOT NULL DEFAULT '';
     """,
+    # 3 (issue 17): answers say how they came (workbook or web); each reviewer's personal link
+    # to the web review page, revocable and re-issuable.
+    """
+    ALTER TABLE campaign_decisions ADD COLUMN via TEXT NOT NULL DEFAULT '';
+    CREATE TABLE campaign_links (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        reviewer TEXT NOT NULL,
+        link_id TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        issued_by TEXT NOT NULL,
+        revoked_at TEXT,
+        revoked_by TEXT,
+        revoked_reason TEXT,              -- reissued | revoked
+        PRIMARY KEY (campaign_id, link_id)
+    );
+    CREATE INDEX campaign_links_reviewer ON campaign_links(campaign_id, reviewer);
+    """,
 ]
 
 
@@ -149,6 +169,33 @@ class NonResponse:
     outcome: str            # keep | revoke | none
     recorded_by: str
     recorded_at: str
+
+
+class ClosedForAnswers(AccessReviewError):
+    """An answer came when the campaign no longer takes answers (closed, or closing)."""
+
+    exit_code = 6
+
+    def __init__(self, campaign_id: int, state: str):
+        self.campaign_id, self.state = campaign_id, state
+        super().__init__(f"campaign {campaign_id} is {state}: answers are no longer taken",
+                         hint="answers can be given or changed only until the review closes")
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    campaign_id: int
+    reviewer: str
+    link_id: str
+    issued_at: str
+    issued_by: str
+    revoked_at: str | None
+    revoked_by: str | None
+    revoked_reason: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
 
 
 @dataclass(frozen=True)
@@ -263,42 +310,108 @@ class CampaignStore:
             sql, args = sql + " AND reviewer=?", args + [reviewer]
         return [Item.from_json(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY item_id", args)]
 
-    def record_decisions(self, campaign_id: int, decisions: Iterable[Decision]) -> int:
+    def items_by_id(self, campaign_id: int, item_ids: Iterable[str]) -> dict[str, Item]:
+        """The items named (those that exist), read by key: one answer reads one item."""
+        wanted = list(dict.fromkeys(item_ids))
+        out: dict[str, Item] = {}
+        for start in range(0, len(wanted), 500):   # SQLite's bound-parameter limit
+            chunk = wanted[start:start + 500]
+            for (data,) in self.db.execute(f"SELECT data FROM campaign_items WHERE campaign_id=? AND item_id IN"  # noqa: S608 - placeholders only, values bound
+                                           f" ({','.join('?' * len(chunk))})", [campaign_id, *chunk]):
+                item = Item.from_json(json.loads(data))
+                out[item.item_id] = item
+        return out
+
+    def progress(self, campaign_id: int, reviewer: str) -> tuple[int, int]:
+        """(items the reviewer answered, items they have), counted in SQL."""
+        total = self.db.execute("SELECT COUNT(*) FROM campaign_items WHERE campaign_id=? AND reviewer=?",
+                                (campaign_id, reviewer)).fetchone()[0]
+        decided = self.db.execute(
+            "SELECT COUNT(DISTINCT d.item_id) FROM campaign_decisions d JOIN campaign_items i"
+            " ON i.campaign_id = d.campaign_id AND i.item_id = d.item_id"
+            " WHERE d.campaign_id=? AND i.reviewer=? AND d.source='reviewer'", (campaign_id, reviewer)).fetchone()[0]
+        return decided, total
+
+    def record_decisions(self, campaign_id: int, decisions: Iterable[Decision], *, while_open: bool = False) -> int:
         """Store answers atomically; an answer identical to the one in force is not stored
         again, so importing the same workbook twice changes nothing. Returns how many changed.
 
         The answers in force are read inside the write transaction (BEGIN IMMEDIATE holds the
         write lock from the start): two imports of one workbook at the same moment are
-        serialized, and the second finds the first's answers and records nothing."""
+        serialized, and the second finds the first's answers and records nothing.
+
+        ``while_open``: the campaign must still be open, checked inside that transaction — the
+        web page answers from another process while the ISO may be closing the campaign, and
+        an item already recorded as "no response" at close takes no late answer
+        (ClosedForAnswers)."""
         decisions = list(decisions)
         changed = 0
         with self.store.transaction() as db:
-            current = self.effective_decisions(campaign_id)
+            if while_open:
+                self._check_open_for(db, campaign_id, [d.item_id for d in decisions])
+            # Only the items answered are read: the write lock is held for as short a time as
+            # the answers need (a web answer is one item), whatever the campaign's size.
+            current = self.effective_decisions(campaign_id, items=[d.item_id for d in decisions])
             for d in decisions:
                 now = current.get(d.item_id)
                 if now and (now.source, now.decision, now.justification) == (d.source, d.decision, d.justification):
                     continue
                 db.execute("INSERT INTO campaign_decisions (campaign_id, item_id, decision, source,"
-                           " justification, decided_by, decided_at, file) VALUES (?,?,?,?,?,?,?,?)",
+                           " justification, decided_by, decided_at, file, via) VALUES (?,?,?,?,?,?,?,?,?)",
                            (campaign_id, d.item_id, d.decision, d.source, d.justification, d.decided_by,
-                            d.decided_at or now_iso(), d.file))
+                            d.decided_at or now_iso(), d.file, d.via))
                 changed += 1
         return changed
 
-    def effective_decisions(self, campaign_id: int) -> dict[str, Decision]:
+    @staticmethod
+    def _check_open_for(db, campaign_id: int, item_ids: list[str]) -> None:
+        row = db.execute("SELECT state FROM campaigns WHERE id=?", (campaign_id,)).fetchone()
+        if row is None or row[0] != "open":
+            raise ClosedForAnswers(campaign_id, row[0] if row else "gone")
+        for start in range(0, len(item_ids), 500):
+            chunk = item_ids[start:start + 500]
+            if db.execute(f"SELECT 1 FROM campaign_nonresponse WHERE campaign_id=? AND item_id IN"  # noqa: S608 - placeholders only, values bound
+                          f" ({','.join('?' * len(chunk))}) LIMIT 1", [campaign_id, *chunk]).fetchone():
+                raise ClosedForAnswers(campaign_id, "closing")
+
+    _DECISION_COLUMNS = "item_id, decision, source, justification, decided_by, decided_at, file, via"
+
+    def effective_decisions(self, campaign_id: int, *, reviewer: str | None = None,
+                            items: Iterable[str] | None = None) -> dict[str, Decision]:
+        """The decision in force per item: for the whole campaign, one reviewer's items, or
+        the ``items`` named."""
+        sql = f"SELECT {self._DECISION_COLUMNS} FROM campaign_decisions WHERE campaign_id=?"  # noqa: S608 - constant column names, values bound
+        args: list = [campaign_id]
+        if reviewer is not None:
+            sql += " AND item_id IN (SELECT item_id FROM campaign_items WHERE campaign_id=? AND reviewer=?)"
+            args += [campaign_id, reviewer]
+        wanted = None if items is None else list(dict.fromkeys(items))
         recorded: dict[str, list[Decision]] = {}
-        for row in self.db.execute(
-                "SELECT item_id, decision, source, justification, decided_by, decided_at, file"
-                " FROM campaign_decisions WHERE campaign_id=? ORDER BY id", (campaign_id,)):
-            recorded.setdefault(row[0], []).append(Decision(*row))
+        if wanted is not None:
+            for start in range(0, len(wanted), 500):   # SQLite's bound-parameter limit
+                chunk = wanted[start:start + 500]
+                for row in self.db.execute(sql + f" AND item_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                                           args + chunk):
+                    recorded.setdefault(row[0], []).append(Decision(*row))
+        else:
+            for row in self.db.execute(sql + " ORDER BY id", args):
+                recorded.setdefault(row[0], []).append(Decision(*row))
         return {item: d for item, lst in recorded.items() if (d := effective_decision(lst))}
 
     # -- non-response -----------------------------------------------------------------------
-    def record_nonresponse(self, campaign_id: int, rows: Iterable[NonResponse], defaults: Iterable[Decision]) -> None:
+    def record_nonresponse(self, campaign_id: int, rows: Iterable[NonResponse],
+                           defaults: Iterable[Decision]) -> tuple[list[NonResponse], list[Decision]]:
         """At close, in one transaction: each unanswered item's "no response → default X", and
-        the default decisions that follow from it (keep or revoke; none for "no action")."""
+        the default decisions that follow from it (keep or revoke; none for "no action").
+        Returns what was recorded."""
         rows, defaults = list(rows), list(defaults)
         with self.store.transaction() as db:
+            # An answer that arrived (from the web page) after the caller looked is an answer,
+            # not a non-response.
+            late = {r[0] for r in db.execute("SELECT DISTINCT item_id FROM campaign_decisions WHERE campaign_id=?"
+                                             " AND source='reviewer'", (campaign_id,))}
+            rows = [r for r in rows if r.item_id not in late]
+            defaults = [d for d in defaults if d.item_id not in late]
             db.executemany("INSERT INTO campaign_nonresponse VALUES (?,?,?,?,?,?,?)",
                            [(campaign_id, r.item_id, r.reviewer, r.default_decision, r.outcome, r.recorded_by,
                              r.recorded_at) for r in rows])
@@ -306,11 +419,50 @@ class CampaignStore:
                            " decided_by, decided_at, file) VALUES (?,?,?,?,?,?,?,?)",
                            [(campaign_id, d.item_id, d.decision, d.source, d.justification, d.decided_by,
                              d.decided_at or now_iso(), d.file) for d in defaults])
+        return rows, defaults
 
     def nonresponse(self, campaign_id: int) -> dict[str, NonResponse]:
         return {r[0]: NonResponse(*r) for r in self.db.execute(
             "SELECT item_id, reviewer, default_decision, outcome, recorded_by, recorded_at"
             " FROM campaign_nonresponse WHERE campaign_id=?", (campaign_id,))}
+
+    # -- personal links to the web review page ------------------------------------------------
+    _LINK_COLUMNS = "campaign_id, reviewer, link_id, issued_at, issued_by, revoked_at, revoked_by, revoked_reason"
+
+    def issue_link(self, campaign_id: int, reviewer: str, link_id: str, issued_by: str, *,
+                   replace_reason: str = "reissued") -> LinkRecord:
+        """A new link for ``reviewer``; any link of theirs still active is revoked with it, in
+        one transaction (a reviewer has at most one working link per campaign)."""
+        now = now_iso()
+        with self.store.transaction() as db:
+            db.execute("UPDATE campaign_links SET revoked_at=?, revoked_by=?, revoked_reason=?"
+                       " WHERE campaign_id=? AND reviewer=? AND revoked_at IS NULL",
+                       (now, issued_by, replace_reason, campaign_id, reviewer))
+            db.execute("INSERT INTO campaign_links (campaign_id, reviewer, link_id, issued_at, issued_by)"
+                       " VALUES (?,?,?,?,?)", (campaign_id, reviewer, link_id, now, issued_by))
+        return LinkRecord(campaign_id, reviewer, link_id, now, issued_by, None, None, None)
+
+    def revoke_links(self, campaign_id: int, reviewer: str, revoked_by: str, reason: str = "revoked") -> int:
+        with self.store.transaction() as db:
+            return db.execute("UPDATE campaign_links SET revoked_at=?, revoked_by=?, revoked_reason=?"
+                              " WHERE campaign_id=? AND reviewer=? AND revoked_at IS NULL",
+                              (now_iso(), revoked_by, reason, campaign_id, reviewer)).rowcount
+
+    def link(self, campaign_id: int, link_id: str) -> LinkRecord | None:
+        row = self.db.execute(f"SELECT {self._LINK_COLUMNS} FROM campaign_links WHERE campaign_id=? AND link_id=?",  # noqa: S608 - constant column names, values bound
+                              (campaign_id, link_id)).fetchone()
+        return LinkRecord(*row) if row else None
+
+    def links(self, campaign_id: int) -> list[LinkRecord]:
+        return [LinkRecord(*r) for r in self.db.execute(
+            f"SELECT {self._LINK_COLUMNS} FROM campaign_links WHERE campaign_id=? ORDER BY issued_at, link_id",  # noqa: S608 - constant column names, values bound
+            (campaign_id,))]
+
+    def active_link(self, campaign_id: int, reviewer: str) -> LinkRecord | None:
+        row = self.db.execute(f"SELECT {self._LINK_COLUMNS} FROM campaign_links WHERE campaign_id=? AND reviewer=?"  # noqa: S608 - constant column names, values bound
+                              " AND revoked_at IS NULL ORDER BY issued_at DESC LIMIT 1",
+                              (campaign_id, reviewer)).fetchone()
+        return LinkRecord(*row) if row else None
 
     # -- deliveries -------------------------------------------------------------------------
     def record_delivery(self, campaign_id: int, reviewer: str, kind: str, recipient: str, detail: str = "") -> None:

@@ -208,10 +208,13 @@ def recommendation_text(recommendation: str, reason: str) -> str:
     return f"{word}. {reason}" if reason else word
 
 
-def default_text(default: str) -> str:
-    """"If you do not answer: …", for every message and the workbook."""
-    return (f"Items with no answer when the review closes: {DEFAULT_WORDS.get(default, default)} — "
-            f"{DEFAULT_EFFECT.get(default, default)}.")
+def default_text(default: str, where: str = "workbook") -> str:
+    """"If you do not answer: …", for every message, the workbook and (``where="page"``) the
+    web review page."""
+    effect = DEFAULT_EFFECT.get(default, default)
+    if where != "workbook":
+        effect = effect.replace("as shown in the workbook", f"as shown on this {where}")
+    return f"Items with no answer when the review closes: {DEFAULT_WORDS.get(default, default)} — {effect}."
 
 
 def response_text(response: str, default: str = "", decision: str = "", when: str = "", who: str = "") -> str:

@@ -100,10 +100,10 @@ def _item_sheets(c: CampaignView) -> list[Sheet]:
         Column("Item"), Column("Person"), Column("Employee ID"), Column("Account"), Column("Resource"),
         Column("Classification"), Column("Path"), Column("Flags"), Column("Recommendation"),
         Column("Reviewer"), Column("Decision"), Column("Decision source"), Column("Justification"),
-        Column("Decided by"), Column("Decided at (UTC)", "datetime"), Column("Response")),
+        Column("Decided by"), Column("Decided at (UTC)", "datetime"), Column("Response"), Column("Answered via")),
         tuple((i.item_id, i.person, i.employee_id, i.account, i.resource, i.classification, i.path,
                list(i.flags), i.recommendation, i.reviewer, i.decision or "undecided", i.decision_source,
-               i.justification, i.decided_by, i.decided_at, i.response_text) for i in c.items))
+               i.justification, i.decided_by, i.decided_at, i.response_text, i.via) for i in c.items))
     defaults = Sheet("Defaults applied", (
         Column("Item"), Column("Person"), Column("Resource"), Column("Reviewer"), Column("Decision"),
         Column("Justification"), Column("Applied at (UTC)", "datetime")),

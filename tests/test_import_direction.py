@@ -1,7 +1,9 @@
 """Dependencies point one way (DESIGN.md): connectors, campaigns and exports use the core; the
 core knows no connector, no screen and no campaign; only the terminal layer builds connectors;
-exports read campaigns only through their public read module; and no two modules import each
-other, however indirectly.
+exports read campaigns only through their public read module; the web review page
+(``review_web``, issue 17) is a face over the campaigns that nothing else depends on, never
+builds or imports a connector, and is the only code that speaks HTTP (Starlette, uvicorn,
+Jinja2); and no two modules import each other, however indirectly.
 
 Every import counts: module level, inside functions, and under ``TYPE_CHECKING``.
 """
@@ -12,14 +14,16 @@ import networkx as nx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("access_review", "connectors", "campaigns", "exports")
+PACKAGES = ("access_review", "connectors", "campaigns", "exports", "review_web")
 
 # The terminal layer: the only code that may import typer/rich, and the only place where
 # connectors are built (access_review/cli/connectors.py).
-CLI_LAYER = ("access_review.cli", "campaigns.cli", "exports.cli")
+CLI_LAYER = ("access_review.cli", "campaigns.cli", "exports.cli", "review_web.cli")
 CONNECTOR_BUILDER = "access_review.cli.connectors"
 CAMPAIGN_READ_API = "campaigns.results"
 SCREEN_LIBRARIES = {"typer", "rich"}
+WEB_PACKAGE = "review_web"
+WEB_LIBRARIES = {"starlette", "uvicorn", "jinja2", "multipart", "python_multipart"}
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -83,6 +87,12 @@ def violations(graph: nx.DiGraph) -> list[str]:
         if in_layer(source, ("exports",)) and not in_layer(source, ("exports.cli",)) \
                 and in_layer(target, ("campaigns",)) and target != CAMPAIGN_READ_API:
             found.append(f"{source} imports {target}: exports read campaigns through {CAMPAIGN_READ_API}")
+        if in_layer(target, (WEB_PACKAGE,)) and not in_layer(source, (WEB_PACKAGE,)) \
+                and not in_layer(source, ("access_review.cli",)):
+            found.append(f"{source} imports {target}: the web review page is a face over the campaigns;"
+                         " only the terminal layer starts it")
+        if target.split(".")[0] in WEB_LIBRARIES and not in_layer(source, (WEB_PACKAGE,)):
+            found.append(f"{source} imports {target}: only {WEB_PACKAGE} speaks HTTP")
     return sorted(found)
 
 
@@ -114,6 +124,12 @@ def test_only_the_builder_module_imports_connectors():
     ("access_review/graph.py", "from campaigns.items import Item\n", "the core knows no campaign"),
     ("access_review/findings.py", "from rich.table import Table\n", "only the terminal layer"),
     ("exports/superintendent.py", "from campaigns.store import CampaignStore\n", "exports read campaigns through"),
+    ("review_web/app.py", "from connectors.registry import build_connector\n", "only access_review.cli.connectors"),
+    ("review_web/page.py", "def f():\n    import connectors.entra.fetch\n", "only access_review.cli.connectors"),
+    ("campaigns/answers.py", "from review_web.page import ReviewPage\n", "the web review page is a face"),
+    ("access_review/store.py", "import review_web\n", "the web review page is a face"),
+    ("campaigns/delivery.py", "from starlette.responses import Response\n", "only review_web speaks HTTP"),
+    ("review_web/app.py", "import typer\n", "only the terminal layer"),
 ])
 def test_the_check_catches_an_added_import(tmp_path, where, code, expected):
     for package in PACKAGES:

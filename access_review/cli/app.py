@@ -10,6 +10,7 @@ import typer
 
 import campaigns.cli
 import exports.cli
+import review_web.cli
 
 from . import audit, configure, demo, imports, queries, suspension, sync
 
@@ -54,6 +55,7 @@ demo.register(app)                           # demo
 campaigns.cli.register(app)                  # campaign ...
 suspension.register(app)                     # suspend, restore, suspensions
 exports.cli.register(app)                    # export ...
+review_web.cli.register(app)                 # serve (the web review page)
 
 
 def main() -> None:

@@ -24,7 +24,9 @@ def register(app: typer.Typer) -> None:
     @command(app, "demo")
     def demo(out: Annotated[Optional[Path], typer.Option(help="Keep the demo district here (default: a temporary folder).")] = None,
              size: Annotated[str, typer.Option(help="small, district or state.")] = "small",
-             seed: Annotated[int, typer.Option(help="Generator seed.")] = 2026):
+             seed: Annotated[int, typer.Option(help="Generator seed.")] = 2026,
+             serve: Annotated[bool, typer.Option("--serve", help="Then start a review campaign and serve the web review page on this machine, printing each reviewer's link.")] = False,
+             port: Annotated[int, typer.Option(help="With --serve: the port on 127.0.0.1.")] = 8080):
         """Run the whole pipeline on a generated district: no credentials, no network."""
         run = run_demo(out=out, size=size, seed=seed,
                        sync=lambda cfg: sync_with_progress(cfg, None, False),
@@ -34,6 +36,28 @@ def register(app: typer.Typer) -> None:
         show_demo(console, run)
         console.print(f"  access-review export superintendent --config {safe(run.config_path)} --out board-report.xlsx"
                       f"   (its trend starts with a generated {history.quarter})", highlight=False)
+        if serve:
+            serve_demo(run, port)
+
+
+def serve_demo(run: DemoRun, port: int) -> None:
+    """A campaign on the demo district, each reviewer's link printed, and the page served."""
+    from campaigns.links import base_url
+    from review_web.demo import prepare_demo_review
+    from review_web.server import run_server
+    from review_web.settings import serve_settings
+
+    cfg, links = prepare_demo_review(run.config_path, run.analysis, port)
+    console.print("\n[bold]Review the demo in a browser[/]: a campaign was sent to "
+                  f"{len(links)} reviewer(s); open a reviewer's personal link:", highlight=False)
+    for link in links:
+        console.print(f"  {safe(link.name)} ({safe(link.reviewer)}): {link.items} item(s), {link.flagged} flagged",
+                      highlight=False, soft_wrap=True)
+        console.print(f"    {safe(link.url)}", highlight=False, soft_wrap=True)
+    console.print(f"  then: access-review campaign status --config {safe(run.config_path)}", highlight=False)
+    settings = serve_settings(cfg.section("web"), base_url=base_url(cfg))
+    run_server(cfg, settings, on_ready=lambda url: console.print(
+        f"Serving the review page at {safe(url)} (Ctrl-C to stop).", highlight=False))
 
 
 def show_demo(console: Console, run: DemoRun) -> None:
