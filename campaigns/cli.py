@@ -9,13 +9,13 @@ from typing import Annotated, Optional
 
 import typer
 
-from access_review.cli.common import (ConfigOption, command, console, err_console, load_config, open_store,
+from access_review.cli.common import (ConfigOption, command, command_group, console, err_console, load_config, open_store,
                                       safe)
 from access_review.cli.connectors import connector_factory
 
 CampaignOption = Annotated[Optional[str], typer.Option(
     "--campaign", help="Campaign label (2026Q4) or id (default: the latest not yet verified, else the latest).")]
-TodayOption = Annotated[Optional[str], typer.Option("--today", help="Evaluate as of this date (YYYY-MM-DD; default: today).")]
+TodayOption = Annotated[Optional[str], typer.Option("--today", metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD; default: today).")]
 
 
 def _today(text: str | None) -> date | None:
@@ -113,7 +113,7 @@ def _state_line(c, total, default: str) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    campaign_app = typer.Typer(help="Quarterly access reviews by the data managers.", no_args_is_help=True)
+    campaign_app = command_group("Quarterly access reviews by the data managers.")
     app.add_typer(campaign_app, name="campaign")
 
     @command(campaign_app, "create")

@@ -11,9 +11,19 @@ import typer
 import campaigns.cli
 import exports.cli
 
+from ..errors import EXIT_CODES
 from . import audit, configure, demo, imports, queries, suspension, sync
+from .common import command_group
+from .help_style import ReadableGroup
+
+
+def exit_codes_text() -> str:
+    """The exit codes, one per line, as `--help` ends."""
+    return "Exit codes:\n\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in sorted(EXIT_CODES.items()))
+
 
 app = typer.Typer(help="Who can reach your district's confidential and critical data — and should they?",
+                  epilog=exit_codes_text(), cls=ReadableGroup,
                   context_settings={"help_option_names": ["-h", "--help"]},
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
@@ -38,9 +48,9 @@ def _options(show_version: Annotated[bool, typer.Option(
     """Who can reach your district's confidential and critical data — and should they?"""
 
 
-roster_app = typer.Typer(help="Import the staff roster.", no_args_is_help=True)
-inventory_app = typer.Typer(help="Import and check the data inventory.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+roster_app = command_group("Import the staff roster.")
+inventory_app = command_group("Import and check the data inventory.")
+audit_app = command_group("The audit log.")
 app.add_typer(roster_app, name="roster")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(audit_app, name="audit")

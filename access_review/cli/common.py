@@ -16,6 +16,7 @@ from ..audit_key import AuditKeySource
 from ..config import Config, load_config  # noqa: F401  (re-exported for command modules)
 from ..errors import AccessReviewError
 from ..store import Store
+from .help_style import ReadableCommand, ReadableGroup
 
 # emoji=False: ":x:" in a name is text, not an emoji code.
 console = Console(emoji=False)
@@ -58,10 +59,16 @@ def handle_errors(func: Callable) -> Callable:
 
 
 def command(parent: typer.Typer, name: str | None = None):
-    """Register ``func`` as a command of ``parent``, behind ``handle_errors``."""
+    """Register ``func`` as a command of ``parent``, behind ``handle_errors``, with help that
+    reads like typer's classic help (``help_style``)."""
     def register(func: Callable) -> Callable:
-        return parent.command(name)(handle_errors(func))
+        return parent.command(name, cls=ReadableCommand)(handle_errors(func))
     return register
+
+
+def command_group(help: str, **settings) -> typer.Typer:
+    """A group of commands (``campaign``, ``audit``, ...) whose help reads like every other."""
+    return typer.Typer(help=help, cls=ReadableGroup, no_args_is_help=True, **settings)
 
 
 def open_store(config: Config) -> Store:

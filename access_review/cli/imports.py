@@ -77,7 +77,7 @@ def _summary_before_refusal(run):
 def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
 
     @command(roster_app, "import")
-    def roster_import(file: Annotated[Optional[Path], typer.Argument(help=f"CSV or XLSX from HR (default: {safe('[roster] path')}).")] = None,
+    def roster_import(file: Annotated[Optional[Path], typer.Argument(help="CSV or XLSX from HR (default: [roster] path).")] = None,
                       sheet: Annotated[Optional[str], typer.Option(help="The workbook's sheet to read (default: the first).")] = None,
                       delimiter: DelimiterOption = None,
                       yes: YesOption = False,
@@ -96,7 +96,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
             console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False, soft_wrap=True)
 
     @command(inventory_app, "import")
-    def inventory_import(file: Annotated[Optional[Path], typer.Argument(help=f"CSV or XLSX (default: {safe('[inventory] path')}).")] = None,
+    def inventory_import(file: Annotated[Optional[Path], typer.Argument(help="CSV or XLSX (default: [inventory] path).")] = None,
                          apps: Annotated[Optional[Path], typer.Option(help="App approval register.")] = None,
                          holds: Annotated[Optional[Path], typer.Option(help="Litigation-hold register.")] = None,
                          delimiter: DelimiterOption = None,
