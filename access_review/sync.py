@@ -110,7 +110,7 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
                     name, False, run_id, 0.0, error=str(exc), hint=exc.hint or "")))
                 continue
             previous[name] = None if full else store.latest_snapshot(name)
-            run_ids[name] = store.begin_sync(name)
+            run_ids[name] = store.begin_sync(name, attempted_mode(previous[name]))
 
         def fetch(name: str) -> tuple[Snapshot, float]:
             progress = progress_factory(name) if progress_factory else (lambda *a: None)
@@ -127,16 +127,18 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
                     snap, seconds = future.result()
                 except AccessReviewError as exc:
                     results.append(_record_failure(store, SourceResult(
-                        name, False, run_id, 0.0, error=str(exc), hint=exc.hint or "")))
+                        name, False, run_id, 0.0, mode=attempted_mode(previous[name]), error=str(exc),
+                        hint=exc.hint or "")))
                     continue
                 except Exception as exc:  # a bug in a connector must still leave the run failed
                     results.append(_record_failure(store, SourceResult(
-                        name, False, run_id, 0.0, error=f"{name}: unexpected {type(exc).__name__}: {exc}")))
+                        name, False, run_id, 0.0, mode=attempted_mode(previous[name]),
+                        error=f"{name}: unexpected {type(exc).__name__}: {exc}")))
                     continue
                 if not snap.complete:
                     msg = f"{name}: the read did not finish; the previous complete snapshot stays current"
                     results.append(_record_failure(store, SourceResult(name, False, run_id, seconds,
-                                                                       error=msg), snap))
+                                                                       mode=snap.mode, error=msg), snap))
                     continue
                 result = SourceResult(name, True, run_id, seconds, snap.counts(), dict(snap.stats),
                                       snap.mode, warnings=list(snap.warnings))
@@ -146,6 +148,14 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
                 results.append(result)
     results.sort(key=lambda r: chosen.index(r.source))
     return results
+
+
+def attempted_mode(previous: Snapshot | None) -> str:
+    """The mode a sync sets out in: incremental when the last complete snapshot left a cursor
+    to read on from (the AD USN, the Entra delta links), else full. A failed run is recorded in
+    this mode, so `status` does not call a failed incremental run "full"; a complete run is
+    recorded in the mode its connector reports (it may fall back to full)."""
+    return "incremental" if previous is not None and previous.complete and previous.cursor else "full"
 
 
 def mark_interrupted(store: Store) -> list[SyncRun]:
