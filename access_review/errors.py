@@ -88,7 +88,7 @@ class SourceError(AccessReviewError):
     exit_code = 5
 
     def __init__(self, source: str, call: str, message: str, *, hint: str | None = None):
-        self.source, self.call = source, call
+        self.source, self.call, self.detail = source, call, message
         super().__init__(f"{source}: {call}: {message}", hint=hint)
 
 
@@ -106,11 +106,16 @@ class PermissionDenied(SourceError):
 
 
 class RetryableError(SourceError):
-    """Throttled or transiently unavailable. ``retry_after`` is seconds, from the server if it said."""
+    """Throttled or transiently unavailable. ``retry_after`` is seconds, from the server if it said;
+    ``throttled`` when the server asked us to slow down (HTTP 429, a quota), not when it was
+    unavailable (503, 5xx) or the network failed: the two are logged and reported apart, so a
+    persistent outage is never called "throttling"."""
 
-    def __init__(self, source: str, call: str, message: str, *, retry_after: float | None = None):
+    def __init__(self, source: str, call: str, message: str, *, retry_after: float | None = None,
+                 throttled: bool = False, hint: str | None = None):
         self.retry_after = retry_after
-        super().__init__(source, call, message)
+        self.throttled = throttled
+        super().__init__(source, call, message, hint=hint)
 
 
 class IncompleteRead(SourceError):

@@ -4,7 +4,7 @@ in one place (``common.handle_errors``)."""
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -12,8 +12,8 @@ import campaigns.cli
 import exports.cli
 
 from ..errors import EXIT_CODES
-from . import audit, configure, demo, imports, queries, suspension, sync
-from .common import command_group
+from . import audit, configure, demo, imports, logs, queries, suspension, sync
+from .common import command_group, console
 from .help_style import ReadableGroup
 
 
@@ -44,8 +44,23 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _options(show_version: Annotated[bool, typer.Option(
-        "--version", callback=_show_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
+                 "--version", callback=_show_version, is_eager=True, help="Print the version and exit.")] = False,
+             log_level: Annotated[Optional[str], typer.Option(
+                 "--log-level", metavar="[debug|info|warning|error]", case_sensitive=False,
+                 help="What the log file and syslog keep (default: [logging] level, else info).")] = None,
+             quiet: Annotated[bool, typer.Option(
+                 "--quiet", "-q", help="Print only warnings and errors (data asked for with --format still goes to"
+                                       " standard output).")] = False,
+             verbose: Annotated[int, typer.Option(
+                 "--verbose", "-v", count=True, help="Also show the log on standard error (-vv: with every"
+                                                     " request).")] = 0) -> None:
     """Who can reach your district's confidential and critical data — and should they?"""
+    if log_level is not None and log_level.lower() not in logs.LEVELS:
+        raise typer.BadParameter(f"{log_level!r} is not one of {', '.join(logs.LEVELS)}", param_hint="--log-level")
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose contradict each other", param_hint="--quiet")
+    logs.start(level=log_level, quiet=quiet, verbose=verbose)
+    console.quiet = quiet
 
 
 roster_app = command_group("Import the staff roster.")

@@ -52,12 +52,15 @@ def register(app: typer.Typer) -> None:
                          ("apps register", cfg.apps_path), ("hold register", cfg.holds_path)):
             if p is not None:
                 show(p.exists(), f"{label} file", str(p), "check the path in the config")
-        try:
-            with open_store(cfg) as store:
-                show(True, "store", f"{cfg.store_path} (schema {store.schema_version})")
-                show(*_audit_key_line(store))
-        except AccessReviewError as exc:
-            show(False, "store", str(exc), exc.hint or "")
+        if not cfg.store_path.exists():   # doctor reads; it never creates the store
+            show(True, "store", f"{cfg.store_path} (not created yet: the first import or sync creates it)")
+        else:
+            try:
+                with open_store(cfg) as store:
+                    show(True, "store", f"{cfg.store_path} (schema {store.schema_version})")
+                    show(*_audit_key_line(store))
+            except AccessReviewError as exc:
+                show(False, "store", str(exc), exc.hint or "")
         exposed = find_exposures(cfg)
         for e in exposed:
             show(False, f"{e.what} is not private", f"{e.path}: {e.problem}", e.fix)

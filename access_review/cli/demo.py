@@ -14,7 +14,8 @@ from exports.demo_history import record_demo_history
 
 from ..demo.run import DemoRun, run_demo
 from ..store import Store
-from .common import command, console, safe
+from . import logs
+from .common import command, console, operator, safe
 from .render import SEVERITY_STYLE, findings_table
 from .sync import sync_with_progress
 
@@ -29,7 +30,8 @@ def register(app: typer.Typer) -> None:
         run = run_demo(out=out, size=size, seed=seed,
                        sync=lambda cfg: sync_with_progress(cfg, None, False),
                        say=lambda message: console.print(safe(message), highlight=False))
-        with Store(run.config.store_path) as store:
+        logs.attach(run.config)   # the demo's store exists now: its log goes beside it
+        with Store(run.config.store_path, actor=operator(run.config)) as store:
             history = record_demo_history(store, run.analysis)
         show_demo(console, run)
         console.print(f"  [dim](the superintendent's report's trend starts with a generated {safe(history.quarter)})[/]",
@@ -72,8 +74,8 @@ def show_demo(console: Console, run: DemoRun) -> None:
     console.print(f"  config {safe(config_path.name)}, roster {safe(cfg.roster_path.name)},"
                   f" inventory {safe(cfg.inventory_path.name)}, store {safe(cfg.store_path.name)}", highlight=False)
     console.print("[bold]Try next[/] (every command: access-review -h):")
-    for command, why in next_steps(run):
-        console.print(f"  {safe(command)}\n      [dim]{safe(why)}[/]", highlight=False, soft_wrap=True)
+    for line, why in next_steps(run):
+        console.print(f"  {safe(line)}\n      [dim]{safe(why)}[/]", highlight=False, soft_wrap=True)
 
 
 def next_steps(run: DemoRun) -> list[tuple[str, str]]:

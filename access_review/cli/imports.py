@@ -86,7 +86,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
         """Import the staff roster. On any error nothing is stored."""
         cfg = load_config(config)
         file = file or _need(cfg.roster_path, "roster", "[roster] path")
-        with open_store(cfg) as store:
+        with open_store(cfg, create=True) as store:
             result = _summary_before_refusal(lambda: import_roster(
                 cfg, store, file, sheet=sheet, delimiter=delimiter, confirm=yes,
                 allow_empty=allow_empty))
@@ -106,7 +106,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
         """Import the data inventory (and the app and hold registers). On any error nothing is stored."""
         cfg = load_config(config)
         file = file or _need(cfg.inventory_path, "inventory", "[inventory] path")
-        with open_store(cfg) as store:
+        with open_store(cfg, create=True) as store:
             result = _summary_before_refusal(lambda: import_inventory(
                 cfg, store, file, apps or cfg.apps_path, holds or cfg.holds_path,
                 delimiter=delimiter, confirm=yes, allow_empty=allow_empty))

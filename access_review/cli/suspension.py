@@ -129,7 +129,7 @@ def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, 
     if not apply:
         console.print("[bold]Dry run[/]: nothing was changed. Add --apply to carry it out.")
         return
-    case, new_steps = sstore.record_plan(case_id, reason or existing.reason, until, plan, audit.current_actor())
+    case, new_steps = sstore.record_plan(case_id, reason or existing.reason, until, plan, audit.actor_of(store))
     audit.append(store, "suspension.case", {
         "case": case_id, "reason": case.reason, "until": until, "targets": list(plan.targets),
         "new_steps": len(new_steps), "revoke_tokens": revoke_tokens,

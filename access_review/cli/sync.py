@@ -11,7 +11,8 @@ from rich.table import Table
 from ..config import Config
 from ..connector import Progress as ProgressCallback
 from ..store import SyncRun
-from ..sync import SourceResult, run_sync
+from ..sync import SourceResult, run_sync, select_sources
+from . import logs
 from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
 from .connectors import connector_factory
 from .output import FormatOption, OutputFormat, iso, write_csv, write_json
@@ -81,10 +82,12 @@ def _show_interrupted(runs: Sequence[SyncRun]) -> None:
 
 def sync_with_progress(cfg: Config, source: Sequence[str] | None, full: bool) -> list[SourceResult]:
     """Sync with a progress bar per source (on a terminal), then a table of what was read."""
-    with open_store(cfg) as store:
+    select_sources(cfg, source)   # a config with no sources (or an unknown one) creates nothing
+    with open_store(cfg, create=True) as store:
         with Progress(TextColumn("{task.fields[source]:<10}"), TextColumn("{task.description}"),
                       BarColumn(), TextColumn("{task.completed:,.0f}"), TimeElapsedColumn(),
-                      console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+                      console=err_console, transient=True,
+                      disable=logs.is_quiet() or not err_console.is_terminal) as bar:
             tasks: dict[str, int] = {}
 
             def factory(name: str) -> ProgressCallback:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlparse
@@ -12,6 +13,7 @@ from urllib.parse import urlparse
 import ldap3
 from ldap3.core import exceptions as lx
 
+from access_review import activity
 from access_review.errors import (AuthError, ConfigError, IncompleteRead, PermissionDenied,
                                   RetryableError, SourceError)
 from access_review.secrets import read_secret
@@ -136,11 +138,15 @@ class LdapSession:
         return dict(info.other) if info is not None else {}
 
     def _run(self, call: str, operation: Callable[[], Any]) -> Any:
+        started = time.monotonic()
         try:
-            return operation()
+            result = operation()
         except lx.LDAPException as exc:
+            activity.note_request(self.settings.source, call, type(exc).__name__, time.monotonic() - started)
             raise translate_error(exc, self.settings.source, self.settings.url, call,
                                   self.settings.bind_user) from exc
+        activity.note_request(self.settings.source, call, "ok", time.monotonic() - started)
+        return result
 
     def search(self, call: str, base: str, search_filter: str, attributes: Sequence[str], *,
                scope: str = ldap3.SUBTREE, controls: Sequence[tuple] = (), paged_cookie: bytes | None = None,
@@ -172,6 +178,8 @@ class LdapSession:
                                  f"partial answer ({result.get('description')}: {result.get('message')})")
         entries = [{"dn": r["dn"], "attributes": r["raw_attributes"]}
                    for r in response if r.get("type") == "searchResEntry"]
+        if paged:
+            activity.note_page(self.settings.source, call, len(entries))
         cookie = None
         if paged:
             cookie = (result.get("controls", {}).get("1.2.840.113556.1.4.319", {})

@@ -11,6 +11,7 @@ from collections import deque
 from dataclasses import dataclass, field
 import random
 
+from access_review import activity
 from access_review.errors import IncompleteRead, RetryableError
 
 from .client import GraphClient
@@ -57,6 +58,7 @@ def fetch_batched_listings(client: GraphClient, listings: dict[str, str], *,
         result.batches += 1
         answered = {str(r.get("id")): r for r in envelope.get("responses", [])}
         wait = 0.0
+        throttled_now: list[bool] = []
         for i, (key, url) in enumerate(chunk):
             item = answered.get(str(i))
             call = client.call_name("GET", url)
@@ -68,9 +70,11 @@ def fetch_batched_listings(client: GraphClient, listings: dict[str, str], *,
             if isinstance(error, RetryableError):
                 attempt = tries.get(key, 0)
                 if attempt + 1 >= client.policy.tries:
+                    state = "still throttled" if error.throttled else "still failing"
                     raise IncompleteRead(client.source, call,
-                                         f"still throttled after {attempt + 1} tries: {error}")
+                                         f"{state} after {attempt + 1} tries: {error.detail}")
                 tries[key] = attempt + 1
+                throttled_now.append(error.throttled)
                 wait = max(wait, client.policy.delay(attempt, error.retry_after, rng))
                 pending.append((key, url))
                 continue
@@ -80,11 +84,15 @@ def fetch_batched_listings(client: GraphClient, listings: dict[str, str], *,
             if error is not None:
                 raise error
             page = item.get("body") or {}
+            activity.note_page(client.source, call, len(page.get("value", [])))
             result.items[key].extend(page.get("value", []))
             if page.get("@odata.nextLink"):
                 pending.appendleft((key, relative(page["@odata.nextLink"])))
         if wait:
             client.retries += 1
+            activity.note_retry(client.source, client.call_name("POST", endpoint),
+                                f"{len(pending)} listing(s) of the batch to send again", wait,
+                                throttled=any(t for t in throttled_now))
             client.sleep(wait)
     for key in result.vanished:
         result.items.pop(key, None)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import msal
 import requests
 
+from access_review import activity
 from access_review.errors import AuthError, ConfigError, RetryableError, SourceError
 from access_review.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 from access_review.secrets import check_owner_only, read_secret
@@ -100,15 +101,26 @@ def build_credential(name: str, raw: Mapping[str, Any], *, base_dir: str) -> str
 
 
 class CountingSession(requests.Session):
-    """A requests session that counts what it sends: the cost figures in Snapshot.stats."""
+    """A requests session that counts what it sends: the cost figures in Snapshot.stats, and
+    each request in the log (``access_review.activity``) under the source's name."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: str = "") -> None:
         super().__init__()
         self.sent = 0
+        self.source = source
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self.sent += 1
-        return super().request(*args, **kwargs)
+        started = time.monotonic()
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            activity.note_request(self.source, f"{method} {urlsplit(url).path}", type(exc).__name__,
+                                  time.monotonic() - started)
+            raise
+        activity.note_request(self.source, f"{method} {urlsplit(url).path}", str(response.status_code),
+                              time.monotonic() - started)
+        return response
 
 
 # One msal app (and so one in-memory token cache) per process per (authority, client):
@@ -126,7 +138,7 @@ class TokenSource:
     def __init__(self, settings: EntraSettings, credential: str | dict,
                  session: CountingSession | None = None):
         self.settings = settings
-        self.session = session or CountingSession()
+        self.session = session or CountingSession(settings.name)
         self._credential = credential
         self._key = (settings.authority, settings.client_id, _credential_id(credential))
 
@@ -178,6 +190,10 @@ class GraphClient:
     settings: EntraSettings
     tokens: TokenSource
     session: requests.Session = field(default_factory=CountingSession)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.session, CountingSession) and not self.session.source:
+            self.session.source = self.settings.name
     policy: RetryPolicy = DEFAULT_POLICY
     sleep: Callable[[float], None] = time.sleep
     requests_sent: int = 0
@@ -248,10 +264,13 @@ class GraphClient:
     def get_json(self, path_or_url: str, **kwargs: Any) -> dict:
         response = self.call("GET", path_or_url, **kwargs)
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
             raise SourceError(self.source, self.call_name("GET", path_or_url),
                               "response is not JSON") from None
+        if isinstance(body, dict) and isinstance(body.get("value"), list):
+            activity.note_page(self.source, self.call_name("GET", path_or_url), len(body["value"]))
+        return body
 
     def _count_retry(self, exc: RetryableError, wait: float) -> None:
         self.retries += 1

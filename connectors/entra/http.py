@@ -75,6 +75,9 @@ def error_for_status(status: int, headers: Mapping[str, str] | None, body: Any, 
         return GraphNotFound(source, call, detail)
     if status in (429, 503) or status >= 500:
         # 429/503 carry Retry-After (fractional, e.g. 2.128); other 5xx get backoff with jitter.
-        return RetryableError(source, call, detail,
-                              retry_after=parse_retry_after(header(headers, "Retry-After")))
+        # Only 429 is throttling (https://learn.microsoft.com/graph/throttling); a 503 or 5xx is
+        # Graph being unavailable, and is reported as that when it persists.
+        return RetryableError(source, call, detail if status == 429 else f"{detail} (Graph unavailable)",
+                              retry_after=parse_retry_after(header(headers, "Retry-After")),
+                              throttled=status == 429)
     return SourceError(source, call, detail)

@@ -10,6 +10,7 @@ Clients are built from the discovery documents shipped inside google-api-python-
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.http import BatchHttpRequest
 
+from access_review import activity
 from access_review.errors import ConfigError
 from access_review.secrets import check_owner_only
 
@@ -140,15 +142,25 @@ def normalize_org_unit(path: str) -> str:
 
 
 class CountingHttp(httplib2.Http):
-    """httplib2.Http that counts HTTP round trips (token fetches, calls and batch POSTs)."""
+    """httplib2.Http that counts HTTP round trips (token fetches, calls and batch POSTs), and
+    logs each under the source's name (``access_review.activity``)."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, source: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.round_trips = 0
+        self.source = source
 
-    def request(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any):  # type: ignore[override]
         self.round_trips += 1
-        return super().request(*args, **kwargs)
+        started = time.monotonic()
+        call = f"{method} {urllib.parse.urlsplit(uri).path}"
+        try:
+            response, content = super().request(uri, method, *args, **kwargs)
+        except Exception as exc:
+            activity.note_request(self.source, call, type(exc).__name__, time.monotonic() - started)
+            raise
+        activity.note_request(self.source, call, str(response.status), time.monotonic() - started)
+        return response, content
 
 
 def load_key_info(settings: GoogleSettings) -> dict[str, Any]:
@@ -209,7 +221,7 @@ def _discovery_document(api: str, version: str) -> dict[str, Any]:
 
 def build_clients(settings: GoogleSettings, scopes: tuple[str, ...]) -> GoogleClients:
     creds = build_credentials(settings, scopes)
-    http = CountingHttp(timeout=settings.timeout)
+    http = CountingHttp(timeout=settings.timeout, source=settings.source)
     authorized = google_auth_httplib2.AuthorizedHttp(creds, http=http)
     root = settings.api_endpoint or None
     services: dict[str, Any] = {}

@@ -53,7 +53,7 @@ def translate_status(source: str, call: str, status: int, content: bytes | str |
     message = message or f"HTTP {status}"
     if status == 429 or (status == 403 and THROTTLE_REASONS.intersection(reasons)):
         return RetryableError(source, call, f"throttled ({status} {', '.join(reasons) or message})",
-                              retry_after=parse_retry_after(retry_after))
+                              retry_after=parse_retry_after(retry_after), throttled=True)
     if status >= 500:
         return RetryableError(source, call, f"server error {status}: {message}",
                               retry_after=parse_retry_after(retry_after))
