@@ -88,6 +88,8 @@ def handle_errors(func: Callable) -> Callable:
                     name, code, time.monotonic() - started,
                     extra={"event": "command.end", "exit_code": code,
                            "seconds": round(time.monotonic() - started, 3)})
+            if code != 0:
+                logs.attach_if_possible(kwargs.get("config"))
             logs.finish()
     return wrapper
 

@@ -428,6 +428,19 @@ def _replay(handler: logging.Handler) -> None:
             handler.handle(record)
 
 
+def attach_if_possible(config: Path | None) -> None:
+    """A command that failed before it read its config (a bad option) still goes to the log
+    of the config it was given, when that config can be read."""
+    if STATE.config is not None:
+        return
+    from ..config import load_config
+
+    try:
+        attach(load_config(config))
+    except Exception:  # noqa: S110 (no readable config: the terminal has shown the error already)
+        pass
+
+
 def finish() -> None:
     """The command is done: write to the file if the store came to exist during it, then let go
     of every handler (a file left open would keep a rotated log alive)."""
