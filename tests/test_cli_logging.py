@@ -55,11 +55,10 @@ def test_a_sync_is_logged_per_source_with_its_cost_in_an_owner_only_file(demo):
     text = log_file.read_text(encoding="utf-8")
     assert "access_review.cli: command sync" in text
     for source in demo.config.sources:
-        line = next(l for l in text.splitlines() if f"sync {source}: complete (full)" in l)
+        line = next(ln for ln in text.splitlines() if f"sync {source}: complete (full)" in ln)
         assert "6 requests, 6 pages, 0 retries, never throttled" in line and " in 0." in line
         assert f"audit sync by {getpass.getuser()} (ISO: {demo.config.iso.name})" in text
-    assert text.splitlines()[-1].endswith(tuple(f"ended with exit code 0 in {s}" for s in ("0.", "1.", "2.", "3.")))\
-        or "command sync ended with exit code 0" in text.splitlines()[-1]
+    assert "command sync ended with exit code 0 in" in text.splitlines()[-1]
 
 
 def test_json_lines_carry_the_fields_a_siem_reads(demo):
@@ -165,8 +164,8 @@ def every_secret(demo, tmp_path, monkeypatch):
     cert_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                             serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM))
     cert_file.chmod(0o600)
-    google_key_line = next(l for l in private_key_pem().splitlines() if len(l) > 40)
-    cert_key_line = next(l for l in cert_file.read_text().splitlines() if len(l) > 40)
+    google_key_line = next(ln for ln in private_key_pem().splitlines() if len(ln) > 40)
+    cert_key_line = next(ln for ln in cert_file.read_text().splitlines() if len(ln) > 40)
     from access_review.audit_key import default_key_path
     audit_key = default_key_path().read_text().strip()   # the demo's log is keyed with the default key file
     echo = " ".join([*SECRETS.values(), google_key_line, cert_key_line, audit_key, "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"])
