@@ -39,9 +39,30 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 from access_review.errors import AccessReviewError, ConfigError
 from access_review.secrets import read_secret
+from access_review.settings_spec import REQUIRED, Setting, check_known
 
 from . import wording
 from .items import Item
+
+# Every key of [smtp], with its default: read below, written by `access-review init`.
+SMTP_SETTINGS = (
+    Setting("host", REQUIRED, "the district's mail relay or submission server", example="smtp.district.example.org"),
+    Setting("port", 587, "587 for starttls, 465 for tls (default: by security)"),
+    Setting("security", "starttls", "starttls | tls (implicit, port 465) | none (a local relay, no login)"),
+    Setting("username", "", "the login, if the server wants one (no login without it)",
+            example="access-review@district.example.org"),
+    Setting("password_env", None, "environment variable holding its password (this or password_file)",
+            example="ACCESS_REVIEW_SMTP_PASSWORD"),
+    Setting("password_file", None, "a file only you can read holding it", example="/etc/access-review/smtp-password",
+            alternative_to="password_env"),
+    Setting("from", None, "the sender address (default: [iso] email)", example="access-review@district.example.org"),
+    Setting("from_name", None, "the sender's name (default: the ISO's name and title)",
+            example="Timothy Smith, Information Security Officer"),
+    Setting("ca_file", None, "PEM of a district CA that signed the server's certificate (default: the system's CAs)",
+            example="/etc/ssl/certs/district-ca.pem"),
+    Setting("timeout", 30, "seconds to wait for the server"),
+    Setting("allow_plaintext", False, "a login over security = none sends the password in clear: a lab relay only"),
+)
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 ISO_TITLE = "Information Security Officer"
@@ -83,6 +104,7 @@ def sender_name_for(iso_name: str) -> str:
 
 
 def smtp_settings(section: Mapping, default_sender: str, iso_name: str = "") -> SmtpSettings:
+    check_known("[smtp]", section, SMTP_SETTINGS, also=())
     if not section.get("host"):
         raise ConfigError("no [smtp] host in the config",
                           hint="add an [smtp] table (host, port, security), or use `campaign send --out DIR`")

@@ -12,6 +12,7 @@ from .. import audit
 from ..config import STARTER_CONFIG
 from ..errors import AccessReviewError
 from ..permissions import find_exposures
+from ..settings_spec import render_table
 from ..sync import select_sources
 from .common import ConfigOption, command, console, load_config, open_store, safe
 from .connectors import build_connector
@@ -28,7 +29,7 @@ def register(app: typer.Typer) -> None:
         except FileExistsError:
             raise AccessReviewError(f"{path} already exists; not overwriting it") from None
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(STARTER_CONFIG)
+            fh.write(starter_config())
         console.print(f"Wrote {safe(path)}. Next: fill in {safe('[sources.*]')}, then run `access-review doctor`.",
                       highlight=False)
 
@@ -76,6 +77,44 @@ def register(app: typer.Typer) -> None:
                 show(False, f"{name}", str(exc), exc.hint or "")
         if failures:
             raise typer.Exit(1)
+
+
+SOURCE_INTROS = {
+    "ad": ["Active Directory: a read-only service account; for suspensions and remediation it needs write",
+           "on userAccountControl and group members (`access-review doctor` says what it may do)."],
+    "entra": ["Microsoft Entra ID: an app registration with application permissions and admin consent",
+              "(`access-review doctor` names any that are missing)."],
+    "google": ["Google Workspace: a service account with domain-wide delegation",
+               "(connectors/google/README.md lists the scopes and the admin privileges)."],
+}
+
+
+def starter_config() -> str:
+    """The core's settings, then one commented table per connector type, [smtp], [campaigns] and
+    [logging] — every key each reads, with its default, from the settings its code declares."""
+    from campaigns.mail import SMTP_SETTINGS
+    from campaigns.schedule import CAMPAIGN_SETTINGS
+
+    from ..schedule import SCHEDULE_SETTINGS
+
+    from .connectors import source_settings
+    from .logs import LOG_SETTINGS
+
+    parts = [STARTER_CONFIG.rstrip() + "\n",
+             "# One table per directory: uncomment what you have (rename the table to name the source,\n"
+             "# e.g. [sources.district-ad]). Every setting is shown with its default.\n"]
+    for kind, settings in source_settings().items():
+        parts.append(render_table(f"sources.{kind}", settings, preset={"type": kind},
+                                  intro=SOURCE_INTROS.get(kind, [])))
+    parts.append(render_table("smtp", SMTP_SETTINGS, intro=["Review campaigns e-mail the data managers."]))
+    parts.append(render_table("campaigns", CAMPAIGN_SETTINGS, commented=False,
+                              intro=["What review campaigns do by default."]))
+    parts.append(render_table("schedule", SCHEDULE_SETTINGS, commented=False,
+                              intro=["What `access-review run-due` does when it is due (`access-review schedule`",
+                                     "installs a timer that runs it every hour)."]))
+    parts.append(render_table("logging", LOG_SETTINGS, commented=False,
+                              intro=["The log: every command, sync, action and error; never a secret."]))
+    return "\n".join(parts)
 
 
 def _audit_key_line(store) -> tuple[bool, str, str, str]:

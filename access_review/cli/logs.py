@@ -35,6 +35,7 @@ from typing import Any, Iterable
 
 from ..config import Config
 from ..errors import ConfigError
+from ..settings_spec import Setting
 
 PACKAGES = ("access_review", "connectors", "campaigns", "exports")
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
@@ -95,6 +96,20 @@ class LogSettings:
 
     def file_path(self, cfg: Config) -> Path:
         return self.file or cfg.store_path.parent / DEFAULT_FILE_NAME
+
+
+# The keys of [logging], as `access-review init` writes them.
+LOG_SETTINGS = (
+    Setting("file", None, "where the log goes (default: access-review.log beside the store)",
+            example="/var/log/access-review/access-review.log"),
+    Setting("level", "info", "debug | info | warning | error (--log-level overrides it)"),
+    Setting("format", "text", "text, or json: one JSON object a line, for a SIEM"),
+    Setting("syslog", "", "also to syslog: local (/dev/log), udp://host:514 or tcp://host:601 (default: off)",
+            example="local"),
+    Setting("syslog_facility", "local0", "the syslog facility"),
+    Setting("max_bytes", DEFAULT_MAX_BYTES, "the file is rotated at this size"),
+    Setting("backups", DEFAULT_BACKUPS, "rotated files kept (access-review.log.1 ... .N)"),
+)
 
 
 # ----------------------------------------------------------------------------- secrets

@@ -17,6 +17,9 @@ from access_review import activity
 from access_review.errors import (AuthError, ConfigError, IncompleteRead, PermissionDenied,
                                   RetryableError, SourceError)
 from access_review.secrets import read_secret
+from access_review.settings_spec import check_known
+
+from .settings import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, SETTINGS
 
 # The extended DN control makes every DN-valued attribute (``member``) carry the target's
 # objectGUID and SID: "<GUID=...>;<SID=...>;CN=...". Flag 1 asks for the string forms.
@@ -24,8 +27,6 @@ from access_review.secrets import read_secret
 EXTENDED_DN_CONTROL = ("1.2.840.113556.1.4.529", False, b"\x30\x03\x02\x01\x01")
 # LDAP_SERVER_SHOW_DELETED_OID: deleted objects (tombstones) are returned too.
 SHOW_DELETED_CONTROL = ("1.2.840.113556.1.4.417", True, None)
-# Windows DCs cap a page at MaxPageSize (1,000) whatever the client asks for.
-DEFAULT_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,13 @@ class AdSettings:
 
 
 def build_settings(name: str, settings: Mapping[str, Any], *, base_dir: str = ".") -> AdSettings:
+    check_known(f"source {name!r}", settings, SETTINGS)
+
     def need(key: str) -> str:
         value = settings.get(key)
         if not value:
-            raise ConfigError(f"source {name!r}: {key} is required for an ad source")
+            raise ConfigError(f"source {name!r}: {key} is required for an ad source",
+                              hint="`access-review init` writes an example of every ad setting")
         return str(value)
 
     url = need("url")
@@ -67,6 +71,7 @@ def build_settings(name: str, settings: Mapping[str, Any], *, base_dir: str = ".
     ca_file = settings.get("ca_file")
     if ca_file:
         ca_file = os.path.join(base_dir, ca_file) if not os.path.isabs(ca_file) else ca_file
+        check_ca_file(name, ca_file)
     base_dn = need("base_dn")
     page_size = int(settings.get("page_size", DEFAULT_PAGE_SIZE))
     if not 1 <= page_size <= DEFAULT_PAGE_SIZE:
@@ -76,9 +81,24 @@ def build_settings(name: str, settings: Mapping[str, Any], *, base_dir: str = ".
         users_base=str(settings.get("users_base") or base_dn),
         groups_base=str(settings.get("groups_base") or base_dn),
         start_tls=start_tls, ca_file=ca_file, tls_server_name=settings.get("tls_server_name"),
-        allow_plaintext=allow_plaintext, timeout=float(settings.get("timeout", 30)),
+        allow_plaintext=allow_plaintext, timeout=float(settings.get("timeout", DEFAULT_TIMEOUT)),
         page_size=page_size,
     )
+
+
+def check_ca_file(name: str, path: str) -> None:
+    """A ca_file that is missing, unreadable or holds no certificate is named with the fix here:
+    ldap3 would only say "invalid CA public key file", without the file, deep in a connect."""
+    fix = ("set ca_file to the PEM file of the CA that signed the DC's certificate (export it from the"
+           " DC's certificate chain or your PKI), or remove ca_file to trust the system's CAs")
+    if not os.path.exists(path):
+        raise ConfigError(f"source {name!r}: ca_file {path} does not exist", hint=fix)
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
+        raise ConfigError(f"source {name!r}: ca_file {path} holds no usable CA certificate ({reason})",
+                          hint=fix) from None
 
 
 def build_server(settings: AdSettings) -> ldap3.Server:

@@ -18,12 +18,11 @@ from access_review import activity
 from access_review.errors import AuthError, ConfigError, RetryableError, SourceError
 from access_review.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 from access_review.secrets import check_owner_only, read_secret
+from access_review.settings_spec import check_known
 
 from .http import error_for_status
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
-DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
-DEFAULT_TIMEOUT = 60.0
+from .settings import DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_URL, DEFAULT_TIMEOUT, SETTINGS
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,7 @@ class EntraSettings:
     members_via: str = "batch"
     read_sign_in_activity: bool = True
     features: tuple[str, ...] = ("read", "act")
+    token_scope: str | None = None   # None: derived from graph_url
 
     @property
     def authority(self) -> str:
@@ -46,7 +46,12 @@ class EntraSettings:
 
     @property
     def graph_scope(self) -> str:
-        """``https://graph.microsoft.com/.default``: the Graph root, not the version path."""
+        """The scope tokens are asked for: ``token_scope`` when set (a proxy or an API gateway
+        in front of Graph has its own audience), else the Graph root of graph_url with
+        ``/.default`` — the root, not the version path
+        (https://learn.microsoft.com/entra/identity-platform/scopes-oidc#the-default-scope)."""
+        if self.token_scope:
+            return self.token_scope
         parts = urlsplit(self.graph_url)
         return f"{parts.scheme}://{parts.netloc}/.default"
 
@@ -66,6 +71,7 @@ def _https_root(name: str, key: str, value: str) -> str:
 
 
 def build_settings(name: str, raw: Mapping[str, Any]) -> EntraSettings:
+    check_known(f"source {name!r}", raw, SETTINGS)
     missing = [k for k in ("tenant_id", "client_id") if not raw.get(k)]
     if missing:
         raise ConfigError(f"source {name!r}: missing {', '.join(missing)}",
@@ -81,7 +87,17 @@ def build_settings(name: str, raw: Mapping[str, Any]) -> EntraSettings:
         members_via=members_via,
         read_sign_in_activity=bool(raw.get("sign_in_activity", True)),
         features=tuple(raw.get("features", ("read", "act"))),
+        token_scope=_token_scope(name, raw.get("token_scope")),
     )
+
+
+def _token_scope(name: str, value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not value.startswith("https://") or not value.endswith("/.default"):
+        raise ConfigError(f"source {name!r}: token_scope must be an https:// resource ending in /.default, "
+                          f"not {value!r}", hint="e.g. https://graph.microsoft.com/.default")
+    return value
 
 
 def build_credential(name: str, raw: Mapping[str, Any], *, base_dir: str) -> str | dict:

@@ -55,9 +55,20 @@ def run_checks(settings: GoogleSettings) -> list[Check]:
                             "check subject is an existing, active admin and the key is not revoked"))
         return checks
 
+    acting = base
+    if settings.acting_subject != settings.subject:
+        # Actions act as their own admin (action_subject): its tokens are checked for their scopes.
+        acting = build_credentials(settings, (USER_WRITE,), settings.acting_subject)
+        error = _token_error(settings, acting, (USER_WRITE,))
+        if error and "unauthorized_client" not in error:
+            checks.append(Check(f"impersonate {settings.acting_subject} (actions)", False, error,
+                                "check action_subject is an existing, active admin"))
+            acting = None
     missing_read = []
     for scope in (*settings.read_scopes(), *ACTION_SCOPES):
-        error = _token_error(settings, base, (scope,))
+        if scope in ACTION_SCOPES and acting is None:
+            continue
+        error = _token_error(settings, acting if scope in ACTION_SCOPES else base, (scope,))
         label = f"scope {scope.rsplit('/', 1)[-1]} ({SCOPE_PURPOSE.get(scope, '')})"
         if error is None:
             checks.append(Check(label, True, "granted"))
