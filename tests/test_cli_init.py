@@ -164,12 +164,11 @@ def test_every_key_a_connector_reads_is_declared(kind, tmp_path, monkeypatch):
     assert {s.key for s in registry.settings_of(kind)} - asked == set(), f"{kind} declares settings it never reads"
 
 
-def test_every_smtp_key_read_is_declared():
+def test_every_smtp_key_read_is_declared(monkeypatch):
     from campaigns.mail import SMTP_SETTINGS, smtp_settings
     asked: set[str] = set()
     table = {s.key: s.shown_value() for s in SMTP_SETTINGS if s.key not in ("password_file", "ca_file")}
-    import os
-    os.environ["ACCESS_REVIEW_SMTP_PASSWORD"] = "x"
+    monkeypatch.setenv("ACCESS_REVIEW_SMTP_PASSWORD", "a-test-value")  # noqa: S105 (not a real password)
     smtp_settings(Recording(table, asked), "iso@district.example.org", "Ann")
     asked |= {"password_env", "password_file", "ca_file"}   # read through read_secret / a path check
     assert asked - {s.key for s in SMTP_SETTINGS} == set()
