@@ -67,7 +67,19 @@ def register(app: typer.Typer) -> None:
             show(False, f"{e.what} is not private", f"{e.path}: {e.problem}", e.fix)
         if not exposed:
             show(True, "file permissions", "config, store, its folder and side files are owner-only")
-        for name in select_sources(cfg, source):
+        if cfg.section("smtp"):
+            from campaigns.mail import check_smtp, smtp_settings
+            try:
+                settings = smtp_settings(cfg.section("smtp"), cfg.iso.email, cfg.iso.name)
+            except AccessReviewError as exc:
+                show(False, "smtp", str(exc), exc.hint or "")
+            else:
+                for check in check_smtp(settings):
+                    show(check.ok, check.name, check.detail, check.fix)
+        if not cfg.sources:
+            show(False, "sources", "none configured", "add a [sources.NAME] table per directory (`access-review init`"
+                                                      " writes an example of each)")
+        for name in (select_sources(cfg, source) if cfg.sources else []):
             try:
                 connector = build_connector(cfg, name)
                 for check in connector.doctor():
