@@ -46,6 +46,17 @@ def safe(value: object) -> str:
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Config file (default ./access-review.toml or $ACCESS_REVIEW_CONFIG).")]
 
 
+def with_source(source: str, text: str) -> str:
+    """``entra: GET /v1.0/users: ...`` with the source named once: a directory's error already
+    starts with it, and "entra: entra:" reads like a stutter."""
+    return text if text.startswith(f"{source}:") or text.startswith(f"source {source!r}") else f"{source}: {text}"
+
+
+def without_source(source: str, text: str) -> str:
+    """``text`` without a leading ``source:`` (where the source is named beside it already)."""
+    return text[len(source) + 1:].lstrip() if text.startswith(f"{source}:") else text
+
+
 def _command_path() -> str:
     ctx = click.get_current_context(silent=True)
     return " ".join(ctx.command_path.split()[1:]) if ctx is not None else ""

@@ -14,7 +14,7 @@ from ..errors import AccessReviewError
 from ..permissions import find_exposures
 from ..settings_spec import render_table
 from ..sync import select_sources
-from .common import ConfigOption, command, console, load_config, open_store, safe
+from .common import ConfigOption, command, console, load_config, open_store, safe, without_source
 from .connectors import build_connector
 
 
@@ -84,9 +84,9 @@ def register(app: typer.Typer) -> None:
                 connector = build_connector(cfg, name)
                 for check in connector.doctor():
                     label = check.name if check.name.startswith(f"{name}:") else f"{name}: {check.name}"
-                    show(check.ok, label, check.detail, check.fix)
+                    show(check.ok, label, without_source(name, check.detail), check.fix)
             except AccessReviewError as exc:
-                show(False, f"{name}", str(exc), exc.hint or "")
+                show(False, f"{name}", without_source(name, str(exc)), exc.hint or "")
         if failures:
             raise typer.Exit(1)
 

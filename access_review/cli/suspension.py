@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from ..errors import AccessReviewError, ActionRefused, SourceError
-from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
+from .common import ConfigOption, command, console, err_console, load_config, open_store, safe, with_source
 from .connectors import connector_factory
 from .output import FormatOption, OutputFormat, iso, write_csv, write_json
 
@@ -194,8 +194,11 @@ def _show_outcome(console, sstore, case_id, report, config) -> None:
         console.print(f"Case {safe(case_id)}: {safe(state)}.", highlight=False)
         return
     for source, error in sorted(report.failed_sources.items()):
-        err_console.print(f"[bold red]error:[/] {safe(source)}: {safe(error)}", highlight=False, soft_wrap=True)
-    err_console.print(f"Case {safe(case_id)} is incomplete; the other directories were applied. "
+        err_console.print(f"[bold red]error:[/] {safe(with_source(source, error))}", highlight=False,
+                          soft_wrap=True)
+    others = sorted({o.source for o in report.outcomes} - set(report.failed_sources))
+    done = f"; {', '.join(others)} {'was' if len(others) == 1 else 'were'} applied" if others else ""
+    err_console.print(f"Case {safe(case_id)} is incomplete{safe(done)}. "
                       f"To finish it: {safe(_resume_command(case_id, config))}", highlight=False, soft_wrap=True)
     raise typer.Exit(SourceError.exit_code)
 
@@ -284,7 +287,8 @@ def _restore(cfg, store, case_id, apply, sync) -> None:
                       "as they are[/]: check them by hand.")
     if report.failed_sources or not report.restored_case:
         for source, error in sorted(report.failed_sources.items()):
-            err_console.print(f"[bold red]error:[/] {safe(source)}: {safe(error)}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {safe(with_source(source, error))}", highlight=False,
+                          soft_wrap=True)
         err_console.print(f"Case {safe(case_id)} is not fully restored; run the same command again to finish it.",
                           highlight=False)
         raise typer.Exit(SourceError.exit_code)

@@ -3,6 +3,7 @@ place where ldap3 exceptions become the tool's typed errors."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import ssl
 import time
@@ -104,28 +105,78 @@ def check_ca_file(name: str, path: str) -> None:
 def build_server(settings: AdSettings) -> ldap3.Server:
     tls = None
     if settings.uses_tls:
-        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_file,
-                        valid_names=[settings.tls_server_name] if settings.tls_server_name else None,
-                        version=ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_file,
+                            valid_names=[settings.tls_server_name] if settings.tls_server_name else None,
+                            version=ssl.PROTOCOL_TLS_CLIENT)
+        except lx.LDAPSSLConfigurationError:   # "invalid CA public key file": say which, and what to do
+            check_ca_file(settings.source, str(settings.ca_file))
+            raise
     # get_info=DSA reads the rootDSE at bind: highestCommittedUSN, dnsHostName and
     # dsServiceName come from it (the issue: read the USN from server info, not a search).
     return ldap3.Server(settings.url, tls=tls, get_info=ldap3.DSA,
                         connect_timeout=settings.timeout)
 
 
-def translate_error(exc: Exception, source: str, server: str, call: str, who: str = "") -> Exception:
+def innermost_text(exc: BaseException) -> str:
+    """ldap3 re-raises a socket error as ``type(e)(str(e))`` inside another exception, so its
+    text arrives as ``("('socket ssl wrapping error: ...',)",)``: unwrap it to the message."""
+    text = str(exc) or type(exc).__name__
+    while True:
+        m = re.fullmatch(r"""\(\s*(['"])(.*)\1\s*,?\s*\)""", text.strip(), re.S)
+        if not m:
+            return text
+        text = m.group(2).replace("\\'", "'").replace('\\"', '"')
+
+
+def describe_tls_failure(text: str, ca_file: str | None, server_name: str | None,
+                         server: str) -> tuple[str, str] | None:
+    """(what is wrong with the DC's certificate, in words; what to do) from ldap3's error text,
+    or None when it is not about the certificate. ldap3 puts the whole certificate (a Python
+    dict) in a name mismatch's message: only the names on it are kept."""
+    host = urlparse(server).hostname or server
+    verify = re.search(r"certificate verify failed: ([^(\n'\"]+)", text)
+    if verify:
+        reason = verify.group(1).strip()
+        if "expired" in reason:
+            return (f"the DC's certificate has expired (certificate verify failed: {reason})",
+                    "renew the DC's certificate")
+        trusted = f"the CA in ca_file {ca_file}" if ca_file else "this machine's trusted CAs (no ca_file is set)"
+        return (f"the DC's certificate is not signed by {trusted} (certificate verify failed: {reason})",
+                "set ca_file to the PEM of the CA that signed the DC's certificate (export it from the DC's"
+                " certificate chain or your PKI)")
+    mismatch = re.search(r"doesn't match any name in \[([^\]]*)\]", text)
+    if mismatch:
+        subject = text.split("'issuer'", 1)[0]
+        names = list(dict.fromkeys(re.findall(r"\('(?:DNS|IP Address)', '([^']+)'\)", text)
+                                   + re.findall(r"\('commonName', '([^']+)'\)", subject)))
+        expected = server_name or host
+        on_cert = ", ".join(names) or "no name we could read"
+        return (f"the DC's certificate is for {on_cert}, not {expected}",
+                f"set tls_server_name = \"{names[0]}\" (the name on the DC's certificate)" if names and not server_name
+                else f"set tls_server_name to the name on the DC's certificate ({on_cert}), or use that name in url")
+    if "ssl" in text.lower() or "tls" in text.lower():
+        return (f"TLS with the DC failed ({text.removeprefix('socket ssl wrapping error: ')})",
+                "ldaps:// is TLS on port 636; ldap:// with start_tls = true upgrades port 389: use what the DC offers")
+    return None
+
+
+def translate_error(exc: Exception, source: str, server: str, call: str, who: str = "",
+                    settings: "AdSettings | None" = None) -> Exception:
     """Every ldap3 failure becomes one typed error naming the server and the call."""
     where = f"{call} on {server}"
-    text = str(exc) or type(exc).__name__
+    text = innermost_text(exc)
     if isinstance(exc, lx.LDAPInvalidCredentialsResult):
         return AuthError(source, where, f"the server rejected the password for {who}",
                          hint="check bind_user and the password in password_env / password_file")
     if isinstance(exc, (lx.LDAPInsufficientAccessRightsResult, lx.LDAPStrongerAuthRequiredResult,
                         lx.LDAPConfidentialityRequiredResult, lx.LDAPUnwillingToPerformResult)):
         return PermissionDenied(source, where, f"{who or 'the service account'} is not allowed: {text}")
-    if isinstance(exc, lx.LDAPSocketOpenError) and ("certificate" in text.lower() or "hostname" in text.lower()):
-        return SourceError(source, where, f"the server certificate is not trusted: {text}",
-                           hint="set ca_file to the CA that signed the DC certificate, and tls_server_name if the url uses an address")
+    tls = describe_tls_failure(text, settings.ca_file if settings else None,
+                               settings.tls_server_name if settings else None, server) \
+        if isinstance(exc, lx.LDAPSocketOpenError) else None
+    if tls is not None:
+        return SourceError(source, where, tls[0], hint=tls[1])
     if isinstance(exc, (lx.LDAPSocketOpenError, lx.LDAPSocketReceiveError, lx.LDAPSocketSendError,
                         lx.LDAPSessionTerminatedByServerError, lx.LDAPBusyResult,
                         lx.LDAPUnavailableResult, lx.LDAPTimeLimitExceededResult,
@@ -164,7 +215,7 @@ class LdapSession:
         except lx.LDAPException as exc:
             activity.note_request(self.settings.source, call, type(exc).__name__, time.monotonic() - started)
             raise translate_error(exc, self.settings.source, self.settings.url, call,
-                                  self.settings.bind_user) from exc
+                                  self.settings.bind_user, self.settings) from exc
         activity.note_request(self.settings.source, call, "ok", time.monotonic() - started)
         return result
 
@@ -227,7 +278,7 @@ def open_session(settings: AdSettings, password: str) -> LdapSession:
                                       raise_exceptions=True, receive_timeout=int(max(1, settings.timeout)),
                                       read_only=False)
     except lx.LDAPException as exc:
-        raise translate_error(exc, settings.source, settings.url, "bind", settings.bind_user) from exc
+        raise translate_error(exc, settings.source, settings.url, "bind", settings.bind_user, settings) from exc
     return LdapSession(settings, connection)
 
 

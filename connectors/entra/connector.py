@@ -146,9 +146,9 @@ class EntraConnector:
         try:
             users = list(counting(fetch.fetch_users(self.client, with_sign_in=True), "users", progress))
             return users, SignInRefresh(read_at=read_at)
-        except PremiumLicenceRequired:
+        except PremiumLicenceRequired as exc:   # no licence, or no AuditLog.Read.All: sign-in unknown
             users = list(counting(fetch.fetch_users(self.client, with_sign_in=False), "users", progress))
-            return users, SignInRefresh(unknown_reason=SIGN_IN_LICENCE_WARNING)
+            return users, SignInRefresh(unknown_reason=exc.unknown_reason)
 
     def _read_incremental(self, previous: Snapshot, cursor: Mapping[str, Any], progress: Progress
                           ) -> tuple[DirectoryState, tuple[str, str]]:

@@ -25,7 +25,7 @@ from access_review.records import Account
 
 from . import fetch
 from .client import GraphClient
-from .http import PremiumLicenceRequired
+from .http import LICENCE_REASON, PremiumLicenceRequired  # noqa: F401 (LICENCE_REASON: re-exported)
 from .transform import parse_graph_datetime, sign_in_time
 
 FULL_REFRESH_DAYS = 30
@@ -33,9 +33,6 @@ FULL_REFRESH_DAYS = 30
 # little and loses nothing.
 OVERLAP = timedelta(hours=1)
 
-LICENCE_REASON = ("signInActivity not read: the tenant has no Entra ID P1/P2 licence "
-                  "(Graph: Authentication_RequestFromNonPremiumTenantOrB2CTenant); "
-                  "last sign-in is unknown, so dormant-account findings cannot use it")
 OFF_REASON = ("signInActivity not read (sign_in_activity = false): last sign-in is unknown, "
               "so dormant-account findings cannot use it")
 
@@ -74,8 +71,8 @@ def refresh_sign_ins(client: GraphClient, accounts: MutableMapping[str, Account]
         else:
             since = (last - OVERLAP).strftime("%Y-%m-%dT%H:%M:%SZ")
             raws = list(fetch.fetch_sign_ins_since(client, since))
-    except PremiumLicenceRequired:
-        return mark_unknown(accounts, LICENCE_REASON)
+    except PremiumLicenceRequired as exc:   # no licence, or no AuditLog.Read.All: sign-in unknown
+        return mark_unknown(accounts, exc.unknown_reason)
     seen: set[str] = set()
     for raw in raws:
         account = accounts.get(raw["id"])

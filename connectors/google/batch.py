@@ -129,7 +129,8 @@ class BatchRunner:
             except HttpError as exc:
                 raise translate_http_error(self.source, what, exc, scope=scope) from None
             except (auth_exceptions.RefreshError, auth_exceptions.TransportError) as exc:
-                raise translate_refresh_error(self.source, what, exc, self.clients.scopes) from None
+                raise translate_refresh_error(self.source, what, exc, self.clients.scopes,
+                                              self.clients.authorized.credentials) from None
             except (httplib2.HttpLib2Error, socket.timeout, OSError) as exc:
                 raise RetryableError(self.source, what, f"network error: {exc}") from None
             for request_id in list(pending):

@@ -198,6 +198,23 @@ def build_credentials(settings: GoogleSettings, scopes: tuple[str, ...],
     return creds.with_subject(subject or settings.subject)
 
 
+def fetch_ungranted_scopes(credentials: Any, scopes: tuple[str, ...], timeout: float = 30.0) -> list[str]:
+    """The scopes domain-wide delegation does not grant: one token request per scope, since
+    Google refuses a token for several scopes when any one is missing, without naming it."""
+    from google.auth import exceptions as auth_exceptions
+
+    missing = []
+    for scope in scopes:
+        try:
+            credentials.with_scopes([scope]).refresh(google_auth_httplib2.Request(httplib2.Http(timeout=timeout)))
+        except auth_exceptions.RefreshError as exc:
+            if "unauthorized_client" in str(exc):
+                missing.append(scope)
+        except (auth_exceptions.TransportError, httplib2.HttpLib2Error, OSError):
+            return list(scopes)   # cannot tell: name them all
+    return missing
+
+
 @dataclass
 class GoogleClients:
     """The three API clients sharing one authorized, counting HTTP connection."""

@@ -17,7 +17,7 @@ from access_review.connector import Check
 from .client import (DELEGATION_PAGE, DRIVE_READ, DRIVE_WRITE, GROUP_MEMBER_WRITE, GROUP_READ, ORGUNIT_READ,
                      ROLE_READ, USER_READ, USER_SECURITY, USER_WRITE, VAULT_READ, GoogleSettings, build_clients,
                      build_credentials, load_key_info)
-from .http import execute
+from .http import execute, refresh_error_text
 
 SCOPE_PURPOSE = {
     USER_READ: "read users", GROUP_READ: "read groups and members", ROLE_READ: "read admin roles",
@@ -34,7 +34,7 @@ def _token_error(settings: GoogleSettings, base: service_account.Credentials, sc
     try:
         creds.refresh(google_auth_httplib2.Request(httplib2.Http(timeout=settings.timeout)))
     except auth_exceptions.RefreshError as exc:
-        return str(exc)
+        return refresh_error_text(exc)
     except (auth_exceptions.TransportError, httplib2.HttpLib2Error, OSError) as exc:
         return f"token endpoint unreachable: {exc}"
     return None
