@@ -185,6 +185,10 @@ def _show_outcome(console, sstore, case_id, report, config) -> None:
         table.add_row(safe(o.source), safe(logins.get(o.account_key, o.account_key)), safe(o.kind.replace("_", " ")),
                       f"[{style}]{safe(o.status)}[/]" if style else safe(o.status), safe(o.message))
     console.print(table)
+    refused = sum(o.status == "refused" for o in report.outcomes)
+    if refused:
+        console.print(f"[yellow]{refused} step{' was' if refused == 1 else 's were'} refused[/]: the note says what "
+                      "to do by hand.", highlight=False)
     changed = sum(o.status == "changed" for o in report.outcomes)
     console.print(f"{changed} change(s) in {report.seconds:.1f}s ("
                   + ", ".join(f"{safe(s)} {t:.1f}s" for s, t in sorted(report.seconds_by_source.items())) + ")",

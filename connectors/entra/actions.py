@@ -7,6 +7,7 @@ sessions live in Entra, not AD.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from access_review.errors import PermissionDenied
@@ -57,7 +58,8 @@ def set_account_enabled(client: GraphClient, action: Action, enabled: bool) -> A
         verb = "enable" if enabled else "disable"
         return ActionResult(action, "refused", prior=prior, after=prior,
                             message=f"{PRIVILEGED_USER_REFUSAL.format(verb=verb)}; next: "
-                                    f"{PRIVILEGED_USER_HINT.format(verb=verb.capitalize())} ({exc.detail})")
+                                    f"{PRIVILEGED_USER_HINT.format(verb=verb.capitalize())} (Graph: "
+                                    f"{re.sub(r' [(]needs [^)]*[)]$', '', exc.detail)})")
     return ActionResult(action, "changed", prior=prior, after={**prior, "enabled": enabled})
 
 

@@ -195,7 +195,11 @@ def build_credentials(settings: GoogleSettings, scopes: tuple[str, ...],
         creds = service_account.Credentials.from_service_account_info(info, scopes=list(scopes))
     except ValueError as exc:
         raise ConfigError(f"source {settings.source!r}: service account key {settings.key_file}: {exc}") from None
-    return creds.with_subject(subject or settings.subject)
+    creds = creds.with_subject(subject or settings.subject)
+    # The numeric client id is what the domain-wide delegation page lists; the credentials do
+    # not keep it, and an error naming a missing scope should say which client to add it to.
+    creds.client_id = str(info.get("client_id") or "")
+    return creds
 
 
 def fetch_ungranted_scopes(credentials: Any, scopes: tuple[str, ...], timeout: float = 30.0) -> list[str]:
