@@ -12,7 +12,7 @@ import campaigns.cli
 import exports.cli
 
 from ..errors import EXIT_CODES
-from . import audit, configure, demo, imports, logs, queries, suspension, sync
+from . import audit, configure, demo, imports, logs, queries, schedule, suspension, sync
 from .common import command_group, console
 from .help_style import ReadableGroup
 
@@ -79,6 +79,7 @@ demo.register(app)                           # demo
 campaigns.cli.register(app)                  # campaign ...
 suspension.register(app)                     # suspend, restore, suspensions
 exports.cli.register(app)                    # export ...
+schedule.register(app)                       # run-due, schedule
 
 
 def main() -> None:

@@ -58,7 +58,12 @@ def without_source(source: str, text: str) -> str:
 
 
 def _command_path() -> str:
-    ctx = click.get_current_context(silent=True)
+    """``campaign status``: the command as typed (without the program's name)."""
+    try:   # typer 0.29 carries its own copy of click, with its own context stack
+        from typer._click.globals import get_current_context
+    except ImportError:
+        get_current_context = click.get_current_context
+    ctx = get_current_context(silent=True)
     return " ".join(ctx.command_path.split()[1:]) if ctx is not None else ""
 
 
@@ -87,7 +92,7 @@ def handle_errors(func: Callable) -> Callable:
             if exc.hint:
                 err_console.print(f"  next: {safe(exc.hint)}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code)
-        except click.exceptions.Exit as exc:
+        except (typer.Exit, click.exceptions.Exit) as exc:
             code = exc.exit_code
             raise
         except Exception:
