@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import re
 import socket
 import stat
 import time
@@ -272,3 +273,31 @@ def test_a_config_with_nothing_to_store_creates_nothing(tmp_path):
     assert "not created yet" in doctor.output
     assert sorted(p.name for p in folder.iterdir()) == ["access-review.toml"]
     assert not os.path.exists(folder / "access-review.log")
+
+
+def test_retries_and_throttling_waits_are_logged_per_source(tmp_path, monkeypatch):
+    """Graph answers 429 with Retry-After once (https://learn.microsoft.com/graph/throttling):
+    the log says so when it happens, and counts it in the source's sync line."""
+    from connectors.entra.client import clear_token_cache
+    from entra_fake import Fault, graph_error
+
+    monkeypatch.setenv("AR_LOG_ENTRA_SECRET", "a-test-client-secret")
+    clear_token_cache()
+    folder = tmp_path / "d"
+    folder.mkdir()
+    config = folder / "access-review.toml"
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        t = small_tenant()
+        t.install(mock)
+        config.write_text(f'[store]\npath = "access-review.db"\n\n[sources.entra]\ntype = "entra"\n'
+                          f'tenant_id = "{t.tenant_id}"\nclient_id = "cid-0001"\n'
+                          'client_secret_env = "AR_LOG_ENTRA_SECRET"\n', encoding="utf-8")
+        status, headers, body = graph_error(429, "TooManyRequests", "Too many requests")
+        t.faults.append(Fault("GET", r"^users\?", status, {**headers, "Retry-After": "0.01"}, body, times=1,
+                              in_batch=False))
+        cli(config, "sync")
+    text = (folder / "access-review.log").read_text(encoding="utf-8")
+    assert re.search(r"WARNING .*entra: GET /v1\.0/users: HTTP 429 TooManyRequests: Too many requests; "
+                     r"throttled, waiting 0\.0 s \(try 2 of 6\)", text), text
+    line = next(ln for ln in text.splitlines() if "sync entra: complete" in ln)
+    assert re.search(r"\d+ requests, \d+ pages, 1 retries, throttled 1 time\(s\) \(waited 0\.0 s\)", line), line
