@@ -32,7 +32,7 @@ def test_entra_token_scope_can_be_set():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         t = small_tenant()
         t.install(mock)
-        build_fake_connector(t, token_scope="https://gateway.district.example.org/.default").fetch_snapshot(None)
+        build_fake_connector(t, token_scope="https://gateway.district.example.org/.default").fetch_snapshot(None)  # noqa: S106 (a scope, not a password)
         assert set(token_scopes(mock)) == {"https://gateway.district.example.org/.default"}
     # A value that is not an https resource with /.default is a config error, not a failed token.
     from access_review.errors import ConfigError
