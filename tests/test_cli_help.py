@@ -71,12 +71,14 @@ def test_version():
     assert result.exit_code == 0 and re.fullmatch(r"access-review \S+\n", result.output)
 
 
-def test_exit_codes_are_listed_in_help_and_readme():
+def test_exit_codes_are_listed_in_help_readme_and_docs():
     text = help_of()
     readme = (REPO / "README.md").read_text(encoding="utf-8")
+    operations = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
     for code, meaning in EXIT_CODES.items():
         assert re.search(rf"^\s*{code}\s+{re.escape(meaning)}", text, re.M), (code, text)
-        assert re.search(rf"^\| {code} \| ", readme, re.M), f"README lacks exit code {code}"
+        assert f"| {code} | {meaning} |" in readme, f"README lacks exit code {code}"
+        assert f"| {code} | {meaning} |" in operations, f"docs/operations.md lacks exit code {code}"
 
 
 def _error_types():
