@@ -74,7 +74,8 @@ def handle_errors(func: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         name = _command_path() or func.__name__
         logs.STATE.command = name
-        shown = " ".join(f"{k}={v!r}" for k, v in kwargs.items() if v not in (None, False, [], ()))
+        shown = " ".join(f"{k}={v if isinstance(v, (int, float, Path)) else v!r}" for k, v in kwargs.items()
+                         if v not in (None, False, [], ()))
         log.info("command %s%s", name, f" {shown}" if shown else "", extra={"event": "command"})
         started, code = time.monotonic(), 0
         try:

@@ -377,7 +377,9 @@ def start(*, level: str | None, quiet: bool, verbose: int) -> None:
     STATE.user = _os_user()
     STATE.terminal_level = (logging.DEBUG if verbose > 1 else logging.INFO) if verbose else None
     STATE.pending = Pending()
-    _install(STATE.pending, logging.DEBUG)
+    # What waits for the file is what the file will keep (the config may ask for debug later:
+    # only this command's first lines are made before it is read).
+    _install(STATE.pending, LEVELS[STATE.level_override] if STATE.level_override else logging.INFO)
     if STATE.terminal_level is not None:
         terminal = logging.StreamHandler()   # standard error
         terminal.setFormatter(TextFormatter())
@@ -432,6 +434,9 @@ def open_file() -> None:
     _install(handler, file_level())
     STATE.file_handler, STATE.file_path = handler, path
     _replay(handler)
+    if STATE.pending is not None:   # the file has them now: nothing more to keep in memory
+        _remove(STATE.pending)
+        STATE.pending = None
 
 
 def _replay(handler: logging.Handler) -> None:
