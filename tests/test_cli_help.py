@@ -53,6 +53,7 @@ def test_arguments_and_options_read_like_classic_help():
     assert re.search(r"--case\s+TEXT", suspend)
     assert re.search(r"--today\s+DATE", help_of("campaign", "status"))
     assert re.search(r"--source\s+-s\s+TEXT\s+Only these sources \(repeat for more\)", help_of("sync"))
+    assert re.search(r"--verbose\s+-v\s+Also show the log", help_of())         # -v, -vv: no INTEGER
 
 
 def test_help_text_is_text_not_markup():

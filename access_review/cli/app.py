@@ -52,7 +52,7 @@ def _options(show_version: Annotated[bool, typer.Option(
                  "--quiet", "-q", help="Print only warnings and errors (data asked for with --format still goes to"
                                        " standard output).")] = False,
              verbose: Annotated[int, typer.Option(
-                 "--verbose", "-v", count=True, help="Also show the log on standard error (-vv: with every"
+                 "--verbose", "-v", count=True, show_default=False, help="Also show the log on standard error (-vv: with every"
                                                      " request).")] = 0) -> None:
     """Who can reach your district's confidential and critical data — and should they?"""
     if log_level is not None and log_level.lower() not in logs.LEVELS:

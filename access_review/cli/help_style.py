@@ -37,7 +37,7 @@ class ReadableOption(typer.core.TyperOption):
     """A flag shows no value; an option an upper-case metavar."""
 
     def display_type_rich(self, ctx: Any) -> str | None:
-        if self.is_flag or self.is_bool_flag:
+        if self.is_flag or self.is_bool_flag or self.count:   # -v, -vv: a flag given again
             return None
         if self.metavar is not None:
             return self.metavar
