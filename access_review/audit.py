@@ -34,6 +34,7 @@ import getpass
 import hashlib
 import hmac
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ from .audit_head import Head, HeadUnreadable, head_path, head_text, is_sealed_by
 from .audit_key import AuditKeyError, AuditKeySource, key_id
 from .errors import AccessReviewError, SecretError
 from .store import Store, now_iso, now_utc
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 KEYED = "audit.keyed"
@@ -73,6 +76,12 @@ def current_actor() -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry (containers): fall back to the uid
         return f"uid:{os.getuid()}"
+
+
+def actor_of(store: Store) -> str:
+    """Who acts through ``store``: what the terminal layer said when it opened it (the OS user
+    and the ISO named in the config), else the OS user."""
+    return getattr(store, "actor", None) or current_actor()
 
 
 def _body(prev_hash: str, seq: int, at: str, actor: str, action: str, details: str) -> bytes:
@@ -174,10 +183,12 @@ def append(store: Store, action: str, details: dict[str, Any] | None = None,
     or inside the caller's ``store.transaction()``, so that the change it records and the entry
     commit together (or neither does, head included); keying the log first if it is not keyed
     yet, and recording a head out of step with the log."""
-    actor = actor or current_actor()
+    actor = actor or actor_of(store)
     details_json = json.dumps(details or {}, sort_keys=True, default=str, ensure_ascii=False)
     _ensure_schema(store)
     source = key_source(store)
+    log.info("audit %s by %s: %s", action, actor, details_json[:2000],
+             extra={"event": "audit", "action": action, "actor": actor})
     with store.transaction() as db:
         last = db.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
         keying = _keying(db)

@@ -267,6 +267,8 @@ def load_config(path: str | Path | None = None) -> Config:
     )
 
 
+# The core's part of the starter config; `access-review init` adds each connector's table, [smtp],
+# [campaigns] and [logging], written from the settings their code declares (cli/configure.py).
 STARTER_CONFIG = '''\
 # access-review configuration. Paths are relative to this file.
 # Secrets never go in this file: name an environment variable (*_env) or a file
@@ -309,29 +311,6 @@ service_patterns = ["svc-*", "svc_*", "*$", "krbtgt"]
 [protected]
 accounts = []                      # break-glass admins: logins or keys, never suspended
 
-# One table per directory. Uncomment what you have.
-# [sources.ad]
-# type = "ad"
-# url = "ldaps://dc1.district.example.org"
-# ca_file = "/etc/ssl/certs/district-ca.pem"
-# bind_user = "svc-access-review@district.example.org"
-# password_env = "ACCESS_REVIEW_AD_PASSWORD"
-# base_dn = "DC=district,DC=example,DC=org"
-#
-# [sources.entra]
-# type = "entra"
-# tenant_id = "00000000-0000-0000-0000-000000000000"
-# client_id = "00000000-0000-0000-0000-000000000000"
-# client_secret_env = "ACCESS_REVIEW_ENTRA_SECRET"   # or certificate_file + certificate_thumbprint
-# authority_host = "https://login.microsoftonline.us"  # US Government cloud only
-# graph_url = "https://graph.microsoft.us/v1.0"         # US Government cloud only
-#
-# [sources.google]
-# type = "google"
-# key_file = "/etc/access-review/google-key.json"   # chmod 600
-# subject = "admin@district.example.org"
-# customer = "my_customer"
-
 # The audit log is keyed with a secret kept apart from the store. By default it is
 # ~/.config/access-review/audit.key (the ISO's own account), made owner-only on first use.
 # Keep a backup of it: without the key the log cannot be verified.
@@ -352,18 +331,6 @@ retention_awaiting = [0, 10]           # separated accounts past the retention s
 investigation_days = [30, 90]          # days the oldest open suspension has lasted
 app_users_for_decision = 10            # an unapproved app this many staff use goes to "what needs a decision"
 # A missing held account or a broken audit chain is always red: the policy allows neither.
-
-# Review campaigns e-mail the data managers.
-# [smtp]
-# host = "smtp.district.example.org"
-# port = 587
-# security = "starttls"            # starttls | tls | none (a login over none needs allow_plaintext = true)
-# username = "access-review@district.example.org"
-# password_env = "ACCESS_REVIEW_SMTP_PASSWORD"
-#
-# [campaigns]
-# default = "none"                 # keep | revoke | recommendation | none: what unanswered items
-#                                  # become at close, for campaigns created without --default
 
 # The web review page (`access-review serve`): campaign e-mails carry each reviewer's link.
 # [web]

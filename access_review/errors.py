@@ -6,6 +6,22 @@ look like "none exist".
 from __future__ import annotations
 
 
+# What each exit code of `access-review` means. `access-review --help` and the README's list are
+# built from, or checked against, this table (tests/test_cli_help.py), and every error type's
+# exit_code is one of these.
+EXIT_CODES: dict[int, str] = {
+    0: "done",
+    1: "a check found a problem (doctor, campaign verify), or another error",
+    2: "the command line or the config is wrong, or a secret is missing or exposed",
+    3: "a bad input file (roster, inventory, workbook): nothing from it was stored",
+    4: "the store cannot be used (another sync holds it, damaged, newer version)",
+    5: "a directory or the mail server failed: the rest went on; run it again",
+    6: "a change was refused (a protected account, a campaign's state)",
+    7: "the audit log does not verify (altered, cut short, anchor missing)",
+    8: "waiting for confirmation: run it again with --yes",
+}
+
+
 class AccessReviewError(Exception):
     """Base of every error the tool reports to a person. ``str()`` is the one-line message."""
 
@@ -72,7 +88,7 @@ class SourceError(AccessReviewError):
     exit_code = 5
 
     def __init__(self, source: str, call: str, message: str, *, hint: str | None = None):
-        self.source, self.call = source, call
+        self.source, self.call, self.detail = source, call, message
         super().__init__(f"{source}: {call}: {message}", hint=hint)
 
 
@@ -90,11 +106,16 @@ class PermissionDenied(SourceError):
 
 
 class RetryableError(SourceError):
-    """Throttled or transiently unavailable. ``retry_after`` is seconds, from the server if it said."""
+    """Throttled or transiently unavailable. ``retry_after`` is seconds, from the server if it said;
+    ``throttled`` when the server asked us to slow down (HTTP 429, a quota), not when it was
+    unavailable (503, 5xx) or the network failed: the two are logged and reported apart, so a
+    persistent outage is never called "throttling"."""
 
-    def __init__(self, source: str, call: str, message: str, *, retry_after: float | None = None):
+    def __init__(self, source: str, call: str, message: str, *, retry_after: float | None = None,
+                 throttled: bool = False, hint: str | None = None):
         self.retry_after = retry_after
-        super().__init__(source, call, message)
+        self.throttled = throttled
+        super().__init__(source, call, message, hint=hint)
 
 
 class IncompleteRead(SourceError):

@@ -14,6 +14,9 @@ from .facts import Facts  # the rules read the facts only, never the findings
 from .graph import describe_path, node_label
 from .records import level_label
 
+# A roster status in a sentence about a person: "María Sørensen is on leave", never "is leave".
+STATUS_WORDS = {"active": "is active", "leave": "is on leave", "separated": "has left the district"}
+
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 FINDING_TYPES = {
@@ -236,7 +239,7 @@ def rule_data_managers(a: Facts) -> Iterator[Finding]:
         elif manager is None:
             problem = f"data manager {res.data_manager} is no longer in the roster"
         elif manager.status != "active":
-            problem = f"data manager {manager.name} is {manager.status}"
+            problem = f"data manager {manager.name} {STATUS_WORDS.get(manager.status, 'is ' + manager.status)}"
         elif not any(t in manager.title.lower() for t in titles):
             problem = f"data manager {manager.name} ({manager.title or 'no title'}) is not an administrator"
         else:

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, TypeVar
 
+from . import activity
 from .errors import RetryableError
 
 T = TypeVar("T")
@@ -48,6 +49,8 @@ def with_retries(call: Callable[[], T], *, policy: RetryPolicy = DEFAULT_POLICY,
             if attempt == policy.tries - 1:
                 raise
             wait = policy.delay(attempt, exc.retry_after, rng)
+            activity.note_retry(exc.source, exc.call, exc.detail, wait, throttled=exc.throttled,
+                                attempt=attempt + 1, tries=policy.tries)
             if on_retry:
                 on_retry(exc, wait)
             sleep(wait)

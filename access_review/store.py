@@ -187,10 +187,14 @@ class SyncRun:
 
 
 class Store:
-    def __init__(self, path: str | Path, *, audit_key: "AuditKeySource | None" = None):
+    def __init__(self, path: str | Path, *, audit_key: "AuditKeySource | None" = None,
+                 actor: str | None = None):
         self.path = Path(path)
         # Where the audit log's key comes from (the config's [audit] table); None: the default.
         self.audit_key = audit_key
+        # Who the audit log records as acting through this store (the OS user and the ISO the
+        # config names); None: the OS user alone.
+        self.actor = actor
         make_private_folder(self.path.parent)
         self._on_rollback: list[Callable[[], None]] = []
         if not self.path.exists():

@@ -59,5 +59,5 @@ def load_inventory_from_store(store: Store, roster: list[Person]) -> inv.Invento
     stored = fetch_stored_inventory(store)
     if stored is None:
         raise AccessReviewError("no data inventory has been imported",
-                                hint="run `access-review inventory import` (or `access-review import`)")
+                                hint="run `access-review inventory import FILE`")
     return load_stored_inventory(stored, roster)

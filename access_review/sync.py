@@ -8,6 +8,7 @@ come from the caller (a ``name -> Connector`` factory): the core never builds on
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -16,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from . import audit
+from . import activity, audit
 from .config import Config
 from .connector import ConnectorFactory, Progress
 from .errors import AccessReviewError, ConfigError, StoreBusy
 from .records import Snapshot
 from .store import Store, SyncRun
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -107,16 +110,24 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
             except AccessReviewError as exc:
                 run_id = store.begin_sync(name)
                 results.append(_record_failure(store, SourceResult(
-                    name, False, run_id, 0.0, error=str(exc), hint=exc.hint or "")))
+                    name, False, run_id, 0.0, error=str(exc), hint=exc.hint or ""), cost={}))
                 continue
             previous[name] = None if full else store.latest_snapshot(name)
-            run_ids[name] = store.begin_sync(name)
+            run_ids[name] = store.begin_sync(name, attempted_mode(previous[name]))
+
+        started: dict[str, float] = {}
+        cost_before: dict[str, dict[str, float]] = {}
 
         def fetch(name: str) -> tuple[Snapshot, float]:
             progress = progress_factory(name) if progress_factory else (lambda *a: None)
-            t = time.perf_counter()
+            log.info("sync %s: started (%s)", name, attempted_mode(previous[name]), extra={"source": name})
+            cost_before[name] = activity.totals(name)
+            started[name] = time.perf_counter()
             snap = connectors[name].fetch_snapshot(previous[name], progress)
-            return snap, time.perf_counter() - t
+            return snap, time.perf_counter() - started[name]
+
+        def took(name: str) -> float:
+            return time.perf_counter() - started[name] if name in started else 0.0
 
         with ThreadPoolExecutor(max_workers=max(1, len(connectors))) as pool:
             futures = {pool.submit(fetch, name): name for name in connectors}
@@ -127,25 +138,39 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
                     snap, seconds = future.result()
                 except AccessReviewError as exc:
                     results.append(_record_failure(store, SourceResult(
-                        name, False, run_id, 0.0, error=str(exc), hint=exc.hint or "")))
+                        name, False, run_id, took(name), mode=attempted_mode(previous[name]), error=str(exc),
+                        hint=exc.hint or ""), cost=activity.since(name, cost_before.get(name, {}))))
                     continue
                 except Exception as exc:  # a bug in a connector must still leave the run failed
+                    log.exception("sync %s: a bug in the connector", name, extra={"source": name})
                     results.append(_record_failure(store, SourceResult(
-                        name, False, run_id, 0.0, error=f"{name}: unexpected {type(exc).__name__}: {exc}")))
+                        name, False, run_id, took(name), mode=attempted_mode(previous[name]),
+                        error=f"{name}: unexpected {type(exc).__name__}: {exc}"),
+                        cost=activity.since(name, cost_before.get(name, {}))))
                     continue
                 if not snap.complete:
                     msg = f"{name}: the read did not finish; the previous complete snapshot stays current"
                     results.append(_record_failure(store, SourceResult(name, False, run_id, seconds,
-                                                                       error=msg), snap))
+                                                                       mode=snap.mode, error=msg), snap,
+                                                   cost=activity.since(name, cost_before.get(name, {}))))
                     continue
                 result = SourceResult(name, True, run_id, seconds, snap.counts(), dict(snap.stats),
                                       snap.mode, warnings=list(snap.warnings))
                 with store.transaction():
                     store.complete_sync(run_id, snap)
                     _audit_sync(store, result)
+                _log_result(result, activity.since(name, cost_before.get(name, {})))
                 results.append(result)
     results.sort(key=lambda r: chosen.index(r.source))
     return results
+
+
+def attempted_mode(previous: Snapshot | None) -> str:
+    """The mode a sync sets out in: incremental when the last complete snapshot left a cursor
+    to read on from (the AD USN, the Entra delta links), else full. A failed run is recorded in
+    this mode, so `status` does not call a failed incremental run "full"; a complete run is
+    recorded in the mode its connector reports (it may fall back to full)."""
+    return "incremental" if previous is not None and previous.complete and previous.cursor else "full"
 
 
 def mark_interrupted(store: Store) -> list[SyncRun]:
@@ -160,11 +185,29 @@ def mark_interrupted(store: Store) -> list[SyncRun]:
     return runs
 
 
-def _record_failure(store: Store, result: SourceResult, snap: Snapshot | None = None) -> SourceResult:
+def _record_failure(store: Store, result: SourceResult, snap: Snapshot | None = None, *,
+                    cost: dict[str, float]) -> SourceResult:
     with store.transaction():
         store.fail_sync(result.run_id, result.error, snap)
         _audit_sync(store, result)
+    _log_result(result, cost)
     return result
+
+
+def _log_result(r: SourceResult, cost: dict[str, float]) -> None:
+    """One line per source and sync, for the log file, syslog or a SIEM: what was read, what it
+    cost (requests, pages, retries, throttling waits) and how long it took."""
+    extra = {"source": r.source, "event": "sync", "ok": r.ok, "mode": r.mode, "seconds": round(r.seconds, 3),
+             "counts": r.counts, **{k: round(v, 3) for k, v in cost.items()}}
+    if r.ok:
+        log.info("sync %s: complete (%s), %s in %.1f s; %s", r.source, r.mode,
+                 ", ".join(f"{n:,} {k}" for k, n in r.counts.items()), r.seconds, activity.describe(cost),
+                 extra=extra)
+        for w in r.warnings:
+            log.warning("sync %s: %s", r.source, w, extra={"source": r.source, "event": "sync.warning"})
+    else:
+        log.error("sync %s: failed (%s) after %.1f s: %s; %s", r.source, r.mode, r.seconds, r.error,
+                  activity.describe(cost), extra=extra)
 
 
 def _audit_sync(store: Store, r: SourceResult) -> None:

@@ -20,3 +20,9 @@ complete sync.
   results.py      what others (the exports) may read of the campaigns
   cli.py          `access-review campaign ...`
 """
+
+import logging as _logging
+
+# A library stays quiet unless its user configures logging (the `access-review` command does):
+# without this, Python's last-resort handler would print warnings to standard error.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

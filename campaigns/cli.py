@@ -9,13 +9,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from access_review.cli.common import (ConfigOption, command, console, err_console, load_config, open_store,
+from access_review.cli.common import (ConfigOption, command, command_group, console, err_console, load_config, open_store,
                                       safe)
 from access_review.cli.connectors import connector_factory
+from access_review.cli.output import FormatOption, OutputFormat, write_csv, write_json
 
 CampaignOption = Annotated[Optional[str], typer.Option(
     "--campaign", help="Campaign label (2026Q4) or id (default: the latest not yet verified, else the latest).")]
-TodayOption = Annotated[Optional[str], typer.Option("--today", help="Evaluate as of this date (YYYY-MM-DD; default: today).")]
+TodayOption = Annotated[Optional[str], typer.Option("--today", metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD; default: today).")]
 
 
 def _today(text: str | None) -> date | None:
@@ -112,8 +113,34 @@ def _state_line(c, total, default: str) -> str:
     return c.state
 
 
+# The fields of `campaign list` and `campaign status --format csv|json` (docs/output.md).
+CAMPAIGN_FIELDS = ("campaign", "name", "quarter", "scope", "state", "non_response", "due", "default", "items",
+                   "decided", "defaulted", "unanswered", "revoked", "flagged", "flagged_kept")
+REVIEWER_FIELDS = ("reviewer", "person", "employee_id", "role", "items", "decided", "defaulted", "unanswered",
+                   "revoked", "flagged", "flagged_kept", "overdue")
+
+
+def _figures(t) -> dict:
+    return {"items": t.items, "decided": t.decided, "defaulted": t.defaulted, "unanswered": t.unanswered,
+            "revoked": t.revoked, "flagged": t.flagged, "flagged_kept": t.flagged_kept}
+
+
+def _campaign_row(c, total, default: str) -> dict:
+    return {"campaign": c.id, "name": c.name, "quarter": c.quarter, "scope": c.scope, "state": c.state,
+            "non_response": c.state not in ("draft", "open") and total.not_answered > 0,
+            "due": c.due.isoformat(), "default": default, **_figures(total)}
+
+
+def _reviewer_row(t) -> dict:
+    from .rules import reviewer_role
+
+    role = reviewer_role(t.reviewer) or None
+    return {"reviewer": t.reviewer, "person": t.name, "employee_id": None if role else t.reviewer, "role": role,
+            **_figures(t)}
+
+
 def register(app: typer.Typer) -> None:
-    campaign_app = typer.Typer(help="Quarterly access reviews by the data managers.", no_args_is_help=True)
+    campaign_app = command_group("Quarterly access reviews by the data managers.")
     app.add_typer(campaign_app, name="campaign")
 
     @command(campaign_app, "create")
@@ -210,27 +237,33 @@ def register(app: typer.Typer) -> None:
                       highlight=False, soft_wrap=True)
 
     @command(campaign_app, "list")
-    def list_(config: ConfigOption = None):
+    def list_(format: FormatOption = OutputFormat.table, config: ConfigOption = None):
         """Every campaign with its state, default decision and figures."""
         from .lifecycle import default_of, list_campaigns
         from .wording import DEFAULT_WORDS
 
         cfg = load_config(config)
         with open_store(cfg) as store:
-            rows = list_campaigns(store)
+            rows = [_campaign_row(r.campaign, r.total, default_of(r.campaign, cfg)) for r in list_campaigns(store)]
+        if format is OutputFormat.json:
+            write_json(rows)
+            return
+        if format is OutputFormat.csv:
+            write_csv(CAMPAIGN_FIELDS, rows)
+            return
         if not rows:
             console.print("No campaign yet. Start one with `access-review campaign create --quarter 2026Q4`.",
                           highlight=False)
             return
         for r in rows:
-            c, t = r.campaign, r.total
-            state = c.state + (" [red]with non-response[/]" if c.state not in ("draft", "open") and t.not_answered else "")
-            console.print(f"[bold]{c.id}[/]  {safe(c.name)}  {state} — due {c.due}, default "
-                          f"{DEFAULT_WORDS.get(default_of(c, cfg), '')}: {t.items} items, {t.decided} decided, "
-                          f"{t.defaulted} defaulted, {t.unanswered} unanswered", highlight=False, soft_wrap=True)
+            state = r["state"] + (" [red]with non-response[/]" if r["non_response"] else "")
+            console.print(f"[bold]{r['campaign']}[/]  {safe(r['name'])}  {state} — due {r['due']}, default "
+                          f"{DEFAULT_WORDS.get(r['default'], '')}: {r['items']} items, {r['decided']} decided, "
+                          f"{r['defaulted']} defaulted, {r['unanswered']} unanswered", highlight=False, soft_wrap=True)
 
     @command(campaign_app, "status")
-    def status(campaign: CampaignOption = None, today: TodayOption = None, config: ConfigOption = None):
+    def status(campaign: CampaignOption = None, today: TodayOption = None, format: FormatOption = OutputFormat.table,
+               config: ConfigOption = None):
         """Answers by reviewer (decided / defaulted / unanswered), overdue, flagged items kept
         (rubber-stamping), remediation and verification — also for a finished campaign."""
         from .lifecycle import campaign_responses, default_of
@@ -249,6 +282,22 @@ def register(app: typer.Typer) -> None:
             default = default_of(c, cfg)
             channels = [d.channel for d in cstore.effective_decisions(c.id).values() if d.channel]
         overdue = now > c.due and c.state == "open"
+        counts: dict[str, int] = {}
+        for s in plan:
+            counts[s.status] = counts.get(s.status, 0) + 1
+        if format is not OutputFormat.table:
+            reviewers = [{**_reviewer_row(t), "overdue": bool(overdue and t.unanswered)} for t in per_reviewer]
+            if format is OutputFormat.csv:
+                write_csv(REVIEWER_FIELDS, reviewers)
+                return
+            still = [{"item": item_id, "person": items[item_id].name, "resource": items[item_id].resource,
+                      "detail": detail} for item_id, (st, detail) in sorted(verification.items())
+                     if st == "still_present"]
+            write_json({**_campaign_row(c, total, default), "overdue": overdue, "reviewers": reviewers,
+                        "remediation": dict(sorted(counts.items())),
+                        "verification": {"gone": sum(1 for st, _ in verification.values() if st == "gone"),
+                                         "still_present": still} if verification else None})
+            return
         console.print(f"{safe(c.label)}: {_state_line(c, total, default)}, due {c.due}"
                       + (" — [red]OVERDUE[/]" if overdue else ""), highlight=False, soft_wrap=True)
         console.print(safe(default_text(default)), highlight=False, soft_wrap=True)
@@ -257,9 +306,6 @@ def register(app: typer.Typer) -> None:
             console.print(f"answers given: {channels.count('web')} via web (the review page), "
                           f"{channels.count('workbook')} via workbook", highlight=False, soft_wrap=True)
         if plan:
-            counts: dict[str, int] = {}
-            for s in plan:
-                counts[s.status] = counts.get(s.status, 0) + 1
             console.print("remediation: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
                           highlight=False)
         if verification:

@@ -162,7 +162,7 @@ def close_campaign(store, analysis, campaign_id: str | int | None = None,
         raise UnansweredItems(campaign, default, per_reviewer, total)
     items = cstore.items(campaign.id)
     answered = {k: d for k, d in cstore.effective_decisions(campaign.id).items() if d.source == "reviewer"}
-    rows, defaults = unanswered_at_close(items, answered, default, closed_by=audit.current_actor(),
+    rows, defaults = unanswered_at_close(items, answered, default, closed_by=audit.actor_of(store),
                                          closed_at=now_iso())
     rows, defaults = cstore.record_nonresponse(campaign.id, rows, defaults)
     decisions = cstore.effective_decisions(campaign.id)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import html
 import re
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
 from datetime import date
@@ -37,11 +38,33 @@ from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
+from access_review.connector import Check
 from access_review.errors import AccessReviewError, ConfigError
 from access_review.secrets import read_secret
+from access_review.settings_spec import REQUIRED, Setting, check_known
 
 from . import wording
 from .items import Item
+
+# Every key of [smtp], with its default: read below, written by `access-review init`.
+SMTP_SETTINGS = (
+    Setting("host", REQUIRED, "the district's mail relay or submission server", example="smtp.district.example.org"),
+    Setting("port", 587, "587 for starttls, 465 for tls (default: by security)"),
+    Setting("security", "starttls", "starttls | tls (implicit, port 465) | none (a local relay, no login)"),
+    Setting("username", "", "the login, if the server wants one (no login without it)",
+            example="access-review@district.example.org"),
+    Setting("password_env", None, "environment variable holding its password (this or password_file)",
+            example="ACCESS_REVIEW_SMTP_PASSWORD"),
+    Setting("password_file", None, "a file only you can read holding it", example="/etc/access-review/smtp-password",
+            alternative_to="password_env"),
+    Setting("from", None, "the sender address (default: [iso] email)", example="access-review@district.example.org"),
+    Setting("from_name", None, "the sender's name (default: the ISO's name and title)",
+            example="Timothy Smith, Information Security Officer"),
+    Setting("ca_file", None, "PEM of a district CA that signed the server's certificate (default: the system's CAs)",
+            example="/etc/ssl/certs/district-ca.pem"),
+    Setting("timeout", 30, "seconds to wait for the server"),
+    Setting("allow_plaintext", False, "a login over security = none sends the password in clear: a lab relay only"),
+)
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 ISO_TITLE = "Information Security Officer"
@@ -83,6 +106,7 @@ def sender_name_for(iso_name: str) -> str:
 
 
 def smtp_settings(section: Mapping, default_sender: str, iso_name: str = "") -> SmtpSettings:
+    check_known("[smtp]", section, SMTP_SETTINGS, also=())
     if not section.get("host"):
         raise ConfigError("no [smtp] host in the config",
                           hint="add an [smtp] table (host, port, security), or use `campaign send --out DIR`")
@@ -143,10 +167,82 @@ def send_messages(settings: SmtpSettings, messages: Iterable[EmailMessage],
         raise DeliveryError(f"{call}: login refused ({exc.smtp_code})",
                             hint="check [smtp] username and the password variable") from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"{call}: {exc} — {sent} of {len(messages)} message(s) sent",
-                            hint="fix the server settings and run the command again: the messages"
-                                 " already sent are recorded and not sent twice") from None
+        what, fix = explain_smtp_failure(exc, settings)
+        raise DeliveryError(f"{call}: {what} — {sent} of {len(messages)} message(s) sent",
+                            hint=f"{fix}, then run the command again: the messages already sent are recorded"
+                                 " and not sent twice") from None
     return sent
+
+
+def explain_smtp_failure(exc: BaseException, settings: SmtpSettings) -> tuple[str, str]:
+    """(what happened, what to do) for a failed SMTP connection, in words."""
+    where = f"{settings.host}:{settings.port}"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return (f"the certificate of {where} is not trusted (certificate verify failed: {exc.verify_message})",
+                "set [smtp] ca_file to the PEM of the CA that signed it (a district CA), or have the relay use"
+                " a publicly trusted certificate" if "self" in (exc.verify_message or "") or "issuer" in
+                (exc.verify_message or "") else "check [smtp] host: it must be the name on the server's certificate")
+    if isinstance(exc, ssl.SSLError):
+        return (f"TLS with {where} failed ({exc.reason or exc})",
+                "security = \"tls\" is implicit TLS (port 465); security = \"starttls\" upgrades a plain "
+                "connection (port 587): use the one the server speaks")
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return (f"{where} does not offer {'STARTTLS' if 'STARTTLS' in str(exc).upper() else 'login'} ({exc})",
+                "use security = \"tls\" on port 465, or the relay's submission port")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return (f"{where} refused the login for {settings.username} ({exc.smtp_code} "
+                f"{exc.smtp_error.decode(errors='replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error})",
+                "check [smtp] username and the password in password_env / password_file")
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return (f"{where} closed the connection ({exc or 'no reason given'})",
+                "check [smtp] port and security: a TLS port answers nothing to a plain connection")
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return (f"{where} did not answer within {settings.timeout:.0f} s",
+                "check [smtp] host and port, and that a firewall lets this machine reach it")
+    if isinstance(exc, ConnectionRefusedError):
+        return (f"{where} refused the connection", "check [smtp] host and port (587 for starttls, 465 for tls)")
+    if isinstance(exc, socket.gaierror):
+        return (f"{settings.host} is not a known host name ({exc.strerror})", "check [smtp] host")
+    return (f"{where}: {exc}", "check the [smtp] settings")
+
+
+def check_smtp(settings: SmtpSettings) -> list[Check]:
+    """`access-review doctor`: connect, TLS (certificate checked), log in — and send nothing."""
+    where = f"{settings.host}:{settings.port}"
+    checks: list[Check] = []
+
+    def failed(step: str, exc: BaseException) -> list[Check]:
+        what, fix = explain_smtp_failure(exc, settings)
+        return checks + [Check(f"smtp: {step}", False, what, fix)]
+
+    try:
+        if settings.security == "tls":
+            client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
+                                      context=settings.tls_context())
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+    except (smtplib.SMTPException, OSError) as exc:
+        return failed("connect" if settings.security != "tls" else "connect over TLS", exc)
+    with client:
+        checks.append(Check("smtp: connect", True, where + (" over TLS, certificate trusted"
+                                                            if settings.security == "tls" else "")))
+        if settings.security == "starttls":
+            try:
+                client.starttls(context=settings.tls_context())
+            except (smtplib.SMTPException, OSError) as exc:
+                return failed("STARTTLS", exc)
+            checks.append(Check("smtp: STARTTLS", True, "certificate trusted"))
+        elif settings.security == "none":
+            checks.append(Check("smtp: encryption", True, "none (security = \"none\": a local relay)"))
+        if settings.username:
+            try:
+                client.login(settings.username, settings.password)
+            except (smtplib.SMTPException, OSError) as exc:
+                return failed("login", exc)
+            checks.append(Check("smtp: login", True, f"as {settings.username} (nothing was sent)"))
+        else:
+            checks.append(Check("smtp: login", True, "no username set: the relay is used without one"))
+    return checks
 
 
 def signed_by(sender: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from access_review.connector import Connector
 from access_review.errors import ConfigError
+from access_review.settings_spec import Setting
 
 # type -> "module:factory". Each factory is ``build_connector(name, settings, *, base_dir) -> Connector``.
 FACTORIES: dict[str, str] = {
@@ -18,6 +19,19 @@ FACTORIES: dict[str, str] = {
     "google": "connectors.google.connector:build_connector",
     "demo": "connectors.demo.connector:build_connector",
 }
+
+
+# type -> the module declaring its settings (light: no directory library is imported for it).
+SETTINGS: dict[str, str] = {
+    "ad": "connectors.ad.settings",
+    "entra": "connectors.entra.settings",
+    "google": "connectors.google.settings",
+}
+
+
+def settings_of(kind: str) -> tuple[Setting, ...]:
+    """Every setting a source of type ``kind`` reads, with its default (``access-review init``)."""
+    return tuple(importlib.import_module(SETTINGS[kind]).SETTINGS)
 
 
 def build_connector(name: str, settings: Mapping[str, Any], *, base_dir: str = ".") -> Connector:

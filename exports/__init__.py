@@ -7,3 +7,9 @@ Both hold confidential data, so every file is written atomically and owner-only
 (``access_review.private_files``), and every text cell is neutralized against formula
 injection (``cells``).
 """
+
+import logging as _logging
+
+# A library stays quiet unless its user configures logging (the `access-review` command does):
+# without this, Python's last-resort handler would print warnings to standard error.
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

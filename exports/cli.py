@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from access_review.cli.common import ConfigOption, command, console, load_config, open_store, safe
+from access_review.cli.common import ConfigOption, command, command_group, console, load_config, open_store, safe
 from access_review.errors import AccessReviewError
 
 SUPERINTENDENT_FORMATS = ("xlsx", "pdf", "csv", "json")
@@ -33,8 +33,7 @@ def _file_digest(path: Path) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    export_app = typer.Typer(help="Spreadsheets and evidence files for people outside the tool.",
-                             no_args_is_help=True)
+    export_app = command_group("Spreadsheets and evidence files for people outside the tool.")
     app.add_typer(export_app, name="export")
 
 
@@ -42,7 +41,7 @@ def register(app: typer.Typer) -> None:
     def export_superintendent(
             out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx file (a .pdf for pdf; a folder for csv; a .json file for json).")],
             format: Annotated[str, typer.Option("--format", "-f", help="xlsx (the full report), pdf (the board brief: first page and trend), csv (one file per sheet) or json.")] = "xlsx",
-            as_of: Annotated[Optional[str], typer.Option("--today", help="Evaluate as of this date (YYYY-MM-DD; default: today).")] = None,
+            as_of: Annotated[Optional[str], typer.Option("--today", metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD; default: today).")] = None,
             config: ConfigOption = None):
         """The superintendent's report: a one-page policy scorecard with what needs a decision,
         the trend, the review's results, then the detail. Records this quarter's figures for

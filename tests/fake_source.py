@@ -1,7 +1,7 @@
 """A tiny in-process source for orchestration tests: behaviour chosen by its settings."""
 import time
 
-from access_review.errors import PermissionDenied
+from access_review.errors import PermissionDenied, SourceError
 from access_review.records import Account, Snapshot
 from access_review.connector import Check
 
@@ -17,6 +17,8 @@ class FakeSource:
         time.sleep(self.settings.get("sleep", 0))
         if behaviour == "forbidden":
             raise PermissionDenied(self.name, "GET /users", "403 Forbidden", permission="User.Read.All")
+        if behaviour == "leak":   # a server that echoes what it was sent into its error message
+            raise SourceError(self.name, "POST /token", f"refused: {self.settings.get('echo', '')}")
         accounts = [Account(self.name, str(i), f"u{i}") for i in range(self.settings.get("n", 2))]
         progress("users", len(accounts), len(accounts))
         return Snapshot(self.name, accounts=accounts, complete=(behaviour != "truncated"))

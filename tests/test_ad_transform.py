@@ -327,6 +327,11 @@ def test_plain_ldap_is_refused_unless_explicitly_allowed():
 
 
 def test_relative_ca_file_resolves_against_config_folder(tmp_path):
+    import shutil
+    import ssl
+    (tmp_path / "certs").mkdir()   # the file must exist now (issue 19: a missing ca_file is named)
+    shutil.copy(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt",
+                tmp_path / "certs" / "ca.pem")
     s = build_settings("ad", {"url": "ldaps://dc1", "bind_user": "u", "base_dn": BASE,
                               "ca_file": "certs/ca.pem"}, base_dir=str(tmp_path))
     assert s.ca_file == str(tmp_path / "certs" / "ca.pem")

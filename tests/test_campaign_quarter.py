@@ -341,7 +341,9 @@ def test_a_quarter_with_a_silent_reviewer_says_so_at_every_step(quarter, smtp, t
     assert (view.totals.decided, view.totals.defaulted, view.totals.unanswered) == (len(items) - n, n, 0)
     silent_views = [i for i in view.items if i.item_id in records]
     assert len(silent_views) == n and all(i.response == "defaulted" and i.decision == "keep" for i in silent_views)
-    assert silent_views[0].response_text.startswith(f"no response → default keep (recorded by {audit.current_actor()}, ")
+    # Issue 19: who recorded it is the OS user and the ISO the config names.
+    assert silent_views[0].response_text.startswith(
+        f"no response → default keep (recorded by {audit.current_actor()} (ISO: {demo.config.iso.name}), ")
     out = cli(demo, "export", "evidence", "--campaign", "2026Q4", "--out", str(tmp_path / "pack"))
     statement = (tmp_path / "pack" / "VERIFICATION.txt").read_text(encoding="utf-8")
     assert view.state_text in statement

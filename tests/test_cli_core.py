@@ -116,7 +116,7 @@ def test_secret_in_config_is_refused(tmp_path, monkeypatch):
 def test_sync_command_shows_counts_and_demo_runs(tmp_path):
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "d")])
     assert result.exit_code == 0, result.output
-    assert "Findings by type" in result.output and "access-review why" in result.output
+    assert "Findings by severity and type" in result.output and "access-review why" in result.output
     again = runner.invoke(app, ["sync", "--config", str(tmp_path / "d" / "access-review.toml")])
     assert again.exit_code == 0 and "complete" in again.output
 

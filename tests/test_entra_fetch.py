@@ -141,14 +141,22 @@ def test_sign_in_activity_licence_refusal_warns_once_and_continues(rsps):
     assert len(snap.warnings) == 1 and "P1/P2" in snap.warnings[0]
 
 
-def test_missing_auditlog_permission_is_an_error_not_a_silent_fallback(rsps):
+def test_missing_auditlog_permission_costs_the_sign_in_view_not_the_snapshot(rsps):
+    """Issue 19 changed this: like a tenant without the licence, an app without AuditLog.Read.All
+    gets a complete snapshot with last sign-in unknown and one warning naming the permission
+    (it used to fail the whole Entra sync)."""
+    from access_review.records import VIEW_SIGN_IN
+
     t = small_tenant()
     t.faults.append(Fault("GET", r"^users\?.*signInActivity", 403, {},
-                          json.loads((FX / "error_403_insufficient_privileges.json").read_text())))
+                          json.loads((FX / "error_403_insufficient_privileges.json").read_text()), times=9))
     t.install(rsps)
-    with pytest.raises(PermissionDenied) as err:
-        build_fake_connector(t).fetch_snapshot(None)
-    assert err.value.permission == "AuditLog.Read.All"
+    snap = build_fake_connector(t).fetch_snapshot(None)
+    assert snap.complete and snap.accounts
+    assert not any(a.sign_in_known for a in snap.accounts if not a.extra.get("servicePrincipal"))
+    named = [w for w in snap.warnings if "AuditLog.Read.All" in w]
+    assert len(named) == 1 and "last sign-in is unknown" in named[0]
+    assert "AuditLog.Read.All" in snap.partial_views[VIEW_SIGN_IN]
 
 
 def test_401_is_an_auth_error_and_not_retried(rsps):

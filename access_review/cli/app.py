@@ -4,7 +4,7 @@ in one place (``common.handle_errors``)."""
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -12,9 +12,19 @@ import campaigns.cli
 import exports.cli
 import review_web.cli
 
-from . import audit, configure, demo, imports, queries, suspension, sync
+from ..errors import EXIT_CODES
+from . import audit, configure, demo, imports, logs, queries, schedule, suspension, sync
+from .common import command_group, console
+from .help_style import ReadableGroup
+
+
+def exit_codes_text() -> str:
+    """The exit codes, one per line, as `--help` ends."""
+    return "Exit codes:\n\n" + "\n".join(f"  {code}  {meaning}" for code, meaning in sorted(EXIT_CODES.items()))
+
 
 app = typer.Typer(help="Who can reach your district's confidential and critical data — and should they?",
+                  epilog=exit_codes_text(), cls=ReadableGroup,
                   context_settings={"help_option_names": ["-h", "--help"]},
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
@@ -35,13 +45,28 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _options(show_version: Annotated[bool, typer.Option(
-        "--version", callback=_show_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
+                 "--version", callback=_show_version, is_eager=True, help="Print the version and exit.")] = False,
+             log_level: Annotated[Optional[str], typer.Option(
+                 "--log-level", metavar="[debug|info|warning|error]", case_sensitive=False,
+                 help="What the log file and syslog keep (default: [logging] level, else info).")] = None,
+             quiet: Annotated[bool, typer.Option(
+                 "--quiet", "-q", help="Print only warnings and errors (data asked for with --format still goes to"
+                                       " standard output).")] = False,
+             verbose: Annotated[int, typer.Option(
+                 "--verbose", "-v", count=True, show_default=False, help="Also show the log on standard error (-vv: with every"
+                                                     " request).")] = 0) -> None:
     """Who can reach your district's confidential and critical data — and should they?"""
+    if log_level is not None and log_level.lower() not in logs.LEVELS:
+        raise typer.BadParameter(f"{log_level!r} is not one of {', '.join(logs.LEVELS)}", param_hint="--log-level")
+    if quiet and verbose:
+        raise typer.BadParameter("--quiet and --verbose contradict each other", param_hint="--quiet")
+    logs.start(level=log_level, quiet=quiet, verbose=verbose)
+    console.quiet = quiet
 
 
-roster_app = typer.Typer(help="Import the staff roster.", no_args_is_help=True)
-inventory_app = typer.Typer(help="Import and check the data inventory.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+roster_app = command_group("Import the staff roster.")
+inventory_app = command_group("Import and check the data inventory.")
+audit_app = command_group("The audit log.")
 app.add_typer(roster_app, name="roster")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(audit_app, name="audit")
@@ -55,6 +80,7 @@ demo.register(app)                           # demo
 campaigns.cli.register(app)                  # campaign ...
 suspension.register(app)                     # suspend, restore, suspensions
 exports.cli.register(app)                    # export ...
+schedule.register(app)                       # run-due, schedule
 review_web.cli.register(app)                 # serve (the web review page)
 
 

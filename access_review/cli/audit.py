@@ -10,8 +10,11 @@ from rich.table import Table
 
 from .. import audit
 from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
+from .output import FormatOption, OutputFormat, write_csv, write_json
 
 TAMPERED_EXIT = 7
+# The fields of an entry in `audit show --format csv|json` (docs/output.md).
+AUDIT_FIELDS = ("seq", "at", "actor", "action", "details", "hash")
 
 
 def register(audit_app: typer.Typer) -> None:
@@ -45,17 +48,25 @@ def register(audit_app: typer.Typer) -> None:
 
     @command(audit_app, "show")
     def audit_show(config: ConfigOption = None,
-                   last: Annotated[int, typer.Option(help="How many of the latest entries.")] = 20):
-        """The latest audit-log entries."""
+                   last: Annotated[int, typer.Option("--last", min=1, help="How many of the latest entries.")] = 20,
+                   format: FormatOption = OutputFormat.table):
+        """The latest audit-log entries (verify them with `audit verify`)."""
         cfg = load_config(config)
         with open_store(cfg) as store:
-            rows = audit.entries(store)[-last:]
+            rows = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "details": e.details,
+                     "hash": e.hash} for e in audit.entries(store)[-last:]]
+        if format is OutputFormat.json:
+            write_json(rows)
+            return
+        if format is OutputFormat.csv:
+            write_csv(AUDIT_FIELDS, rows)
+            return
         table = Table(header_style="bold")
         for col in ("#", "when", "who", "what", "details"):
             table.add_column(col, overflow="fold")
         for e in rows:
-            table.add_row(str(e.seq), safe(e.at[:19]), safe(e.actor), safe(e.action),
-                          safe(json.dumps(e.details, ensure_ascii=False)[:200]))
+            table.add_row(str(e["seq"]), safe(e["at"][:19]), safe(e["actor"]), safe(e["action"]),
+                          safe(json.dumps(e["details"], ensure_ascii=False)[:200]))
         console.print(table)
 
     @command(audit_app, "acknowledge")

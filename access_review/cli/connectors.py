@@ -8,6 +8,12 @@ from connectors import registry
 from ..config import Config
 from ..connector import Connector, ConnectorFactory
 from ..errors import ConfigError
+from ..settings_spec import Setting
+
+
+def source_settings() -> dict[str, tuple[Setting, ...]]:
+    """Every connector type's settings, with defaults (for `access-review init`)."""
+    return {kind: registry.settings_of(kind) for kind in registry.SETTINGS}
 
 
 def build_connector(cfg: Config, source: str) -> Connector:

@@ -14,8 +14,9 @@ from exports.demo_history import record_demo_history
 
 from ..demo.run import DemoRun, run_demo
 from ..store import Store
-from .common import command, console, safe
-from .render import findings_table
+from . import logs
+from .common import command, console, operator, safe
+from .render import SEVERITY_STYLE, findings_table
 from .sync import sync_with_progress
 
 
@@ -31,11 +32,12 @@ def register(app: typer.Typer) -> None:
         run = run_demo(out=out, size=size, seed=seed,
                        sync=lambda cfg: sync_with_progress(cfg, None, False),
                        say=lambda message: console.print(safe(message), highlight=False))
-        with Store(run.config.store_path) as store:
+        logs.attach(run.config)   # the demo's store exists now: its log goes beside it
+        with Store(run.config.store_path, actor=operator(run.config)) as store:
             history = record_demo_history(store, run.analysis)
         show_demo(console, run)
-        console.print(f"  access-review export superintendent --config {safe(run.config_path)} --out board-report.xlsx"
-                      f"   (its trend starts with a generated {history.quarter})", highlight=False)
+        console.print(f"  [dim](the superintendent's report's trend starts with a generated {safe(history.quarter)})[/]",
+                      highlight=False)
         if serve:
             serve_demo(run, port)
 
@@ -60,35 +62,70 @@ def serve_demo(run: DemoRun, port: int) -> None:
         f"Serving the review page at {safe(url)} (Ctrl-C to stop).", highlight=False))
 
 
+SHOWN_FINDINGS = 8
+
+
 def show_demo(console: Console, run: DemoRun) -> None:
+    """What the demo found, most severe first — counts by severity, then the worst findings —
+    and what to try next, each as a command to copy."""
     import time
 
-    a, found = run.analysis, run.findings
+    from ..findings import SEVERITY_ORDER
+
+    a = run.analysis
+    found = sorted(run.findings, key=lambda f: SEVERITY_ORDER.get(f.severity, len(SEVERITY_ORDER)))
     people_conf = {x.person for x in a.access if x.person and a.inventory_by_name[x.resource].confidential}
     console.print(f"\n[bold]Effective access[/]: {len(a.access):,} account-to-resource paths; "
                   f"{len(people_conf):,} people can reach confidential data.")
-    by_type = Counter(f.type for f in found)
-    summary = Table(title="Findings by type", header_style="bold")
-    summary.add_column("type")
-    summary.add_column("count", justify="right")
-    for t_name, n in by_type.most_common():
-        summary.add_row(safe(t_name), str(n))
+    by_severity = Counter(f.severity for f in found)
+    console.print(f"[bold]Findings[/]: {len(found):,} — " + ", ".join(
+        f"[{SEVERITY_STYLE.get(s, '')}]{n} {safe(s)}[/]" for s in SEVERITY_ORDER if (n := by_severity[s])), highlight=False)
+    summary = Table(title="Findings by severity and type", header_style="bold")
+    for col, justify in (("severity", "left"), ("type", "left"), ("count", "right")):
+        summary.add_column(col, justify=justify)
+    by_type = Counter((f.severity, f.type) for f in found)
+    for (severity, t_name), n in sorted(by_type.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0][0], 9), -kv[1], kv[0][1])):
+        style = SEVERITY_STYLE.get(severity, "")
+        summary.add_row(f"[{style}]{safe(severity)}[/]" if style else safe(severity), safe(t_name), str(n))
     console.print(summary)
-    top = [f for f in found if f.path][:8]
-    console.print(findings_table(top, a.graph))
-    example = next((f for f in found if f.type == "unauthorized" and f.person), None)
+    top = found[:SHOWN_FINDINGS]
+    table = findings_table(top, a.graph)
+    table.title = (f"The {len(top)} most severe of {len(found)} findings" if len(found) > len(top)
+                   else f"All {len(found)} findings, most severe first")
+    console.print(table)
     cfg, config_path = run.config, run.config_path
     console.print(f"\nFinished in {time.perf_counter() - run.started:.1f} s. Files: {safe(run.folder)}", highlight=False)
     console.print(f"  config {safe(config_path.name)}, roster {safe(cfg.roster_path.name)},"
                   f" inventory {safe(cfg.inventory_path.name)}, store {safe(cfg.store_path.name)}", highlight=False)
-    console.print("Try next:")
-    # Commands to copy into a shell: every value from data quoted for it.
-    config = shlex.quote(str(config_path))
-    console.print(safe(f"  access-review -h; access-review findings --config {config} --severity high"),
-                  highlight=False)
+    console.print("[bold]Try next[/] (every command: access-review -h):")
+    for line, why in next_steps(run):
+        console.print(f"  {safe(line)}\n      [dim]{safe(why)}[/]", highlight=False, soft_wrap=True)
+
+
+def next_steps(run: DemoRun) -> list[tuple[str, str]]:
+    """(command, what it shows) for the ISO's first session with the demo: every value from data
+    quoted for a shell."""
+    a, found = run.analysis, run.findings
+    config = shlex.quote(str(run.config_path))
+    steps = [(f"access-review findings --config {config} --severity high",
+              "every finding of high severity or worse, with the path that gives the access")]
+    example = next((f for f in found if f.type == "unauthorized" and f.person), None)
     if example:
         person = a.persons[example.person]
-        console.print(safe(f"  access-review why --config {config} {shlex.quote(person.employee_id)}"
-                           f" {shlex.quote(example.resource)}"), highlight=False)
-    console.print(safe(f"  access-review who --config {config} {shlex.quote(a.inventory.resources[0].name)}"),
-                  highlight=False)
+        steps.append((f"access-review why --config {config} {shlex.quote(person.employee_id)} "
+                      f"{shlex.quote(example.resource)}",
+                      f"how {person.name} reaches {example.resource}, and why it is not authorized"))
+    quarter = f"{a.today.year}Q{(a.today.month - 1) // 3 + 1}"
+    steps.append((f"access-review campaign create --config {config} --quarter {quarter} && "
+                  f"access-review campaign send --config {config} --out reviews",
+                  "a quarterly review: one workbook per data manager, written to ./reviews instead of e-mailed"))
+    separated = next((f for f in found if f.type == "separated_access" and f.person), None)
+    if separated:
+        person = a.persons[separated.person]
+        steps.append((f"access-review suspend --config {config} {shlex.quote(person.employee_id)} "
+                      "--case REHEARSAL-1 --reason 'rehearsal'",
+                      f"a suspension rehearsal for {person.name}: the plan in every directory; "
+                      "nothing changes without --apply"))
+    steps.append((f"access-review export superintendent --config {config} --out board-report.xlsx",
+                  "the superintendent's report (--format pdf: the two-page board brief)"))
+    return steps

@@ -77,7 +77,7 @@ def _summary_before_refusal(run):
 def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
 
     @command(roster_app, "import")
-    def roster_import(file: Annotated[Optional[Path], typer.Argument(help=f"CSV or XLSX from HR (default: {safe('[roster] path')}).")] = None,
+    def roster_import(file: Annotated[Optional[Path], typer.Argument(help="CSV or XLSX from HR (default: [roster] path).")] = None,
                       sheet: Annotated[Optional[str], typer.Option(help="The workbook's sheet to read (default: the first).")] = None,
                       delimiter: DelimiterOption = None,
                       yes: YesOption = False,
@@ -86,7 +86,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
         """Import the staff roster. On any error nothing is stored."""
         cfg = load_config(config)
         file = file or _need(cfg.roster_path, "roster", "[roster] path")
-        with open_store(cfg) as store:
+        with open_store(cfg, create=True) as store:
             result = _summary_before_refusal(lambda: import_roster(
                 cfg, store, file, sheet=sheet, delimiter=delimiter, confirm=yes,
                 allow_empty=allow_empty))
@@ -96,7 +96,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
             console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False, soft_wrap=True)
 
     @command(inventory_app, "import")
-    def inventory_import(file: Annotated[Optional[Path], typer.Argument(help=f"CSV or XLSX (default: {safe('[inventory] path')}).")] = None,
+    def inventory_import(file: Annotated[Optional[Path], typer.Argument(help="CSV or XLSX (default: [inventory] path).")] = None,
                          apps: Annotated[Optional[Path], typer.Option(help="App approval register.")] = None,
                          holds: Annotated[Optional[Path], typer.Option(help="Litigation-hold register.")] = None,
                          delimiter: DelimiterOption = None,
@@ -106,7 +106,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
         """Import the data inventory (and the app and hold registers). On any error nothing is stored."""
         cfg = load_config(config)
         file = file or _need(cfg.inventory_path, "inventory", "[inventory] path")
-        with open_store(cfg) as store:
+        with open_store(cfg, create=True) as store:
             result = _summary_before_refusal(lambda: import_inventory(
                 cfg, store, file, apps or cfg.apps_path, holds or cfg.holds_path,
                 delimiter=delimiter, confirm=yes, allow_empty=allow_empty))

@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from ..errors import AccessReviewError, ActionRefused, SourceError
-from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
+from .common import ConfigOption, command, console, err_console, load_config, open_store, safe, with_source
 from .connectors import connector_factory
+from .output import FormatOption, OutputFormat, iso, write_csv, write_json
 
 STATUS_STYLE = {"changed": "green", "unchanged": "dim", "refused": "red", "failed": "bold red",
                 "not run": "yellow", "re-enabled": "green", "drift": "yellow", "restored": "green"}
@@ -59,13 +60,14 @@ def register(app: typer.Typer) -> None:
     @command(app, "suspensions")
     def suspensions(
         all_cases: Annotated[bool, typer.Option("--all", help="Also restored cases.")] = False,
+        format: FormatOption = OutputFormat.table,
         config: ConfigOption = None,
     ):
         """Open suspension cases, their accounts and state; cases whose --until has passed."""
 
         cfg = load_config(config)
         with open_store(cfg) as store:
-            _list(store, all_cases)
+            _list(store, all_cases, format)
 
 
 def _parse_until(text: str | None) -> date | None:
@@ -127,7 +129,7 @@ def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, 
     if not apply:
         console.print("[bold]Dry run[/]: nothing was changed. Add --apply to carry it out.")
         return
-    case, new_steps = sstore.record_plan(case_id, reason or existing.reason, until, plan, audit.current_actor())
+    case, new_steps = sstore.record_plan(case_id, reason or existing.reason, until, plan, audit.actor_of(store))
     audit.append(store, "suspension.case", {
         "case": case_id, "reason": case.reason, "until": until, "targets": list(plan.targets),
         "new_steps": len(new_steps), "revoke_tokens": revoke_tokens,
@@ -183,6 +185,10 @@ def _show_outcome(console, sstore, case_id, report, config) -> None:
         table.add_row(safe(o.source), safe(logins.get(o.account_key, o.account_key)), safe(o.kind.replace("_", " ")),
                       f"[{style}]{safe(o.status)}[/]" if style else safe(o.status), safe(o.message))
     console.print(table)
+    refused = sum(o.status == "refused" for o in report.outcomes)
+    if refused:
+        console.print(f"[yellow]{refused} step{' was' if refused == 1 else 's were'} refused[/]: the note says what "
+                      "to do by hand.", highlight=False)
     changed = sum(o.status == "changed" for o in report.outcomes)
     console.print(f"{changed} change(s) in {report.seconds:.1f}s ("
                   + ", ".join(f"{safe(s)} {t:.1f}s" for s, t in sorted(report.seconds_by_source.items())) + ")",
@@ -192,8 +198,11 @@ def _show_outcome(console, sstore, case_id, report, config) -> None:
         console.print(f"Case {safe(case_id)}: {safe(state)}.", highlight=False)
         return
     for source, error in sorted(report.failed_sources.items()):
-        err_console.print(f"[bold red]error:[/] {safe(source)}: {safe(error)}", highlight=False, soft_wrap=True)
-    err_console.print(f"Case {safe(case_id)} is incomplete; the other directories were applied. "
+        err_console.print(f"[bold red]error:[/] {safe(with_source(source, error))}", highlight=False,
+                          soft_wrap=True)
+    others = sorted({o.source for o in report.outcomes} - set(report.failed_sources))
+    done = f"; {', '.join(others)} {'was' if len(others) == 1 else 'were'} applied" if others else ""
+    err_console.print(f"Case {safe(case_id)} is incomplete{safe(done)}. "
                       f"To finish it: {safe(_resume_command(case_id, config))}", highlight=False, soft_wrap=True)
     raise typer.Exit(SourceError.exit_code)
 
@@ -282,7 +291,8 @@ def _restore(cfg, store, case_id, apply, sync) -> None:
                       "as they are[/]: check them by hand.")
     if report.failed_sources or not report.restored_case:
         for source, error in sorted(report.failed_sources.items()):
-            err_console.print(f"[bold red]error:[/] {safe(source)}: {safe(error)}", highlight=False, soft_wrap=True)
+            err_console.print(f"[bold red]error:[/] {safe(with_source(source, error))}", highlight=False,
+                          soft_wrap=True)
         err_console.print(f"Case {safe(case_id)} is not fully restored; run the same command again to finish it.",
                           highlight=False)
         raise typer.Exit(SourceError.exit_code)
@@ -290,56 +300,92 @@ def _restore(cfg, store, case_id, apply, sync) -> None:
 
 
 # -- list ------------------------------------------------------------------------------------
-def _list(store, all_cases: bool) -> None:
+# The fields of `suspensions --format csv|json` (docs/output.md): JSON has one object per case
+# with its accounts; CSV one line per account, with its case's fields.
+CASE_FIELDS = ("case", "state", "reason", "opened", "opened_by", "until", "review_date_passed", "restored")
+ACCOUNT_FIELDS = ("source", "account", "account_key", "person", "employee_id", "account_state", "holds")
+
+
+def _case_rows(store, all_cases: bool) -> list[dict]:
     from ..suspension.store import SuspensionStore, case_state
 
     sstore = SuspensionStore(store)
+    people = {f"person:{p.employee_id}": p for p in store.load_roster()}
     today = date.today()
-    shown = 0
-    overdue = []
+    rows = []
     for case in sstore.cases():
         steps = sstore.steps(case.id)
         state = case_state(case, steps)
         if state == "restored" and not all_cases:
             continue
-        shown += 1
-        if case.until and case.until < today and state != "restored":
-            overdue.append(case)
-        until = f", until {case.until.isoformat()}" if case.until else ""
-        past = " [red](review date passed)[/]" if case.until and case.until < today and state != "restored" else ""
-        console.print(f"[bold]{safe(case.id)}[/] — {safe(state)} — opened {case.created_at:%Y-%m-%d} by"
-                      f" {safe(case.created_by)}{until}{past}\n  reason: {safe(case.reason)}", highlight=False)
         by_account: dict[str, list] = {}
         for s in steps:
             by_account.setdefault(s.account_key, []).append(s)
+        accounts = []
+        for acct in sstore.accounts(case.id):
+            person = people.get(acct.person or "")
+            accounts.append({
+                "source": acct.source, "account": acct.login, "account_key": acct.account_key,
+                "person": person.name if person else None,
+                "employee_id": person.employee_id if person else (acct.person or "").removeprefix("person:") or None,
+                "account_state": _account_state(acct, by_account.get(acct.account_key, [])),
+                "holds": list(acct.holds)})
+        rows.append({"case": case.id, "state": state, "reason": case.reason, "opened": iso(case.created_at),
+                     "opened_by": case.created_by, "until": iso(case.until),
+                     "review_date_passed": bool(case.until and case.until < today and state != "restored"),
+                     "restored": iso(case.restored_at), "accounts": accounts})
+    return rows
+
+
+def _list(store, all_cases: bool, format: OutputFormat = OutputFormat.table) -> None:
+    cases = _case_rows(store, all_cases)
+    if format is OutputFormat.json:
+        write_json(cases)
+        return
+    if format is OutputFormat.csv:
+        write_csv(CASE_FIELDS + ACCOUNT_FIELDS,
+                  ({**{k: c[k] for k in CASE_FIELDS}, **a} for c in cases for a in c["accounts"]))
+        return
+    for case in cases:
+        until = f", until {case['until']}" if case["until"] else ""
+        past = " [red](review date passed)[/]" if case["review_date_passed"] else ""
+        console.print(f"[bold]{safe(case['case'])}[/] — {safe(case['state'])} — opened {case['opened'][:10]} by"
+                      f" {safe(case['opened_by'])}{until}{past}\n  reason: {safe(case['reason'])}", highlight=False)
         table = Table(header_style="bold", show_edge=False)
         for col in ("directory", "account", "state", "holds"):
             table.add_column(col, overflow="fold")
-        for acct in sstore.accounts(case.id):
-            table.add_row(safe(acct.source), safe(acct.login), _account_state(acct, by_account.get(acct.account_key, [])),
-                          safe("; ".join(acct.holds)))
+        for acct in case["accounts"]:
+            state = acct["account_state"]
+            style = ACCOUNT_STATE_STYLE.get(state.split(":")[0], "")
+            table.add_row(safe(acct["source"]), safe(acct["account"]),
+                          f"[{style}]{safe(state)}[/]" if style else safe(state), safe("; ".join(acct["holds"])))
         console.print(table)
-    if not shown:
+    if not cases:
         console.print("No open suspension cases." if not all_cases else "No suspension cases.")
+    overdue = [c["case"] for c in cases if c["review_date_passed"]]
     if overdue:
-        console.print("[red]Review date passed[/]: " + safe(", ".join(c.id for c in overdue))
+        console.print("[red]Review date passed[/]: " + safe(", ".join(overdue))
                       + " — restore (`access-review restore --case ID`) or extend (`--until`).", highlight=False)
 
 
+ACCOUNT_STATE_STYLE = {"incomplete": "yellow", "refused": "red", "drift": "yellow"}
+
+
 def _account_state(acct, steps) -> str:
+    """Where one account of a case stands, in words (plain text)."""
     if acct.disposition == "refused":
-        return f"refused: {safe(acct.reason)}"
+        return f"refused: {acct.reason}"
     disable = next((s for s in steps if s.kind == "disable_account"), None)
     if any(s.status in ("pending", "started", "failed") for s in steps):
-        return "[yellow]incomplete[/]: " + safe(", ".join(f"{s.kind.replace('_', ' ')} {s.status}" for s in steps
-                                                           if s.status in ("pending", "started", "failed")))
+        return "incomplete: " + ", ".join(f"{s.kind.replace('_', ' ')} {s.status}" for s in steps
+                                          if s.status in ("pending", "started", "failed"))
     if disable is not None and disable.restore_status:
-        return safe({"restored": "re-enabled", "drift": f"drift: {disable.restore_message}"}.get(
-            disable.restore_status, f"restore {disable.restore_status}: {disable.restore_message}"))
+        return {"restored": "re-enabled", "drift": f"drift: {disable.restore_message}"}.get(
+            disable.restore_status, f"restore {disable.restore_status}: {disable.restore_message}")
     if disable is not None and disable.ours:
         return "disabled by this case"
     if disable is not None:
         return "was already disabled"
     if steps:
-        return "sessions revoked" + (f" ({safe(acct.reason)})" if acct.reason else "")
-    return safe(acct.disposition)
+        return "sessions revoked" + (f" ({acct.reason})" if acct.reason else "")
+    return acct.disposition

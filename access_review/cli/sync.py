@@ -11,9 +11,11 @@ from rich.table import Table
 from ..config import Config
 from ..connector import Progress as ProgressCallback
 from ..store import SyncRun
-from ..sync import SourceResult, run_sync
+from ..sync import SourceResult, run_sync, select_sources
+from . import logs
 from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
 from .connectors import connector_factory
+from .output import FormatOption, OutputFormat, iso, write_csv, write_json
 
 
 def register(app: typer.Typer) -> None:
@@ -30,23 +32,45 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(5)
 
     @command(app, "status")
-    def status(config: ConfigOption = None):
+    def status(config: ConfigOption = None, format: FormatOption = OutputFormat.table,
+               last: Annotated[int, typer.Option("--last", min=1, help="How many of the latest sync runs.")] = 20):
         """Recent sync runs, the roster and inventory in use."""
         cfg = load_config(config)
         with open_store(cfg) as store:
-            table = Table(header_style="bold")
-            for col in ("run", "source", "status", "mode", "started", "accounts", "error"):
-                table.add_column(col)
-            for r in store.sync_runs(limit=20):
-                table.add_row(str(r.id), safe(r.source), safe(r.status), safe(r.mode),
-                              r.started_at.strftime("%Y-%m-%d %H:%M"),
-                              f"{r.counts.get('accounts', '')}", safe((r.error or "")[:80]))
-            console.print(table)
+            runs = [_run_row(r) for r in store.sync_runs(limit=last)]
             roster = store.latest_roster_import()
             inventory = store.latest_inventory_files()
-            console.print(f"roster: {safe(roster[2]) + ' imported ' + roster[1].strftime('%Y-%m-%d') if roster else 'not imported'}",
-                          highlight=False)
-            console.print(f"inventory: {'version ' + str(inventory[0]) if inventory else 'not imported'}")
+        roster_row = {"import": roster[0], "imported": iso(roster[1]), "file": roster[2]} if roster else None
+        inventory_row = {"version": inventory[0], "imported": iso(inventory[1])} if inventory else None
+        if format is OutputFormat.json:
+            write_json({"runs": runs, "roster": roster_row, "inventory": inventory_row})
+            return
+        if format is OutputFormat.csv:
+            write_csv(RUN_FIELDS, runs)
+            return
+        table = Table(header_style="bold")
+        for col in ("run", "source", "state", "mode", "started", "accounts", "error"):
+            table.add_column(col)
+        for r in runs:
+            table.add_row(str(r["run"]), safe(r["source"]), safe(r["state"]), safe(r["mode"]),
+                          r["started"][:16].replace("T", " "), f"{r['accounts'] if r['accounts'] is not None else ''}",
+                          safe((r["error"] or "")[:80]))
+        console.print(table)
+        console.print(f"roster: {safe(roster[2]) + ' imported ' + roster[1].strftime('%Y-%m-%d') if roster else 'not imported'}",
+                      highlight=False)
+        console.print(f"inventory: {'version ' + str(inventory[0]) if inventory else 'not imported'}")
+
+
+# The fields of a sync run in `status --format csv|json` (docs/output.md).
+RUN_FIELDS = ("run", "source", "state", "mode", "started", "finished", "accounts", "groups", "memberships",
+              "grants", "error", "warnings")
+
+
+def _run_row(r: SyncRun) -> dict:
+    return {"run": r.id, "source": r.source, "state": r.status, "mode": r.mode, "started": iso(r.started_at),
+            "finished": iso(r.finished_at), "accounts": r.counts.get("accounts"), "groups": r.counts.get("groups"),
+            "memberships": r.counts.get("memberships"), "grants": r.counts.get("grants"),
+            "error": r.error or None, "warnings": list(r.warnings)}
 
 
 def _show_interrupted(runs: Sequence[SyncRun]) -> None:
@@ -58,10 +82,12 @@ def _show_interrupted(runs: Sequence[SyncRun]) -> None:
 
 def sync_with_progress(cfg: Config, source: Sequence[str] | None, full: bool) -> list[SourceResult]:
     """Sync with a progress bar per source (on a terminal), then a table of what was read."""
-    with open_store(cfg) as store:
+    select_sources(cfg, source)   # a config with no sources (or an unknown one) creates nothing
+    with open_store(cfg, create=True) as store:
         with Progress(TextColumn("{task.fields[source]:<10}"), TextColumn("{task.description}"),
                       BarColumn(), TextColumn("{task.completed:,.0f}"), TimeElapsedColumn(),
-                      console=err_console, transient=True, disable=not err_console.is_terminal) as bar:
+                      console=err_console, transient=True,
+                      disable=logs.is_quiet() or not err_console.is_terminal) as bar:
             tasks: dict[str, int] = {}
 
             def factory(name: str) -> ProgressCallback:

@@ -187,6 +187,28 @@ def top_admin_holders(a: "Analysis", kinds: Mapping[str, str]) -> dict[str, dict
     return out
 
 
+def entra_privileged_warnings(a: "Analysis", kinds: Mapping[str, str], plans: Iterable["AccountPlan"]) -> list[str]:
+    """An Entra account holding an administrator role cannot be disabled with the app's
+    User.EnableDisableAccount.All: Graph wants a higher administrator role for a privileged
+    user (https://learn.microsoft.com/graph/api/user-update). Said in the plan, before --apply."""
+    roles: dict[str, list[str]] = {}
+    for res_key, holders in a.privileged_holders().items():
+        res = a.resources[res_key]
+        if kinds.get(res.source) != "entra" or res.kind != "admin_role":
+            continue
+        for account_key, _path in holders:
+            roles.setdefault(account_key, []).append(res.name)
+    out = []
+    for plan in plans:
+        if plan.key in roles and any(s.kind == "disable_account" for s in plan.steps):
+            out.append(f"{plan.login} ({plan.source}) holds the Entra role {', '.join(sorted(set(roles[plan.key])))}: "
+                       "Graph does not let the app's User.EnableDisableAccount.All disable a privileged user, so "
+                       "expect this step to be refused; disable it by hand in the Entra admin center, or give the "
+                       "app a higher administrator role (Privileged Authentication Administrator). Its sessions "
+                       "are still revoked.")
+    return out
+
+
 def build_plan(a: "Analysis", targets: Iterable[str], *, kinds: Mapping[str, str],
                protection: Protection, revoke_tokens: bool = False) -> SuspensionPlan:
     targets = tuple(targets)
@@ -221,6 +243,7 @@ def build_plan(a: "Analysis", targets: Iterable[str], *, kinds: Mapping[str, str
     plans = [_account_plan(a, a.accounts[key], kinds, protection, admins, suspending, revoke_tokens)
              for key in account_keys]
     plans.sort(key=lambda p: (p.person or "", list(kinds).index(p.source) if p.source in kinds else 99, p.login))
+    warnings += entra_privileged_warnings(a, kinds, plans)
     return SuspensionPlan(targets=targets, persons=tuple(persons), accounts=tuple(plans),
                           revoke_tokens=revoke_tokens, warnings=tuple(warnings))
 

@@ -58,7 +58,10 @@ class SourceRun(Generic[R]):
 
 
 def describe_error(exc: BaseException) -> str:
-    return str(exc) if isinstance(exc, AccessReviewError) else f"{type(exc).__name__}: {exc}"
+    """One line: what failed and, when the error knows it, what to do next."""
+    if isinstance(exc, AccessReviewError):
+        return f"{exc}; next: {exc.hint}" if exc.hint else str(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 def run_per_source(items: Mapping[str, Sequence[T]], connector_for: ConnectorFactory,

@@ -3,8 +3,10 @@ place where ldap3 exceptions become the tool's typed errors."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import ssl
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlparse
@@ -12,9 +14,13 @@ from urllib.parse import urlparse
 import ldap3
 from ldap3.core import exceptions as lx
 
+from access_review import activity
 from access_review.errors import (AuthError, ConfigError, IncompleteRead, PermissionDenied,
                                   RetryableError, SourceError)
 from access_review.secrets import read_secret
+from access_review.settings_spec import check_known
+
+from .settings import DEFAULT_PAGE_SIZE, DEFAULT_TIMEOUT, SETTINGS
 
 # The extended DN control makes every DN-valued attribute (``member``) carry the target's
 # objectGUID and SID: "<GUID=...>;<SID=...>;CN=...". Flag 1 asks for the string forms.
@@ -22,8 +28,6 @@ from access_review.secrets import read_secret
 EXTENDED_DN_CONTROL = ("1.2.840.113556.1.4.529", False, b"\x30\x03\x02\x01\x01")
 # LDAP_SERVER_SHOW_DELETED_OID: deleted objects (tombstones) are returned too.
 SHOW_DELETED_CONTROL = ("1.2.840.113556.1.4.417", True, None)
-# Windows DCs cap a page at MaxPageSize (1,000) whatever the client asks for.
-DEFAULT_PAGE_SIZE = 1000
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,13 @@ class AdSettings:
 
 
 def build_settings(name: str, settings: Mapping[str, Any], *, base_dir: str = ".") -> AdSettings:
+    check_known(f"source {name!r}", settings, SETTINGS)
+
     def need(key: str) -> str:
         value = settings.get(key)
         if not value:
-            raise ConfigError(f"source {name!r}: {key} is required for an ad source")
+            raise ConfigError(f"source {name!r}: {key} is required for an ad source",
+                              hint="`access-review init` writes an example of every ad setting")
         return str(value)
 
     url = need("url")
@@ -65,6 +72,7 @@ def build_settings(name: str, settings: Mapping[str, Any], *, base_dir: str = ".
     ca_file = settings.get("ca_file")
     if ca_file:
         ca_file = os.path.join(base_dir, ca_file) if not os.path.isabs(ca_file) else ca_file
+        check_ca_file(name, ca_file)
     base_dn = need("base_dn")
     page_size = int(settings.get("page_size", DEFAULT_PAGE_SIZE))
     if not 1 <= page_size <= DEFAULT_PAGE_SIZE:
@@ -74,36 +82,101 @@ def build_settings(name: str, settings: Mapping[str, Any], *, base_dir: str = ".
         users_base=str(settings.get("users_base") or base_dn),
         groups_base=str(settings.get("groups_base") or base_dn),
         start_tls=start_tls, ca_file=ca_file, tls_server_name=settings.get("tls_server_name"),
-        allow_plaintext=allow_plaintext, timeout=float(settings.get("timeout", 30)),
+        allow_plaintext=allow_plaintext, timeout=float(settings.get("timeout", DEFAULT_TIMEOUT)),
         page_size=page_size,
     )
+
+
+def check_ca_file(name: str, path: str) -> None:
+    """A ca_file that is missing, unreadable or holds no certificate is named with the fix here:
+    ldap3 would only say "invalid CA public key file", without the file, deep in a connect."""
+    fix = ("set ca_file to the PEM file of the CA that signed the DC's certificate (export it from the"
+           " DC's certificate chain or your PKI), or remove ca_file to trust the system's CAs")
+    if not os.path.exists(path):
+        raise ConfigError(f"source {name!r}: ca_file {path} does not exist", hint=fix)
+    try:
+        ssl.create_default_context(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "reason", None) or exc.strerror or str(exc)
+        raise ConfigError(f"source {name!r}: ca_file {path} holds no usable CA certificate ({reason})",
+                          hint=fix) from None
 
 
 def build_server(settings: AdSettings) -> ldap3.Server:
     tls = None
     if settings.uses_tls:
-        tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_file,
-                        valid_names=[settings.tls_server_name] if settings.tls_server_name else None,
-                        version=ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            tls = ldap3.Tls(validate=ssl.CERT_REQUIRED, ca_certs_file=settings.ca_file,
+                            valid_names=[settings.tls_server_name] if settings.tls_server_name else None,
+                            version=ssl.PROTOCOL_TLS_CLIENT)
+        except lx.LDAPSSLConfigurationError:   # "invalid CA public key file": say which, and what to do
+            check_ca_file(settings.source, str(settings.ca_file))
+            raise
     # get_info=DSA reads the rootDSE at bind: highestCommittedUSN, dnsHostName and
     # dsServiceName come from it (the issue: read the USN from server info, not a search).
     return ldap3.Server(settings.url, tls=tls, get_info=ldap3.DSA,
                         connect_timeout=settings.timeout)
 
 
-def translate_error(exc: Exception, source: str, server: str, call: str, who: str = "") -> Exception:
+def innermost_text(exc: BaseException) -> str:
+    """ldap3 re-raises a socket error as ``type(e)(str(e))`` inside another exception, so its
+    text arrives as ``("('socket ssl wrapping error: ...',)",)``: unwrap it to the message."""
+    text = str(exc) or type(exc).__name__
+    while True:
+        m = re.fullmatch(r"""\(\s*(['"])(.*)\1\s*,?\s*\)""", text.strip(), re.S)
+        if not m:
+            return text
+        text = m.group(2).replace("\\'", "'").replace('\\"', '"')
+
+
+def describe_tls_failure(text: str, ca_file: str | None, server_name: str | None,
+                         server: str) -> tuple[str, str] | None:
+    """(what is wrong with the DC's certificate, in words; what to do) from ldap3's error text,
+    or None when it is not about the certificate. ldap3 puts the whole certificate (a Python
+    dict) in a name mismatch's message: only the names on it are kept."""
+    host = urlparse(server).hostname or server
+    verify = re.search(r"certificate verify failed: ([^(\n'\"]+)", text)
+    if verify:
+        reason = verify.group(1).strip()
+        if "expired" in reason:
+            return (f"the DC's certificate has expired (certificate verify failed: {reason})",
+                    "renew the DC's certificate")
+        trusted = f"the CA in ca_file {ca_file}" if ca_file else "this machine's trusted CAs (no ca_file is set)"
+        return (f"the DC's certificate is not signed by {trusted} (certificate verify failed: {reason})",
+                "set ca_file to the PEM of the CA that signed the DC's certificate (export it from the DC's"
+                " certificate chain or your PKI)")
+    mismatch = re.search(r"doesn't match any name in \[([^\]]*)\]", text)
+    if mismatch:
+        subject = text.split("'issuer'", 1)[0]
+        names = list(dict.fromkeys(re.findall(r"\('(?:DNS|IP Address)', '([^']+)'\)", text)
+                                   + re.findall(r"\('commonName', '([^']+)'\)", subject)))
+        expected = server_name or host
+        on_cert = ", ".join(names) or "no name we could read"
+        return (f"the DC's certificate is for {on_cert}, not {expected}",
+                f"set tls_server_name = \"{names[0]}\" (the name on the DC's certificate)" if names and not server_name
+                else f"set tls_server_name to the name on the DC's certificate ({on_cert}), or use that name in url")
+    if "ssl" in text.lower() or "tls" in text.lower():
+        return (f"TLS with the DC failed ({text.removeprefix('socket ssl wrapping error: ')})",
+                "ldaps:// is TLS on port 636; ldap:// with start_tls = true upgrades port 389: use what the DC offers")
+    return None
+
+
+def translate_error(exc: Exception, source: str, server: str, call: str, who: str = "",
+                    settings: "AdSettings | None" = None) -> Exception:
     """Every ldap3 failure becomes one typed error naming the server and the call."""
     where = f"{call} on {server}"
-    text = str(exc) or type(exc).__name__
+    text = innermost_text(exc)
     if isinstance(exc, lx.LDAPInvalidCredentialsResult):
         return AuthError(source, where, f"the server rejected the password for {who}",
                          hint="check bind_user and the password in password_env / password_file")
     if isinstance(exc, (lx.LDAPInsufficientAccessRightsResult, lx.LDAPStrongerAuthRequiredResult,
                         lx.LDAPConfidentialityRequiredResult, lx.LDAPUnwillingToPerformResult)):
         return PermissionDenied(source, where, f"{who or 'the service account'} is not allowed: {text}")
-    if isinstance(exc, lx.LDAPSocketOpenError) and ("certificate" in text.lower() or "hostname" in text.lower()):
-        return SourceError(source, where, f"the server certificate is not trusted: {text}",
-                           hint="set ca_file to the CA that signed the DC certificate, and tls_server_name if the url uses an address")
+    tls = describe_tls_failure(text, settings.ca_file if settings else None,
+                               settings.tls_server_name if settings else None, server) \
+        if isinstance(exc, lx.LDAPSocketOpenError) else None
+    if tls is not None:
+        return SourceError(source, where, tls[0], hint=tls[1])
     if isinstance(exc, (lx.LDAPSocketOpenError, lx.LDAPSocketReceiveError, lx.LDAPSocketSendError,
                         lx.LDAPSessionTerminatedByServerError, lx.LDAPBusyResult,
                         lx.LDAPUnavailableResult, lx.LDAPTimeLimitExceededResult,
@@ -136,11 +209,15 @@ class LdapSession:
         return dict(info.other) if info is not None else {}
 
     def _run(self, call: str, operation: Callable[[], Any]) -> Any:
+        started = time.monotonic()
         try:
-            return operation()
+            result = operation()
         except lx.LDAPException as exc:
+            activity.note_request(self.settings.source, call, type(exc).__name__, time.monotonic() - started)
             raise translate_error(exc, self.settings.source, self.settings.url, call,
-                                  self.settings.bind_user) from exc
+                                  self.settings.bind_user, self.settings) from exc
+        activity.note_request(self.settings.source, call, "ok", time.monotonic() - started)
+        return result
 
     def search(self, call: str, base: str, search_filter: str, attributes: Sequence[str], *,
                scope: str = ldap3.SUBTREE, controls: Sequence[tuple] = (), paged_cookie: bytes | None = None,
@@ -172,6 +249,8 @@ class LdapSession:
                                  f"partial answer ({result.get('description')}: {result.get('message')})")
         entries = [{"dn": r["dn"], "attributes": r["raw_attributes"]}
                    for r in response if r.get("type") == "searchResEntry"]
+        if paged:
+            activity.note_page(self.settings.source, call, len(entries))
         cookie = None
         if paged:
             cookie = (result.get("controls", {}).get("1.2.840.113556.1.4.319", {})
@@ -199,7 +278,7 @@ def open_session(settings: AdSettings, password: str) -> LdapSession:
                                       raise_exceptions=True, receive_timeout=int(max(1, settings.timeout)),
                                       read_only=False)
     except lx.LDAPException as exc:
-        raise translate_error(exc, settings.source, settings.url, "bind", settings.bind_user) from exc
+        raise translate_error(exc, settings.source, settings.url, "bind", settings.bind_user, settings) from exc
     return LdapSession(settings, connection)
 
 

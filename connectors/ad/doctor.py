@@ -36,7 +36,7 @@ def check_tls(settings: AdSettings) -> list[Check]:
             conn.start_tls()
         cert = conn.socket.getpeercert()
     except lx.LDAPException as exc:
-        err = translate_error(exc, settings.source, settings.url, "connect")
+        err = translate_error(exc, settings.source, settings.url, "connect", settings=settings)
         return [Check("reachable over TLS", False, str(err), getattr(err, "hint", "") or "check url, firewall, ca_file")]
     finally:
         try:

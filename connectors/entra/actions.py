@@ -7,6 +7,7 @@ sessions live in Entra, not AD.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from access_review.errors import PermissionDenied
@@ -46,9 +47,48 @@ def set_account_enabled(client: GraphClient, action: Action, enabled: bool) -> A
         return ActionResult(action, "refused", prior=prior, after=prior, message=SYNCED_REFUSAL)
     if prior["enabled"] == enabled:
         return ActionResult(action, "unchanged", prior=prior, after=prior)
-    client.call("PATCH", f"users/{object_id(uid)}", json={"accountEnabled": enabled},
-                permission=PERM_DISABLE)
+    try:
+        client.call("PATCH", f"users/{object_id(uid)}", json={"accountEnabled": enabled},
+                    permission=PERM_DISABLE)
+    except PermissionDenied as exc:
+        if not app_has_permission(client, PERM_DISABLE):
+            raise   # the permission really is missing: Graph's 403 and the hint say so
+        # The app has it, so the user is privileged: refused (the case's other steps, such as
+        # revoking the sessions, still run), with what to do by hand.
+        verb = "enable" if enabled else "disable"
+        return ActionResult(action, "refused", prior=prior, after=prior,
+                            message=f"{PRIVILEGED_USER_REFUSAL.format(verb=verb)}; next: "
+                                    f"{PRIVILEGED_USER_HINT.format(verb=verb.capitalize())} (Graph: "
+                                    f"{re.sub(r' [(]needs [^)]*[)]$', '', exc.detail)})")
     return ActionResult(action, "changed", prior=prior, after={**prior, "enabled": enabled})
+
+
+# Graph lets an app change accountEnabled of a user with an administrator role only when the app
+# itself holds a higher privileged administrator role; User.EnableDisableAccount.All is not enough
+# ("To update sensitive user properties, such as accountEnabled ... for users with privileged
+# administrator roles ... in app-only scenarios, the app must be assigned a higher privileged
+# administrator role": https://learn.microsoft.com/graph/api/user-update, and "Who can perform
+# sensitive actions": https://learn.microsoft.com/graph/api/resources/users#who-can-perform-sensitive-actions).
+PRIVILEGED_USER_REFUSAL = (
+    "Entra refused to {verb} the account: it holds an administrator role, and Graph does not let "
+    "User.EnableDisableAccount.All (which the app has) change a privileged user")
+PRIVILEGED_USER_HINT = (
+    "{verb} it by hand in the Entra admin center (Users > the user > Edit properties > Account enabled), "
+    "or give the app's service principal a higher administrator role such as Privileged Authentication "
+    "Administrator if it must do this")
+
+
+def app_has_permission(client: GraphClient, permission: str) -> bool:
+    """Whether the app's token carries ``permission`` (or a broader one that includes it): the
+    roles claim of an app-only token lists the application permissions granted
+    (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference#payload-claims)."""
+    from .doctor import IMPLIED_BY, decode_jwt_claims
+
+    try:
+        roles = set(decode_jwt_claims(client.tokens.token()).get("roles") or [])
+    except PermissionDenied:
+        return False
+    return permission in roles or any(p in roles for p in IMPLIED_BY.get(permission, ()))
 
 
 def revoke_sessions(client: GraphClient, action: Action) -> ActionResult:

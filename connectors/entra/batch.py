@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import random
 from typing import Callable, Hashable, Mapping
 
+from access_review import activity
 from access_review.errors import IncompleteRead, RetryableError, SourceError
 
 from .client import GraphClient
@@ -109,6 +110,7 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[Hashable, List
         result.batches += 1
         answered = {str(r.get("id")): r for r in envelope.get("responses", [])}
         wait = 0.0
+        throttled_now: list[bool] = []
         for i, (key, url) in enumerate(chunk):
             listing, item = wanted[key], answered.get(str(i))
             call = client.call_name("GET", url)
@@ -119,9 +121,11 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[Hashable, List
             if isinstance(error, RetryableError):
                 attempt = tries.get(key, 0)
                 if attempt + 1 >= client.policy.tries:
+                    state = "still throttled" if error.throttled else "still failing"
                     raise _cut_short(client, result, wanted, [(key, url)],
-                                     f"still throttled after {attempt + 1} tries: {error}")
+                                     f"{state} after {attempt + 1} tries: {error.detail}")
                 tries[key] = attempt + 1
+                throttled_now.append(error.throttled)
                 wait = max(wait, client.policy.delay(attempt, error.retry_after, rng))
                 pending.append((key, url))
                 continue
@@ -137,6 +141,7 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[Hashable, List
             if error is not None:
                 raise error
             page = item.get("body") or {}
+            activity.note_page(client.source, call, len(page.get("value", [])))
             result.items[key].extend(page.get("value", []))
             result.pages[key] += 1
             if page.get("@odata.nextLink"):
@@ -153,6 +158,9 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[Hashable, List
             on_batch(result)
         if wait:
             client.retries += 1
+            activity.note_retry(client.source, client.call_name("POST", endpoint),
+                                f"{len(pending)} listing(s) of the batch to send again", wait,
+                                throttled=any(t for t in throttled_now))
             client.sleep(wait)
     return result
 

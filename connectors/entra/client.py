@@ -14,15 +14,15 @@ from urllib.parse import urlsplit
 import msal
 import requests
 
+from access_review import activity
 from access_review.errors import AuthError, ConfigError, RetryableError, SourceError
 from access_review.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 from access_review.secrets import check_owner_only, read_secret
+from access_review.settings_spec import check_known
 
 from .http import error_for_status
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
-DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
-DEFAULT_TIMEOUT = 60.0
+from .settings import DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_URL, DEFAULT_TIMEOUT, SETTINGS
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,7 @@ class EntraSettings:
     members_via: str = "batch"
     read_sign_in_activity: bool = True
     features: tuple[str, ...] = ("read", "act")
+    token_scope: str | None = None   # None: derived from graph_url
 
     @property
     def authority(self) -> str:
@@ -45,7 +46,12 @@ class EntraSettings:
 
     @property
     def graph_scope(self) -> str:
-        """``https://graph.microsoft.com/.default``: the Graph root, not the version path."""
+        """The scope tokens are asked for: ``token_scope`` when set (a proxy or an API gateway
+        in front of Graph has its own audience), else the Graph root of graph_url with
+        ``/.default`` — the root, not the version path
+        (https://learn.microsoft.com/entra/identity-platform/scopes-oidc#the-default-scope)."""
+        if self.token_scope:
+            return self.token_scope
         parts = urlsplit(self.graph_url)
         return f"{parts.scheme}://{parts.netloc}/.default"
 
@@ -65,6 +71,7 @@ def _https_root(name: str, key: str, value: str) -> str:
 
 
 def build_settings(name: str, raw: Mapping[str, Any]) -> EntraSettings:
+    check_known(f"source {name!r}", raw, SETTINGS)
     missing = [k for k in ("tenant_id", "client_id") if not raw.get(k)]
     if missing:
         raise ConfigError(f"source {name!r}: missing {', '.join(missing)}",
@@ -80,7 +87,17 @@ def build_settings(name: str, raw: Mapping[str, Any]) -> EntraSettings:
         members_via=members_via,
         read_sign_in_activity=bool(raw.get("sign_in_activity", True)),
         features=tuple(raw.get("features", ("read", "act"))),
+        token_scope=_token_scope(name, raw.get("token_scope")),
     )
+
+
+def _token_scope(name: str, value: Any) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or not value.startswith("https://") or not value.endswith("/.default"):
+        raise ConfigError(f"source {name!r}: token_scope must be an https:// resource ending in /.default, "
+                          f"not {value!r}", hint="e.g. https://graph.microsoft.com/.default")
+    return value
 
 
 def build_credential(name: str, raw: Mapping[str, Any], *, base_dir: str) -> str | dict:
@@ -100,15 +117,26 @@ def build_credential(name: str, raw: Mapping[str, Any], *, base_dir: str) -> str
 
 
 class CountingSession(requests.Session):
-    """A requests session that counts what it sends: the cost figures in Snapshot.stats."""
+    """A requests session that counts what it sends: the cost figures in Snapshot.stats, and
+    each request in the log (``access_review.activity``) under the source's name."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: str = "") -> None:
         super().__init__()
         self.sent = 0
+        self.source = source
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self.sent += 1
-        return super().request(*args, **kwargs)
+        started = time.monotonic()
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            activity.note_request(self.source, f"{method} {urlsplit(url).path}", type(exc).__name__,
+                                  time.monotonic() - started)
+            raise
+        activity.note_request(self.source, f"{method} {urlsplit(url).path}", str(response.status_code),
+                              time.monotonic() - started)
+        return response
 
 
 # One msal app (and so one in-memory token cache) per process per (authority, client):
@@ -126,7 +154,7 @@ class TokenSource:
     def __init__(self, settings: EntraSettings, credential: str | dict,
                  session: CountingSession | None = None):
         self.settings = settings
-        self.session = session or CountingSession()
+        self.session = session or CountingSession(settings.name)
         self._credential = credential
         self._key = (settings.authority, settings.client_id, _credential_id(credential))
 
@@ -178,6 +206,10 @@ class GraphClient:
     settings: EntraSettings
     tokens: TokenSource
     session: requests.Session = field(default_factory=CountingSession)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.session, CountingSession) and not self.session.source:
+            self.session.source = self.settings.name
     policy: RetryPolicy = DEFAULT_POLICY
     sleep: Callable[[float], None] = time.sleep
     requests_sent: int = 0
@@ -248,10 +280,13 @@ class GraphClient:
     def get_json(self, path_or_url: str, **kwargs: Any) -> dict:
         response = self.call("GET", path_or_url, **kwargs)
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
             raise SourceError(self.source, self.call_name("GET", path_or_url),
                               "response is not JSON") from None
+        if isinstance(body, dict) and isinstance(body.get("value"), list):
+            activity.note_page(self.source, self.call_name("GET", path_or_url), len(body["value"]))
+        return body
 
     def _count_retry(self, exc: RetryableError, wait: float) -> None:
         self.retries += 1

@@ -22,8 +22,32 @@ DELTA_EXPIRED_CODES = frozenset({"syncStateNotFound", "resyncRequired", "syncSta
 PREMIUM_LICENCE_CODE = "Authentication_RequestFromNonPremiumTenantOrB2CTenant"
 
 
+# Reading signInActivity needs AuditLog.Read.All; without it Graph answers 403 with this code and
+# "Calling principal does not have required MSGraph permissions AuditLog.Read.All"
+# (microsoftgraph/microsoft-graph-explorer-v4 issue 2731, microsoft-graph-docs issue 12764).
+PERMISSION_MISSING_CODE = "Authentication_MSGraphPermissionMissing"
+SIGN_IN_PERMISSION = "AuditLog.Read.All"
+
+LICENCE_REASON = ("signInActivity not read: the tenant has no Entra ID P1/P2 licence "
+                  "(Graph: Authentication_RequestFromNonPremiumTenantOrB2CTenant); "
+                  "last sign-in is unknown, so dormant-account findings cannot use it")
+SIGN_IN_PERMISSION_REASON = ("signInActivity not read: the app registration lacks the application permission "
+                             "AuditLog.Read.All (Graph answered 403); last sign-in is unknown, so dormant-account "
+                             "findings cannot use it; grant AuditLog.Read.All with admin consent to read it")
+
+
 class PremiumLicenceRequired(PermissionDenied):
-    """The tenant lacks the Entra ID P1/P2 licence a property (signInActivity) needs."""
+    """Sign-in activity cannot be read — the tenant lacks the Entra ID P1/P2 licence it needs.
+    The read goes on without it: every account's last sign-in is "unknown" (``unknown_reason``)."""
+
+    unknown_reason = LICENCE_REASON
+
+
+class SignInPermissionMissing(PremiumLicenceRequired):
+    """Sign-in activity cannot be read — the app lacks AuditLog.Read.All. Like a missing licence,
+    it costs the sign-in view only, never the snapshot (issue 19)."""
+
+    unknown_reason = SIGN_IN_PERMISSION_REASON
 
 
 class GraphNotFound(SourceError):
@@ -66,6 +90,11 @@ def error_for_status(status: int, headers: Mapping[str, str] | None, body: Any, 
     if status == 403:
         if code == PREMIUM_LICENCE_CODE:
             return PremiumLicenceRequired(source, call, detail, permission="Entra ID P1/P2 licence")
+        if permission == SIGN_IN_PERMISSION or (code == PERMISSION_MISSING_CODE and SIGN_IN_PERMISSION in message):
+            return SignInPermissionMissing(source, call, f"{detail} (needs {SIGN_IN_PERMISSION})",
+                                           permission=SIGN_IN_PERMISSION,
+                                           hint=f"grant the application permission {SIGN_IN_PERMISSION} to the app "
+                                                "registration and give admin consent")
         needed = permission or "an application permission"
         return PermissionDenied(
             source, call, f"{detail} (needs {needed})", permission=permission,
@@ -75,6 +104,9 @@ def error_for_status(status: int, headers: Mapping[str, str] | None, body: Any, 
         return GraphNotFound(source, call, detail)
     if status in (429, 503) or status >= 500:
         # 429/503 carry Retry-After (fractional, e.g. 2.128); other 5xx get backoff with jitter.
-        return RetryableError(source, call, detail,
-                              retry_after=parse_retry_after(header(headers, "Retry-After")))
+        # Only 429 is throttling (https://learn.microsoft.com/graph/throttling); a 503 or 5xx is
+        # Graph being unavailable, and is reported as that when it persists.
+        return RetryableError(source, call, detail if status == 429 else f"{detail} (Graph unavailable)",
+                              retry_after=parse_retry_after(header(headers, "Retry-After")),
+                              throttled=status == 429)
     return SourceError(source, call, detail)

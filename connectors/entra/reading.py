@@ -135,7 +135,9 @@ def read_full(client: GraphClient, *, with_sign_in: bool, progress: Progress) ->
                  "groups_latest": fetch.latest_delta_listing("groups"), **grant_listings()},
         then=then, on_batch=_progress_of(progress, {"users": "users", "groups": "groups"}))
     if "users_plain" in first.items:
-        users, sign_in = first.items["users_plain"], SignInRefresh(unknown_reason=LICENCE_REASON)
+        # No licence, or no AuditLog.Read.All: the error says which (http.py), the sign-in is unknown.
+        users = first.items["users_plain"]
+        sign_in = SignInRefresh(unknown_reason=getattr(first.failed.get("users"), "unknown_reason", LICENCE_REASON))
     else:
         users = first.items["users"]
         sign_in = SignInRefresh(read_at=read_at) if with_sign_in else SignInRefresh(unknown_reason=OFF_REASON)

@@ -26,7 +26,7 @@ from access_review.records import Account
 
 from . import fetch
 from .batch import Listing
-from .http import PremiumLicenceRequired
+from .http import LICENCE_REASON, PremiumLicenceRequired  # noqa: F401 (LICENCE_REASON: re-exported)
 from .transform import parse_graph_datetime, sign_in_time
 
 FULL_REFRESH_DAYS = 30
@@ -34,9 +34,6 @@ FULL_REFRESH_DAYS = 30
 # little and loses nothing.
 OVERLAP = timedelta(hours=1)
 
-LICENCE_REASON = ("signInActivity not read: the tenant has no Entra ID P1/P2 licence "
-                  "(Graph: Authentication_RequestFromNonPremiumTenantOrB2CTenant); "
-                  "last sign-in is unknown, so dormant-account findings cannot use it")
 OFF_REASON = ("signInActivity not read (sign_in_activity = false): last sign-in is unknown, "
               "so dormant-account findings cannot use it")
 
@@ -87,8 +84,8 @@ def apply_sign_ins(accounts: MutableMapping[str, Account], raws: list[dict] | No
     listing's answer (``raws``), or mark them unknown when it failed for want of a licence.
     ``known_before``: ids of the accounts the previous snapshot had (their sign-in as of the
     last read). Pure."""
-    if isinstance(error, PremiumLicenceRequired):
-        return mark_unknown(accounts, LICENCE_REASON)
+    if isinstance(error, PremiumLicenceRequired):   # no licence, or no AuditLog.Read.All: sign-in unknown
+        return mark_unknown(accounts, error.unknown_reason)
     seen: set[str] = set()
     for raw in raws or []:
         account = accounts.get(raw["id"])

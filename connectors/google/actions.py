@@ -10,7 +10,7 @@ from access_review.connector import Action, ActionResult
 from access_review.errors import ActionRefused
 
 from .batch import BatchRunner
-from .client import DRIVE_WRITE, GROUP_MEMBER_WRITE, USER_READ, USER_SECURITY, USER_WRITE
+from .client import DRIVE_WRITE, GROUP_MEMBER_WRITE, USER_READ, USER_SECURITY, USER_WRITE, GoogleSettings
 from .http import MISSING, execute
 
 
@@ -21,7 +21,16 @@ class ActionContext(Protocol):
     @property
     def name(self) -> str: ...
 
-    def runner(self, scopes: tuple[str, ...]) -> BatchRunner: ...
+    @property
+    def settings(self) -> GoogleSettings: ...
+
+    def runner(self, scopes: tuple[str, ...], *, subject: str | None = None) -> BatchRunner: ...
+
+
+def _acting(connector: ActionContext, scopes: tuple[str, ...]) -> BatchRunner:
+    """A runner acting as the admin actions act as (``action_subject``), so the sync's subject
+    can stay a read-only admin."""
+    return connector.runner(scopes, subject=connector.settings.acting_subject)
 
 
 SUPPORTED = {"disable_account", "enable_account", "revoke_sessions", "remove_membership",
@@ -111,7 +120,7 @@ def _no_such_user(action: Action, user_id: str) -> ActionResult:
 
 
 def _set_suspended(connector: ActionContext, action: Action, user_id: str, suspend: bool) -> ActionResult:
-    runner = connector.runner((USER_WRITE,))
+    runner = _acting(connector, (USER_WRITE,))
     users = runner.clients.directory.users()
     user = _read_user(runner, users, user_id, USER_WRITE)
     if user is MISSING:
@@ -127,7 +136,7 @@ def _set_suspended(connector: ActionContext, action: Action, user_id: str, suspe
 
 
 def _sign_out(connector: ActionContext, action: Action, user_id: str) -> ActionResult:
-    runner = connector.runner((USER_READ, USER_SECURITY))
+    runner = _acting(connector, (USER_READ, USER_SECURITY))
     users = runner.clients.directory.users()
     user = _read_user(runner, users, user_id, USER_READ)
     if user is MISSING:
@@ -139,7 +148,7 @@ def _sign_out(connector: ActionContext, action: Action, user_id: str) -> ActionR
 
 
 def _remove_member(connector: ActionContext, action: Action, group_id: str, member_id: str) -> ActionResult:
-    runner = connector.runner((GROUP_MEMBER_WRITE,))
+    runner = _acting(connector, (GROUP_MEMBER_WRITE,))
     members = runner.clients.directory.members()
     call = f"members.get groupKey={group_id} memberKey={member_id}"
     member = _call(runner, call, lambda: members.get(groupKey=group_id, memberKey=member_id),
@@ -157,7 +166,7 @@ def _remove_member(connector: ActionContext, action: Action, group_id: str, memb
 
 
 def _revoke_token(connector: ActionContext, action: Action, user_id: str, client_id: str) -> ActionResult:
-    runner = connector.runner((USER_SECURITY,))
+    runner = _acting(connector, (USER_SECURITY,))
     tokens = runner.clients.directory.tokens()
     token = _call(runner, f"tokens.get userKey={user_id} clientId={client_id}",
                   lambda: tokens.get(userKey=user_id, clientId=client_id), USER_SECURITY, missing_ok=True)
@@ -174,7 +183,7 @@ def _revoke_token(connector: ActionContext, action: Action, user_id: str, client
 
 def _remove_drive_permission(connector: ActionContext, action: Action, drive_id: str,
                              permission_id: str) -> ActionResult:
-    runner = connector.runner((DRIVE_WRITE,))
+    runner = _acting(connector, (DRIVE_WRITE,))
     permissions = runner.clients.drive.permissions()
     # A shared drive's permissions are only reachable with supportsAllDrives, and by an admin
     # who is not a member only with useDomainAdminAccess (Drive: manage shared drives as admin).

@@ -19,6 +19,7 @@ import httplib2
 from google.auth import exceptions as auth_exceptions
 from googleapiclient.errors import HttpError
 
+from access_review import activity
 from access_review.errors import IncompleteRead, RetryableError, SourceError
 from access_review.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 
@@ -116,7 +117,8 @@ class BatchRunner:
             except HttpError as exc:
                 raise translate_http_error(self.source, what, exc, scope=scope) from None
             except (auth_exceptions.RefreshError, auth_exceptions.TransportError) as exc:
-                raise translate_refresh_error(self.source, what, exc, self.clients.scopes) from None
+                raise translate_refresh_error(self.source, what, exc, self.clients.scopes,
+                                              self.clients.authorized.credentials) from None
             except (httplib2.HttpLib2Error, socket.timeout, OSError) as exc:
                 raise RetryableError(self.source, what, f"network error: {exc}") from None
             finally:
@@ -136,7 +138,8 @@ class BatchRunner:
                 raise RetryableError(self.source, first.call,
                                      f"{len(failures)} calls of a batch throttled or failed: "
                                      f"{str(first).split(': ', 2)[-1]}",
-                                     retry_after=max(waits) if waits else None)
+                                     retry_after=max(waits) if waits else None,
+                                     throttled=any(getattr(e, "throttled", False) for e in failures.values()))
 
         def on_retry(exc: RetryableError, wait: float) -> None:
             self.count("retries")
@@ -161,6 +164,7 @@ class BatchRunner:
             responses = self.run(api, calls, scope=scope, batch_size=batch_size)
             for key, token in todo:
                 page = responses[(key, token)] or {}
+                activity.note_page(self.source, f"{call} {key}", len(page.get(items_field, []) or []))
                 items[key].extend(page.get(items_field, []) or [])
                 next_token = page.get("nextPageToken")
                 if next_token:

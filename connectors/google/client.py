@@ -10,6 +10,7 @@ Clients are built from the discovery documents shipped inside google-api-python-
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,13 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.http import BatchHttpRequest
 
+from access_review import activity
 from access_review.errors import ConfigError
 from access_review.secrets import check_owner_only
+from access_review.settings_spec import check_known
+
+from .settings import (DEFAULT_QUOTA_PER_MINUTE, DEFAULT_TIMEOUT, DIRECTORY_BATCH_LIMIT, DRIVE_BATCH_LIMIT,  # noqa: F401
+                       SETTINGS)
 
 # Scopes, from each method's "scopes" in the discovery documents.
 USER_READ = "https://www.googleapis.com/auth/admin.directory.user.readonly"
@@ -45,8 +51,6 @@ DELEGATION_PAGE = "Admin console > Security > Access and data control > API cont
 # The public endpoints; ``api_endpoint`` replaces this root for all three APIs at once.
 DEFAULT_ROOT = "https://www.googleapis.com/"
 
-DIRECTORY_BATCH_LIMIT = 1000  # "You're limited to 1000 calls in a single batch request" (Directory batch guide)
-DRIVE_BATCH_LIMIT = 100       # Drive batch guide: more than 100 calls per batch may be rejected
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,11 @@ class GoogleSettings:
     source: str
     key_file: Path
     subject: str
+    action_subject: str = ""   # the admin actions act as; "" = subject
     customer: str = "my_customer"
     domain: str | None = None
     api_endpoint: str | None = None
-    # Directory API default: 2,400 queries per minute per user per project; every call inside
-    # a batch counts (https://developers.google.com/workspace/admin/directory/v1/limits).
-    quota_per_minute: int = 2400
+    quota_per_minute: int = DEFAULT_QUOTA_PER_MINUTE
     oauth_tokens: bool = True
     oauth_tokens_for_students: bool = False
     student_org_units: tuple[str, ...] = ("/Students",)
@@ -67,7 +70,12 @@ class GoogleSettings:
     vault: bool = False
     batch_size: int = DIRECTORY_BATCH_LIMIT
     drive_batch_size: int = DRIVE_BATCH_LIMIT
-    timeout: float = 60.0
+    timeout: float = DEFAULT_TIMEOUT
+
+    @property
+    def acting_subject(self) -> str:
+        """Who suspensions and remediation act as: ``action_subject``, else the sync's subject."""
+        return self.action_subject or self.subject
 
     def read_scopes(self) -> tuple[str, ...]:
         """The scopes a sync with these settings needs, in a stable order."""
@@ -99,6 +107,7 @@ def _positive_int(name: str, settings: Mapping[str, Any], key: str, default: int
 
 def build_settings(name: str, settings: Mapping[str, Any], *, base_dir: str = ".") -> GoogleSettings:
     """Validate a ``[sources.<name>]`` table of type google."""
+    check_known(f"source {name!r}", settings, SETTINGS)
     for required in ("key_file", "subject"):
         if not settings.get(required):
             raise ConfigError(f"source {name!r}: {required} is required for a google source",
@@ -116,10 +125,11 @@ def build_settings(name: str, settings: Mapping[str, Any], *, base_dir: str = ".
         source=name,
         key_file=key_file,
         subject=str(settings["subject"]),
+        action_subject=str(settings.get("action_subject") or ""),
         customer=str(settings.get("customer", "my_customer")),
         domain=settings.get("domain"),
         api_endpoint=endpoint,
-        quota_per_minute=_positive_int(name, settings, "quota_per_minute", 2400),
+        quota_per_minute=_positive_int(name, settings, "quota_per_minute", DEFAULT_QUOTA_PER_MINUTE),
         oauth_tokens=_bool(name, settings, "oauth_tokens", True),
         oauth_tokens_for_students=_bool(name, settings, "oauth_tokens_for_students", False),
         student_org_units=tuple(normalize_org_unit(o) for o in ous),
@@ -127,7 +137,7 @@ def build_settings(name: str, settings: Mapping[str, Any], *, base_dir: str = ".
         vault=_bool(name, settings, "vault", False),
         batch_size=_positive_int(name, settings, "batch_size", DIRECTORY_BATCH_LIMIT, DIRECTORY_BATCH_LIMIT),
         drive_batch_size=_positive_int(name, settings, "drive_batch_size", DRIVE_BATCH_LIMIT, DRIVE_BATCH_LIMIT),
-        timeout=float(settings.get("timeout", 60.0)),
+        timeout=float(settings.get("timeout", DEFAULT_TIMEOUT)),
     )
 
 
@@ -140,15 +150,25 @@ def normalize_org_unit(path: str) -> str:
 
 
 class CountingHttp(httplib2.Http):
-    """httplib2.Http that counts HTTP round trips (token fetches, calls and batch POSTs)."""
+    """httplib2.Http that counts HTTP round trips (token fetches, calls and batch POSTs), and
+    logs each under the source's name (``access_review.activity``)."""
 
-    def __init__(self, *args: Any, **kwargs: Any):
+    def __init__(self, *args: Any, source: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.round_trips = 0
+        self.source = source
 
-    def request(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any):  # type: ignore[override]
         self.round_trips += 1
-        return super().request(*args, **kwargs)
+        started = time.monotonic()
+        call = f"{method} {urllib.parse.urlsplit(uri).path}"
+        try:
+            response, content = super().request(uri, method, *args, **kwargs)
+        except Exception as exc:
+            activity.note_request(self.source, call, type(exc).__name__, time.monotonic() - started)
+            raise
+        activity.note_request(self.source, call, str(response.status), time.monotonic() - started)
+        return response, content
 
 
 def load_key_info(settings: GoogleSettings) -> dict[str, Any]:
@@ -167,13 +187,36 @@ def load_key_info(settings: GoogleSettings) -> dict[str, Any]:
     return info
 
 
-def build_credentials(settings: GoogleSettings, scopes: tuple[str, ...]) -> service_account.Credentials:
+def build_credentials(settings: GoogleSettings, scopes: tuple[str, ...],
+                      subject: str | None = None) -> service_account.Credentials:
+    """Credentials acting as ``subject`` (default: the sync's subject)."""
     info = load_key_info(settings)
     try:
         creds = service_account.Credentials.from_service_account_info(info, scopes=list(scopes))
     except ValueError as exc:
         raise ConfigError(f"source {settings.source!r}: service account key {settings.key_file}: {exc}") from None
-    return creds.with_subject(settings.subject)
+    creds = creds.with_subject(subject or settings.subject)
+    # The numeric client id is what the domain-wide delegation page lists; the credentials do
+    # not keep it, and an error naming a missing scope should say which client to add it to.
+    creds.client_id = str(info.get("client_id") or "")
+    return creds
+
+
+def fetch_ungranted_scopes(credentials: Any, scopes: tuple[str, ...], timeout: float = 30.0) -> list[str]:
+    """The scopes domain-wide delegation does not grant: one token request per scope, since
+    Google refuses a token for several scopes when any one is missing, without naming it."""
+    from google.auth import exceptions as auth_exceptions
+
+    missing = []
+    for scope in scopes:
+        try:
+            credentials.with_scopes([scope]).refresh(google_auth_httplib2.Request(httplib2.Http(timeout=timeout)))
+        except auth_exceptions.RefreshError as exc:
+            if "unauthorized_client" in str(exc):
+                missing.append(scope)
+        except (auth_exceptions.TransportError, httplib2.HttpLib2Error, OSError):
+            return list(scopes)   # cannot tell: name them all
+    return missing
 
 
 @dataclass
@@ -207,9 +250,11 @@ def _discovery_document(api: str, version: str) -> dict[str, Any]:
     return json.loads(raw)
 
 
-def build_clients(settings: GoogleSettings, scopes: tuple[str, ...]) -> GoogleClients:
-    creds = build_credentials(settings, scopes)
-    http = CountingHttp(timeout=settings.timeout)
+def build_clients(settings: GoogleSettings, scopes: tuple[str, ...], *,
+                  subject: str | None = None) -> GoogleClients:
+    """The clients, acting as ``subject`` (default: the sync's subject)."""
+    creds = build_credentials(settings, scopes, subject)
+    http = CountingHttp(timeout=settings.timeout, source=settings.source)
     authorized = google_auth_httplib2.AuthorizedHttp(creds, http=http)
     root = settings.api_endpoint or None
     services: dict[str, Any] = {}

@@ -36,8 +36,9 @@ class GoogleConnector:
             self._pacers = build_pacers(self.settings.quota_per_minute, clock=self.clock, sleep=self.sleep)
         return self._pacers
 
-    def runner(self, scopes: tuple[str, ...]) -> BatchRunner:
-        clients: GoogleClients = build_clients(self.settings, scopes)
+    def runner(self, scopes: tuple[str, ...], *, subject: str | None = None) -> BatchRunner:
+        """Calls with ``scopes``, acting as ``subject`` (default: the sync's subject)."""
+        clients: GoogleClients = build_clients(self.settings, scopes, subject=subject)
         return BatchRunner(clients=clients, pacers=self.pacers, policy=self.policy, sleep=self.sleep)
 
     def fetch_snapshot(self, previous: Snapshot | None = None, progress: Progress = no_progress) -> Snapshot:

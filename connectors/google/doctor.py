@@ -17,7 +17,7 @@ from access_review.connector import Check
 from .client import (DELEGATION_PAGE, DRIVE_READ, DRIVE_WRITE, GROUP_MEMBER_WRITE, GROUP_READ, ORGUNIT_READ,
                      ROLE_READ, USER_READ, USER_SECURITY, USER_WRITE, VAULT_READ, GoogleSettings, build_clients,
                      build_credentials, load_key_info)
-from .http import execute
+from .http import execute, refresh_error_text
 
 SCOPE_PURPOSE = {
     USER_READ: "read users", GROUP_READ: "read groups and members", ROLE_READ: "read admin roles",
@@ -34,7 +34,7 @@ def _token_error(settings: GoogleSettings, base: service_account.Credentials, sc
     try:
         creds.refresh(google_auth_httplib2.Request(httplib2.Http(timeout=settings.timeout)))
     except auth_exceptions.RefreshError as exc:
-        return str(exc)
+        return refresh_error_text(exc)
     except (auth_exceptions.TransportError, httplib2.HttpLib2Error, OSError) as exc:
         return f"token endpoint unreachable: {exc}"
     return None
@@ -55,9 +55,20 @@ def run_checks(settings: GoogleSettings) -> list[Check]:
                             "check subject is an existing, active admin and the key is not revoked"))
         return checks
 
+    acting = base
+    if settings.acting_subject != settings.subject:
+        # Actions act as their own admin (action_subject): its tokens are checked for their scopes.
+        acting = build_credentials(settings, (USER_WRITE,), settings.acting_subject)
+        error = _token_error(settings, acting, (USER_WRITE,))
+        if error and "unauthorized_client" not in error:
+            checks.append(Check(f"impersonate {settings.acting_subject} (actions)", False, error,
+                                "check action_subject is an existing, active admin"))
+            acting = None
     missing_read = []
     for scope in (*settings.read_scopes(), *ACTION_SCOPES):
-        error = _token_error(settings, base, (scope,))
+        if scope in ACTION_SCOPES and acting is None:
+            continue
+        error = _token_error(settings, acting if scope in ACTION_SCOPES else base, (scope,))
         label = f"scope {scope.rsplit('/', 1)[-1]} ({SCOPE_PURPOSE.get(scope, '')})"
         if error is None:
             checks.append(Check(label, True, "granted"))

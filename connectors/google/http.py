@@ -24,7 +24,7 @@ from googleapiclient.errors import HttpError
 from access_review.errors import (AuthError, PermissionDenied, RetryableError, SourceError)
 from access_review.retry import DEFAULT_POLICY, RetryPolicy, parse_retry_after, with_retries
 
-from .client import DELEGATION_PAGE
+from .client import DELEGATION_PAGE, fetch_ungranted_scopes
 
 THROTTLE_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "quotaExceeded"})
 MISSING = object()  # what execute(..., missing_ok=True) returns for a 404
@@ -53,7 +53,7 @@ def translate_status(source: str, call: str, status: int, content: bytes | str |
     message = message or f"HTTP {status}"
     if status == 429 or (status == 403 and THROTTLE_REASONS.intersection(reasons)):
         return RetryableError(source, call, f"throttled ({status} {', '.join(reasons) or message})",
-                              retry_after=parse_retry_after(retry_after))
+                              retry_after=parse_retry_after(retry_after), throttled=True)
     if status >= 500:
         return RetryableError(source, call, f"server error {status}: {message}",
                               retry_after=parse_retry_after(retry_after))
@@ -62,14 +62,37 @@ def translate_status(source: str, call: str, status: int, content: bytes | str |
                          hint="check the service account key and that the subject is an active admin")
     if status == 403:
         scope_missing = bool(SCOPE_REASONS.intersection(reasons)) or "scope" in message.lower()
-        what = f"needs scope {scope}" if scope else "permission denied"
         if scope_missing:
+            what = f"needs scope {scope}" if scope else "permission denied"
             return PermissionDenied(source, call, f"{what} ({message})", permission=scope,
                                     hint=f"grant {scope} to the service account's client id in {DELEGATION_PAGE}")
-        return PermissionDenied(source, call, f"forbidden: {message} ({what}; the subject must be an "
-                                "admin with the privilege this call needs)", permission=scope,
-                                hint=f"check the subject's admin role, and {scope} in {DELEGATION_PAGE}")
+        # Google issued the token with every scope asked for (it refuses the whole token
+        # otherwise), so a plain 403 "forbidden" is the admin the service account acts as
+        # lacking an admin privilege, not a missing scope.
+        privilege = privilege_for(call)
+        return PermissionDenied(source, call, f"the admin the service account acts as (subject) may not {privilege} "
+                                f"(Google: 403 {', '.join(reasons) or 'forbidden'}: {message})",
+                                permission=f"admin privilege: {privilege}",
+                                hint=f"give the subject an admin role that may {privilege} (Admin console > Account >"
+                                     " Admin roles), or make the subject a super admin")
     return SourceError(source, call, f"HTTP {status}: {message}")
+
+
+# What each call needs the subject to be allowed to do, in the Admin console's words.
+PRIVILEGES = {"users.list": "read users", "users.get": "read users", "users.update": "update users (suspend them)",
+              "users.signOut": "manage users' security settings (sign them out)",
+              "tokens": "manage users' security settings (their OAuth tokens)",
+              "groups.list": "read groups", "members": "read and update group members",
+              "roles.list": "read admin roles", "roleAssignments.list": "read admin roles",
+              "orgunits.list": "read organizational units", "drives.list": "manage shared drives",
+              "permissions": "manage shared drives", "matters": "view Vault matters (View All Matters)",
+              "holds": "view Vault matters (View All Matters)"}
+
+
+def privilege_for(call: str) -> str:
+    """``users.list`` -> "read users": what the admin privilege a call needs lets one do."""
+    name = call.split(" ", 1)[0]
+    return PRIVILEGES.get(name) or PRIVILEGES.get(name.split(".", 1)[0], f"call {name}")
 
 
 def translate_http_error(source: str, call: str, exc: HttpError, *, scope: str | None) -> SourceError:
@@ -77,21 +100,54 @@ def translate_http_error(source: str, call: str, exc: HttpError, *, scope: str |
     return translate_status(source, call, exc.resp.status, exc.content, scope=scope, retry_after=retry_after)
 
 
-def translate_refresh_error(source: str, call: str, exc: Exception, scopes: tuple[str, ...]) -> SourceError:
-    """google-auth failed to get a token for the impersonated admin."""
-    text = str(exc)
+# The token endpoint's answers for a service account acting as a subject, in words
+# (https://developers.google.com/identity/protocols/oauth2/service-account#error-codes).
+TOKEN_ERRORS = (
+    ("Invalid email or User ID", "{subject} is not an existing user of the domain",
+     "set subject to the address of an existing, active admin"),
+    ("Not a valid email", "{subject} is not an e-mail address", "set subject to an admin's e-mail address"),
+    ("Invalid JWT Signature", "the service account key was deleted or disabled in the Cloud console",
+     "create a new JSON key for the service account and point key_file at it"),
+    ("Token must be a short-lived token", "this machine's clock is wrong",
+     "set the clock right (NTP): Google refuses a token request from more than a few minutes off"),
+    ("invalid_client", "the service account of key_file does not exist (any more)",
+     "check key_file: the service account may have been deleted"),
+)
+
+
+def refresh_error_text(exc: BaseException) -> str:
+    """google-auth's RefreshError carries ("error: description", response) in its args; its
+    str() is that tuple. The first part is the message."""
+    args = getattr(exc, "args", ())
+    return args[0] if args and isinstance(args[0], str) else str(exc)
+
+
+def translate_refresh_error(source: str, call: str, exc: Exception, scopes: tuple[str, ...],
+                            credentials: Any = None) -> SourceError:
+    """google-auth failed to get a token for the impersonated admin. Given the ``credentials``,
+    a scope refusal is narrowed down to the scopes actually missing from delegation (Google
+    refuses the whole token and does not say which)."""
+    text = refresh_error_text(exc)
+    subject = getattr(credentials, "_subject", None) or "the subject"
+    where = f"{call} (token for {subject})"
     if isinstance(exc, auth_exceptions.TransportError):
-        return RetryableError(source, f"{call} (token)", f"token endpoint unreachable: {text}")
+        return RetryableError(source, where, f"the token endpoint could not be reached: {text}")
     if "unauthorized_client" in text:
-        # Google refuses the whole token when any requested scope is missing from delegation.
-        return PermissionDenied(
-            source, f"{call} (token)",
-            f"domain-wide delegation does not grant all of: {', '.join(scopes)}",
-            permission=" ".join(scopes),
-            hint=f"add the scopes for the service account's client id in {DELEGATION_PAGE}; "
-                 "`access-review doctor` names the missing one")
-    return AuthError(source, f"{call} (token)", f"impersonation failed: {text}",
-                     hint="check the key is current and the subject is an existing, active admin")
+        missing = fetch_ungranted_scopes(credentials, scopes) if credentials is not None else list(scopes)
+        client_id = getattr(credentials, "client_id", None) or "(its client id)"
+        if missing and len(missing) < len(scopes):
+            what = f"domain-wide delegation does not grant {', '.join(missing)}"
+        else:
+            what = (f"domain-wide delegation grants none of the {len(scopes)} scopes asked for: the service "
+                    f"account's client id {client_id} may not be listed")
+        return PermissionDenied(source, where, what, permission=" ".join(missing or scopes),
+                                hint=f"in {DELEGATION_PAGE}, add {', '.join(missing or scopes)} to client id {client_id}")
+    for needle, meaning, fix in TOKEN_ERRORS:
+        if needle in text:
+            return AuthError(source, where, f"impersonation failed: {meaning.format(subject=subject)} (Google: {text})",
+                             hint=fix)
+    return AuthError(source, where, f"impersonation failed (Google: {text})",
+                     hint="check that key_file is current and subject is an existing, active admin")
 
 
 def execute_once(source: str, call: str, request: Any, *, scope: str | None,
@@ -104,10 +160,9 @@ def execute_once(source: str, call: str, request: Any, *, scope: str | None,
         if missing_ok and exc.resp.status == 404:
             return MISSING
         raise translate_http_error(source, call, exc, scope=scope) from None
-    except auth_exceptions.RefreshError as exc:
-        raise translate_refresh_error(source, call, exc, scopes) from None
-    except auth_exceptions.TransportError as exc:
-        raise translate_refresh_error(source, call, exc, scopes) from None
+    except (auth_exceptions.RefreshError, auth_exceptions.TransportError) as exc:
+        credentials = getattr(getattr(request, "http", None), "credentials", None)
+        raise translate_refresh_error(source, call, exc, scopes, credentials) from None
     except (httplib2.HttpLib2Error, socket.timeout, ConnectionError, OSError) as exc:
         raise RetryableError(source, call, f"network error: {exc}") from None
 
