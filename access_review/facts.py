@@ -39,6 +39,9 @@ class Facts:
     timings: dict[str, float] = field(default_factory=dict)
     # held account key -> the last complete sync run that still held it (from the store)
     last_seen: Mapping[str, SyncRun] = field(default_factory=dict)
+    # Inputs the analysis was made without ("roster", "inventory"): the findings that need
+    # them are skipped, and said to be (findings.RULE_NEEDS).
+    missing_inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         with collector_paused():
