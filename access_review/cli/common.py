@@ -51,6 +51,11 @@ def handle_errors(func: Callable) -> Callable:
                 err_console.print(f"  also: {safe(other)}", highlight=False, soft_wrap=True)
             if len(more) > 9:
                 err_console.print(f"  ... and {len(more) - 9} more problems", highlight=False)
+            candidates = getattr(exc, "candidates", ())   # an argument that matched several things
+            for candidate in candidates[:15]:
+                err_console.print(f"  - {safe(candidate.label)}", highlight=False, soft_wrap=True)
+            if len(candidates) > 15:
+                err_console.print(f"  ... and {len(candidates) - 15} more", highlight=False)
             if exc.hint:
                 err_console.print(f"  next: {safe(exc.hint)}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code)
