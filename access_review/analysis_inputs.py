@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +38,10 @@ class AnalysisInputs:
         d = json.loads(text)
         return cls(runs=tuple(sorted((s, int(r)) for s, r in d["runs"].items())), roster=d["roster"],
                    inventory=d["inventory"], config=d["config"], code=d["code"], today=d["today"])
+
+    def on_another_day(self, built: "AnalysisInputs") -> bool:
+        """The same inputs, evaluated for another day."""
+        return replace(self, today=built.today) == built
 
     def changes_since(self, built: "AnalysisInputs") -> list[str]:
         """What differs from the inputs an analysis was ``built`` from, in words."""

@@ -49,9 +49,10 @@ class Candidate:
 class Principal:
     """Who an argument named: a roster person (with their accounts) or one account."""
 
-    person: str | None             # person key
+    person: str | None             # person key (for an account: the person it is joined to)
     accounts: tuple[str, ...]      # account keys (the person's, or the one named)
     label: str                     # "Luis Núñez (E00012)" or "jdoe (ad)"
+    kind: str = "person"           # person | account: what the argument named
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,7 @@ class Answers:
         person = self.persons.get(key) if key else None
         return (person.name, person.employee_id) if person else ("", "")
 
-    def _accounts_of_sorted(self, person_key: str) -> list[str]:
+    def accounts_of(self, person_key: str) -> list[str]:
         rows = list(self._rows(LINKS, ("account", "rank"), "person=?", (person_key,)))
         return [account for account, _rank in sorted(rows, key=lambda r: r[1])]
 
@@ -291,11 +292,11 @@ class Answers:
 
     def _person(self, person_key: str) -> Principal:
         p = self.persons[person_key]
-        return Principal(person_key, tuple(self._accounts_of_sorted(person_key)), f"{p.name} ({p.employee_id})")
+        return Principal(person_key, tuple(self.accounts_of(person_key)), f"{p.name} ({p.employee_id})")
 
     def _account(self, key: str, login: str, source: str) -> Principal:
         person = self.person_of([key]).get(key)
-        return Principal(person, (key,), f"{login} ({source})")
+        return Principal(person, (key,), f"{login} ({source})", kind="account")
 
     def _current_accounts(self, where: str, args: tuple) -> list[tuple]:
         """Accounts of the snapshots the analysis was built from (their current rows)."""

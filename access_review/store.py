@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .analysis_tables import create_analysis_tables
 from .bulk import collector_paused
@@ -448,6 +448,20 @@ class Store:
             " ORDER BY id DESC LIMIT 1", (source,)).fetchone()
         return self._run_from_row(row) if row else None
 
+    def current_accounts(self, keys: Iterable[str]) -> dict[str, Account]:
+        """The named accounts as the latest complete snapshot of their source holds them (an
+        account in no current snapshot is left out): one pass over the accounts table, not a load."""
+        wanted = sorted(set(keys))
+        out: dict[str, Account] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            for row in self.db.execute(
+                    f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM accounts WHERE to_run IS NULL"  # noqa: S608 (constant columns; values bound)
+                    f" AND key IN ({','.join('?' * len(part))})", part):
+                account = _account_from_row(row)
+                out[account.key] = account
+        return out
+
     def sources(self) -> list[str]:
         return [r[0] for r in self.db.execute(
             "SELECT DISTINCT source FROM sync_runs WHERE status='complete' ORDER BY source")]
@@ -481,16 +495,7 @@ class Store:
                 return []
             return rows_at(self.db, table, run_id, lineage_value=source, current=current, columns=columns)
 
-        accounts = [
-            Account(source=r[0], id=r[1], login=r[2], email=r[3], display_name=r[4] or "",
-                    employee_id=r[5], enabled=bool(r[6]), last_sign_in=_dt(r[7]), created=_dt(r[8]),
-                    org_unit=r[9] or "", kind=r[10], title=r[11] or "", department=r[12] or "",
-                    aliases=_unlist(r[13]), authority=r[14], extra=_unextra(r[15]), upn=r[16],
-                    guest=bool(r[17]), sign_in_known=r[18] is None or bool(r[18]))
-            for r in rows(ACCOUNTS, ("source", "id", "login", "email", "display_name", "employee_id", "enabled",
-                                     "last_sign_in", "created", "org_unit", "kind", "title", "department",
-                                     "aliases", "authority", "extra", "upn", "guest", "sign_in_known"))
-        ]
+        accounts = [_account_from_row(r) for r in rows(ACCOUNTS, _ACCOUNT_COLUMNS)]
         groups = [
             Group(source=r[0], id=r[1], name=r[2], email=r[3], kind=r[4], authority=r[5],
                   extra=_unextra(r[6]), aliases=_unlist(r[7]), role_assignable=bool(r[8]))
@@ -622,6 +627,19 @@ class Store:
         return row[0], _dt(row[1]), [
             {"type": r[0], "severity": r[1], "person": r[2], "account": r[3], "resource": r[4],
              "path": json.loads(r[5]), "summary": r[6], "evidence": json.loads(r[7])} for r in rows]
+
+
+_ACCOUNT_COLUMNS = ("source", "id", "login", "email", "display_name", "employee_id", "enabled", "last_sign_in",
+                    "created", "org_unit", "kind", "title", "department", "aliases", "authority", "extra", "upn",
+                    "guest", "sign_in_known")
+
+
+def _account_from_row(r: tuple) -> Account:
+    return Account(source=r[0], id=r[1], login=r[2], email=r[3], display_name=r[4] or "",
+                   employee_id=r[5], enabled=bool(r[6]), last_sign_in=_dt(r[7]), created=_dt(r[8]),
+                   org_unit=r[9] or "", kind=r[10], title=r[11] or "", department=r[12] or "",
+                   aliases=_unlist(r[13]), authority=r[14], extra=_unextra(r[15]), upn=r[16],
+                   guest=bool(r[17]), sign_in_known=r[18] is None or bool(r[18]))
 
 
 def snapshot_rows(snap: Snapshot, source: str) -> dict[str, list[tuple]]:

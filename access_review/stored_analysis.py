@@ -59,15 +59,18 @@ def stored_analysis(store: Store, analysis_id: int) -> StoredAnalysis | None:
                           json.loads(row[3]), row[4])
 
 
-def refresh_analysis(config: Config, store: Store, *, today: date | None = None,
+def refresh_analysis(config: Config, store: Store, *, today: date | None = None, same_day: bool = True,
                      on_rebuild: Callable[[list[str]], None] | None = None) -> StoredAnalysis:
     """The stored analysis for the current inputs: the one already stored when it matches
-    them, else a new one built and stored now (``on_rebuild`` is told why first)."""
+    them, else a new one built and stored now (``on_rebuild`` is told why first). Without
+    ``same_day``, one built from the same data for an earlier day will do (a reader that
+    checks dates itself, like a suspension plan checking holds)."""
     today = today or today_utc()
     with store.reading():
         inputs = current_inputs(config, store, today)
         latest = latest_stored_analysis(store)
-        if latest is not None and latest.inputs == inputs:
+        if latest is not None and (latest.inputs == inputs
+                                   or (not same_day and inputs.on_another_day(latest.inputs))):
             return latest
         if not inputs.runs:
             raise AccessReviewError("no complete snapshot of any source yet", hint="run `access-review sync`")
@@ -161,8 +164,10 @@ def build_summary(a, inputs: AnalysisInputs) -> dict[str, Any]:
                           "data_manager_name": manager.name if manager else None,
                           "matches": len(a.selector_matches.get(res.name, [])),
                           "people": len(people_by_resource.get(res.name, ()))})
-    holds = [{"subject": h.subject, "matter": h.matter, "since": h.since.isoformat() if h.since else None}
-             for h in [*a.inventory.holds, *a.directory_holds] if h.active(a.today)]
+    # Every hold, released or not: whoever reads them (a suspension plan) checks them for its own day.
+    holds = [{"subject": h.subject, "matter": h.matter, "since": h.since.isoformat() if h.since else None,
+              "released": h.released.isoformat() if h.released else None}
+             for h in [*a.inventory.holds, *a.directory_holds]]
     privileged = []
     for key, holders in a.privileged_holders().items():
         res = a.resources[key]
