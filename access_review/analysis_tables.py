@@ -17,9 +17,11 @@ ACCESS = VersionedTable("analysis_access", (
     "resource", "account", "person", "level", "path", "path_text", "authorized", "reason", "login", "source"))
 # Every path `why` shows for an (account, resource), the one that gives the level first.
 PATHS = VersionedTable("analysis_paths", ("account", "resource", "rank", "level", "path_text"))
-# Findings in the order they are listed (most severe first).
+# Findings; listed in finding_types.finding_order (not stored: one new finding would renumber
+# every row after it, and a rebuild would rewrite them all).
 FINDINGS = VersionedTable("analysis_findings", (
-    "rank", "type", "severity", "person", "account", "resource", "path", "path_text", "summary", "evidence"))
+    "type", "severity", "person", "account", "resource", "path", "path_text", "summary", "evidence",
+    "login", "source"))
 # How accounts were joined to roster people; rank: the account's place among the person's.
 LINKS = VersionedTable("analysis_links", ("account", "person", "method", "value", "rank"))
 # Accounts joined to nobody that are not students (students have no staff-roster person).

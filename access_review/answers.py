@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from .analysis_tables import ACCESS, FINDINGS, LINKS, NAMES, PATHS, UNMATCHED
 from .errors import AccessReviewError
-from .finding_types import FINDING_TYPES, SEVERITY_ORDER
+from .finding_types import FINDING_TYPES, SEVERITY_ORDER, finding_order
 from .records import LEVEL_LABELS, Person
 from .store import Store
 from .stored_analysis import StoredAnalysis, latest_stored_analysis
@@ -184,9 +184,9 @@ class Answers:
         self.analysis = analysis
         latest = latest_stored_analysis(store)
         self._current = latest is not None and latest.id == analysis.id
-        roster = analysis.inputs.roster
-        self.persons: dict[str, Person] = ({p.key: p for p in store.load_roster(roster)}
-                                           if roster is not None else {})
+        self._roster = analysis.inputs.roster
+        self._persons: dict[str, Person] | None = None
+        self._names: dict[str, tuple[str, str]] = {}
         self.summary = analysis.summary
         self.inventory = {r["name"]: r for r in self.summary["inventory"]}
 
@@ -208,9 +208,36 @@ class Answers:
                       "`access-review inventory import`)") if needs_roster
                 else "run `access-review inventory import`")
 
+    @property
+    def persons(self) -> dict[str, Person]:
+        """The roster the analysis was built with (read when first needed: resolving a name)."""
+        if self._persons is None:
+            self._persons = ({p.key: p for p in self.store.load_roster(self._roster)}
+                             if self._roster is not None else {})
+        return self._persons
+
+    def _load_names(self, keys: Iterable[str | None]) -> None:
+        """Names and employee ids of these people, in one read (not the whole roster)."""
+        wanted = sorted({k for k in keys if k and k not in self._names and k.startswith("person:")})
+        if not wanted or self._roster is None:
+            return
+        if self._persons is not None:
+            self._names.update((k, (p.name, p.employee_id)) for k in wanted if (p := self._persons.get(k)))
+            return
+        ids = [k.split(":", 1)[1] for k in wanted]
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            for employee_id, name in self.store.db.execute(
+                    f"SELECT employee_id, name FROM persons WHERE import_id=? AND employee_id IN"  # noqa: S608 (placeholders only)
+                    f" ({','.join('?' * len(part))})", (self._roster, *part)):
+                self._names[f"person:{employee_id}"] = (name, employee_id)
+
     def _person_name(self, key: str | None) -> tuple[str, str]:
-        person = self.persons.get(key) if key else None
-        return (person.name, person.employee_id) if person else ("", "")
+        if not key:
+            return "", ""
+        if key not in self._names:
+            self._load_names([key])
+        return self._names.get(key, ("", ""))
 
     def accounts_of(self, person_key: str) -> list[str]:
         rows = list(self._rows(LINKS, ("account", "rank"), "person=?", (person_key,)))
@@ -252,7 +279,9 @@ class Answers:
         people = [p for p in self.persons.values()
                   if folded in _fold(p.name) or _fold(p.employee_id).startswith(folded)
                   or (p.email and _fold(p.email).startswith(folded))]
-        accounts = [a for a in self._accounts_by_prefix(wanted)]
+        # Accounts by the start of their login or e-mail, when no person's name matched (a
+        # name that matches people is about people: their accounts come with them).
+        accounts = [] if people else self._accounts_by_prefix(wanted)
         persons_of_accounts = self.person_of(a[0] for a in accounts)
         chosen = {p.key for p in people}
         loose_accounts = []
@@ -375,6 +404,7 @@ class Answers:
         """Every account that reaches ``resource`` (an inventory name), people first."""
         rows = list(self._rows(ACCESS, self._ACCESS_COLUMNS, "resource=?", (resource,)))
         rows.sort(key=lambda r: (r[2] or "~", r[1]))
+        self._load_names(r[2] for r in rows)
         return [self._access_row(r) for r in rows]
 
     def access(self, principal: Principal) -> list[AccessRow]:
@@ -384,6 +414,7 @@ class Answers:
         marks = ",".join("?" * len(principal.accounts))
         rows = list(self._rows(ACCESS, self._ACCESS_COLUMNS, f"account IN ({marks})", principal.accounts))
         rows.sort(key=lambda r: (r[0], r[1]))
+        self._load_names(r[2] for r in rows)
         return [self._access_row(r) for r in rows]
 
     def why(self, principal: Principal, resource: str) -> list[WhyRow]:
@@ -410,12 +441,13 @@ class Answers:
     def findings(self, *, types: Sequence[str] = (), severity: str | None = None,
                  resource: str | None = None, principal: Principal | None = None) -> list[FindingRow]:
         """The findings, most severe first, filtered."""
-        rows = sorted(self._rows(FINDINGS, ("rank", "type", "severity", "person", "account", "resource", "path",
-                                            "path_text", "summary", "evidence")))
+        rows = sorted(self._rows(FINDINGS, ("type", "severity", "person", "account", "resource", "path",
+                                            "path_text", "summary", "evidence", "login", "source")),
+                      key=lambda r: finding_order(r[1], r[0], r[7], r[2], r[3], r[4]))
         found = []
-        logins = self._logins(r[4] for r in rows if r[4])
-        links = self.person_of(r[4] for r in rows if r[4]) if principal is not None else {}
-        for _rank, type_, sev, person, account, res, path, path_text, summary, evidence in rows:
+        links = self.person_of(r[3] for r in rows if r[3]) if principal is not None else {}
+        self._load_names(r[2] for r in rows)
+        for type_, sev, person, account, res, path, path_text, summary, evidence, login, source in rows:
             if types and type_ not in types:
                 continue
             if severity and SEVERITY_ORDER[sev] > SEVERITY_ORDER[severity]:
@@ -429,10 +461,9 @@ class Answers:
                 elif account not in principal.accounts:
                     continue
             name, employee_id = self._person_name(person)
-            login, source = logins.get(account or "", ("", (account or "").split(":", 1)[0] if account else ""))
             found.append(FindingRow(type=type_, severity=sev, title=FINDING_TYPES.get(type_, type_), summary=summary,
-                                    person=name, employee_id=employee_id, account=login, account_key=account or "",
-                                    source=source, resource=res or "", path=path_text,
+                                    person=name, employee_id=employee_id, account=login or "",
+                                    account_key=account or "", source=source or "", resource=res or "", path=path_text,
                                     path_keys=tuple(json.loads(path)), evidence=json.loads(evidence),
                                     person_key=person or ""))
         return found

@@ -23,6 +23,13 @@ FINDING_TYPES = {
 }
 
 
+def finding_order(severity: str, type_: str, summary: str, person: str | None, account: str | None,
+                  resource: str | None) -> tuple:
+    """How findings are listed: most severe first, then by type and summary (and, for findings
+    that read the same, by whom and what they are about, so the order is always the same)."""
+    return (SEVERITY_ORDER.get(severity, 9), type_, summary, person or "", account or "", resource or "")
+
+
 def today_utc() -> date:
     """The day findings are evaluated for, unless a command names another."""
     return datetime.now(timezone.utc).date()

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Iterator
 
 from .facts import Facts  # the rules read the facts only, never the findings
-from .finding_types import FINDING_TYPES, SEVERITY_ORDER, today_utc
+from .finding_types import FINDING_TYPES, SEVERITY_ORDER, finding_order, today_utc
 from .graph import describe_path, node_label
 from .records import level_label
 
@@ -327,7 +327,7 @@ def skipped_types(missing: tuple[str, ...] | list[str]) -> dict[str, list[str]]:
 def run_rules(a: Facts) -> list[Finding]:
     missing = set(getattr(a, "missing_inputs", ()))
     found = [f for rule in RULES if not missing & set(RULE_NEEDS.get(rule, ((), ()))[0]) for f in rule(a)]
-    found.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.type, f.summary))
+    found.sort(key=lambda f: finding_order(f.severity, f.type, f.summary, f.person, f.account, f.resource))
     return found
 
 

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 from .analysis_tables import create_analysis_tables
 from .bulk import collector_paused
 from .errors import StoreError
+from .finding_types import finding_order
 from .private_files import make_private_folder
 from .records import Account, Contact, Grant, Group, Membership, Person, Resource, Snapshot
 from .snapshot_tables import (ACCOUNTS, CONTACTS, GRANTS, GROUPS, MEMBERSHIPS, RESOURCES, SNAPSHOT_TABLES,
                               fold_copies, note_vanished)
-from .versioned import drop_unreferenced, rows_at, write_version
+from .versioned import rows_at, write_version
 
 if TYPE_CHECKING:
     from .audit_key import AuditKeySource
@@ -616,10 +617,10 @@ class Store:
         if row is None:
             return None
         if row[2] is not None:
-            rows = self.db.execute(
-                "SELECT f.type, f.severity, f.person, f.account, f.resource, f.path, f.summary, f.evidence"
-                " FROM analysis_findings f WHERE f.from_run <= ? AND (f.to_run IS NULL OR f.to_run > ?)"
-                " ORDER BY f.rank", (row[2], row[2])).fetchall()
+            rows = sorted(self.db.execute(
+                "SELECT type, severity, person, account, resource, path, summary, evidence FROM analysis_findings"
+                " WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)", (row[2], row[2])).fetchall(),
+                key=lambda r: finding_order(r[1], r[0], r[6], r[2], r[3], r[4]))
         else:
             rows = self.db.execute(
                 "SELECT type, severity, person, account, resource, path, summary, evidence"

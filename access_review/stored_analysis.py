@@ -130,10 +130,15 @@ def build_rows(a) -> dict[str, list[tuple]]:
                             describe_path(g, x.path), int(ok), reason, account.login, account.source))
         for rank, path in enumerate(paths_around(g, x.path)):
             path_rows.append((x.account, x.resource, rank, path_level(g, path), describe_path(g, path)))
-    finding_rows = [
-        (rank, f.type, f.severity, f.person, f.account, f.resource, _json(list(f.path)),
-         describe_path(g, f.path) if f.path else "", f.summary, _json(f.evidence))
-        for rank, f in enumerate(a.findings)]
+    finding_rows = []
+    for f in a.findings:
+        # The account's login and directory as they were when found (a held account that
+        # vanished has none: its directory is the key's).
+        account = a.accounts.get(f.account) if f.account else None
+        login, source = ((account.login, account.source) if account
+                         else ("", f.account.split(":", 1)[0] if f.account else ""))
+        finding_rows.append((f.type, f.severity, f.person, f.account, f.resource, _json(list(f.path)),
+                             describe_path(g, f.path) if f.path else "", f.summary, _json(f.evidence), login, source))
     c = a.correlation
     link_rows = [(account, person, c.links[account].method, c.links[account].value, rank)
                  for person, accounts in c.accounts_of.items() for rank, account in enumerate(accounts)]

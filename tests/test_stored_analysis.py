@@ -220,10 +220,11 @@ def test_a_rebuild_that_finds_the_same_answers_writes_only_its_record(demo):
         refresh_analysis(cfg, store)
         tables = [r[0] for r in store.db.execute("SELECT name FROM sqlite_master WHERE type='table'"
                                                  " AND name LIKE 'analysis_%' AND name != 'analysis_runs'")]
-        count = {t: store.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}
+        count = {t: store.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables}  # noqa: S608 (names from sqlite_master)
     cli(demo, "sync")                          # the same directories again: new runs, same answers
     with demo.store() as store:
-        assert {t: store.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in tables} == count
+        assert {t: store.db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608 (names from sqlite_master)
+                for t in tables} == count
         assert store.db.execute("SELECT COUNT(*) FROM analysis_runs").fetchone()[0] == 2
 
 
@@ -295,3 +296,24 @@ def test_without_a_roster_what_can_run_runs_and_the_rest_is_named(tmp_path):
     assert "import the staff roster, then the inventory" in who.stderr
     accounts = runner.invoke(app, ["accounts", "--config", str(config_path)])
     assert accounts.exit_code == 0 and "no staff roster is imported" in accounts.stderr
+
+
+def test_a_long_answer_is_one_plain_line_per_row_with_hostile_names_shown_as_text(demo, monkeypatch):
+    import io
+
+    from rich.console import Console
+
+    from access_review.cli import queries
+
+    a = scratch(demo)
+    biggest = max((r.name for r in a.inventory.resources), key=lambda n: sum(x.resource == n for x in a.access))
+    monkeypatch.setattr(queries, "LONG_TABLE", 3)
+    out = cli(demo, "who", biggest).stdout
+    lines = out.splitlines()
+    assert lines[1] == "person · account · level · authorized · path"
+    assert len(lines) == 2 + len(expected_who(a, biggest)) + 1 and "one line each" in lines[-1]
+    buffer = io.StringIO()
+    monkeypatch.setattr(queries, "console", Console(file=buffer, emoji=False))
+    queries._show_table("t", ("a", "b"), [["Ann \x1b[31mRed [/] \u202eevil", ("NO", "red")]] * 4)
+    text = buffer.getvalue()
+    assert "Ann \\x1b[31mRed [/] \\u202eevil · NO" in text and "\x1b" not in text and "\u202e" not in text

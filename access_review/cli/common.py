@@ -26,13 +26,18 @@ err_console = Console(stderr=True, emoji=False)
 _UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+def visible(value: object) -> str:
+    """Any value from data for output that takes no markup (plain lines written as they are):
+    control characters made visible (``\\x1b``), so a name cannot restyle or rewrite the screen."""
+    return _UNSAFE_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                                  else f"\\u{ord(m.group()):04x}", str(value))
+
+
 def safe(value: object) -> str:
     """Any value from data, config or an exception, ready to go into a rich string: markup
     escaped (so ``[link=…]`` or ``[/]`` in a name is shown, never obeyed) and control
     characters made visible (``\\x1b``), so a directory name cannot restyle or rewrite the screen."""
-    text = _UNSAFE_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                                  else f"\\u{ord(m.group()):04x}", str(value))
-    return escape(text)
+    return escape(visible(value))
 
 
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Config file (default ./access-review.toml or $ACCESS_REVIEW_CONFIG).")]

@@ -13,13 +13,12 @@ import sys
 from typing import Annotated, Callable, Optional, TypeVar
 
 import typer
-from rich.table import Table
 
 from ..answers import AccessRow, Answers, ArgumentError, Principal
 from ..csv_output import build_csv
 from ..errors import AccessReviewError
 from ..finding_types import FINDING_TYPES, SEVERITY_ORDER
-from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
+from .common import ConfigOption, command, console, err_console, load_config, open_store, safe, visible
 
 T = TypeVar("T")
 FORMATS = ("table", "csv", "json")
@@ -87,8 +86,31 @@ def _fields(row_type) -> tuple[str, ...]:
     return tuple(f for f in row_type.__dataclass_fields__ if f not in NOT_IN_CSV)
 
 
-def _authorized(ok: bool, reason: str) -> str:
-    return ("yes" if ok else "[red]NO[/]") + f" ({safe(reason)})"
+# Past this many rows a boxed table costs seconds to lay out (rich measures every cell) and
+# is more than anyone reads on a terminal: the rows are written one line each instead, as
+# plain text (control characters made visible, nothing taken as markup).
+LONG_TABLE = 100
+
+
+def _show_table(title: str | None, columns: tuple[str, ...], rows: list[list]) -> None:
+    """``title`` is markup (its values already made safe); each cell a value from data, or
+    (value, style)."""
+    if len(rows) <= LONG_TABLE:
+        from rich.table import Table
+
+        table = Table(title=title, header_style="bold")
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*(f"[{c[1]}]{safe(c[0])}[/]" if isinstance(c, tuple) else safe(c) for c in row))
+        console.print(table)
+        return
+    if title:
+        console.print(f"[bold]{title}[/]", highlight=False, soft_wrap=True)
+    lines = [" · ".join(columns)]
+    lines += [" · ".join(visible(c[0] if isinstance(c, tuple) else c) for c in row) for row in rows]
+    console.file.write("\n".join(lines) + "\n")
+    console.print(f"[dim]{len(rows):,} rows, one line each; --format csv opens them in a spreadsheet[/]")
 
 
 def _note_missing(answers: Answers) -> None:
@@ -120,13 +142,9 @@ def inventory_check(config: ConfigOption = None, format: FormatOption = "table")
         for w in warnings:
             err_console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
         return
-    table = Table(title="Inventory resources", header_style="bold")
-    for col in ("resource", "classification", "data manager", "matches", "people with access"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(safe(r.resource), safe(r.classification), safe(r.data_manager) if r.data_manager else "[red](none)[/]",
-                      str(r.selector_matches), str(r.people))
-    console.print(table)
+    _show_table("Inventory resources", ("resource", "classification", "data manager", "matches", "people with access"),
+                [[r.resource, r.classification, r.data_manager or ("(none)", "red"), str(r.selector_matches),
+                  str(r.people)] for r in rows])
     for w in warnings:
         console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
     if not warnings:
@@ -216,14 +234,9 @@ def findings(config: ConfigOption = None,
     if format != "table":
         _write_rows(format, selected, _fields(FindingRow))
         return
-    table = Table(show_lines=False, header_style="bold")
-    for col in ("severity", "type", "summary", "path"):
-        table.add_column(col, overflow="fold")
-    for f in selected:
-        style = SEVERITY_STYLE.get(f.severity, "")
-        table.add_row(f"[{style}]{safe(f.severity)}[/]" if style else safe(f.severity), safe(f.type),
-                      safe(f.summary), safe(f.path))
-    console.print(table)
+    _show_table(None, ("severity", "type", "summary", "path"),
+                [[(f.severity, SEVERITY_STYLE[f.severity]) if f.severity in SEVERITY_STYLE else f.severity,
+                  f.type, f.summary, f.path] for f in selected])
     counts: dict[str, int] = {}
     for f in selected:
         counts[f.severity] = counts.get(f.severity, 0) + 1
@@ -277,13 +290,9 @@ def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, logi
     if format != "table":
         _write_rows(format, rows, _fields(AccessRow))
         return
-    table = Table(title=f"Access of {safe(principal.label)}", header_style="bold")
-    for col in ("resource", "classification", "level", "authorized", "path"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(safe(r.resource), safe(r.classification), safe(r.level),
-                      ("yes" if r.authorized else "NO") + f" ({safe(r.reason)})", safe(r.path))
-    console.print(table)
+    _show_table(f"Access of {safe(principal.label)}", ("resource", "classification", "level", "authorized", "path"),
+                [[r.resource, r.classification, r.level, ("yes" if r.authorized else "NO") + f" ({r.reason})",
+                  r.path] for r in rows])
     if not rows:
         console.print(f"{safe(principal.label)} reaches nothing in the inventory.", highlight=False)
 
@@ -303,11 +312,7 @@ def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (o
     if format != "table":
         _write_rows(format, rows, _fields(AccessRow))
         return
-    table = Table(title=f"{safe(res)} ({safe(classification)}) — {len(rows)} accounts", header_style="bold")
-    for col in ("person", "account", "level", "authorized", "path"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(safe(r.person) if r.person else "[red](no roster person)[/]",
-                      safe(f"{r.source}:{r.account}"), safe(r.level), _authorized(r.authorized, r.reason),
-                      safe(r.path))
-    console.print(table)
+    _show_table(f"{safe(res)} ({safe(classification)}) — {len(rows)} accounts",
+                ("person", "account", "level", "authorized", "path"),
+                [[r.person or ("(no roster person)", "red"), f"{r.source}:{r.account}", r.level,
+                  f"yes ({r.reason})" if r.authorized else (f"NO ({r.reason})", "red"), r.path] for r in rows])
