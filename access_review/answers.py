@@ -216,6 +216,16 @@ class Answers:
                              if self._roster is not None else {})
         return self._persons
 
+    def person(self, person_key: str) -> Person:
+        """One roster person, read alone unless the whole roster is already read."""
+        if self._persons is not None:
+            return self._persons[person_key]
+        found = self.store.load_roster_people(self._roster, [person_key.split(":", 1)[1]]) \
+            if self._roster is not None else []
+        if not found:
+            raise AccessReviewError(f"{person_key} is not in the roster the analysis was built with")
+        return found[0]
+
     def _load_names(self, keys: Iterable[str | None]) -> None:
         """Names and employee ids of these people, in one read (not the whole roster)."""
         wanted = sorted({k for k in keys if k and k not in self._names and k.startswith("person:")})
@@ -259,7 +269,15 @@ class Answers:
         folded = _fold(wanted)
         if not folded:
             raise ArgumentError("name a person or an account", hint="an employee id, an e-mail, a login or a name")
-        # 1. exact: employee id, a person's e-mail, an account's key, login or e-mail
+        # 1. exact: employee id, a person's e-mail, an account's key, login or e-mail. The
+        # common case, an employee id, is looked up without reading the whole roster.
+        if self._roster is not None:
+            found = self.store.db.execute(
+                "SELECT employee_id, name FROM persons WHERE import_id=? AND employee_id = ? COLLATE NOCASE",
+                (self._roster, wanted)).fetchall()
+            if len(found) == 1:
+                self._names[f"person:{found[0][0]}"] = (found[0][1], found[0][0])
+                return self._person(f"person:{found[0][0]}")
         for p in self.persons.values():
             if p.employee_id.casefold() == wanted.casefold():
                 return self._person(p.key)
@@ -320,8 +338,8 @@ class Answers:
         return Candidate(p.employee_id, f"{p.name} ({where})")
 
     def _person(self, person_key: str) -> Principal:
-        p = self.persons[person_key]
-        return Principal(person_key, tuple(self.accounts_of(person_key)), f"{p.name} ({p.employee_id})")
+        name, employee_id = self._person_name(person_key)
+        return Principal(person_key, tuple(self.accounts_of(person_key)), f"{name} ({employee_id})")
 
     def _account(self, key: str, login: str, source: str) -> Principal:
         person = self.person_of([key]).get(key)

@@ -563,14 +563,15 @@ class Store:
             if latest is None:
                 return []
             import_id = latest[0]
-        return [
-            Person(employee_id=r[0], name=r[1], email=r[2], title=r[3] or "", department=r[4] or "",
-                   building=r[5] or "", person_type=r[6], status=r[7], status_date=_d(r[8]),
-                   training_date=_d(r[9]), aliases=tuple(json.loads(r[10])) if r[10] else ())
-            for r in self.db.execute(
-                "SELECT employee_id, name, email, title, department, building, person_type, status,"
-                " status_date, training_date, aliases FROM persons WHERE import_id=?", (import_id,))
-        ]
+        return [_person_from_row(r) for r in self.db.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE import_id=?", (import_id,))]  # noqa: S608 (a constant column list)
+
+    def load_roster_people(self, import_id: int, employee_ids: list[str]) -> list[Person]:
+        """The named people of a roster import (not the whole roster)."""
+        marks = ",".join("?" * len(employee_ids))
+        return [_person_from_row(r) for r in self.db.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE import_id=? AND employee_id IN ({marks})",  # noqa: S608 (constant columns, placeholders)
+            (import_id, *employee_ids))]
 
     # -- inventory (kept as the files themselves, re-read with the roster of the time) ----
     def save_inventory_files(self, files: dict[str, tuple[str, bytes]], roster_import_id: int | None) -> int:
@@ -628,6 +629,16 @@ class Store:
         return row[0], _dt(row[1]), [
             {"type": r[0], "severity": r[1], "person": r[2], "account": r[3], "resource": r[4],
              "path": json.loads(r[5]), "summary": r[6], "evidence": json.loads(r[7])} for r in rows]
+
+
+_PERSON_COLUMNS = ("employee_id, name, email, title, department, building, person_type, status, status_date,"
+                   " training_date, aliases")
+
+
+def _person_from_row(r: tuple) -> Person:
+    return Person(employee_id=r[0], name=r[1], email=r[2], title=r[3] or "", department=r[4] or "",
+                  building=r[5] or "", person_type=r[6], status=r[7], status_date=_d(r[8]),
+                  training_date=_d(r[9]), aliases=tuple(json.loads(r[10])) if r[10] else ())
 
 
 _ACCOUNT_COLUMNS = ("source", "id", "login", "email", "display_name", "employee_id", "enabled", "last_sign_in",

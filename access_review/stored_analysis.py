@@ -72,12 +72,15 @@ def refresh_analysis(config: Config, store: Store, *, today: date | None = None,
         if latest is not None and (latest.inputs == inputs
                                    or (not same_day and inputs.on_another_day(latest.inputs))):
             return latest
+        from .analysis import analyse  # the graph and the rules: only when a build is needed
+
         if not inputs.runs:
+            # What is wrong with the roster or the stored inventory is said first (it is what
+            # the ISO must fix); then that nothing is synced yet.
+            analyse(config, store, today=today, partial=True)
             raise AccessReviewError("no complete snapshot of any source yet", hint="run `access-review sync`")
         if on_rebuild is not None:
             on_rebuild(inputs.changes_since(latest.inputs) if latest else ["no analysis stored yet"])
-        from .analysis import analyse  # the graph and the rules: only when a build is needed
-
         started = time.perf_counter()
         a = analyse(config, store, today=today, partial=True)
         rows = build_rows(a)

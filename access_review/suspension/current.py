@@ -149,7 +149,7 @@ def read_current_facts(store: Store, analysis: StoredAnalysis, targets: Sequence
     wanted: list[str] = []
     for principal in principals.values():
         if principal.person:
-            persons[principal.person] = answers.persons[principal.person]
+            persons[principal.person] = answers.person(principal.person)
             keys = answers.accounts_of(principal.person)
             accounts_of[principal.person] = keys
             person_of.update((k, principal.person) for k in keys)
