@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -186,6 +187,7 @@ def protocols(runs: int, latency_s: float) -> None:
         google.stop()
         dc.stop()
         LdapSession.search = search
+        shutil.rmtree(work, ignore_errors=True)
     p, s = statistics.median(plan_s), statistics.median(syncs_s)
     entra, goog, ldap = counts[-1]
     print(f"\nreal protocols, {latency_s * 1000:.0f} ms per round trip, {runs} runs (medians):")
