@@ -20,7 +20,7 @@ from .facts import Facts
 from .findings import Finding, run_rules, today_utc
 from .records import Snapshot
 from .store import Store, SyncRun
-from .stored_inventory import load_inventory_from_store  # noqa: F401  (bench_core reads it here)
+from .stored_inventory import fetch_stored_inventory, load_inventory_from_store  # noqa: F401  (bench_core reads it here)
 
 
 class Analysis(Facts):
@@ -48,18 +48,31 @@ def _held_accounts_last_seen(store: Store, inventory: inv.Inventory,
 
 
 def analyse(config: Config, store: Store, *, today: date | None = None,
-            snapshots: Mapping[str, Snapshot] | None = None) -> Analysis:
+            snapshots: Mapping[str, Snapshot] | None = None, partial: bool = False) -> Analysis:
+    """The analysis of the latest complete snapshots, the roster and the inventory in use.
+
+    Without a roster or an inventory it refuses, unless ``partial``: then it runs what can run
+    without them (privileged roles, apps) and ``missing_inputs`` names what is missing, so the
+    findings that need it are skipped and said to be (findings.RULE_NEEDS)."""
     t = time.perf_counter()
     if snapshots is None:
         snapshots = store.latest_snapshots()
     roster = store.load_roster()
+    missing: list[str] = []
     if not roster:
-        raise AccessReviewError("no staff roster has been imported",
-                                hint="run `access-review roster import FILE`")
-    inventory = load_inventory_from_store(store, roster)
+        if not partial:
+            raise AccessReviewError("no staff roster has been imported",
+                                    hint="run `access-review roster import FILE`")
+        missing.append("roster")
+    if fetch_stored_inventory(store) is None and partial:
+        missing.append("inventory")
+        inventory = inv.Inventory(resources=())
+    else:
+        inventory = load_inventory_from_store(store, roster)
     load_time = time.perf_counter() - t
     a = Analysis(config=config, snapshots=dict(snapshots), persons={p.key: p for p in roster},
                  inventory=inventory, today=today or today_utc(),
-                 last_seen=_held_accounts_last_seen(store, inventory, snapshots))
+                 last_seen=_held_accounts_last_seen(store, inventory, snapshots),
+                 missing_inputs=tuple(missing))
     a.timings["load"] = load_time
     return a

@@ -62,6 +62,33 @@ class ImportGuard:
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How long the store keeps history (retention.py; `access-review store prune`): every sync
+    and analysis for ``keep_every_run_days``, then the last of each month for
+    ``keep_monthly_years``. What campaigns and evidence refer to, and the current state, are
+    always kept."""
+
+    keep_every_run_days: int = 30
+    keep_monthly_years: int = 7
+
+    def describe(self) -> str:
+        return (f"every run for {self.keep_every_run_days} days, then one per month for "
+                f"{self.keep_monthly_years} years")
+
+
+def _retention(section: Any, where: str) -> Retention:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{where} must be a table")
+    known = set(Retention.__dataclass_fields__)
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}")
+    d = Retention()
+    return Retention(keep_every_run_days=_count(section, "keep_every_run_days", d.keep_every_run_days, where),
+                     keep_monthly_years=_count(section, "keep_monthly_years", d.keep_monthly_years, where))
+
+
+@dataclass(frozen=True)
 class Classification:
     """How accounts are told apart: students by OU/org unit or e-mail domain, services by name."""
 
@@ -95,6 +122,7 @@ class Config:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     scorecard: Scorecard = field(default_factory=Scorecard)
     imports: ImportGuard = ImportGuard()
+    retention: Retention = Retention()
 
     @property
     def base_dir(self) -> Path:
@@ -264,6 +292,7 @@ def load_config(path: str | Path | None = None) -> Config:
         scorecard=_scorecard(raw.get("scorecard", {}), f"{cfg_path} [scorecard]"),
         imports=ImportGuard(max_removed_percent=_percent(
             raw.get("imports", {}), "max_removed_percent", 10.0, f"{cfg_path} [imports]")),
+        retention=_retention(raw.get("retention", {}), f"{cfg_path} [retention]"),
     )
 
 
@@ -289,6 +318,10 @@ path = "inventory.xlsx"            # sheet Resources (and Apps, Holds)
 max_removed_percent = 10           # an import removing more of the stored people, resources,
                                    # app approvals or holds than this (or releasing any hold)
                                    # shows the changes and stops until run again with --yes
+
+[retention]
+keep_every_run_days = 30           # every sync and analysis is kept this long ...
+keep_monthly_years = 7             # ... then the last of each month, this long (`access-review store prune`)
 
 [iso]
 name = "Information Security Officer"

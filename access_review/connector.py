@@ -9,6 +9,8 @@ remediation) as a ``name -> Connector`` factory.
 
 What a connector provides (``Connector`` below):
   fetch_snapshot(previous, progress)  a complete ``Snapshot`` or an exception, never a partial read
+  fetch_accounts(keys)                the named accounts as the directory holds them now: a few
+                                      targeted reads (suspension, restore), never a listing
   apply(action)                       one ``Action`` -> ``ActionResult`` with the prior state
   refusal(action, snapshot)           why it would refuse an action, at planning time
   doctor()                            read-only connectivity and permission ``Check``s
@@ -25,9 +27,11 @@ Rhythm of every connector package (``connectors/<type>/``; CONTRIBUTING.md walks
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator, Literal, Mapping, Protocol, TypeVar, runtime_checkable
+from typing import (Any, Callable, Iterable, Iterator, Literal, Mapping, Protocol, Sequence, TypeVar,
+                    runtime_checkable)
 
-from access_review.records import Snapshot
+from access_review.errors import SourceError
+from access_review.records import Account, Snapshot
 
 T = TypeVar("T")
 
@@ -48,6 +52,18 @@ def counting(items: Iterable[T], stage: str, progress: Progress, every: int = 50
             progress(stage, done, None)
         yield item
     progress(stage, done, done)
+
+
+def account_ids(source: str, keys: Sequence[str]) -> dict[str, str]:
+    """key -> the directory's id, for ``fetch_accounts``; a key of another source or kind is a
+    caller's mistake, said as such."""
+    prefix = f"{source}:account:"
+    out = {}
+    for key in keys:
+        if not key.startswith(prefix) or len(key) == len(prefix):
+            raise SourceError(source, "fetch_accounts", f"{key!r} is not an account key of source {source!r}")
+        out[key] = key[len(prefix):]
+    return out
 
 
 ActionKind = Literal[
@@ -108,6 +124,14 @@ class Connector(Protocol):
         """Read the source. With ``previous`` (the last complete snapshot, with its cursor) a
         connector may read incrementally and return the merged, whole snapshot with
         ``mode="incremental"``. Returns a snapshot with ``complete=True`` or raises."""
+        ...
+
+    def fetch_accounts(self, keys: Sequence[str]) -> dict[str, Account | None]:
+        """Read the named accounts (keys of this source) fresh from the directory, by their
+        immutable id — objectGUID, Graph object id, Google user id — a handful of requests
+        whatever the directory's size. Every key is in the answer: its ``Account``, or None
+        when the directory has no such account (it was deleted). A read that fails raises a
+        typed error: "could not read" is never "does not exist"."""
         ...
 
     def apply(self, action: Action) -> ActionResult:

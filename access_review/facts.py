@@ -19,6 +19,7 @@ from . import inventory as inv
 from .bulk import collector_paused
 from .config import Config
 from .correlation import Correlation, correlate
+from .oauth_grants import oauth_clients_of
 from .graph import Access, build_graph, effective_access, paths_to
 from .records import VIEW_HOLDS, Account, Group, Person, Resource, Snapshot
 from .store import SyncRun
@@ -39,6 +40,9 @@ class Facts:
     timings: dict[str, float] = field(default_factory=dict)
     # held account key -> the last complete sync run that still held it (from the store)
     last_seen: Mapping[str, SyncRun] = field(default_factory=dict)
+    # Inputs the analysis was made without ("roster", "inventory"): the findings that need
+    # them are skipped, and said to be (findings.RULE_NEEDS).
+    missing_inputs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         with collector_paused():
@@ -160,6 +164,34 @@ class Facts:
                 holds.append(inv.Hold(subject=g.principal_key, matter=f"{res.name} ({snap.source} Vault)",
                                       since=since, released=None))
         return holds
+
+    # -- what a suspension plan asks (suspension.plan.PlanFacts) ------------------------------
+    state_note = "at the last sync"   # the accounts here are as the last sync read them
+    notes = ()                        # nothing here was left unread
+
+    def accounts_of(self, person_key: str) -> list[str]:
+        return list(self.correlation.accounts_of.get(person_key, ()))
+
+    def person_of(self, account_key: str) -> str | None:
+        return self.correlation.person_of(account_key)
+
+    def privileged_roles(self) -> list[tuple[str, str, bool, list[str]]]:
+        """(role name, source, is a super-admin role, holder account keys) per privileged role."""
+        out = []
+        for key, holders in self.privileged_holders().items():
+            res = self.resources[key]
+            out.append((res.name, res.source, bool(res.extra and res.extra.get("isSuperAdminRole")),
+                        [account for account, _path in holders]))
+        return out
+
+    def oauth_clients(self, account_key: str) -> list[tuple[str, str]]:
+        """(client id, app name) of the third-party OAuth tokens the account has granted."""
+        snapshot = self.snapshots.get(account_key.split(":", 1)[0])
+        return oauth_clients_of(account_key, snapshot.grants if snapshot else (), self.resources)
+
+    def gone(self, account_key: str) -> str | None:
+        """Why an account named is not there to suspend (None: it is there)."""
+        return None if account_key in self.accounts else f"{account_key} is not in the last snapshots"
 
     # -- lookups for the CLI ----------------------------------------------------------------
     def find_person(self, text: str) -> Person | None:

@@ -7,33 +7,16 @@ it, and the evidence a reviewer needs to act without opening another tool.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Callable, Iterator
 
 from .facts import Facts  # the rules read the facts only, never the findings
+from .finding_types import FINDING_TYPES, SEVERITY_ORDER, finding_order, today_utc
 from .graph import describe_path, node_label
 from .records import level_label
 
 # A roster status in a sentence about a person: "María Sørensen is on leave", never "is leave".
 STATUS_WORDS = {"active": "is active", "leave": "is on leave", "separated": "has left the district"}
-
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
-
-FINDING_TYPES = {
-    "unauthorized": "Access to confidential or critical data not authorized by the inventory",
-    "separated_access": "Separated person with an enabled account or access",
-    "leave_access": "Person on leave with access to confidential or critical data",
-    "orphan_account": "Enabled account with no person in the roster",
-    "dormant_account": "Dormant account with access to confidential data",
-    "training_overdue": "Confidentiality training missing or older than allowed",
-    "privileged_access": "Directory administrator role",
-    "unapproved_app": "App holding access that the ISO has not approved",
-    "app_scope_exceeded": "Approved app holding scopes beyond those approved",
-    "data_manager_invalid": "Resource without a valid data manager",
-    "ungoverned_group": "Group granting confidential data that is not in the inventory",
-    "held_account_missing": "Account on litigation hold missing from its directory",
-    "retention_eligible": "Separated person's account past the retention period",
-}
 
 
 @dataclass(frozen=True)
@@ -318,15 +301,39 @@ RULES: list[Callable[[Facts], Iterator[Finding]]] = [
     rule_retention,
 ]
 
+# What each rule cannot run without, and the finding types it gives. Without a roster every
+# account would look like an orphan and nobody could be checked against the inventory's
+# rules; without the inventory there is nothing confidential to reach. Such a rule is skipped
+# (never run on nothing and reported as "none found").
+RULE_NEEDS: dict[Callable, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    rule_unauthorized: (("roster", "inventory"), ("unauthorized",)),
+    rule_separated_and_leave: (("roster",), ("separated_access", "leave_access")),
+    rule_orphans: (("roster",), ("orphan_account",)),
+    rule_dormant: (("inventory",), ("dormant_account",)),
+    rule_training: (("roster", "inventory"), ("training_overdue",)),
+    rule_data_managers: (("roster", "inventory"), ("data_manager_invalid",)),
+    rule_ungoverned_groups: (("inventory",), ("ungoverned_group",)),
+    rule_holds: (("inventory",), ("held_account_missing",)),
+    rule_retention: (("roster",), ("retention_eligible",)),
+}
+
+
+def skipped_types(missing: tuple[str, ...] | list[str]) -> dict[str, list[str]]:
+    """missing input -> the finding types that cannot be looked for without it."""
+    out: dict[str, list[str]] = {}
+    for needs, types in RULE_NEEDS.values():
+        for need in needs:
+            if need in missing:
+                out.setdefault(need, []).extend(t for t in types if t not in out.get(need, []))
+    return out
+
 
 def run_rules(a: Facts) -> list[Finding]:
-    found = [f for rule in RULES for f in rule(a)]
-    found.sort(key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.type, f.summary))
+    missing = set(getattr(a, "missing_inputs", ()))
+    found = [f for rule in RULES if not missing & set(RULE_NEEDS.get(rule, ((), ()))[0]) for f in rule(a)]
+    found.sort(key=lambda f: finding_order(f.severity, f.type, f.summary, f.person, f.account, f.resource))
     return found
 
 
-def today_utc() -> date:
-    return datetime.now(timezone.utc).date()
-
-
-__all__ = ["Finding", "FINDING_TYPES", "RULES", "run_rules", "SEVERITY_ORDER", "today_utc"]
+__all__ = ["Finding", "FINDING_TYPES", "RULES", "RULE_NEEDS", "run_rules", "SEVERITY_ORDER", "skipped_types",
+           "today_utc"]

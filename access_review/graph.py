@@ -314,9 +314,16 @@ def all_paths(g: nx.DiGraph, account: str, resource_name: str, limit: int = 20) 
     best = best_paths_to(g, target).get(account)
     if best is None:
         return []
-    paths = [best[1]]
-    for p in nx.all_simple_paths(g, account, target, cutoff=25):
-        if tuple(p) != best[1]:
+    return paths_around(g, best[1], limit)
+
+
+def paths_around(g: nx.DiGraph, best: tuple[str, ...], limit: int = 20) -> list[tuple[str, ...]]:
+    """``best`` (the path giving the account's highest level, account first, inventory node
+    last) and up to ``limit - 1`` other simple paths between the same two nodes, highest
+    level and shortest first: what `why` shows."""
+    paths = [best]
+    for p in nx.all_simple_paths(g, best[0], best[-1], cutoff=25):
+        if tuple(p) != best:
             paths.append(tuple(p))
         if len(paths) >= limit:
             break

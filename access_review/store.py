@@ -16,12 +16,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
+from .analysis_tables import create_analysis_tables
 from .bulk import collector_paused
 from .errors import StoreError
+from .finding_types import finding_order
 from .private_files import make_private_folder
 from .records import Account, Contact, Grant, Group, Membership, Person, Resource, Snapshot
+from .snapshot_tables import (ACCOUNTS, CONTACTS, GRANTS, GROUPS, MEMBERSHIPS, RESOURCES, SNAPSHOT_TABLES,
+                              fold_copies, note_vanished)
+from .versioned import rows_at, write_version
 
 if TYPE_CHECKING:
     from .audit_key import AuditKeySource
@@ -125,6 +130,16 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sync_runs ADD COLUMN pid INTEGER;
     ALTER TABLE sync_runs ADD COLUMN interrupted_at TEXT;
     """,
+    # 5 (issue 13): snapshots are kept as rows valid from one run to another instead of a copy
+    # per run (versioned.py), so a sync that changes nothing adds nothing but its run record.
+    # Existing copies are folded into intervals (snapshot_tables.fold_copies). A run whose
+    # snapshot was thinned away by the retention policy keeps its record, with pruned_at.
+    # accounts_vanished remembers the last run that held each account no longer present, so
+    # "last seen" for a held account outlives the thinning.
+    "fold_snapshot_copies",
+    # 6 (issue 13): the stored analysis (stored_analysis.py): built once when its inputs change,
+    # read by every query.
+    "create_analysis_tables",
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -250,9 +265,12 @@ class Store:
                 # the write lock rather than apply it twice.
                 if self.db.execute("PRAGMA user_version").fetchone()[0] > number:
                     continue
-                for statement in _split_sql(MIGRATIONS[number]):
-                    self.db.execute(statement)
+                _run_migration(self.db, MIGRATIONS[number])
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
+            if MIGRATIONS[number] == "fold_snapshot_copies" and version > 0:
+                # The per-run copies are gone: give their space back to the file system now,
+                # once, rather than leave a store twice its size until the next prune.
+                self.db.execute("VACUUM")
 
     def ensure_feature_schema(self, feature: str, migrations: list[str]) -> None:
         """Let a feature package (campaigns, suspension, ...) own its tables: ``migrations``
@@ -295,6 +313,20 @@ class Store:
                 callback()
             raise
         self._on_rollback = []
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """Several reads that see one state of the store (a read transaction: with WAL, a sync
+        committing meanwhile is not seen half-way). Joins a transaction already open."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield self.db
+        finally:
+            if self.db.in_transaction:
+                self.db.execute("COMMIT")
 
     def on_rollback(self, callback: Callable[[], None]) -> None:
         """Undo something kept beside the store (the audit head) if the transaction it was
@@ -342,49 +374,30 @@ class Store:
         )
 
     def complete_sync(self, run_id: int, snap: Snapshot) -> None:
-        """Store every table of the snapshot and mark the run complete, in one transaction."""
+        """Store the snapshot as the run's and mark the run complete, in one transaction.
+
+        Only what changed since the source's previous complete run is written (versioned.py):
+        rows that ended are closed, new and changed rows added, the rest left as they are."""
         if not snap.complete:
             raise StoreError(f"refusing to store an incomplete snapshot of {snap.source} as complete")
         with self.transaction() as db:
-            db.executemany(
-                "INSERT INTO accounts (run_id, key, source, id, login, email, display_name, employee_id,"
-                " enabled, last_sign_in, created, org_unit, kind, title, department, aliases, authority,"
-                " extra, upn, guest, sign_in_known) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(run_id, a.key, a.source, a.id, a.login, a.email, a.display_name, a.employee_id,
-                  int(a.enabled), _iso(a.last_sign_in), _iso(a.created), a.org_unit, a.kind,
-                  a.title, a.department, _list(a.aliases), a.authority, _extra(a.extra), a.upn,
-                  int(a.guest), int(a.sign_in_known)) for a in snap.accounts],
-            )
-            db.executemany(
-                "INSERT INTO groups_ (run_id, key, source, id, name, email, kind, authority, extra,"
-                " aliases, role_assignable) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [(run_id, g.key, g.source, g.id, g.name, g.email, g.kind, g.authority, _extra(g.extra),
-                  _list(g.aliases), int(g.role_assignable)) for g in snap.groups],
-            )
-            db.executemany(
-                "INSERT INTO memberships (run_id, source, group_key, member_key, member_type, role)"
-                " VALUES (?,?,?,?,?,?)",
-                # A plain member stores no role: millions of rows at state scale.
-                [(run_id, m.source, m.group_key, m.member_key, m.member_type,
-                  None if m.role == "member" else m.role) for m in snap.memberships],
-            )
-            db.executemany(
-                "INSERT INTO resources (run_id, key, source, id, name, kind, privileged, extra, scope,"
-                " privileges) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(run_id, r.key, r.source, r.id, r.name, r.kind, int(r.privileged), _extra(r.extra),
-                  r.scope or None, _list(r.privileges)) for r in snap.resources],
-            )
-            db.executemany(
-                "INSERT INTO grants (run_id, key, source, id, resource_key, principal_key, level, kind,"
-                " scopes, role, extra, direct_members_only) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(run_id, g.key, g.source, g.id, g.resource_key, g.principal_key, g.level, g.kind,
-                  _list(g.scopes), g.role, _extra(g.extra), int(g.direct_members_only))
-                 for g in snap.grants],
-            )
-            db.executemany(
-                "INSERT INTO contacts (run_id, key, source, id, name, email, extra) VALUES (?,?,?,?,?,?,?)",
-                [(run_id, c.key, c.source, c.id, c.name, c.email, _extra(c.extra)) for c in snap.contacts],
-            )
+            row = db.execute("SELECT source FROM sync_runs WHERE id=?", (run_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no sync run {run_id}")
+            source = row[0]
+            previous = self.latest_complete_run(source)
+            if previous is not None and previous.id > run_id:
+                raise StoreError(f"sync run {run_id} of {source} is older than its stored complete run "
+                                 f"{previous.id}: an older read cannot become current")
+            rows = snapshot_rows(snap, source)
+            closed_accounts: tuple[tuple, ...] = ()
+            for table in SNAPSHOT_TABLES:
+                written = write_version(db, table, run_id, rows[table.name], lineage_value=source,
+                                        keep_closed=table is ACCOUNTS)
+                if table is ACCOUNTS:
+                    closed_accounts = written.closed_rows
+            note_vanished(db, source, run_id, previous.id if previous else None, closed_accounts,
+                          {a.key for a in snap.accounts})
             db.execute(
                 "UPDATE sync_runs SET status='complete', finished_at=?, mode=?, counts=?, stats=?,"
                 " cursor=?, warnings=?, partial_views=? WHERE id=?",
@@ -425,17 +438,34 @@ class Store:
         return self._run_from_row(row) if row else None
 
     def last_seen(self, account_key: str) -> SyncRun | None:
-        """The latest complete sync run whose snapshot still held this account."""
-        row = self.db.execute(
-            "SELECT MAX(a.run_id) FROM accounts a JOIN sync_runs r ON r.id = a.run_id"
-            " WHERE a.key=? AND r.status='complete'", (account_key,)).fetchone()
-        return self.sync_run(row[0]) if row and row[0] else None
+        """The latest complete sync run whose snapshot still held this account (kept apart from
+        the snapshots, so it survives their thinning)."""
+        row = self.db.execute("SELECT source FROM accounts WHERE key=? AND to_run IS NULL LIMIT 1",
+                              (account_key,)).fetchone()
+        if row is not None:
+            return self.latest_complete_run(row[0])
+        row = self.db.execute("SELECT last_run FROM accounts_vanished WHERE key=?", (account_key,)).fetchone()
+        return self.sync_run(row[0]) if row else None
 
     def latest_complete_run(self, source: str) -> SyncRun | None:
         row = self.db.execute(
             f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE source=? AND status='complete'"  # noqa: S608 (a constant column list)
             " ORDER BY id DESC LIMIT 1", (source,)).fetchone()
         return self._run_from_row(row) if row else None
+
+    def current_accounts(self, keys: Iterable[str]) -> dict[str, Account]:
+        """The named accounts as the latest complete snapshot of their source holds them (an
+        account in no current snapshot is left out): one pass over the accounts table, not a load."""
+        wanted = sorted(set(keys))
+        out: dict[str, Account] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            for row in self.db.execute(
+                    f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM accounts WHERE to_run IS NULL"  # noqa: S608 (constant columns; values bound)
+                    f" AND key IN ({','.join('?' * len(part))})", part):
+                account = _account_from_row(row)
+                out[account.key] = account
+        return out
 
     def sources(self) -> list[str]:
         return [r[0] for r in self.db.execute(
@@ -454,28 +484,28 @@ class Store:
 
     def _load_snapshot(self, run_id: int) -> Snapshot:
         row = self.db.execute(
-            "SELECT source, status, mode, started_at, finished_at, stats, cursor, warnings, partial_views"
-            " FROM sync_runs WHERE id=?", (run_id,)).fetchone()
+            "SELECT source, status, mode, started_at, finished_at, stats, cursor, warnings, partial_views,"
+            " pruned_at FROM sync_runs WHERE id=?", (run_id,)).fetchone()
         if row is None:
             raise StoreError(f"no sync run {run_id}")
-        source, status, mode, started, finished, stats, cursor, warnings, partial = row
-        db = self.db
-        accounts = [
-            Account(source=r[0], id=r[1], login=r[2], email=r[3], display_name=r[4] or "",
-                    employee_id=r[5], enabled=bool(r[6]), last_sign_in=_dt(r[7]), created=_dt(r[8]),
-                    org_unit=r[9] or "", kind=r[10], title=r[11] or "", department=r[12] or "",
-                    aliases=_unlist(r[13]), authority=r[14], extra=_unextra(r[15]), upn=r[16],
-                    guest=bool(r[17]), sign_in_known=r[18] is None or bool(r[18]))
-            for r in db.execute(
-                "SELECT source, id, login, email, display_name, employee_id, enabled, last_sign_in,"
-                " created, org_unit, kind, title, department, aliases, authority, extra, upn, guest,"
-                " sign_in_known FROM accounts WHERE run_id=?", (run_id,))
-        ]
+        source, status, mode, started, finished, stats, cursor, warnings, partial, pruned = row
+        if pruned:
+            raise StoreError(f"the snapshot of sync run {run_id} ({source}) was thinned by the retention "
+                             f"policy on {pruned[:10]}", hint="only its record is kept (`access-review store stats`)")
+        latest = self.latest_complete_run(source)
+        current = latest is not None and latest.id == run_id
+
+        def rows(table, columns):
+            if status != "complete":
+                return []
+            return rows_at(self.db, table, run_id, lineage_value=source, current=current, columns=columns)
+
+        accounts = [_account_from_row(r) for r in rows(ACCOUNTS, _ACCOUNT_COLUMNS)]
         groups = [
             Group(source=r[0], id=r[1], name=r[2], email=r[3], kind=r[4], authority=r[5],
                   extra=_unextra(r[6]), aliases=_unlist(r[7]), role_assignable=bool(r[8]))
-            for r in db.execute("SELECT source, id, name, email, kind, authority, extra, aliases,"
-                                " role_assignable FROM groups_ WHERE run_id=?", (run_id,))
+            for r in rows(GROUPS, ("source", "id", "name", "email", "kind", "authority", "extra", "aliases",
+                                   "role_assignable"))
         ]
         # Each membership row repeats keys already loaded (accounts, groups) and a handful of
         # short words; sharing one string object per distinct value instead of a new one per
@@ -486,26 +516,23 @@ class Store:
         memberships = [
             Membership(one(r[0], r[0]), one(r[1], r[1]), one(r[2], r[2]), one(r[3], r[3]),
                        one(r[4], r[4]) if r[4] else "member")
-            for r in db.execute("SELECT source, group_key, member_key, member_type, role FROM memberships"
-                                " WHERE run_id=?", (run_id,))
+            for r in rows(MEMBERSHIPS, ("source", "group_key", "member_key", "member_type", "role"))
         ]
         resources = [
             Resource(source=r[0], id=r[1], name=r[2], kind=r[3], privileged=bool(r[4]),
                      extra=_unextra(r[5]), scope=r[6] or "", privileges=_unlist(r[7]))
-            for r in db.execute("SELECT source, id, name, kind, privileged, extra, scope, privileges"
-                                " FROM resources WHERE run_id=?", (run_id,))
+            for r in rows(RESOURCES, ("source", "id", "name", "kind", "privileged", "extra", "scope", "privileges"))
         ]
         grants = [
             Grant(source=r[0], id=r[1], resource_key=r[2], principal_key=r[3], level=r[4], kind=r[5],
                   scopes=_unlist(r[6]), role=r[7] or "", extra=_unextra(r[8]),
                   direct_members_only=bool(r[9]))
-            for r in db.execute("SELECT source, id, resource_key, principal_key, level, kind, scopes,"
-                                " role, extra, direct_members_only FROM grants WHERE run_id=?", (run_id,))
+            for r in rows(GRANTS, ("source", "id", "resource_key", "principal_key", "level", "kind", "scopes",
+                                   "role", "extra", "direct_members_only"))
         ]
         contacts = [
             Contact(source=r[0], id=r[1], name=r[2] or "", email=r[3], extra=_unextra(r[4]))
-            for r in db.execute("SELECT source, id, name, email, extra FROM contacts WHERE run_id=?",
-                                (run_id,))
+            for r in rows(CONTACTS, ("source", "id", "name", "email", "extra"))
         ]
         return Snapshot(
             source=source, accounts=accounts, groups=groups, memberships=memberships,
@@ -540,14 +567,15 @@ class Store:
             if latest is None:
                 return []
             import_id = latest[0]
-        return [
-            Person(employee_id=r[0], name=r[1], email=r[2], title=r[3] or "", department=r[4] or "",
-                   building=r[5] or "", person_type=r[6], status=r[7], status_date=_d(r[8]),
-                   training_date=_d(r[9]), aliases=tuple(json.loads(r[10])) if r[10] else ())
-            for r in self.db.execute(
-                "SELECT employee_id, name, email, title, department, building, person_type, status,"
-                " status_date, training_date, aliases FROM persons WHERE import_id=?", (import_id,))
-        ]
+        return [_person_from_row(r) for r in self.db.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE import_id=?", (import_id,))]  # noqa: S608 (a constant column list)
+
+    def load_roster_people(self, import_id: int, employee_ids: list[str]) -> list[Person]:
+        """The named people of a roster import (not the whole roster)."""
+        marks = ",".join("?" * len(employee_ids))
+        return [_person_from_row(r) for r in self.db.execute(
+            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE import_id=? AND employee_id IN ({marks})",  # noqa: S608 (constant columns, placeholders)
+            (import_id, *employee_ids))]
 
     # -- inventory (kept as the files themselves, re-read with the roster of the time) ----
     def save_inventory_files(self, files: dict[str, tuple[str, bytes]], roster_import_id: int | None) -> int:
@@ -580,16 +608,97 @@ class Store:
             )
         return run_id
 
+    def save_findings_run(self, analysis_id: int, count: int, snapshot_runs: dict[str, int]) -> int:
+        """Record that the findings of a stored analysis were listed (`findings --save`): the run
+        points at the analysis, which holds them, instead of keeping a copy."""
+        with self.transaction() as db:
+            cur = db.execute("INSERT INTO findings_runs (created_at, snapshot_runs, count, analysis_id)"
+                             " VALUES (?,?,?,?)", (_iso(now_utc()), _json(snapshot_runs), count, analysis_id))
+        return int(cur.lastrowid)
+
     def latest_findings(self) -> tuple[int, datetime, list[dict]] | None:
-        row = self.db.execute("SELECT id, created_at FROM findings_runs ORDER BY id DESC LIMIT 1").fetchone()
+        row = self.db.execute("SELECT id, created_at, analysis_id FROM findings_runs ORDER BY id DESC LIMIT 1"
+                              ).fetchone()
         if row is None:
             return None
-        rows = self.db.execute(
-            "SELECT type, severity, person, account, resource, path, summary, evidence"
-            " FROM findings WHERE run_id=?", (row[0],)).fetchall()
+        if row[2] is not None:
+            rows = sorted(self.db.execute(
+                "SELECT type, severity, person, account, resource, path, summary, evidence FROM analysis_findings"
+                " WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)", (row[2], row[2])).fetchall(),
+                key=lambda r: finding_order(r[1], r[0], r[6], r[2], r[3], r[4]))
+        else:
+            rows = self.db.execute(
+                "SELECT type, severity, person, account, resource, path, summary, evidence"
+                " FROM findings WHERE run_id=?", (row[0],)).fetchall()
         return row[0], _dt(row[1]), [
             {"type": r[0], "severity": r[1], "person": r[2], "account": r[3], "resource": r[4],
              "path": json.loads(r[5]), "summary": r[6], "evidence": json.loads(r[7])} for r in rows]
+
+
+_PERSON_COLUMNS = ("employee_id, name, email, title, department, building, person_type, status, status_date,"
+                   " training_date, aliases")
+
+
+def _person_from_row(r: tuple) -> Person:
+    return Person(employee_id=r[0], name=r[1], email=r[2], title=r[3] or "", department=r[4] or "",
+                  building=r[5] or "", person_type=r[6], status=r[7], status_date=_d(r[8]),
+                  training_date=_d(r[9]), aliases=tuple(json.loads(r[10])) if r[10] else ())
+
+
+_ACCOUNT_COLUMNS = ("source", "id", "login", "email", "display_name", "employee_id", "enabled", "last_sign_in",
+                    "created", "org_unit", "kind", "title", "department", "aliases", "authority", "extra", "upn",
+                    "guest", "sign_in_known")
+
+
+def _account_from_row(r: tuple) -> Account:
+    return Account(source=r[0], id=r[1], login=r[2], email=r[3], display_name=r[4] or "",
+                   employee_id=r[5], enabled=bool(r[6]), last_sign_in=_dt(r[7]), created=_dt(r[8]),
+                   org_unit=r[9] or "", kind=r[10], title=r[11] or "", department=r[12] or "",
+                   aliases=_unlist(r[13]), authority=r[14], extra=_unextra(r[15]), upn=r[16],
+                   guest=bool(r[17]), sign_in_known=r[18] is None or bool(r[18]))
+
+
+def snapshot_rows(snap: Snapshot, source: str) -> dict[str, list[tuple]]:
+    """The snapshot as rows of each versioned table, in the types SQLite hands back (text,
+    integers, NULL), so that an unchanged record compares equal to its stored row. Every
+    record must belong to the run's source: rows are versioned per source."""
+    strays = {r.source for table in (snap.accounts, snap.groups, snap.memberships, snap.resources,
+                                     snap.grants, snap.contacts) for r in table} - {source}
+    if strays:
+        raise StoreError(f"a snapshot of {source} holds records of {', '.join(sorted(strays))}")
+    return {
+        ACCOUNTS.name: [
+            (a.key, a.source, a.id, a.login, a.email, a.display_name, a.employee_id, int(a.enabled),
+             _iso(a.last_sign_in), _iso(a.created), a.org_unit, a.kind, a.title, a.department,
+             _list(a.aliases), a.authority, _extra(a.extra), a.upn, int(a.guest), int(a.sign_in_known))
+            for a in snap.accounts],
+        GROUPS.name: [
+            (g.key, g.source, g.id, g.name, g.email, g.kind, g.authority, _extra(g.extra), _list(g.aliases),
+             int(g.role_assignable)) for g in snap.groups],
+        # A plain member stores no role: millions of rows at state scale.
+        MEMBERSHIPS.name: [
+            (m.source, m.group_key, m.member_key, m.member_type, None if m.role == "member" else m.role)
+            for m in snap.memberships],
+        RESOURCES.name: [
+            (r.key, r.source, r.id, r.name, r.kind, int(r.privileged), _extra(r.extra), r.scope or None,
+             _list(r.privileges)) for r in snap.resources],
+        GRANTS.name: [
+            (g.key, g.source, g.id, g.resource_key, g.principal_key, g.level, g.kind, _list(g.scopes), g.role,
+             _extra(g.extra), int(g.direct_members_only)) for g in snap.grants],
+        CONTACTS.name: [(c.key, c.source, c.id, c.name, c.email, _extra(c.extra)) for c in snap.contacts],
+    }
+
+
+def _run_migration(db: sqlite3.Connection, step: str) -> None:
+    """A migration is SQL, or the name of a Python step (for what SQL alone cannot do well,
+    such as folding per-run copies into intervals)."""
+    if step == "fold_snapshot_copies":
+        fold_copies(db)
+    elif step == "create_analysis_tables":
+        create_analysis_tables(db)
+    else:
+        for statement in _split_sql(step):
+            db.execute(statement)
 
 
 def _split_sql(script: str) -> list[str]:

@@ -10,6 +10,7 @@ per reviewer (``responses``) and overall (``totals``), its default decision, and
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -220,3 +221,20 @@ def read_campaigns(store: Store) -> list[CampaignView]:
     """Every campaign, oldest first."""
     cstore = CampaignStore(store)
     return [_campaign_view(store, cstore, c) for c in cstore.all()]
+
+
+def runs_in_use(store: Store) -> dict[int, str]:
+    """Sync run id -> the campaign that refers to it: the snapshots each campaign reviewed
+    (its evidence pack gives their times) and those its verification read. The store's
+    retention keeps them (`access-review store prune`)."""
+    cstore = CampaignStore(store)
+    out: dict[int, str] = {}
+    names = {}
+    for campaign in cstore.all():
+        names[campaign.id] = campaign.name
+        for run_id in campaign.snapshot_runs.values():
+            out.setdefault(int(run_id), f"reviewed by campaign {campaign.name}")
+    for campaign_id, runs in store.db.execute("SELECT DISTINCT campaign_id, sync_runs FROM campaign_verification"):
+        for run_id in json.loads(runs).values():
+            out.setdefault(int(run_id), f"read by the verification of campaign {names.get(campaign_id, campaign_id)}")
+    return out

@@ -301,6 +301,11 @@ class FakeTenant:
             return self._page(path, self.role_assignments, q, None)
         if path == "servicePrincipals" and method == "GET":
             return self._page(path, list(self.service_principals.values()), q, MAX_TOP)
+        if seg[0] == "servicePrincipals" and len(seg) == 2 and method == "GET":
+            sp = self.service_principals.get(seg[1])
+            if sp is None:
+                return graph_error(404, "Request_ResourceNotFound", f"Resource '{seg[1]}' does not exist.")
+            return 200, ok, self._select(sp, q)
         if seg[0] == "servicePrincipals" and len(seg) >= 3:
             if seg[1] not in self.service_principals:
                 return graph_error(404, "Request_ResourceNotFound", "does not exist")

@@ -4,7 +4,10 @@
 - every key is unique and non-empty, and starts with the configured source name;
 - "enabled" is a real bool, normalized by the connector;
 - a refusal for lack of permission raises a typed error, never an empty result;
-- a listing cut short never yields a complete snapshot.
+- a listing cut short never yields a complete snapshot;
+- ``fetch_accounts`` reads the named accounts as the snapshot has them (a disabled one among
+  them), answers None for an account the directory does not have, and costs a handful of
+  requests, not a listing.
 """
 from __future__ import annotations
 
@@ -29,6 +32,24 @@ def check_records(snap: Snapshot, source: str) -> None:
     assert any(not a.enabled for a in snap.accounts), "each fixture holds a disabled account"
 
 
+def check_targeted(conn, snap: Snapshot, missing_id: str, requests=None) -> None:
+    """``fetch_accounts`` of a few accounts (one disabled) and one that does not exist."""
+    people = [a for a in snap.accounts if not a.extra.get("servicePrincipal")]
+    chosen = [next(a for a in people if not a.enabled), *[a for a in people if a.enabled][:2]]
+    missing = f"{snap.source}:account:{missing_id}"
+    before = requests() if requests else 0
+    fetched = conn.fetch_accounts([a.key for a in chosen] + [missing])
+    if requests:
+        assert requests() - before <= len(chosen) + 2, "a targeted read, not a listing"
+    assert list(fetched) == [a.key for a in chosen] + [missing]
+    assert fetched[missing] is None
+    for a in chosen:
+        got = fetched[a.key]
+        assert (got.key, got.login, got.enabled, got.authority) == (a.key, a.login, a.enabled, a.authority)
+    with pytest.raises(AccessReviewError, match="not an account key"):
+        conn.fetch_accounts([f"{snap.source}:group:x"])
+
+
 def never_complete(read) -> None:
     """The read either raises a typed error or returns something not marked complete."""
     try:
@@ -44,7 +65,9 @@ def test_demo(demo, tmp_path):
 
     cfg = demo.config
     conn = build_connector("ad", cfg.sources["ad"], base_dir=str(cfg.base_dir))
-    check_records(conn.fetch_snapshot(None), "ad")
+    snap = conn.fetch_snapshot(None)
+    check_records(snap, "ad")
+    check_targeted(conn, snap, "no-such-id")
     (cfg.base_dir / cfg.sources["ad"]["state"]).write_bytes(b"SQLite format 3\x00 truncated")
     never_complete(lambda: conn.fetch_snapshot(None))
 
@@ -68,7 +91,13 @@ def test_entra():
     from entra_fake import Fault
 
     with entra() as conn:
-        check_records(conn.fetch_snapshot(None), "entra")
+        snap = conn.fetch_snapshot(None)
+        check_records(snap, "entra")
+        check_targeted(conn, snap, "0f0e0d0c-0b0a-0908-0706-050403020100", lambda: conn.client.requests_sent)
+    denied = Fault("GET", r"^users/[0-9a-f-]+\?", 403, {}, {"error": {"code": "Authorization_RequestDenied",
+                                                                      "message": "Insufficient privileges to complete the operation."}}, times=99)
+    with entra(denied) as conn, pytest.raises(PermissionDenied, match="User.Read.All"):
+        conn.fetch_accounts(["entra:account:0f0e0d0c-0b0a-0908-0706-050403020100"])
     forbidden = Fault("GET", r"^groups", 403, {}, {"error": {"code": "Authorization_RequestDenied",
                                                             "message": "Insufficient privileges to complete the operation."}}, times=99)
     with entra(forbidden) as conn, pytest.raises(PermissionDenied):
@@ -91,7 +120,17 @@ def google_fake():
 def test_google(google_fake, tmp_path):
     from google_fake import Fault, fixture_error, make_connector
 
-    check_records(make_connector(google_fake, tmp_path).fetch_snapshot(None), "google")
+    conn = make_connector(google_fake, tmp_path)
+    snap = conn.fetch_snapshot(None)
+    check_records(snap, "google")
+    check_targeted(conn, snap, "999999999", lambda: sum(google_fake.calls.values()))
+    google_fake.faults.append(Fault(r"directory/v1/users/[^/]+$", 403,
+                                    {"error": {"code": 403, "message": "Not Authorized to access this resource/api",
+                                               "errors": [{"reason": "forbidden", "message": "Not Authorized"}]}},
+                                    times=1))
+    with pytest.raises(PermissionDenied):
+        make_connector(google_fake, tmp_path).fetch_accounts([snap.accounts[0].key])
+    google_fake.faults.clear()
     google_fake.faults.append(Fault(r"directory/v1/groups$", 403,
                                     {"error": {"code": 403, "message": "Not Authorized to access this resource/api",
                                                "errors": [{"reason": "forbidden", "message": "Not Authorized"}]}},
@@ -118,7 +157,9 @@ def test_ad(tmp_path):
     dc.start()
     try:
         conn = build_connector("ad", dc.settings(), base_dir=".", retry_policy=RetryPolicy(tries=2, base=0.01, cap=0.02))
-        check_records(conn.fetch_snapshot(None), "ad")
+        snap = conn.fetch_snapshot(None)
+        check_records(snap, "ad")
+        check_targeted(conn, snap, "0f0e0d0c-0b0a-0908-0706-050403020100")
         dc.stop()
         never_complete(lambda: conn.fetch_snapshot(None))
     finally:

@@ -115,7 +115,8 @@ COMMANDS = [
     (("sync", "--source", "ad"), 0, []),
     (("audit", "show", "--last", "100"), 0, []),
     (("audit", "verify"), 0, []),
-    (("why", "nobody [/] \x1b[31m", RESOURCE), 1, ["nobody [/] \\x1b[31m"]),
+    # an argument naming nobody is a usage error: exit 2 (issue 19; it was 1)
+    (("why", "nobody [/] \x1b[31m", RESOURCE), 2, ["nobody [/] \\x1b[31m"]),
 ]
 
 

@@ -34,13 +34,18 @@ err_console = Console(stderr=True, emoji=False)
 _UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 
+def visible(value: object) -> str:
+    """Any value from data for output that takes no markup (plain lines written as they are):
+    control characters made visible (``\\x1b``), so a name cannot restyle or rewrite the screen."""
+    return _UNSAFE_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                                  else f"\\u{ord(m.group()):04x}", str(value))
+
+
 def safe(value: object) -> str:
     """Any value from data, config or an exception, ready to go into a rich string: markup
     escaped (so ``[link=…]`` or ``[/]`` in a name is shown, never obeyed) and control
     characters made visible (``\\x1b``), so a directory name cannot restyle or rewrite the screen."""
-    text = _UNSAFE_CHARACTERS.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                                  else f"\\u{ord(m.group()):04x}", str(value))
-    return escape(text)
+    return escape(visible(value))
 
 
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="Config file (default ./access-review.toml or $ACCESS_REVIEW_CONFIG).")]
@@ -90,6 +95,11 @@ def handle_errors(func: Callable) -> Callable:
                 err_console.print(f"  also: {safe(other)}", highlight=False, soft_wrap=True)
             if len(more) > 9:
                 err_console.print(f"  ... and {len(more) - 9} more problems", highlight=False)
+            candidates = getattr(exc, "candidates", ())   # an argument that matched several things
+            for candidate in candidates[:15]:
+                err_console.print(f"  - {safe(candidate.label)}", highlight=False, soft_wrap=True)
+            if len(candidates) > 15:
+                err_console.print(f"  ... and {len(candidates) - 15} more", highlight=False)
             if exc.hint:
                 err_console.print(f"  next: {safe(exc.hint)}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code)

@@ -94,6 +94,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
         console.print(f"Imported {result.count:,} people from {safe(file)}.", highlight=False)
         for w in result.warnings:
             console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False, soft_wrap=True)
+        _refresh(cfg)
 
     @command(inventory_app, "import")
     def inventory_import(file: Annotated[Optional[Path], typer.Argument(help="CSV or XLSX (default: [inventory] path).")] = None,
@@ -114,3 +115,13 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
         console.print(f"Imported {result.count:,} resources from {safe(file)}.", highlight=False)
         for w in result.warnings:
             console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
+        _refresh(cfg)
+
+
+def _refresh(cfg) -> None:
+    """The analysis rests on the roster and the inventory: rebuild it now, when something is synced."""
+    from .refresh import refresh_after_change
+
+    with open_store(cfg) as store:
+        if store.sources():
+            refresh_after_change(cfg, store)

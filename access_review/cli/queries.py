@@ -1,19 +1,29 @@
-"""Questions the ISO asks of the latest snapshots: findings, why, access, who, and checks of
-the inventory and of how accounts were joined to people."""
+"""Questions the ISO asks: findings, why, access, who, accounts and the inventory check.
+
+The answers come from the stored analysis (``access_review.answers``), rebuilt first when its
+inputs changed; this module only resolves what was typed and shows the rows — as a table for
+people, or as CSV or JSON for scripts (docs/output.md: the fields, the same names in every
+command). Every value from data goes through ``safe()`` on the way to the terminal; CSV through
+the one CSV writer, which neutralises formulas.
+"""
 from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional, TypeVar
 
 import typer
-from rich.table import Table
 
-from .. import audit
+from ..answers import AccessRow, Answers, ArgumentError, Principal
+from ..csv_output import build_csv
 from ..errors import AccessReviewError
-from .common import (ConfigOption, command, console, err_console, load_analysis, load_config, open_store,
-                     safe)
+from ..finding_types import FINDING_TYPES, SEVERITY_ORDER
+from .common import ConfigOption, command, console, err_console, load_config, open_store, safe, visible
+
+T = TypeVar("T")
+FORMATS = ("table", "csv", "json")
+SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
+FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, csv or json (docs/output.md).")]
 
 
 def register(app: typer.Typer, inventory_app: typer.Typer) -> None:
@@ -23,218 +33,286 @@ def register(app: typer.Typer, inventory_app: typer.Typer) -> None:
     command(inventory_app, "check")(inventory_check)
 
 
-def inventory_check(config: ConfigOption = None):
+# -- shared -------------------------------------------------------------------------------------
+def _check_format(format: str) -> None:
+    if format not in FORMATS:
+        raise AccessReviewError(f"unknown format {format!r}", hint="use table, csv or json")
+
+
+def _say_rebuilding(reasons: list[str]) -> None:
+    err_console.print(f"[dim]Bringing the stored analysis up to date ({safe('; '.join(reasons))}) ...[/]",
+                      highlight=False, soft_wrap=True)
+
+
+def _answers(cfg, store) -> Answers:
+    """Answers from the stored analysis of the current inputs (built now if it is out of date)."""
+    from ..stored_analysis import refresh_analysis
+
+    return Answers(store, refresh_analysis(cfg, store, on_rebuild=_say_rebuilding))
+
+
+def _interactive(format: str) -> bool:
+    return format == "table" and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _resolve(resolve: Callable[[str], T], text: str, interactive: bool) -> T:
+    """``resolve(text)``; when several things match and a person is at the terminal, ask which."""
+    try:
+        return resolve(text)
+    except ArgumentError as exc:
+        if not (interactive and exc.candidates):
+            raise
+        err_console.print(f"{safe(exc)}", highlight=False)
+        for number, candidate in enumerate(exc.candidates, 1):
+            err_console.print(f"  {number:>2}. {safe(candidate.label)}", highlight=False)
+        choice = typer.prompt(f"Which one (1-{len(exc.candidates)})", type=int, err=True)
+        if not 1 <= choice <= len(exc.candidates):
+            raise ArgumentError(f"{choice} is not one of 1-{len(exc.candidates)}") from None
+        return resolve(exc.candidates[choice - 1].value)
+
+
+def _write_rows(format: str, rows: list, fields: tuple[str, ...]) -> None:
+    if format == "json":
+        sys.stdout.write(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False, default=str) + "\n")
+    else:
+        sys.stdout.write(build_csv(fields, ([r.as_dict()[f] for f in fields] for r in rows)))
+
+
+# Fields a CSV cell cannot hold as text (lists, objects): in the JSON only.
+NOT_IN_CSV = {"person_key", "path_keys", "evidence"}
+
+
+def _fields(row_type) -> tuple[str, ...]:
+    return tuple(f for f in row_type.__dataclass_fields__ if f not in NOT_IN_CSV)
+
+
+# Past this many rows a boxed table costs seconds to lay out (rich measures every cell) and
+# is more than anyone reads on a terminal: the rows are written one line each instead, as
+# plain text (control characters made visible, nothing taken as markup).
+LONG_TABLE = 100
+
+
+def _show_table(title: str | None, columns: tuple[str, ...], rows: list[list]) -> None:
+    """``title`` is markup (its values already made safe); each cell a value from data, or
+    (value, style)."""
+    if len(rows) <= LONG_TABLE:
+        from rich.table import Table
+
+        table = Table(title=title, header_style="bold")
+        for col in columns:
+            table.add_column(col, overflow="fold")
+        for row in rows:
+            table.add_row(*(f"[{c[1]}]{safe(c[0])}[/]" if isinstance(c, tuple) else safe(c) for c in row))
+        console.print(table)
+        return
+    if title:
+        console.print(f"[bold]{title}[/]", highlight=False, soft_wrap=True)
+    lines = [" · ".join(columns)]
+    lines += [" · ".join(visible(c[0] if isinstance(c, tuple) else c) for c in row) for row in rows]
+    console.file.write("\n".join(lines) + "\n")
+    console.print(f"[dim]{len(rows):,} rows, one line each; --format csv opens them in a spreadsheet[/]")
+
+
+def _note_missing(answers: Answers) -> None:
+    """Say which findings could not be looked for, and what to import (on stderr)."""
+    for missing, types in sorted(answers.summary.get("skipped", {}).items()):
+        what = "staff roster" if missing == "roster" else "data inventory"
+        how = "access-review roster import FILE" if missing == "roster" else "access-review inventory import FILE"
+        err_console.print(f"[yellow]not looked for without the {what}:[/] {safe(', '.join(types))}"
+                          f" (import it: `{how}`)", highlight=False, soft_wrap=True)
+
+
+# -- inventory check ------------------------------------------------------------------------------
+def inventory_check(config: ConfigOption = None, format: FormatOption = "table"):
     """Check the imported inventory against the latest snapshots: selectors that match nothing."""
+    from ..answers import InventoryRow
+
+    _check_format(format)
     cfg = load_config(config)
     with open_store(cfg) as store:
-        a = load_analysis(cfg, store)
-    table = Table(title="Inventory resources", header_style="bold")
-    for col in ("resource", "classification", "data manager", "matches", "people with access"):
-        table.add_column(col, overflow="fold")
-    for res in a.inventory.resources:
-        manager = a.persons.get(f"person:{res.data_manager}")
-        people = {x.person for x in a.access if x.resource == res.name and x.person}
-        table.add_row(safe(res.name), safe(res.classification), safe(manager.name) if manager else "[red](none)[/]",
-                      str(len(a.selector_matches.get(res.name, []))), str(len(people)))
-    console.print(table)
-    for w in a.selector_warnings:
+        answers = _answers(cfg, store)
+        with store.reading():
+            rows, warnings = answers.inventory_check()
+    if format == "json":
+        sys.stdout.write(json.dumps({"resources": [r.as_dict() for r in rows], "warnings": warnings},
+                                    indent=2, ensure_ascii=False) + "\n")
+        return
+    if format == "csv":
+        _write_rows("csv", rows, _fields(InventoryRow))
+        for w in warnings:
+            err_console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
+        return
+    _show_table("Inventory resources", ("resource", "classification", "data manager", "matches", "people with access"),
+                [[r.resource, r.classification, r.data_manager or ("(none)", "red"), str(r.selector_matches),
+                  str(r.people)] for r in rows])
+    for w in warnings:
         console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
-    if not a.selector_warnings:
+    if not warnings:
         console.print("Every selector matches something in the latest snapshots.")
 
 
+# -- accounts -------------------------------------------------------------------------------------
 def accounts(config: ConfigOption = None,
-             unmatched: Annotated[bool, typer.Option(help="List the non-student accounts that match no roster person.")] = False):
+             unmatched: Annotated[bool, typer.Option(help="List the non-student accounts that match no roster person.")] = False,
+             format: FormatOption = "table"):
     """How directory accounts were joined to roster people, and which were not."""
+    from ..answers import UnjoinedAccount
+
+    _check_format(format)
     cfg = load_config(config)
     with open_store(cfg) as store:
-        a = load_analysis(cfg, store)
-    c = a.correlation
-    by_method = Counter(link.method for link in c.links.values())
-    by_kind = Counter(c.kinds[k] for k in c.unmatched)
-    console.print(f"{len(a.accounts):,} accounts; {len(c.links):,} joined to {len(c.accounts_of):,} people"
-                  f" ({', '.join(f'{n:,} by {safe(m)}' for m, n in by_method.most_common())}).")
-    console.print(f"{len(c.unmatched):,} without a roster person: "
-                  + (", ".join(f"{n:,} {safe(k)}" for k, n in by_kind.most_common()) or "none") + ".")
-    for account, address, people in c.ambiguous:
-        console.print(f"[yellow]ambiguous:[/] {safe(account)}: {safe(address)} belongs to {safe(', '.join(people))}"
-                      " in the roster; not joined", highlight=False)
+        answers = _answers(cfg, store)
+        with store.reading():
+            s = answers.accounts_summary()
+            missing = answers.missing_inputs
+    listed = list(s.ambiguous) + (list(s.unmatched_accounts) if unmatched else [])
+    if format == "json":
+        out = s.as_dict()
+        if not unmatched:
+            out.pop("unmatched_accounts")
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+        return
+    if format == "csv":
+        _write_rows("csv", listed, _fields(UnjoinedAccount))
+        return
+    if "roster" in missing:
+        err_console.print("[yellow]no staff roster is imported:[/] no account can be joined to a person"
+                          " (import it: `access-review roster import FILE`)", highlight=False)
+    console.print(f"{s.accounts:,} accounts; {s.joined:,} joined to {s.people:,} people"
+                  f" ({', '.join(f'{n:,} by {safe(m)}' for m, n in s.by_method)}).")
+    console.print(f"{s.unmatched:,} without a roster person: "
+                  + (", ".join(f"{n:,} {safe(k)}" for k, n in s.unmatched_by_kind) or "none") + ".")
+    for a in s.ambiguous:
+        console.print(f"[yellow]ambiguous:[/] {safe(a.account_key)}: {safe(a.note)}; not joined", highlight=False)
     if unmatched:
         # Students are expected to have no staff-roster person; list everything else.
-        for key in sorted(k for k in c.unmatched if c.kinds[k] != "student"):
-            acct = a.accounts[key]
-            state = "enabled" if acct.enabled else "disabled"
-            console.print(f"  {safe(acct.source)}:{safe(acct.login)}  {safe(c.kinds[key])}, {state}"
-                          f"  {safe(acct.display_name)}", highlight=False, soft_wrap=True)
+        for a in s.unmatched_accounts:
+            state = "enabled" if a.enabled else "disabled"
+            console.print(f"  {safe(a.source)}:{safe(a.account)}  {safe(a.kind)}, {state}"
+                          f"  {safe(a.display_name)}", highlight=False, soft_wrap=True)
 
 
+# -- findings ----------------------------------------------------------------------------------
 def findings(config: ConfigOption = None,
              type: Annotated[Optional[list[str]], typer.Option("--type", "-t", help="Only these finding types.")] = None,
              severity: Annotated[Optional[str], typer.Option(help="This severity or worse: critical, high, medium, low, info.")] = None,
-             resource: Annotated[Optional[str], typer.Option(help="Only findings about this resource.")] = None,
-             person: Annotated[Optional[str], typer.Option(help="Only findings about this person (id, e-mail or name).")] = None,
-             format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+             resource: Annotated[Optional[str], typer.Option(help="Only findings about this resource (its name, or a unique part of it).")] = None,
+             person: Annotated[Optional[str], typer.Option(help="Only findings about this person or account (id, e-mail, login or name).")] = None,
+             format: FormatOption = "table",
              save: Annotated[bool, typer.Option(help="Record this findings run in the store.")] = True):
     """Compare who has access with the inventory and the roster; list what needs attention."""
-    from ..findings import FINDING_TYPES, SEVERITY_ORDER
-    from .render import findings_csv, findings_json, findings_table
+    from .. import audit
+    from ..answers import FindingRow
 
-    if format not in ("table", "csv", "json"):
-        raise AccessReviewError(f"unknown format {format!r}", hint="use table, csv or json")
+    _check_format(format)
     for t in type or []:
         if t not in FINDING_TYPES:
             raise AccessReviewError(f"unknown finding type {t!r}", hint="types: " + ", ".join(FINDING_TYPES))
+    if severity and severity not in SEVERITY_ORDER:
+        raise AccessReviewError(f"unknown severity {severity!r}", hint="critical, high, medium, low or info")
     cfg = load_config(config)
     with open_store(cfg) as store:
-        a = load_analysis(cfg, store)
-        found = a.findings
+        answers = _answers(cfg, store)
+        with store.reading():
+            named_resource = (_resolve(lambda t: answers.resolve_resource(t, directory=True), resource,
+                                       _interactive(format)) if resource else None)
+            principal = _resolve(answers.resolve_principal, person, _interactive(format)) if person else None
+            selected = answers.findings(types=type or (), severity=severity, resource=named_resource,
+                                        principal=principal)
         if save:
-            runs = {s: store.latest_complete_run(s).id for s in a.snapshots}
-            run_id = store.save_findings(found, runs)
-            audit.append(store, "findings", {"run": run_id, "count": len(found),
-                                             "by_type": dict(Counter(f.type for f in found))})
-        selected = list(found)
-        if type:
-            selected = [f for f in selected if f.type in type]
-        if severity:
-            if severity not in SEVERITY_ORDER:
-                raise AccessReviewError(f"unknown severity {severity!r}", hint="critical, high, medium, low or info")
-            selected = [f for f in selected if SEVERITY_ORDER[f.severity] <= SEVERITY_ORDER[severity]]
-        if resource:
-            selected = [f for f in selected if (f.resource or "").lower() == resource.lower()]
-        if person:
-            p = a.find_person(person)
-            if p is None:
-                raise AccessReviewError(f"no one in the roster matches {person!r}")
-            selected = [f for f in selected if f.person == p.key
-                        or (f.account and a.correlation.person_of(f.account) == p.key)]
-        for source, snap in sorted(a.snapshots.items()):
-            for view, why in sorted(snap.partial_views.items()):
-                # On stderr, so that csv/json output stays machine-readable.
-                err_console.print(f"[yellow]partial view ({safe(source)}, {safe(view)}):[/] {safe(why)}",
-                                  highlight=False)
-        if format == "json":
-            sys.stdout.write(findings_json(selected, a.graph) + "\n")
-        elif format == "csv":
-            sys.stdout.write(findings_csv(selected, a.graph))
-        else:
-            console.print(findings_table(selected, a.graph))
-            counts = Counter(f.severity for f in selected)
-            console.print(", ".join(f"{counts[s]} {s}" for s in SEVERITY_ORDER if counts[s]) or "no findings")
+            count = answers.summary["findings"]["count"]
+            run_id = store.save_findings_run(answers.analysis.id, count,
+                                             dict(answers.analysis.inputs.runs))
+            audit.append(store, "findings", {"run": run_id, "count": count,
+                                             "by_type": answers.summary["findings"]["by_type"]})
+    for source, views in sorted(answers.summary.get("partial_views", {}).items()):
+        for view, why_partial in sorted(views.items()):
+            # On stderr, so that csv/json output stays machine-readable.
+            err_console.print(f"[yellow]partial view ({safe(source)}, {safe(view)}):[/] {safe(why_partial)}",
+                              highlight=False)
+    _note_missing(answers)
+    if format != "table":
+        _write_rows(format, selected, _fields(FindingRow))
+        return
+    _show_table(None, ("severity", "type", "summary", "path"),
+                [[(f.severity, SEVERITY_STYLE[f.severity]) if f.severity in SEVERITY_STYLE else f.severity,
+                  f.type, f.summary, f.path] for f in selected])
+    counts: dict[str, int] = {}
+    for f in selected:
+        counts[f.severity] = counts.get(f.severity, 0) + 1
+    console.print(", ".join(f"{counts[s]} {s}" for s in SEVERITY_ORDER if counts.get(s)) or "no findings")
 
 
-def _resolve_resource(a, text: str):
-    t = text.strip().lower()
-    exact = [r for r in a.inventory.resources if r.name.lower() == t]
-    if exact:
-        return exact[0]
-    partial = [r for r in a.inventory.resources if t in r.name.lower()]
-    if len(partial) == 1:
-        return partial[0]
-    names = ", ".join(r.name for r in (partial or a.inventory.resources)[:8])
-    raise AccessReviewError(f"no single inventory resource matches {text!r}", hint=f"try one of: {names}")
-
-
-def _resolve_principal(a, text: str) -> tuple[str | None, list[str], str]:
-    """(person key, account keys, label) for a person or an account."""
-    p = a.find_person(text)
-    if p is not None:
-        return p.key, list(a.correlation.accounts_of.get(p.key, [])), f"{p.name} ({p.employee_id})"
-    acct = a.find_account(text)
-    if acct is not None:
-        person = a.correlation.person_of(acct.key)
-        return person, [acct.key], f"{acct.login} ({acct.source})"
-    raise AccessReviewError(f"no person or account matches {text!r}",
-                            hint="use an employee id, an e-mail, a login or a unique part of a name")
-
-
-def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login or name.")],
+# -- why, access, who -----------------------------------------------------------------------------
+def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login or name (or a unique part of it).")],
         resource: Annotated[str, typer.Argument(help="Inventory resource name (or a unique part of it).")],
-        config: ConfigOption = None):
+        config: ConfigOption = None,
+        format: FormatOption = "table"):
     """Explain how a person reaches a resource: every path, readable, the one that gives the
     highest level first."""
-    from ..graph import all_paths, describe_path, path_level
-    from ..records import level_label
+    from ..answers import WhyRow
 
+    _check_format(format)
     cfg = load_config(config)
     with open_store(cfg) as store:
-        a = load_analysis(cfg, store)
-        res = _resolve_resource(a, resource)
-        person_key, accounts, label = _resolve_principal(a, person)
-        any_path = False
-        for account in accounts:
-            for path in all_paths(a.graph, account, res.name):
-                any_path = True
-                prefix = f"{a.persons[person_key].name} → " if person_key else ""
-                level = level_label(path_level(a.graph, path))
-                console.print(f"• {safe(f'[{level}] ' + prefix + describe_path(a.graph, path))}",
-                              highlight=False, soft_wrap=True)
-        if not any_path:
-            console.print(f"{safe(label)} has no access to {safe(res.name)}.", highlight=False)
-            return
-        if person_key:
-            ok, reason = a.is_authorized(res, a.persons[person_key])
-            console.print(("[green]authorized[/]" if ok else "[red]not authorized[/]") + f": {safe(reason)}",
-                          highlight=False)
+        answers = _answers(cfg, store)
+        with store.reading():
+            res = _resolve(answers.resolve_resource, resource, _interactive(format))
+            principal = _resolve(answers.resolve_principal, person, _interactive(format))
+            rows = answers.why(principal, res)
+    if format != "table":
+        _write_rows(format, rows, _fields(WhyRow))
+        return
+    if not rows:
+        console.print(f"{safe(principal.label)} has no access to {safe(res)}.", highlight=False)
+        return
+    for r in rows:
+        prefix = f"{r.person} → " if principal.person else ""
+        console.print(f"• {safe(f'[{r.level}] ' + prefix + r.path)}", highlight=False, soft_wrap=True)
+    if principal.person:
+        ok, reason = rows[0].authorized, rows[0].reason
+        console.print(("[green]authorized[/]" if ok else "[red]not authorized[/]") + f": {safe(reason)}",
+                      highlight=False)
 
 
-def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login or name.")],
-           config: ConfigOption = None):
+def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login or name (or a unique part of it).")],
+           config: ConfigOption = None,
+           format: FormatOption = "table"):
     """Everything in the inventory a person (or account) can reach, and how."""
-    from ..graph import describe_path
-    from ..records import level_label
-
+    _check_format(format)
     cfg = load_config(config)
     with open_store(cfg) as store:
-        a = load_analysis(cfg, store)
-        person_key, accounts, label = _resolve_principal(a, person)
-        rows = [x for x in a.access if x.account in set(accounts)]
-        table = Table(title=f"Access of {safe(label)}", header_style="bold")
-        for col in ("resource", "classification", "level", "authorized", "path"):
-            table.add_column(col, overflow="fold")
-        for x in sorted(rows, key=lambda x: x.resource):
-            res = a.inventory_by_name[x.resource]
-            ok, reason = a.is_authorized(res, a.persons[person_key]) if person_key else (False, "no roster person")
-            table.add_row(safe(x.resource), safe(res.classification), safe(level_label(x.level)),
-                          ("yes" if ok else "NO") + f" ({safe(reason)})", safe(describe_path(a.graph, x.path)))
-        console.print(table)
-        if not rows:
-            console.print(f"{safe(label)} reaches nothing in the inventory.", highlight=False)
+        answers = _answers(cfg, store)
+        with store.reading():
+            answers.require_inventory()
+            principal: Principal = _resolve(answers.resolve_principal, person, _interactive(format))
+            rows = answers.access(principal)
+    if format != "table":
+        _write_rows(format, rows, _fields(AccessRow))
+        return
+    _show_table(f"Access of {safe(principal.label)}", ("resource", "classification", "level", "authorized", "path"),
+                [[r.resource, r.classification, r.level, ("yes" if r.authorized else "NO") + f" ({r.reason})",
+                  r.path] for r in rows])
+    if not rows:
+        console.print(f"{safe(principal.label)} reaches nothing in the inventory.", highlight=False)
 
 
 def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (or a unique part of it).")],
         config: ConfigOption = None,
-        format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table"):
+        format: FormatOption = "table"):
     """Everyone who can reach a resource, with the path and whether the inventory authorizes it."""
-    from ..csv_output import build_csv
-    from ..graph import describe_path
-    from ..records import level_label
-
+    _check_format(format)
     cfg = load_config(config)
     with open_store(cfg) as store:
-        a = load_analysis(cfg, store)
-        res = _resolve_resource(a, resource)
-        rows = []
-        for x in sorted((x for x in a.access if x.resource == res.name), key=lambda x: (x.person or "~", x.account)):
-            person = a.persons.get(x.person) if x.person else None
-            ok, reason = a.is_authorized(res, person) if person else (False, "no roster person")
-            rows.append({"person": person.name if person else "", "employee_id": person.employee_id if person else "",
-                         "account": a.accounts[x.account].login, "source": a.accounts[x.account].source,
-                         "level": level_label(x.level), "authorized": ok, "reason": reason,
-                         "path": describe_path(a.graph, x.path)})
-        if format == "json":
-            sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
-        elif format == "csv":
-            header = list(rows[0]) if rows else ["person"]
-            sys.stdout.write(build_csv(header, ([r[h] for h in header] for r in rows)))
-        else:
-            table = Table(title=f"{safe(res.name)} ({safe(res.classification)}) — {len(rows)} accounts",
-                          header_style="bold")
-            for col in ("person", "account", "level", "authorized", "path"):
-                table.add_column(col, overflow="fold")
-            for r in rows:
-                table.add_row(safe(r["person"]) if r["person"] else "[red](no roster person)[/]",
-                              safe(f"{r['source']}:{r['account']}"), safe(r["level"]),
-                              ("yes" if r["authorized"] else "[red]NO[/]") + f" ({safe(r['reason'])})",
-                              safe(r["path"]))
-            console.print(table)
+        answers = _answers(cfg, store)
+        with store.reading():
+            res = _resolve(answers.resolve_resource, resource, _interactive(format))
+            rows = answers.who(res)
+            classification = answers.inventory[res]["classification"]
+    if format != "table":
+        _write_rows(format, rows, _fields(AccessRow))
+        return
+    _show_table(f"{safe(res)} ({safe(classification)}) — {len(rows)} accounts",
+                ("person", "account", "level", "authorized", "path"),
+                [[r.person or ("(no roster person)", "red"), f"{r.source}:{r.account}", r.level,
+                  f"yes ({r.reason})" if r.authorized else (f"NO ({r.reason})", "red"), r.path] for r in rows])

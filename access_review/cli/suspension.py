@@ -1,6 +1,7 @@
 """`access-review suspend`, `restore` and `suspensions`: the ISO's lockout pending an
 investigation (docs/suspension.md). Every command is a dry run unless --apply is given."""
 import shlex
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Optional
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
     def restore(
         case: Annotated[str, typer.Option("--case", help="The case to restore.")],
         apply: Annotated[bool, typer.Option("--apply", help="Carry it out. Without it: show the plan only.")] = False,
-        sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Read the case's directories first, to see drift.")] = True,
+        sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Read the case's accounts from their directories first (a few requests each, not a sync), to see drift.")] = True,
         config: ConfigOption = None,
     ):
         """Re-enable exactly what a case disabled; report accounts changed by someone else since (drift)."""
@@ -89,10 +90,13 @@ def _resume_command(case_id: str, config: Path | None) -> str:
 # -- suspend ---------------------------------------------------------------------------------
 def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, config) -> None:
     from .. import audit
-    from ..analysis import analyse
+    from ..finding_types import today_utc
+    from ..stored_analysis import refresh_analysis
     from ..suspension.apply import apply_case
+    from ..suspension.current import read_current_facts
     from ..suspension.plan import Protection, build_plan, directory_kinds
     from ..suspension.store import SuspensionStore
+    from .queries import _resolve
 
     if not targets:
         raise AccessReviewError("name the person or account to suspend",
@@ -106,22 +110,30 @@ def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, 
         raise AccessReviewError("--reason is required for a new case", hint='e.g. --reason "pending HR investigation"')
     if existing is not None and existing.restored_at is not None:
         raise AccessReviewError(f"case {case_id} was restored and is closed", hint="open a new case with another --case ID")
-    a = analyse(cfg, store)
-    if not a.snapshots:
-        raise AccessReviewError("no complete snapshot of any directory yet", hint="run `access-review sync`")
-    plan = build_plan(a, targets, kinds=directory_kinds(cfg), protection=Protection.from_config(cfg),
+    # Who owns which account, the holds and the administrators: the stored analysis (one of an
+    # earlier day will do: holds are checked against today below). Each account's state: read
+    # now from its directory, a few requests each, every directory at once.
+    analysis = refresh_analysis(cfg, store, same_day=False,
+                                on_rebuild=lambda why: err_console.print(
+                                    f"[dim]Bringing the stored analysis up to date ({safe('; '.join(why))}) ...[/]",
+                                    highlight=False))
+    kinds = directory_kinds(cfg)
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    facts = read_current_facts(store, analysis, targets, kinds=kinds, connector_for=connector_factory(cfg, cache=False),
+                               today=today_utc(), resolve=lambda answers, text: _resolve(
+                                   answers.resolve_principal, text, interactive))
+    plan = build_plan(facts, targets, kinds=kinds, protection=Protection.from_config(cfg),
                       revoke_tokens=revoke_tokens)
     done_before = {(s.account_key, s.kind, str(s.params.get("client_id", ""))): s
                    for s in (sstore.steps(case_id) if existing else []) if s.settled}
-    _show_plan(console, a, plan, case_id, done_before)
-    synced = []
-    for source in sorted({p.source for p in plan.accounts}):
-        run = store.latest_complete_run(source)
-        if run is not None and run.finished_at is not None:
-            synced.append(f"{source} {run.finished_at:%Y-%m-%d %H:%M} UTC")
-    if synced:
-        console.print("Based on the last sync: " + safe(", ".join(synced)) + " (each change is checked again on apply).",
-                      highlight=False)
+    _show_plan(console, facts, plan, case_id, done_before)
+    read = [f"{source} {seconds:.1f} s" for source, seconds in sorted(facts.read_seconds.items())]
+    if read:
+        synced = ", ".join(f"{s} {at[:16].replace('T', ' ')} UTC" for s, at in
+                           ((s, v.get("finished_at") or "") for s, v in sorted(analysis.summary["sources"].items())) if at)
+        console.print("Each account's state was read from its directory just now (" + safe(", ".join(read)) + ");"
+                      " who owns which account and the holds are from the last sync (" + safe(synced) + ")."
+                      " Each change is checked again on apply.", highlight=False)
     if not plan.steps:
         if plan.refused:
             raise ActionRefused("nothing to suspend: every account named is refused (reasons above)")
@@ -160,7 +172,8 @@ def _show_plan(console, a, plan, case_id, done_before) -> None:
                 lines.append(safe(s.why) + (f" [dim](done earlier in this case: {safe(earlier.status)})[/]"
                                             if earlier else ""))
             if acct.disposition == "already disabled":
-                lines = ["[dim]already disabled: left alone[/]" + (" (re-checked on apply)" if acct.steps else "")]
+                lines = [f"[dim]{safe(acct.reason or 'already disabled')}: left alone[/]"
+                         + (" (re-checked on apply)" if acct.steps else "")]
             elif acct.reason:
                 lines.append(f"[dim]{safe(acct.reason)}[/]")
             what = "\n".join(lines)
@@ -238,26 +251,22 @@ def _resume(cfg, store, case_id, apply, config) -> None:
 
 
 # -- restore ---------------------------------------------------------------------------------
-def _restore(cfg, store, case_id, apply, sync) -> None:
-    from ..suspension.restore import apply_restore, plan_restore
+def _restore(cfg, store, case_id, apply, read) -> None:
+    from ..suspension.restore import apply_restore, plan_restore, read_case_accounts
     from ..suspension.store import SuspensionStore
-    from ..sync import run_sync
 
     sstore = SuspensionStore(store)
     case = sstore.require_case(case_id)
-    sources = sorted({s.source for s in sstore.steps(case_id) if s.kind == "disable_account" and s.ours
-                      and s.source in cfg.sources})
-    if sync and sources and case.restored_at is None:
-        for r in run_sync(cfg, store, connector_factory(cfg, cache=False), sources):
-            if not r.ok:
-                err_console.print(f"[yellow]warning:[/] could not read {safe(r.source)} ({safe(r.error)}); drift there is "
-                                  "checked when each account is re-enabled", highlight=False, soft_wrap=True)
-    snapshots, synced_at = {}, {}
-    for source in sources:
-        run = store.latest_complete_run(source)
-        if run is not None:
-            snapshots[source], synced_at[source] = store.load_snapshot(run.id), run.finished_at
-    plan = plan_restore(sstore, case_id, snapshots, synced_at)
+    snapshots, read_at = {}, {}
+    if read and case.restored_at is None:
+        # The accounts the case disabled, read now from their directories (a few requests
+        # each, not a sync): drift is seen before anything is re-enabled.
+        snapshots, read_at, failed = read_case_accounts(sstore, case_id, connector_factory(cfg, cache=False),
+                                                        configured=set(cfg.sources))
+        for source, error in sorted(failed.items()):
+            err_console.print(f"[yellow]warning:[/] could not read {safe(source)} ({safe(error)}); drift there is "
+                              "checked when each account is re-enabled", highlight=False, soft_wrap=True)
+    plan = plan_restore(sstore, case_id, snapshots, read_at)
     table = Table(title=f"Restore of case {safe(case_id)} ({safe(case.reason)})", header_style="bold")
     for col in ("directory", "account", "restore", "why"):
         table.add_column(col, overflow="fold")

@@ -27,6 +27,11 @@ def register(app: typer.Typer) -> None:
         """Read the configured directories (concurrently) and store a snapshot of each."""
         cfg = load_config(config)
         results = sync_with_progress(cfg, source, full)
+        if any(r.ok for r in results):
+            from .refresh import refresh_after_change
+
+            with open_store(cfg) as store:
+                refresh_after_change(cfg, store)
         failed = [r for r in results if not r.ok]
         if failed:
             raise typer.Exit(5)

@@ -1,5 +1,10 @@
-"""The suspension plan: pure. From an Analysis (the latest complete snapshots, correlated to the
-roster) and the ISO's targets, decide for every account in every directory what will change.
+"""The suspension plan: pure. From the facts a plan rests on (``PlanFacts``: who owns which
+account, holds, administrators — and each account's state) and the ISO's targets, decide for
+every account in every directory what will change.
+
+The facts come from either a whole ``Analysis`` (each account as the last sync saw it) or,
+as `access-review suspend` does, the stored analysis with each named account read fresh from
+its directory (``current.py``: a few targeted reads, not a sync).
 
 What each directory gets (issue 7):
   AD      disable the account (userAccountControl bit 0x2).
@@ -12,8 +17,8 @@ What each directory gets (issue 7):
           each third-party OAuth token it has granted (a suspended user's tokens stop working,
           but they come back on restore unless revoked).
 
-Accounts already disabled at the last sync are shown and left alone (the disable is re-checked
-on apply, so a stale snapshot cannot leave an account open). Protected accounts are refused
+Accounts already disabled are shown and left alone (the disable is re-checked on apply, so a
+state read earlier cannot leave an account open). Protected accounts are refused
 with the reason. Accounts on litigation hold are suspended and the hold is shown: suspension
 keeps the data; nothing here deletes an account.
 """
@@ -22,15 +27,35 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol
 
 from ..connector import Action
 from ..errors import AccessReviewError
-from ..records import Account
+from ..records import Account, Person
 
 if TYPE_CHECKING:
-    from ..analysis import Analysis
     from ..config import Config
+    from ..inventory import Hold
+
+
+class PlanFacts(Protocol):
+    """What a plan needs to know. ``facts.Facts`` (a whole analysis) provides it, with each
+    account as the last sync saw it; ``current.CurrentFacts`` with each account read now."""
+
+    persons: Mapping[str, Person]          # person key -> person (at least the targets)
+    accounts: Mapping[str, Account]        # account key -> the account's state
+    holds_may_be_missing: list[str]
+    state_note: str                        # when the accounts' state was read, in words
+    notes: list[str]                       # what could not be read, for the plan's warnings
+
+    def find_person(self, text: str) -> Person | None: ...
+    def find_account(self, text: str) -> Account | None: ...
+    def accounts_of(self, person_key: str) -> list[str]: ...
+    def person_of(self, account_key: str) -> str | None: ...
+    def holds_for_account(self, account_key: str) -> list["Hold"]: ...
+    def privileged_roles(self) -> list[tuple[str, str, bool, list[str]]]: ...
+    def oauth_clients(self, account_key: str) -> list[tuple[str, str]]: ...
+    def gone(self, account_key: str) -> str | None: ...
 
 DIRECTORY_KINDS = ("ad", "entra", "google")
 
@@ -130,7 +155,7 @@ def directory_kinds(config: "Config") -> dict[str, str]:
     return kinds
 
 
-def resolve_targets(a: "Analysis", targets: Iterable[str]) -> tuple[list[str], list[str]]:
+def resolve_targets(a: PlanFacts, targets: Iterable[str]) -> tuple[list[str], list[str]]:
     """(person keys, account keys) the ISO named. Each target must name someone."""
     persons: list[str] = []
     accounts: list[str] = []
@@ -138,7 +163,7 @@ def resolve_targets(a: "Analysis", targets: Iterable[str]) -> tuple[list[str], l
         person = a.persons.get(text.strip()) or a.find_person(text)
         if person is not None:
             persons.append(person.key)
-            accounts.extend(a.correlation.accounts_of.get(person.key, []))
+            accounts.extend(a.accounts_of(person.key))
             continue
         account = a.find_account(text)
         if account is None:
@@ -149,7 +174,7 @@ def resolve_targets(a: "Analysis", targets: Iterable[str]) -> tuple[list[str], l
     return list(dict.fromkeys(persons)), list(dict.fromkeys(accounts))
 
 
-def ad_account_of_synced(a: "Analysis", entra_account: Account, kinds: Mapping[str, str]) -> Account | None:
+def ad_account_of_synced(a: PlanFacts, entra_account: Account, kinds: Mapping[str, str]) -> Account | None:
     """The AD account an Entra user synced from AD comes from: by onPremisesImmutableId (the
     base64 of the AD objectGUID by default in Entra Connect), else the same person's AD account."""
     immutable = entra_account.extra.get("onPremisesImmutableId") if entra_account.extra else None
@@ -164,40 +189,36 @@ def ad_account_of_synced(a: "Analysis", entra_account: Account, kinds: Mapping[s
                 found = a.accounts.get(f"{source}:account:{guid}")
                 if found is not None:
                     return found
-    person = a.correlation.person_of(entra_account.key)
+    person = a.person_of(entra_account.key)
     if person:
-        for key in a.correlation.accounts_of.get(person, []):
-            if kinds.get(a.accounts[key].source) == "ad":
+        for key in a.accounts_of(person):
+            if key in a.accounts and kinds.get(a.accounts[key].source) == "ad":
                 return a.accounts[key]
     return None
 
 
-def top_admin_holders(a: "Analysis", kinds: Mapping[str, str]) -> dict[str, dict[str, str]]:
+def top_admin_holders(a: PlanFacts, kinds: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """source -> {account key: role name} for every account holding a top admin role there."""
     out: dict[str, dict[str, str]] = {}
-    for res_key, holders in a.privileged_holders().items():
-        res = a.resources[res_key]
-        directory = kinds.get(res.source, res.source)
-        is_top = res.name.lower() in TOP_ADMIN_ROLES.get(directory, ()) or bool(
-            res.extra and res.extra.get("isSuperAdminRole"))
-        if not is_top:
+    for name, source, super_admin, holders in a.privileged_roles():
+        directory = kinds.get(source, source)
+        if not (name.lower() in TOP_ADMIN_ROLES.get(directory, ()) or super_admin):
             continue
-        for account_key, _path in holders:
-            out.setdefault(res.source, {}).setdefault(account_key, res.name)
+        for account_key in holders:
+            out.setdefault(source, {}).setdefault(account_key, name)
     return out
 
 
-def entra_privileged_warnings(a: "Analysis", kinds: Mapping[str, str], plans: Iterable["AccountPlan"]) -> list[str]:
+def entra_privileged_warnings(a: PlanFacts, kinds: Mapping[str, str], plans: Iterable["AccountPlan"]) -> list[str]:
     """An Entra account holding an administrator role cannot be disabled with the app's
     User.EnableDisableAccount.All: Graph wants a higher administrator role for a privileged
     user (https://learn.microsoft.com/graph/api/user-update). Said in the plan, before --apply."""
     roles: dict[str, list[str]] = {}
-    for res_key, holders in a.privileged_holders().items():
-        res = a.resources[res_key]
-        if kinds.get(res.source) != "entra" or res.kind != "admin_role":
+    for name, source, _super_admin, holders in a.privileged_roles():
+        if kinds.get(source, source) != "entra":
             continue
-        for account_key, _path in holders:
-            roles.setdefault(account_key, []).append(res.name)
+        for account_key in holders:
+            roles.setdefault(account_key, []).append(name)
     out = []
     for plan in plans:
         if plan.key in roles and any(s.kind == "disable_account" for s in plan.steps):
@@ -209,17 +230,25 @@ def entra_privileged_warnings(a: "Analysis", kinds: Mapping[str, str], plans: It
     return out
 
 
-def build_plan(a: "Analysis", targets: Iterable[str], *, kinds: Mapping[str, str],
+def build_plan(a: PlanFacts, targets: Iterable[str], *, kinds: Mapping[str, str],
                protection: Protection, revoke_tokens: bool = False) -> SuspensionPlan:
     targets = tuple(targets)
     if not targets:
         raise AccessReviewError("name at least one person or account to suspend")
-    persons, account_keys = resolve_targets(a, targets)
+    persons, named = resolve_targets(a, targets)
     warnings: list[str] = []
     for p in persons:
-        if not a.correlation.accounts_of.get(p):
+        if not a.accounts_of(p):
             warnings.append(f"{a.persons[p].name} ({a.persons[p].employee_id}) has no account in any "
                             "directory at the last sync")
+    # An account the directory no longer has is nothing to suspend: said, never planned.
+    account_keys = []
+    for key in named:
+        gone = a.gone(key)
+        if gone:
+            warnings.append(gone)
+        else:
+            account_keys.append(key)
 
     # A synced Entra user is disabled through its AD account: make sure that is in the plan.
     for key in list(account_keys):
@@ -228,13 +257,14 @@ def build_plan(a: "Analysis", targets: Iterable[str], *, kinds: Mapping[str, str
             ad_account = ad_account_of_synced(a, account, kinds)
             if ad_account is None:
                 warnings.append(f"{account.login} ({account.source}) is synced from AD but its AD account "
-                                "is not in the last AD snapshot: disable it in AD yourself")
+                                "is not in AD: disable it in AD yourself")
             elif ad_account.key not in account_keys:
                 account_keys.append(ad_account.key)
 
     # Holds shown beside each account come partly from the directories (Google Vault): where a
     # sync could see only part of them, the plan must not look as if it knew them all.
     warnings += [f"litigation holds may be missing from this plan: {gap}" for gap in a.holds_may_be_missing]
+    warnings += list(a.notes)
 
     admins = top_admin_holders(a, kinds)
     # Accounts this plan will really disable (a protected one stays enabled, so it still
@@ -248,14 +278,14 @@ def build_plan(a: "Analysis", targets: Iterable[str], *, kinds: Mapping[str, str
                           revoke_tokens=revoke_tokens, warnings=tuple(warnings))
 
 
-def _account_plan(a: "Analysis", account: Account, kinds: Mapping[str, str], protection: Protection,
+def _account_plan(a: PlanFacts, account: Account, kinds: Mapping[str, str], protection: Protection,
                   admins: Mapping[str, Mapping[str, str]], suspending: set[str],
                   revoke_tokens: bool) -> AccountPlan:
     directory = kinds.get(account.source, account.source)
     holds = tuple(f"{h.matter}" + (f" (since {h.since.isoformat()})" if h.since else "")
                   for h in a.holds_for_account(account.key))
     base = dict(key=account.key, source=account.source, directory=directory, login=account.login,
-                display_name=account.display_name, person=a.correlation.person_of(account.key),
+                display_name=account.display_name, person=a.person_of(account.key),
                 enabled=account.enabled, holds=holds, prior=prior_at_sync(account))
     refusal = protection.reason(account) or _last_admin_reason(account, admins, suspending, a)
     if refusal:
@@ -263,14 +293,14 @@ def _account_plan(a: "Analysis", account: Account, kinds: Mapping[str, str], pro
     steps = _steps_for(a, account, directory, revoke_tokens)
     if not account.enabled:
         # Re-checked on apply (idempotent: a disabled account stays as it is), so an account
-        # re-enabled since the last sync is still locked out. Sessions of a disabled account
+        # re-enabled since it was read is still locked out. Sessions of a disabled account
         # cannot be used, so nothing else is done.
         recheck = tuple(s for s in steps if s.kind == "disable_account")
         recheck = tuple(PlannedStep(s.account_key, s.source, s.kind,
-                                    "already disabled at the last sync: re-checked, left as it is",
+                                    f"already disabled {a.state_note}: re-checked, left as it is",
                                     s.params) for s in recheck)
         return AccountPlan(**base, disposition="already disabled", steps=recheck,
-                           reason="already disabled at the last sync")
+                           reason=f"already disabled {a.state_note}")
     return AccountPlan(**base, disposition="suspend", steps=steps,
                        reason="synced from AD: disabled through its AD account"
                        if directory == "entra" and account.authority == "ad" else "")
@@ -288,7 +318,7 @@ def prior_at_sync(account: Account) -> dict[str, Any]:
 
 
 def _last_admin_reason(account: Account, admins: Mapping[str, Mapping[str, str]],
-                       suspending: set[str], a: "Analysis") -> str | None:
+                       suspending: set[str], a: PlanFacts) -> str | None:
     holders = admins.get(account.source, {})
     if account.key not in holders or not account.enabled:
         return None
@@ -300,7 +330,7 @@ def _last_admin_reason(account: Account, admins: Mapping[str, Mapping[str, str]]
             "district out of the directory; add another administrator first")
 
 
-def _steps_for(a: "Analysis", account: Account, directory: str, revoke_tokens: bool) -> tuple[PlannedStep, ...]:
+def _steps_for(a: PlanFacts, account: Account, directory: str, revoke_tokens: bool) -> tuple[PlannedStep, ...]:
     key, source = account.key, account.source
     if directory == "ad":
         return (PlannedStep(key, source, "disable_account", "disable the account"),)
@@ -314,23 +344,9 @@ def _steps_for(a: "Analysis", account: Account, directory: str, revoke_tokens: b
         steps = [PlannedStep(key, source, "disable_account", "suspend the user"),
                  PlannedStep(key, source, "revoke_sessions", "sign out of all sessions")]
         if revoke_tokens:
-            for client_id, app in _oauth_clients(a, key):
+            for client_id, app in a.oauth_clients(key):
                 steps.append(PlannedStep(key, source, "revoke_oauth_token", f"revoke the OAuth token of {app}",
                                          {"client_id": client_id}))
         return tuple(steps)
     # An unknown directory kind: disabling is the one action every connector has.
     return (PlannedStep(key, source, "disable_account", "disable the account"),)
-
-
-def _oauth_clients(a: "Analysis", account_key: str) -> list[tuple[str, str]]:
-    """(client id, app name) of the third-party OAuth tokens the account has granted."""
-    found: dict[str, str] = {}
-    snapshot = a.snapshots.get(account_key.split(":", 1)[0])
-    for grant in (snapshot.grants if snapshot else ()):
-        if grant.principal_key != account_key or grant.kind != "oauth":
-            continue
-        res = a.resources.get(grant.resource_key)
-        client_id = (res.extra.get("client_id") if res and res.extra else None) or (res.id if res else None)
-        if client_id:
-            found.setdefault(str(client_id), res.name if res else str(client_id))
-    return sorted(found.items())

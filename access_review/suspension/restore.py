@@ -5,14 +5,17 @@ them), sessions (they cannot be given back: the person signs in again) and revok
 tokens (the person grants the app again if still wanted).
 
 Drift: an account the case disabled that someone else changed since is reported and left as
-it is, never overwritten. It is seen two ways: in a snapshot taken after the case disabled the
-account (enabled again, gone, or its userAccountControl changed), and, on apply, when the
-directory reports the account already enabled.
+it is, never overwritten. It is seen two ways: in what is read after the case disabled the
+account — the case's accounts read fresh from their directories when the restore is planned
+(``read_case_accounts``), or a later snapshot — (enabled again, gone, or its
+userAccountControl changed), and, on apply, when the directory reports the account already
+enabled.
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Mapping
 
 from .. import audit
@@ -64,21 +67,53 @@ def _finished(step: Step) -> datetime | None:
 
 
 def snapshot_drift(step: Step, snapshot: Snapshot | None, synced_at: datetime | None) -> str | None:
-    """What a sync taken after the case disabled the account says changed since, or None."""
+    """What a read made after the case disabled the account (the case's accounts read now, or a
+    later sync) says changed since, or None."""
     done = _finished(step)
     if snapshot is None or synced_at is None or done is None or synced_at <= done:
         return None
     account = next((a for a in snapshot.accounts if a.key == step.account_key), None)
     if account is None:
-        return f"no longer in {step.source} at the sync of {synced_at:%Y-%m-%d %H:%M}"
+        return f"no longer in {step.source} (read {synced_at:%Y-%m-%d %H:%M} UTC)"
     if account.enabled:
-        return f"enabled again by someone else (sync of {synced_at:%Y-%m-%d %H:%M})"
+        return f"enabled again by someone else (read {synced_at:%Y-%m-%d %H:%M} UTC)"
     left = step.after.get("userAccountControl")
     extra = account.extra or {}
     now = extra.get("user_account_control", extra.get("userAccountControl"))  # AD snapshot's name first
     if left is not None and now is not None and int(now) != int(left):
         return f"userAccountControl changed since the case set it ({left} -> {now})"
     return None
+
+
+def read_case_accounts(sstore: SuspensionStore, case_id: str, connector_for: ConnectorFactory, *,
+                       configured: set[str]) -> tuple[dict[str, Snapshot], dict[str, datetime], dict[str, str]]:
+    """The accounts the case disabled, read now from their directories (``fetch_accounts``: a few
+    requests each, every directory at once): (source -> a snapshot holding just them, source ->
+    when they were read, source -> why it could not be read). An account a directory no longer
+    has is simply absent, which ``snapshot_drift`` reports."""
+    by_source: dict[str, list[str]] = {}
+    for step in sstore.steps(case_id):
+        if step.kind == "disable_account" and step.ours and step.source in configured:
+            by_source.setdefault(step.source, []).append(step.account_key)
+
+    def read(source: str):
+        try:
+            found = connector_for(source).fetch_accounts(list(dict.fromkeys(by_source[source])))
+            return source, found, datetime.now(timezone.utc)
+        except Exception as exc:  # said per directory, as "could not read", never as "gone"
+            return source, (str(exc) if isinstance(exc, AccessReviewError) else f"{type(exc).__name__}: {exc}"), None
+
+    snapshots: dict[str, Snapshot] = {}
+    read_at: dict[str, datetime] = {}
+    failed: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, len(by_source))) as pool:
+        for source, found, at in pool.map(read, sorted(by_source)):
+            if at is None:
+                failed[source] = found
+                continue
+            snapshots[source] = Snapshot(source, accounts=[a for a in found.values() if a is not None], complete=True)
+            read_at[source] = at
+    return snapshots, read_at, failed
 
 
 def plan_restore(sstore: SuspensionStore, case_id: str, snapshots: Mapping[str, Snapshot],

@@ -3,10 +3,10 @@ and doctor together (see access_review/connector.py for the contract)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from access_review.errors import AccessReviewError, ActionRefused
-from access_review.records import Snapshot
+from access_review.records import Account, Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 
 from access_review.connector import Action, ActionResult, Check, Progress, no_progress
@@ -17,6 +17,7 @@ from .client import AdSettings, LdapSession, build_settings, open_session, read_
 from .fetch import (DcState, fetch_changed_since, fetch_computers_and_contacts, fetch_dc_state,
                     fetch_groups, fetch_users)
 from .incremental import Records, build_full, merge_delta
+from .targeted import fetch_accounts
 
 
 class AdConnector:
@@ -111,6 +112,16 @@ class AdConnector:
         progress("changes", len(changed), len(changed))
         return merge_delta(previous, changed, self.name, users_base=self.settings.users_base,
                            groups_base=self.settings.groups_base, base_dn=self.settings.base_dn), len(changed)
+
+    def fetch_accounts(self, keys: Sequence[str]) -> dict[str, Account | None]:
+        """The named accounts, by objectGUID: one search per 50 (targeted.py), never a listing."""
+        def run() -> dict[str, Account | None]:
+            session = self.open_session()
+            try:
+                return fetch_accounts(session, keys)
+            finally:
+                session.close()
+        return self._with_retries(run)
 
     # ---- acting ----
     def refusal(self, action: Action, snapshot: Snapshot | None = None) -> str | None:

@@ -13,13 +13,13 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from access_review import activity
 from access_review.errors import ConfigError
 from access_review.records import (Account, Grant, Group, Membership, Resource, Snapshot, account_key,
                                    contact_key, group_key, resource_key, source_of)
-from access_review.connector import Action, ActionResult, Check, Progress, no_progress
+from access_review.connector import Action, ActionResult, Check, Progress, account_ids, no_progress
 
 from access_review.demo import state_file as state
 from access_review.demo.state_file import DemoStateError, record_id
@@ -61,6 +61,27 @@ class _Memo:
         return value
 
 
+ACCOUNT_COLUMNS = ("id, login, email, display_name, employee_id, enabled, last_sign_in, created, org_unit, kind,"
+                   " title, department, aliases, authority, extra, sessions_revoked, upn, guest, sign_in_known")
+_REVOKED = {"sessions_revoked": True}
+_NO_EXTRA: dict = {}
+
+
+def _account(name: str, row: tuple, when: _Memo, extra_of: _Memo) -> Account:
+    (id_, login, email, display, employee_id, enabled, last, created, org_unit, kind, title,
+     department, aliases, authority, extra, sessions_revoked, upn, guest, sign_in_known) = row
+    extras = extra_of(extra) or _NO_EXTRA
+    if sessions_revoked:
+        extras = {**extras, **_REVOKED}
+    return Account(
+        source=name, id=id_, login=login, email=email, display_name=display or "",
+        employee_id=employee_id, enabled=bool(enabled), last_sign_in=when(last),
+        created=when(created), org_unit=org_unit or "", kind=kind or "unknown", title=title or "",
+        department=department or "", aliases=tuple(json.loads(aliases)) if aliases else (),
+        authority=authority, upn=upn, guest=bool(guest), sign_in_known=bool(sign_in_known),
+        extra=extras)
+
+
 @dataclass
 class DemoConnector:
     name: str
@@ -88,24 +109,9 @@ class DemoConnector:
                                  f"no directory {self.directory!r} in the demo state file")
         when, extra_of = _Memo(datetime.fromisoformat), _Memo(json.loads)
         no_extra: dict = {}
-        revoked = {"sessions_revoked": True}
 
-        accounts = []
-        for (id_, login, email, display, employee_id, enabled, last, created, org_unit, kind, title,
-             department, aliases, authority, extra, sessions_revoked, upn, guest, sign_in_known) in state.rows(
-                db, "SELECT id, login, email, display_name, employee_id, enabled, last_sign_in, created,"
-                    " org_unit, kind, title, department, aliases, authority, extra, sessions_revoked,"
-                    " upn, guest, sign_in_known FROM accounts WHERE directory=? ORDER BY rowid", where):
-            extras = extra_of(extra) or no_extra
-            if sessions_revoked:
-                extras = {**extras, **revoked}
-            accounts.append(Account(
-                source=name, id=id_, login=login, email=email, display_name=display or "",
-                employee_id=employee_id, enabled=bool(enabled), last_sign_in=when(last),
-                created=when(created), org_unit=org_unit or "", kind=kind or "unknown", title=title or "",
-                department=department or "", aliases=tuple(json.loads(aliases)) if aliases else (),
-                authority=authority, upn=upn, guest=bool(guest), sign_in_known=bool(sign_in_known),
-                extra=extras))
+        accounts = [_account(name, row, when, extra_of) for row in state.rows(
+            db, f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE directory=? ORDER BY rowid", where)]  # noqa: S608 (a constant column list)
         progress("accounts", len(accounts), len(accounts))
 
         groups = [Group(source=name, id=id_, name=group_name, email=email, kind=kind or "security",
@@ -160,6 +166,25 @@ class DemoConnector:
         return Snapshot(source=name, accounts=accounts, groups=groups, memberships=memberships,
                         resources=resources, grants=grants, mode="full", complete=True,
                         stats={"queries": 6})
+
+    def fetch_accounts(self, keys: Sequence[str]) -> dict[str, Account | None]:
+        """The named accounts as the state file holds them now: one query, by id."""
+        ids = account_ids(self.name, keys)
+        wanted = sorted(set(ids.values()))
+        db = state.connect(self.state_path, source=self.name)
+        try:
+            rows = {}
+            for chunk in range(0, len(wanted), 500):
+                part = wanted[chunk:chunk + 500]
+                for row in db.execute(f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE directory=?"  # noqa: S608 (a constant column list; values bound)
+                                      f" AND id IN ({','.join('?' * len(part))})", (self.directory, *part)):
+                    rows[row[0]] = row
+        except sqlite3.DatabaseError as exc:
+            raise DemoStateError(self.name, f"read {self.state_path}", str(exc)) from None
+        finally:
+            db.close()
+        when, extra_of = _Memo(datetime.fromisoformat), _Memo(json.loads)
+        return {key: _account(self.name, rows[i], when, extra_of) if i in rows else None for key, i in ids.items()}
 
     # ---- planning ------------------------------------------------------------------------
     def refusal(self, action: Action, snapshot: Snapshot | None = None) -> str | None:

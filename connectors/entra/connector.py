@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from access_review.errors import DeltaExpired
-from access_review.records import VIEW_SIGN_IN, Snapshot
+from access_review.records import VIEW_SIGN_IN, Account, Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy
 from access_review.connector import Action, ActionResult, Check, Progress, no_progress
 
@@ -24,6 +24,7 @@ from .delta import DirectoryState, apply_group_changes, apply_user_changes
 from .doctor import run_doctor
 from .fetch import beta_root
 from .sign_in import OFF_REASON, SignInRefresh, apply_sign_ins, mark_unknown, plan_sign_in_read
+from .targeted import fetch_accounts
 from .transform import (transform_app_grants, transform_group,
                         transform_members, transform_oauth_grants, transform_role_grants,
                         transform_service_principal_accounts, transform_users)
@@ -82,6 +83,10 @@ class EntraConnector:
         snap.finished_at = datetime.now(timezone.utc)
         snap.complete = True  # every listing above paged to its end, or raised
         return snap
+
+    def fetch_accounts(self, keys: Sequence[str]) -> dict[str, Account | None]:
+        """One GET per named account (targeted.py), never a listing."""
+        return fetch_accounts(self.client, keys)
 
     def _read_full(self, warnings: list[str], progress: Progress
                    ) -> tuple[DirectoryState, tuple[str, str], SignInRefresh, reading.GrantsRead]:

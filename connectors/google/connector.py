@@ -4,15 +4,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
-from access_review.records import VIEW_HOLDS, Snapshot
+from access_review.records import VIEW_HOLDS, Account, Snapshot
 from access_review.retry import DEFAULT_POLICY, RetryPolicy
 
 from access_review.connector import Action, ActionResult, Check, Progress, counting, no_progress
-from . import actions, doctor, fetch, transform
+from . import actions, doctor, fetch, targeted, transform
 from .batch import BatchRunner
-from .client import GoogleClients, GoogleSettings, build_clients, build_settings
+from .client import USER_READ, GoogleClients, GoogleSettings, build_clients, build_settings
 from .quota import QuotaPacer, build_pacers
 
 
@@ -119,6 +119,11 @@ class GoogleConnector:
         matters = {m["matterId"]: m for m in fetch.fetch_matters(runner)}
         holds = fetch.fetch_holds(runner, list(matters))
         return {mid: (m, holds[mid]) for mid, m in matters.items()}
+
+    def fetch_accounts(self, keys: Sequence[str]) -> dict[str, Account | None]:
+        """One users.get per named account (targeted.py), never a listing."""
+        s = self.settings
+        return targeted.fetch_accounts(self.runner((USER_READ,)), s.source, keys, s.student_org_units)
 
     def apply(self, action: Action) -> ActionResult:
         return actions.apply_action(self, action)
