@@ -176,17 +176,17 @@ def secret_values(cfg: Config) -> set[str]:
             add(key.decode("utf-8", "ignore"))
     except Exception:  # noqa: S110 (a key we cannot read is a key no log line can hold)
         pass
-    try:
-        # The review links' key: its default file (~/.config/access-review/link.key) is named
-        # nowhere in the config, so the walk above cannot find it. Read only if it exists.
-        from campaigns.links import LinkKeySource, default_key_path
+    # The keys kept in the ISO's own config folder (~/.config/access-review/: the audit key,
+    # the review links' key) by default are named nowhere in the config, so the walk above
+    # cannot find them: every key file there is a secret.
+    from ..audit_key import default_key_path
 
-        link_key = LinkKeySource.from_settings(cfg.section("web"))
-        for path in {default_key_path(), *([link_key.file] if link_key.file else [])}:
-            if path.is_file():
+    for path in sorted(default_key_path().parent.glob("*.key")):
+        try:
+            if path.is_file() and path.stat().st_size < 10_000:
                 add(path.read_text(encoding="utf-8", errors="replace"))
-    except Exception:  # noqa: S110 (as above)
-        pass
+        except OSError:
+            pass
     return found
 
 

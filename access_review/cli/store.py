@@ -10,11 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import ConfigOption, command, console, load_config, open_store, safe
+from .common import ConfigOption, command, command_group, console, load_config, open_store, safe
 
 
 def register(app: typer.Typer) -> None:
-    store_app = typer.Typer(help="The store: its size and history, and thinning it.", no_args_is_help=True)
+    store_app = command_group("The store: its size and history, and thinning it.")
     app.add_typer(store_app, name="store")
     command(store_app, "stats")(stats)
     command(store_app, "prune")(prune)
