@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol
 
 from ..connector import Action
@@ -284,12 +285,12 @@ def _account_plan(a: PlanFacts, account: Account, kinds: Mapping[str, str], prot
     directory = kinds.get(account.source, account.source)
     holds = tuple(f"{h.matter}" + (f" (since {h.since.isoformat()})" if h.since else "")
                   for h in a.holds_for_account(account.key))
-    base = dict(key=account.key, source=account.source, directory=directory, login=account.login,
-                display_name=account.display_name, person=a.person_of(account.key),
-                enabled=account.enabled, holds=holds, prior=prior_at_sync(account))
+    plan = partial(AccountPlan, key=account.key, source=account.source, directory=directory, login=account.login,
+                   display_name=account.display_name, person=a.person_of(account.key),
+                   enabled=account.enabled, holds=holds, prior=prior_at_sync(account))
     refusal = protection.reason(account) or _last_admin_reason(account, admins, suspending, a)
     if refusal:
-        return AccountPlan(**base, disposition="refused", reason=refusal)
+        return plan(disposition="refused", reason=refusal)
     steps = _steps_for(a, account, directory, revoke_tokens)
     if not account.enabled:
         # Re-checked on apply (idempotent: a disabled account stays as it is), so an account
@@ -299,10 +300,10 @@ def _account_plan(a: PlanFacts, account: Account, kinds: Mapping[str, str], prot
         recheck = tuple(PlannedStep(s.account_key, s.source, s.kind,
                                     f"already disabled {a.state_note}: re-checked, left as it is",
                                     s.params) for s in recheck)
-        return AccountPlan(**base, disposition="already disabled", steps=recheck,
-                           reason=f"already disabled {a.state_note}")
-    return AccountPlan(**base, disposition="suspend", steps=steps,
-                       reason="synced from AD: disabled through its AD account"
+        return plan(disposition="already disabled", steps=recheck,
+                    reason=f"already disabled {a.state_note}")
+    return plan(disposition="suspend", steps=steps,
+                reason="synced from AD: disabled through its AD account"
                        if directory == "entra" and account.authority == "ad" else "")
 
 
