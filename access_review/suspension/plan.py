@@ -43,11 +43,17 @@ class PlanFacts(Protocol):
     """What a plan needs to know. ``facts.Facts`` (a whole analysis) provides it, with each
     account as the last sync saw it; ``current.CurrentFacts`` with each account read now."""
 
-    persons: Mapping[str, Person]          # person key -> person (at least the targets)
-    accounts: Mapping[str, Account]        # account key -> the account's state
-    holds_may_be_missing: list[str]
-    state_note: str                        # when the accounts' state was read, in words
-    notes: list[str]                       # what could not be read, for the plan's warnings
+    # (Read-only properties: a plan only reads them, and a provider may hold plain dicts.)
+    @property
+    def persons(self) -> Mapping[str, Person]: ...          # person key -> person (at least the targets)
+    @property
+    def accounts(self) -> Mapping[str, Account]: ...        # account key -> the account's state
+    @property
+    def holds_may_be_missing(self) -> list[str]: ...
+    @property
+    def state_note(self) -> str: ...                        # when the accounts' state was read, in words
+    @property
+    def notes(self) -> list[str]: ...                       # what could not be read, for the plan's warnings
 
     def find_person(self, text: str) -> Person | None: ...
     def find_account(self, text: str) -> Account | None: ...
