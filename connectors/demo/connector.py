@@ -48,7 +48,8 @@ class _Memo:
     """Parses repeated column texts once: pooled timestamps and shared extras repeat a lot."""
 
     def __init__(self, parse, limit: int = 4096):
-        self.parse, self.limit, self.seen = parse, limit, {}
+        self.parse, self.limit = parse, limit
+        self.seen: dict[str, Any] = {}
 
     def __call__(self, text: str | None):
         if not text:
@@ -126,7 +127,7 @@ class DemoConnector:
         # Keys are built once per id and shared by every membership that names it.
         account_keys = {a.id: account_key(name, a.id) for a in accounts}
         group_keys = {g.id: group_key(name, g.id) for g in groups}
-        memberships = []
+        memberships: list[Membership] = []
         append = memberships.append
         for group_id, member_id, member_type, role in state.rows(
                 db, "SELECT group_id, member_id, member_type, role FROM memberships WHERE directory=?"

@@ -158,7 +158,7 @@ class CountingHttp(httplib2.Http):
         self.round_trips = 0
         self.source = source
 
-    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any):  # type: ignore[override]
+    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any):
         self.round_trips += 1
         started = time.monotonic()
         call = f"{method} {urllib.parse.urlsplit(uri).path}"
