@@ -153,6 +153,7 @@ def register(app: typer.Typer) -> None:
                today: TodayOption = None, config: ConfigOption = None):
         """Pin the latest complete snapshots and build one review item per person and resource."""
         from .lifecycle import create_campaign
+        from .remediation import default_of
         from .wording import default_text
 
         cfg = load_config(config)
@@ -163,7 +164,7 @@ def register(app: typer.Typer) -> None:
         reviewers = {i.reviewer for i in items}
         console.print(f"Created {safe(campaign.label)}: {len(items)} items for {len(reviewers)} reviewer(s), "
                       f"{sum(i.flagged for i in items)} flagged, due {campaign.due}.", highlight=False, soft_wrap=True)
-        console.print(safe(default_text(campaign.default_decision)), highlight=False, soft_wrap=True)
+        console.print(safe(default_text(default_of(campaign, cfg))), highlight=False, soft_wrap=True)
         routed = [i for i in items if "own access" in i.reviewer_reason]
         if routed:
             console.print(f"{len(routed)} item(s) about a reviewer's own access go to someone else "
@@ -309,11 +310,11 @@ def register(app: typer.Typer) -> None:
             console.print("remediation: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
                           highlight=False)
         if verification:
-            gone = sum(1 for s, _ in verification.values() if s == "gone")
+            gone = sum(1 for state, _ in verification.values() if state == "gone")
             console.print(f"verification: {gone} confirmed gone, {len(verification) - gone} still present",
                           highlight=False, soft_wrap=True)
-            for item_id, (s, detail) in sorted(verification.items()):
-                if s == "still_present":
+            for item_id, (state, detail) in sorted(verification.items()):
+                if state == "still_present":
                     i = items[item_id]
                     console.print(f"[red]still present[/] {item_id} {safe(i.name)} → {safe(i.resource)}: {safe(detail)}",
                                   highlight=False, soft_wrap=True)
