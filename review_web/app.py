@@ -315,7 +315,8 @@ async def _checked_form(request: Request):
     session = _session(request)
     if session is None:
         return None, message(request, "no_session")
-    if not _same_origin(request) or not csrf_ok(_ctx(request).key, session, form.get("csrf")):
+    # (_text: a multipart form may carry a file where the token goes; that is no token.)
+    if not _same_origin(request) or not csrf_ok(_ctx(request).key, session, _text(form, "csrf")):
         log.warning("form refused (CSRF) from %s", client_of(request))
         return None, message(request, "csrf")
     return form, None
