@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.legends import Legend
@@ -64,12 +65,12 @@ def _fonts() -> tuple[str, str, frozenset[int]]:
             break
     else:
         regular, bold = "Vera.ttf", "VeraBd.ttf"     # shipped inside reportlab/fonts
-    pdfmetrics.registerFont(TTFont("BriefSans", regular))
+    regular_font = TTFont("BriefSans", regular)
+    pdfmetrics.registerFont(regular_font)
     pdfmetrics.registerFont(TTFont("BriefSans-Bold", bold))
     pdfmetrics.registerFontFamily("BriefSans", normal="BriefSans", bold="BriefSans-Bold",
                                   italic="BriefSans", boldItalic="BriefSans-Bold")
-    face = pdfmetrics.getFont("BriefSans").face
-    return "BriefSans", "BriefSans-Bold", frozenset(face.charToGlyph)
+    return "BriefSans", "BriefSans-Bold", frozenset(regular_font.face.charToGlyph)
 
 
 def safe_pdf_text(value: object) -> str:
@@ -112,7 +113,7 @@ def _first_page(report: SuperintendentReport, st: dict[str, ParagraphStyle]) -> 
     header = ["Policy (clause)", "What we measure", "Status", "This quarter",
               f"Last quarter ({sc.last_quarter})" if sc.last_quarter else "Last quarter", "What lies behind it"]
     rows = [[_p(h, st["header"]) for h in header]]
-    style = [("BACKGROUND", (0, 0), (-1, 0), BLUE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    style: list[tuple[Any, ...]] = [("BACKGROUND", (0, 0), (-1, 0), BLUE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
              ("LINEBELOW", (0, 1), (-1, -1), 0.4, colors.HexColor("#BFBFBF")),
              ("TOPPADDING", (0, 0), (-1, -1), 2.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5)]
     for index, r in enumerate(sc.rows, start=1):
@@ -156,7 +157,8 @@ def _chart(title: str, quarters: list[str], series: list[tuple[str, list[float |
     regular, bold, _ = _fonts()
     drawing = Drawing(FRAME_WIDTH / 2 - 8, 250)
     chart = HorizontalLineChart()
-    chart.x, chart.y, chart.width, chart.height = 36, 96, FRAME_WIDTH / 2 - 60, 130
+    # (reportlab takes any number for a size; its stubs say int.)
+    chart.x, chart.y, chart.width, chart.height = 36, 96, FRAME_WIDTH / 2 - 60, 130  # type: ignore[assignment]
     chart.data = [tuple(v for v in values) for _, values in series] or [tuple(0 for _ in quarters)]
     chart.categoryAxis.categoryNames = quarters
     chart.categoryAxis.labels.fontName = regular
@@ -202,7 +204,7 @@ def _trend_page(report: SuperintendentReport, st: dict[str, ParagraphStyle]) -> 
                      + (f" The workbook's Trend sheet has all {len(report.trend)} quarters."
                         if len(report.trend) > TREND_QUARTERS else ""), st["note"]), Spacer(1, 6)]
     rows = [[_p("Measure", st["header"]), *(_p(q, st["header"]) for q in quarters)]]
-    style = [("BACKGROUND", (0, 0), (-1, 0), BLUE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    style: list[tuple[Any, ...]] = [("BACKGROUND", (0, 0), (-1, 0), BLUE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
              ("LINEBELOW", (0, 1), (-1, -1), 0.4, colors.HexColor("#BFBFBF")),
              ("TOPPADDING", (0, 0), (-1, -1), 1.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5)]
     for r_index, (key, label, unit) in enumerate(trend_rows(), start=1):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from access_review.config import Scorecard as Thresholds
 
@@ -23,7 +23,11 @@ if TYPE_CHECKING:
     from access_review.analysis import Analysis
 
 Status = Literal["green", "amber", "red", "grey"]
-GREEN, AMBER, RED, GREY = "green", "amber", "red", "grey"
+# Final: each is its own Literal word, so it is a Status wherever it is used.
+GREEN: Final = "green"
+AMBER: Final = "amber"
+RED: Final = "red"
+GREY: Final = "grey"
 STATUS_WORDS: dict[str, str] = {GREEN: "On track", AMBER: "Needs attention", RED: "Action needed",
                                 GREY: "Not measured"}
 Unit = Literal["percent", "count", "flag"]

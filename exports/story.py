@@ -89,7 +89,8 @@ def _trend(sc: Scorecard) -> tuple[int, str] | None:
     """What moved since the last quarter recorded: the biggest changes, better ones first."""
     if not sc.last_quarter:
         return None
-    better, worse = [], []
+    better: list[tuple[float, str]] = []
+    worse: list[tuple[float, str]] = []
     for r in sc.rows:
         if r.measure.key not in SHORT_NAMES or r.value is None or r.last_value is None or r.value == r.last_value:
             continue
@@ -100,11 +101,11 @@ def _trend(sc: Scorecard) -> tuple[int, str] | None:
         (better if up == r.measure.higher_is_better else worse).append((change, moved))
     if not better and not worse:
         return (1, f"The figures are where they were in {sc.last_quarter}.")
-    better = [m for _, m in sorted(better, reverse=True)[:3]]
-    worse = [m for _, m in sorted(worse, reverse=True)[:2]]
-    text = f"Since {sc.last_quarter}, " + (names(better) if better else "")
-    if worse:
-        text += ("; but " if better else "") + names(worse)
+    best = [m for _, m in sorted(better, reverse=True)[:3]]
+    worst = [m for _, m in sorted(worse, reverse=True)[:2]]
+    text = f"Since {sc.last_quarter}, " + (names(best) if best else "")
+    if worst:
+        text += ("; but " if best else "") + names(worst)
     return (1, text + ".")
 
 
@@ -135,8 +136,8 @@ def _left_the_district(i: ScorecardInputs, c: CampaignView | None) -> tuple[int,
         return (1, text + ".")
     findings = [f for f in i.analysis.findings if f.type in ("separated_access", "leave_access")]
     if findings:
-        left = {f.person for f in findings if f.type == "separated_access"}
-        leave = {f.person for f in findings if f.type == "leave_access"}
+        left = {f.person for f in findings if f.type == "separated_access" and f.person is not None}
+        leave = {f.person for f in findings if f.type == "leave_access" and f.person is not None}
         verb = "has" if len(left) + len(leave) == 1 else "have"
         return (1, f"{_who_left(left, leave)} still {verb} an enabled account or access to confidential data.")
     return None

@@ -30,7 +30,7 @@ from .feature_views import (AuditAnchor, CampaignData, HoldView, SuspensionData,
 from .friendly import FriendlyNames, selector_label, source_label
 from .history import QuarterFigures, read_history
 from .remediation_results import build_remediation_results, total_results
-from .scorecard import (EXTRA_FIGURES, MEASURES, Scorecard, ScorecardInputs, build_scorecard, campaign_counts,
+from .scorecard import (EXTRA_FIGURES, MEASURES, Unit, Scorecard, ScorecardInputs, build_scorecard, campaign_counts,
                         shown_value)
 from .sheet import Column, Sheet, sheet_csv_bytes, sheets_json
 from .story import Decision, build_decisions, build_sentences
@@ -100,7 +100,7 @@ def _trend_quarters(sc: Scorecard, history: tuple[QuarterFigures, ...]) -> tuple
     return (*earlier, QuarterFigures(quarter=sc.quarter, as_of=sc.as_of, origin="report", figures=sc.figures()))
 
 
-def trend_rows() -> list[tuple[str, str, str]]:
+def trend_rows() -> list[tuple[str, str, Unit]]:
     """(figure key, label, unit) of every figure the trend shows, headline figures first."""
     rows = [(m.key, m.label, m.unit) for m in MEASURES]
     rows += [(key, label, unit) for key, (label, unit) in EXTRA_FIGURES.items()]
