@@ -8,15 +8,19 @@ routine); the overview always leads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import date, datetime
 
 from access_review.config import Scorecard as Thresholds
 
-from .feature_views import CampaignView
+from .feature_views import CampaignItemView, CampaignView
 from .remediation_results import build_remediation_results, confirmed_gone, total_results
 from .access_facts import active_people_to_train, unapproved_app_holders
 from .scorecard import (AMBER, GREEN, RED, Scorecard, ScorecardInputs, held_accounts, investigation_age, names,
                         percent_text, shown_value)
+
+if TYPE_CHECKING:
+    from access_review.analysis import Analysis
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 MAX_SENTENCES = 5
@@ -113,7 +117,7 @@ def _left_the_district(i: ScorecardInputs, c: CampaignView | None) -> tuple[int,
     """People who left (or are on leave) with access, and what the review did about them."""
     flagged = [x for x in (c.items if c else ()) if "separated" in x.flags or "leave" in x.flags]
     if flagged:
-        def who(x) -> str:
+        def who(x: CampaignItemView) -> str:
             return x.employee_id or x.person
         people = {who(x) for x in flagged}
         left = {who(x) for x in flagged if "separated" in x.flags}
@@ -237,7 +241,7 @@ def build_sentences(sc: Scorecard, i: ScorecardInputs) -> list[str]:
 
 # ---------------------------------------------------------------- what needs a decision
 
-def manager_problem(a, resource: str | None) -> str:
+def manager_problem(a: Analysis, resource: str | None) -> str:
     """Why a resource's data manager is not valid, in words."""
     res = a.inventory_by_name.get(resource) if resource else None
     if res is None or not res.data_manager:

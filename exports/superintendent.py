@@ -25,7 +25,7 @@ from access_review.store import Store
 from .access_facts import (active_people_to_train, app_rows, apps_beyond_scopes, people_reaching,
                            training_state, unapproved_app_holders)
 from .cells import json_value
-from .feature_views import (AuditAnchor, CampaignData, HoldView, SuspensionData, read_audit_anchor,
+from .feature_views import (AuditAnchor, CampaignData, CampaignItemView, HoldView, SuspensionData, read_audit_anchor,
                             read_current_campaign, read_hold_view, read_suspensions)
 from .friendly import FriendlyNames, selector_label, source_label
 from .history import QuarterFigures, read_history
@@ -162,7 +162,7 @@ def build_access_sheet(a: "Analysis", names: FriendlyNames) -> Sheet:
         tuple(rows), empty_note="no one reaches any inventory resource")
 
 
-def _removal(i) -> str:
+def _removal(i: CampaignItemView) -> str:
     results = [r.strip() for r in i.action_result.split(";") if r.strip()]
     if not results:
         return "" if i.decision != "revoke" else "not yet applied"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import LineChart, Reference
@@ -43,8 +44,9 @@ SUMMARY_WIDTHS = (30, 30, 16, 19, 15, 62)
 SMALL_LINE = 12.5       # points per line of 9-10 point text
 
 
-def _text(ws: Worksheet, row: int, col: int, value, font: Font | None = None, align: Alignment = TOP_WRAP):
-    cell = ws.cell(row=row, column=col, value=spreadsheet_value(value))
+def _text(ws: Worksheet, row: int, col: int, value: object, font: Font | None = None,
+          align: Alignment = TOP_WRAP) -> Cell:
+    cell: Cell = ws.cell(row=row, column=col, value=spreadsheet_value(value))   # (a MergedCell only inside a merge)
     if isinstance(cell.value, str):
         cell.quotePrefix = cell.value.startswith("'")
     if font is not None:

@@ -13,7 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from access_review import activity
 from access_review.errors import ConfigError
@@ -231,7 +231,7 @@ class DemoConnector:
         reason = self.refusal(action)
         if reason:
             return ActionResult(action, "refused", message=reason)
-        handler = getattr(self, f"_{action.kind}")
+        handler: Callable[[sqlite3.Connection, Action], ActionResult] = getattr(self, f"_{action.kind}")
         db = state.connect(self.state_path, source=self.name, write=True)
         try:
             with db:  # one transaction: the prior state is read and changed together
