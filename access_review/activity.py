@@ -13,20 +13,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter
 from typing import Mapping
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_counts: dict[str, Counter] = {}
+_counts: dict[str, dict[str, float]] = {}   # waited seconds are not whole: no Counter
 
 REQUESTS, PAGES, RETRIES, THROTTLED, WAITED = "requests", "pages", "retries", "throttled", "waited_seconds"
 
 
 def count(source: str, what: str, n: float = 1) -> None:
     with _lock:
-        _counts.setdefault(source, Counter())[what] += n
+        counts = _counts.setdefault(source, {})
+        counts[what] = counts.get(what, 0) + n
 
 
 def note_request(source: str, call: str, outcome: str = "", seconds: float | None = None) -> None:
@@ -62,7 +62,7 @@ def note_retry(source: str, call: str, reason: str, wait: float, *, throttled: b
 
 def totals(source: str) -> dict[str, float]:
     with _lock:
-        return dict(_counts.get(source, Counter()))
+        return dict(_counts.get(source, {}))
 
 
 def since(source: str, before: Mapping[str, float]) -> dict[str, float]:

@@ -14,15 +14,15 @@ from __future__ import annotations
 import json
 import unicodedata
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .analysis_tables import ACCESS, FINDINGS, LINKS, NAMES, PATHS, UNMATCHED
 from .errors import AccessReviewError
-from .finding_types import FINDING_TYPES, SEVERITY_ORDER, finding_order
+from .finding_types import SEVERITY_ORDER, finding_order, finding_title
 from .records import LEVEL_LABELS, Person
 from .store import Store
 from .stored_analysis import StoredAnalysis, latest_stored_analysis
-from .versioned import VersionedTable, rows_at
+from .versioned import Row, VersionedTable, rows_at
 
 CANDIDATES_SHOWN = 15
 
@@ -191,7 +191,8 @@ class Answers:
         self.inventory = {r["name"]: r for r in self.summary["inventory"]}
 
     # -- reading ------------------------------------------------------------------------------
-    def _rows(self, table: VersionedTable, columns: Sequence[str], where: str = "", args: tuple = ()):
+    def _rows(self, table: VersionedTable, columns: Sequence[str], where: str = "",
+              args: tuple[Any, ...] = ()) -> Iterable[Row]:
         return rows_at(self.store.db, table, self.analysis.id, current=self._current, columns=columns,
                        where=where, args=args)
 
@@ -345,10 +346,10 @@ class Answers:
         person = self.person_of([key]).get(key)
         return Principal(person, (key,), f"{login} ({source})", kind="account")
 
-    def _current_accounts(self, where: str, args: tuple) -> list[tuple]:
+    def _current_accounts(self, where: str, args: tuple[str, ...]) -> list[Row]:
         """Accounts of the snapshots the analysis was built from (their current rows)."""
         runs = dict(self.analysis.inputs.runs)
-        out = []
+        out: list[Row] = []
         for source, run in sorted(runs.items()):
             latest = self.store.latest_complete_run(source)
             current = latest is not None and latest.id == run
@@ -367,7 +368,7 @@ class Answers:
         key, login, source, _display = found[0]
         return key, login, source
 
-    def _accounts_by_prefix(self, text: str) -> list[tuple]:
+    def _accounts_by_prefix(self, text: str) -> list[Row]:
         pattern = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         return self._current_accounts("lower(login) LIKE ? ESCAPE '\\' OR lower(email) LIKE ? ESCAPE '\\'",
                                       (pattern, pattern))
@@ -393,8 +394,9 @@ class Answers:
         wanted = _fold(text)
         if not wanted:
             raise ArgumentError("name a resource")
-        for stage in (lambda n: _fold(n) == wanted, lambda n: _fold(n).startswith(wanted),
-                      lambda n: wanted in _fold(n)):
+        stages: tuple[Callable[[str], bool], ...] = (
+            lambda n: _fold(n) == wanted, lambda n: _fold(n).startswith(wanted), lambda n: wanted in _fold(n))
+        for stage in stages:
             found = [(n, what) for n, what in names if stage(n)]
             if len(found) == 1:
                 return found[0][0]
@@ -411,7 +413,7 @@ class Answers:
     _ACCESS_COLUMNS = ("resource", "account", "person", "level", "path_text", "authorized", "reason", "login",
                        "source")
 
-    def _access_row(self, r: tuple) -> AccessRow:
+    def _access_row(self, r: Row) -> AccessRow:
         resource, account, person, level, path, authorized, reason, login, source = r
         name, employee_id = self._person_name(person)
         return AccessRow(person=name, employee_id=employee_id, account=login, account_key=account, source=source,
@@ -479,7 +481,7 @@ class Answers:
                 elif account not in principal.accounts:
                     continue
             name, employee_id = self._person_name(person)
-            found.append(FindingRow(type=type_, severity=sev, title=FINDING_TYPES.get(type_, type_), summary=summary,
+            found.append(FindingRow(type=type_, severity=sev, title=finding_title(type_), summary=summary,
                                     person=name, employee_id=employee_id, account=login or "",
                                     account_key=account or "", source=source or "", resource=res or "", path=path_text,
                                     path_keys=tuple(json.loads(path)), evidence=json.loads(evidence),

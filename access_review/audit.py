@@ -37,14 +37,16 @@ import json
 import logging
 import os
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .audit_head import Head, HeadUnreadable, head_path, head_text, is_sealed_by, read_head, restore_head, seal, write_head
 from .audit_key import AuditKeyError, AuditKeySource, key_id
 from .errors import AccessReviewError, SecretError
 from .store import Store, now_iso, now_utc
+from .versioned import Row
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +160,7 @@ def _ensure_schema(store: Store) -> None:
     store.ensure_feature_schema("audit", KEYING_MIGRATIONS)
 
 
-def _keying(db) -> Keying | None:
+def _keying(db: sqlite3.Connection) -> Keying | None:
     row = db.execute("SELECT key_id, first_seq, keyed_at FROM audit_keying ORDER BY rowid LIMIT 1").fetchone()
     return Keying(*row) if row else None
 
@@ -234,14 +236,14 @@ def _json(value: dict[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
 
 
-def _legacy_summary(db, key: bytes, last) -> dict[str, Any]:
+def _legacy_summary(db: sqlite3.Connection, key: bytes, last: Row) -> dict[str, Any]:
     rows = db.execute(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq").fetchall()  # noqa: S608 (constant columns)
     problem, _ = _walk(rows, lambda seq: None)
     return {"key_id": key_id(key), "legacy_entries": last[0], "legacy_head": last[1],
             "legacy_chain": problem or "intact"}
 
 
-def _audited_data(db) -> tuple[int, str | None]:
+def _audited_data(db: sqlite3.Connection) -> tuple[int, str | None]:
     """(rows, earliest time) over the tables that are only written with an audit entry."""
     count, earliest = 0, None
     for table, column in AUDITED_TABLES:
@@ -257,7 +259,8 @@ def _as_utc(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-def _head_out_of_step(store: Store, db, key: bytes, last, keying: Keying | None) -> str:
+def _head_out_of_step(store: Store, db: sqlite3.Connection, key: bytes, last: Row | None,
+                      keying: Keying | None) -> str:
     """Why the head file does not match the end of the log ("" when it does)."""
     path = head_path(store.path)
     try:
@@ -341,7 +344,7 @@ def key_status(store: Store) -> tuple[bool, str, str]:
     return True, f"{source.describe()} (owner-only, key id {key_id(key)}; keep a backup)", ""
 
 
-def _walk(rows, key_for: Callable[[int], bytes | None]) -> tuple[str, int | None]:
+def _walk(rows: Sequence[Row], key_for: Callable[[int], bytes | None]) -> tuple[str, int | None]:
     """The first problem of the chain (and its entry), or ("", None). ``key_for(seq)`` is the
     key of a keyed entry, None for an entry written before keying."""
     prev, expected = GENESIS, 1
@@ -407,7 +410,7 @@ def verify(store: Store, expect: Anchor | None = None) -> VerifyResult:
                         next((s for _, s in problems if s is not None), None), keying.first_seq, tuple(notes))
 
 
-def _verify_unkeyed(store: Store, rows, head: Head | None, unreadable: str, data_rows: int,
+def _verify_unkeyed(store: Store, rows: Sequence[Row], head: Head | None, unreadable: str, data_rows: int,
                     expect: Anchor | None) -> VerifyResult:
     """A log nothing has keyed yet: empty (a new store), or written by an earlier version."""
     n = len(rows)
@@ -431,7 +434,7 @@ def _verify_unkeyed(store: Store, rows, head: Head | None, unreadable: str, data
                         " seals these entries from then on", unkeyed=True)
 
 
-def _head_problems(store: Store, rows, head: Head | None, unreadable: str, key: bytes
+def _head_problems(store: Store, rows: Sequence[Row], head: Head | None, unreadable: str, key: bytes
                    ) -> list[tuple[str, int | None]]:
     if unreadable:
         return [(unreadable, None)]
@@ -452,7 +455,7 @@ def _head_problems(store: Store, rows, head: Head | None, unreadable: str, key: 
     return []
 
 
-def _anchor_problems(rows, expect: Anchor) -> list[tuple[str, int | None]]:
+def _anchor_problems(rows: Sequence[Row], expect: Anchor) -> list[tuple[str, int | None]]:
     by_seq = {r[0]: r[6] for r in rows}
     if expect.entries is not None:
         if expect.entries == 0:

@@ -151,6 +151,14 @@ def _resolve(base: Path, value: str | None) -> Path | None:
     return p if p.is_absolute() else (base / p)
 
 
+def _store_path(base: Path, store: dict[str, Any], cfg_path: Path) -> Path:
+    path = _resolve(base, store.get("path", "access-review.db"))
+    if path is None:   # `path = ""`: no file to open
+        raise ConfigError(f"{cfg_path}: [store] path must name the store's file",
+                          hint="leave it out for access-review.db beside the config")
+    return path
+
+
 def _resolve_file_settings(base: Path, table: dict[str, Any]) -> dict[str, Any]:
     """Every ``*_file`` setting (``password_file``, ``client_secret_file``, ``key_file``,
     ``ca_file``, ...) is a path: a relative one is resolved here, once, against the config's
@@ -159,7 +167,7 @@ def _resolve_file_settings(base: Path, table: dict[str, Any]) -> dict[str, Any]:
             else value for key, value in table.items()}
 
 
-def _tuple_of_str(section: dict, key: str, default: tuple[str, ...], where: str) -> tuple[str, ...]:
+def _tuple_of_str(section: dict[str, Any], key: str, default: tuple[str, ...], where: str) -> tuple[str, ...]:
     value = section.get(key, default)
     if isinstance(value, str):
         value = [value]
@@ -168,14 +176,14 @@ def _tuple_of_str(section: dict, key: str, default: tuple[str, ...], where: str)
     return tuple(value)
 
 
-def _int(section: dict, key: str, default: int, where: str) -> int:
+def _int(section: dict[str, Any], key: str, default: int, where: str) -> int:
     value = section.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ConfigError(f"{where}: {key} must be a whole number of days, not {value!r}")
     return value
 
 
-def _pair(section: dict, key: str, default: tuple[int, int], where: str, *, share: bool) -> tuple[int, int]:
+def _pair(section: dict[str, Any], key: str, default: tuple[int, int], where: str, *, share: bool) -> tuple[int, int]:
     value = section.get(key, list(default))
     if (not isinstance(value, list) or len(value) != 2
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
@@ -190,7 +198,7 @@ def _pair(section: dict, key: str, default: tuple[int, int], where: str, *, shar
     return green, amber
 
 
-def _count(section: dict, key: str, default: int, where: str) -> int:
+def _count(section: dict[str, Any], key: str, default: int, where: str) -> int:
     value = section.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ConfigError(f"{where}: {key} must be a whole number, not {value!r}")
@@ -259,7 +267,7 @@ def load_config(path: str | Path | None = None) -> Config:
     where = f"{cfg_path} [policy]"
     return Config(
         path=cfg_path,
-        store_path=_resolve(base, store.get("path", "access-review.db")),
+        store_path=_store_path(base, store, cfg_path),
         roster_path=_resolve(base, roster.get("path")),
         inventory_path=_resolve(base, inventory.get("path")),
         apps_path=_resolve(base, inventory.get("apps")),

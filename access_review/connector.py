@@ -88,6 +88,10 @@ class Action:
         return f"{self.kind} {self.target}" + (f" ({extra})" if extra else "")
 
 
+# What became of an action (``ActionResult.status``).
+ActionStatus = Literal["changed", "unchanged", "refused", "failed"]
+
+
 @dataclass
 class ActionResult:
     """The outcome of one action.
@@ -99,7 +103,7 @@ class ActionResult:
     """
 
     action: Action
-    status: Literal["changed", "unchanged", "refused", "failed"]
+    status: ActionStatus
     prior: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
     message: str = ""

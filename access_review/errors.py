@@ -5,6 +5,8 @@ look like "none exist".
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 
 # What each exit code of `access-review` means. `access-review --help` and the README's list are
 # built from, or checked against, this table (tests/test_cli_help.py), and every error type's
@@ -46,6 +48,8 @@ class InputError(AccessReviewError):
     """Bad input file: names the file, the row (1-based, as a spreadsheet shows it) and column."""
 
     exit_code = 3
+    # The other problems found with it (errors or their lines), which the CLI lists after it.
+    also: Sequence[InputError | str] = ()
 
     def __init__(self, path: str, message: str, *, row: int | None = None,
                  column: str | None = None, hint: str | None = None):

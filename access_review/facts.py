@@ -13,14 +13,13 @@ from datetime import date
 from functools import cached_property
 from typing import Mapping
 
-import networkx as nx
 
 from . import inventory as inv
 from .bulk import collector_paused
 from .config import Config
 from .correlation import Correlation, correlate
 from .oauth_grants import oauth_clients_of
-from .graph import Access, build_graph, effective_access, paths_to
+from .graph import Access, AccessGraph, build_graph, effective_access, paths_to
 from .records import VIEW_HOLDS, Account, Group, Person, Resource, Snapshot
 from .store import SyncRun
 
@@ -33,7 +32,7 @@ class Facts:
     inventory: inv.Inventory
     today: date
     correlation: Correlation = field(init=False)
-    graph: nx.DiGraph = field(init=False)
+    graph: AccessGraph = field(init=False)
     access: list[Access] = field(init=False)
     selector_matches: dict[str, list[str]] = field(init=False)
     selector_warnings: list[str] = field(init=False)
@@ -86,7 +85,7 @@ class Facts:
             return True, "data manager"
         return inv.is_authorized(resource, person, self.today)
 
-    def find_approval(self, app_name: str, client_id: str | None):
+    def find_approval(self, app_name: str, client_id: str | None) -> inv.AppApproval | None:
         return inv.find_approval(self.inventory, app_name, client_id or None)
 
     def privileged_holders(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
@@ -123,7 +122,7 @@ class Facts:
         when = run.finished_at.strftime("%Y-%m-%d %H:%M") if run.finished_at else "?"
         return f"last seen in the {run.source} sync of {when} (run {run.id})"
 
-    def holds_for_person(self, person_key: str) -> list:
+    def holds_for_person(self, person_key: str) -> list[inv.Hold]:
         person = self.persons[person_key]
         subjects = {person.employee_id, *(k for k in self.correlation.accounts_of.get(person_key, ()))}
         if person.email:
@@ -133,7 +132,7 @@ class Facts:
             subjects.update(x for x in (a.email, a.login) if x)
         return self._active_holds(subjects)
 
-    def holds_for_account(self, account_key: str) -> list:
+    def holds_for_account(self, account_key: str) -> list[inv.Hold]:
         account = self.accounts.get(account_key)
         subjects = {account_key}
         if account:

@@ -23,8 +23,13 @@ FINDING_TYPES = {
 }
 
 
+def finding_title(type_: str) -> str:
+    """How a finding type reads ("Separated person still has access"); an unknown type as itself."""
+    return FINDING_TYPES.get(type_, type_)
+
+
 def finding_order(severity: str, type_: str, summary: str, person: str | None, account: str | None,
-                  resource: str | None) -> tuple:
+                  resource: str | None) -> tuple[int, str, str, str, str, str]:
     """How findings are listed: most severe first, then by type and summary (and, for findings
     that read the same, by whom and what they are about, so the order is always the same)."""
     return (SEVERITY_ORDER.get(severity, 9), type_, summary, person or "", account or "", resource or "")

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from typing import Any, Callable, Iterator
 
 from .facts import Facts  # the rules read the facts only, never the findings
-from .finding_types import FINDING_TYPES, SEVERITY_ORDER, finding_order, today_utc
-from .graph import describe_path, node_label
-from .records import level_label
+from .finding_types import FINDING_TYPES, SEVERITY_ORDER, finding_order, finding_title, today_utc
+from .graph import Access, describe_path, node_label
+from .records import Grant, level_label
 
 # A roster status in a sentence about a person: "María Sørensen is on leave", never "is leave".
 STATUS_WORDS = {"active": "is active", "leave": "is on leave", "separated": "has left the district"}
@@ -32,7 +32,7 @@ class Finding:
 
     @property
     def title(self) -> str:
-        return FINDING_TYPES.get(self.type, self.type)
+        return finding_title(self.type)
 
 
 def _days_since(when: datetime | date | None, today: date) -> int | None:
@@ -75,7 +75,7 @@ def rule_unauthorized(a: Facts) -> Iterator[Finding]:
 
 
 def rule_separated_and_leave(a: Facts) -> Iterator[Finding]:
-    reach: dict[str, list] = {}
+    reach: dict[str, list[Access]] = {}
     for acc in a.access:
         if acc.person:
             reach.setdefault(acc.person, []).append(acc)
@@ -185,7 +185,7 @@ def rule_privileged(a: Facts) -> Iterator[Finding]:
 
 def rule_apps(a: Facts) -> Iterator[Finding]:
     for snap in a.snapshots.values():
-        grants_by_res: dict[str, list] = {}
+        grants_by_res: dict[str, list[Grant]] = {}
         for gr in snap.grants:
             grants_by_res.setdefault(gr.resource_key, []).append(gr)
         for r in snap.resources:
@@ -305,7 +305,7 @@ RULES: list[Callable[[Facts], Iterator[Finding]]] = [
 # account would look like an orphan and nobody could be checked against the inventory's
 # rules; without the inventory there is nothing confidential to reach. Such a rule is skipped
 # (never run on nothing and reported as "none found").
-RULE_NEEDS: dict[Callable, tuple[tuple[str, ...], tuple[str, ...]]] = {
+RULE_NEEDS: dict[Callable[[Facts], Iterator[Finding]], tuple[tuple[str, ...], tuple[str, ...]]] = {
     rule_unauthorized: (("roster", "inventory"), ("unauthorized",)),
     rule_separated_and_leave: (("roster",), ("separated_access", "leave_access")),
     rule_orphans: (("roster",), ("orphan_account",)),

@@ -26,12 +26,18 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping, TypeAlias
 
 import networkx as nx
 
 from .correlation import Correlation
-from .records import LEVEL_ORDER, MANAGING_ROLES, Person, Snapshot, source_of
+from .records import LEVEL_ORDER, MANAGING_ROLES, Group, Person, Resource, Snapshot, source_of
+
+# Nodes are keys (str); node and edge attributes are the dicts networkx keeps. (A string: the
+# class is not subscriptable at run time.)
+AccessGraph: TypeAlias = "nx.DiGraph[str]"
+# networkx's own predecessor map: node -> predecessor -> edge attributes.
+_Predecessors: TypeAlias = dict[str, dict[str, dict[str, Any]]]
 
 INVENTORY_PREFIX = "inventory:"
 DIRECT_SUFFIX = "#direct"
@@ -68,8 +74,8 @@ class Access:
 
 
 def build_graph(snapshots: Mapping[str, Snapshot], persons: Iterable[Person],
-                correlation: Correlation, selector_matches: Mapping[str, list[str]]) -> nx.DiGraph:
-    g = nx.DiGraph()
+                correlation: Correlation, selector_matches: Mapping[str, list[str]]) -> AccessGraph:
+    g: AccessGraph = nx.DiGraph()
     add_node = g.add_node
     for p in persons:
         add_node(p.key, type="person", label=f"{p.name} ({p.employee_id})")
@@ -127,20 +133,21 @@ def build_graph(snapshots: Mapping[str, Snapshot], persons: Iterable[Person],
     return g
 
 
-def _group_label(source: str, group) -> str:
+def _group_label(source: str, group: Group) -> str:
     notes = [n for n, on in (("distribution", group.kind == "distribution"),
                              ("role-assignable", group.role_assignable)) if on]
     return f"{source} group '{group.name}'" + (f" ({', '.join(notes)})" if notes else "")
 
 
-def _resource_label(source: str, resource) -> str:
+def _resource_label(source: str, resource: Resource) -> str:
     label = f"{source} {resource.kind.replace('_', ' ')} '{resource.name}'"
     return label + (f" in {resource.scope}" if resource.scope else "")
 
 
-def edge_kind(g: nx.DiGraph, a: str, b: str) -> str:
+def edge_kind(g: AccessGraph, a: str, b: str) -> str:
     """member | grant | selected | owns (membership edges carry no kind)."""
-    return g.edges[a, b].get("kind", "member")
+    kind: str = g.edges[a, b].get("kind", "member")
+    return kind
 
 
 def _groups_that_lead_somewhere(snapshots: Mapping[str, Snapshot],
@@ -166,7 +173,7 @@ def _groups_that_lead_somewhere(snapshots: Mapping[str, Snapshot],
     return leading
 
 
-def path_level(g: nx.DiGraph, path: tuple[str, ...]) -> str:
+def path_level(g: AccessGraph, path: tuple[str, ...]) -> str:
     """The level one path gives: its grant's level (a membership alone gives read), raised to
     "manage" when the path passes a group the account owns or manages."""
     rank = _READ
@@ -179,14 +186,14 @@ def path_level(g: nx.DiGraph, path: tuple[str, ...]) -> str:
     return _RANKED[len(_RANKED) - rank]
 
 
-def _reverse_walk(g: nx.DiGraph, target: str) -> dict[str, str | None]:
+def _reverse_walk(g: AccessGraph, target: str) -> dict[str, str | None]:
     """Every node that can reach ``target`` -> its next node on a shortest path (target:
     None). One reverse breadth-first walk: each node is visited once, so cycles end by
     themselves. Persons are left out (they are joined to their accounts afterwards)."""
-    pred = g._pred  # plain dict-of-dicts access: this loop is the hot path at district scale
+    pred = _predecessors(g)  # plain dict-of-dicts access: this loop is the hot path at district scale
     nodes = g.nodes
     parent: dict[str, str | None] = {target: None}
-    queue = deque([target])
+    queue: deque[str] = deque([target])
     while queue:
         node = queue.popleft()
         for prev in pred[node]:
@@ -197,7 +204,14 @@ def _reverse_walk(g: nx.DiGraph, target: str) -> dict[str, str | None]:
     return parent
 
 
-def _best_levels(g: nx.DiGraph, target: str, reached: Mapping[str, object]) -> dict[str, str]:
+def _predecessors(g: AccessGraph) -> _Predecessors:
+    """The graph's own dict of predecessors (``DiGraph._pred``), read without the view that
+    ``g.pred`` wraps around it. The stubs leave the private attribute out."""
+    pred: _Predecessors = g._pred  # type: ignore[attr-defined]  # private, but stable since networkx 1.x
+    return pred
+
+
+def _best_levels(g: AccessGraph, target: str, reached: Mapping[str, object]) -> dict[str, str]:
     """For every node in ``reached`` (the nodes that reach ``target``): the next node on a
     path that gives the highest level to ``target``.
 
@@ -210,7 +224,7 @@ def _best_levels(g: nx.DiGraph, target: str, reached: Mapping[str, object]) -> d
     at a bounded number of times, so the pass is linear in the walked part of the graph, and
     cycles end by themselves (a settled node is never revisited).
     """
-    pred = g._pred
+    pred = _predecessors(g)
     seeds: dict[int, list[tuple[str, str]]] = {rank: [] for rank in LEVEL_ORDER.values()}
     for head in reached:
         for tail, data in pred[head].items():
@@ -225,7 +239,7 @@ def _best_levels(g: nx.DiGraph, target: str, reached: Mapping[str, object]) -> d
                 seeds[_MANAGE].append((tail, head))
     nxt: dict[str, str] = {}
     for level in _RANKED:
-        queue = deque()
+        queue: deque[str] = deque()
         for tail, head in seeds[LEVEL_ORDER[level]]:
             if tail not in nxt:
                 nxt[tail] = head
@@ -252,7 +266,7 @@ def _follow(nxt: Mapping[str, str], start: str, target: str) -> tuple[str, ...]:
     return tuple(path)
 
 
-def paths_to(g: nx.DiGraph, target: str) -> dict[str, tuple[str, ...]]:
+def paths_to(g: AccessGraph, target: str) -> dict[str, tuple[str, ...]]:
     """Every account that can reach ``target``, with its shortest path (account first)."""
     parent = _reverse_walk(g, target)
     nodes = g.nodes
@@ -268,7 +282,7 @@ def paths_to(g: nx.DiGraph, target: str) -> dict[str, tuple[str, ...]]:
     return found
 
 
-def best_paths_to(g: nx.DiGraph, target: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+def best_paths_to(g: AccessGraph, target: str) -> dict[str, tuple[str, tuple[str, ...]]]:
     """Every account that can reach ``target`` -> (its highest level, the path giving it)."""
     reached = _reverse_walk(g, target)
     nxt = _best_levels(g, target, reached)
@@ -282,7 +296,7 @@ def best_paths_to(g: nx.DiGraph, target: str) -> dict[str, tuple[str, tuple[str,
     return out
 
 
-def effective_access(g: nx.DiGraph, correlation: Correlation,
+def effective_access(g: AccessGraph, correlation: Correlation,
                      resources: Iterable[str]) -> list[Access]:
     """Every account that reaches each inventory resource, at its highest level."""
     out: list[Access] = []
@@ -296,7 +310,7 @@ def effective_access(g: nx.DiGraph, correlation: Correlation,
     return out
 
 
-def groups_reaching(g: nx.DiGraph, name: str) -> set[str]:
+def groups_reaching(g: AccessGraph, name: str) -> set[str]:
     """Every group from which the inventory resource can be reached."""
     target = inventory_node(name)
     if target not in g:
@@ -305,7 +319,7 @@ def groups_reaching(g: nx.DiGraph, name: str) -> set[str]:
     return {n for n in seen if g.nodes[n].get("type") == "group"}
 
 
-def all_paths(g: nx.DiGraph, account: str, resource_name: str, limit: int = 20) -> list[tuple[str, ...]]:
+def all_paths(g: AccessGraph, account: str, resource_name: str, limit: int = 20) -> list[tuple[str, ...]]:
     """Paths from an account to an inventory resource (for `why`): the one that gives the
     account's highest level first, then the others, highest level and shortest first."""
     target = inventory_node(resource_name)
@@ -317,7 +331,7 @@ def all_paths(g: nx.DiGraph, account: str, resource_name: str, limit: int = 20) 
     return paths_around(g, best[1], limit)
 
 
-def paths_around(g: nx.DiGraph, best: tuple[str, ...], limit: int = 20) -> list[tuple[str, ...]]:
+def paths_around(g: AccessGraph, best: tuple[str, ...], limit: int = 20) -> list[tuple[str, ...]]:
     """``best`` (the path giving the account's highest level, account first, inventory node
     last) and up to ``limit - 1`` other simple paths between the same two nodes, highest
     level and shortest first: what `why` shows."""
@@ -331,17 +345,18 @@ def paths_around(g: nx.DiGraph, best: tuple[str, ...], limit: int = 20) -> list[
     return [paths[0], *rest]
 
 
-def node_label(g: nx.DiGraph, key: str) -> str:
+def node_label(g: AccessGraph, key: str) -> str:
     """How a node reads in a path: "ad account jdoe", "google group 'SpEd Staff'", ..."""
     node = g.nodes.get(key)
     if node is None:
         return key
     if node.get("type") == "account":
         return f"{source_of(key)} account {node['login']}"
-    return node.get("label", key)
+    label: str = node.get("label", key)
+    return label
 
 
-def describe_path(g: nx.DiGraph, path: Iterable[str]) -> str:
+def describe_path(g: AccessGraph, path: Iterable[str]) -> str:
     """A path in words; a step through a group the account manages says so."""
     path = list(path)
     words = [node_label(g, path[0])] if path else []

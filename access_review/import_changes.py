@@ -64,7 +64,7 @@ class ImportChanges:
 
 
 def _diff(stored: Sequence[T], new: Sequence[T], key: Callable[[T], Hashable],
-          label: Callable[[T], str]) -> tuple[tuple[str, ...], tuple[str, ...], dict, dict]:
+          label: Callable[[T], str]) -> tuple[tuple[str, ...], tuple[str, ...], dict[Hashable, T], dict[Hashable, T]]:
     """Added and removed labels (as multisets of keys), and both sides by key."""
     stored_keys, new_keys = Counter(map(key, stored)), Counter(map(key, new))
     removed_left, added_left = stored_keys - new_keys, new_keys - stored_keys
@@ -164,8 +164,8 @@ def _hold_changes(stored: Sequence[Hold], new: Sequence[Hold], source: str, toda
         elif now.released is not None and (old.released is None or now.released < old.released):
             released.append(f"{_hold_label(old)}: released from {now.released.isoformat()}")
     for key, now in after.items():
-        old = before.get(key)
-        if old is not None and old.released is not None and now.released is None:
+        was = before.get(key)
+        if was is not None and was.released is not None and now.released is None:
             changed.append(f"{_hold_label(now)}: in force again")
     note = "" if source or not stored else "no hold register given: it becomes empty"
     return RegisterChange("holds", len(stored), len(new), added, removed, tuple(changed),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 from . import audit
 from . import inventory as inv
@@ -18,8 +19,9 @@ from .config import Config
 from .errors import AccessReviewError, ConfirmationNeeded, EmptyInput, InputError
 from .import_changes import ImportChanges, inventory_changes, roster_changes
 from .roster import parse_roster
+from .records import Person
 from .store import Store, now_utc
-from .stored_inventory import fetch_stored_inventory, load_stored_inventory
+from .stored_inventory import StoredInventory, fetch_stored_inventory, load_stored_inventory
 from .csv_input import normalize_delimiter
 from .input_file import InputFile, read_input
 
@@ -87,7 +89,7 @@ def import_roster(cfg: Config, store: Store, file: Path, *, sheet: str | None = 
     return ImportResult(len(persons), changes, import_id, confirmed, warnings)
 
 
-def _stored_inventory_against(store: Store, persons) -> tuple[str, ...]:
+def _stored_inventory_against(store: Store, persons: Sequence[Person]) -> tuple[str, ...]:
     """Whether the stored inventory still reads with the new roster (a data manager or an
     exception's person removed): if not, findings stop until it is fixed — say so now."""
     stored = fetch_stored_inventory(store)
@@ -151,7 +153,7 @@ def _files_to_store(files: dict[str, InputFile]) -> dict[str, tuple[str, bytes]]
             if kind == "inventory" or f is not files["inventory"]}
 
 
-def _stored_for_comparison(store: Store, stored) -> tuple[inv.Inventory | None, str, str]:
+def _stored_for_comparison(store: Store, stored: StoredInventory | None) -> tuple[inv.Inventory | None, str, str]:
     """The stored inventory to compare with, its label, and why it cannot be read ("" if it
     can). A version stored before a stricter reader, or damaged, must not block the import
     that replaces it: it is compared against nothing, and the import needs --yes."""

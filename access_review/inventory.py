@@ -14,7 +14,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Literal, Sequence
+from typing import Callable, Iterable, Literal, Mapping, Sequence, TypeVar
 
 from access_review.errors import InputError
 from access_review.records import Group, Person, Resource
@@ -22,8 +22,10 @@ from access_review.input_file import XLSX_SUFFIXES, InputFile, InputSource, as_i
 from access_review.tabular import Table, normalize_header, parse_date, parse_date_text, read_table
 from access_review.xlsx_input import find_sheet, xlsx_sheet_names
 
+T = TypeVar("T")
+
 Classification = Literal["confidential", "critical", "both"]
-CLASSIFICATIONS: tuple[str, ...] = ("confidential", "critical", "both")
+CLASSIFICATIONS: tuple[Classification, ...] = ("confidential", "critical", "both")
 REVIEW_FREQUENCIES: tuple[str, ...] = ("quarterly", "semiannual", "annual")
 RULE_ATTRIBUTES: tuple[str, ...] = ("person_type", "title", "department", "building", "status")
 
@@ -297,7 +299,7 @@ def parse_inventory(path: InputSource, *, roster: Sequence[Person],
     holds: tuple[Hold, ...] = ()
     sources = {"Apps": "", "Holds": ""}
 
-    def register(sheet: str, register_path, aliases) -> Table:
+    def register(sheet: str, register_path: InputSource | None, aliases: Mapping[str, str]) -> Table:
         table = _register_table(file, register_path, sheet, aliases, sheets, delimiter)
         sources[sheet] = table.where
         return table
@@ -317,7 +319,7 @@ def parse_inventory(path: InputSource, *, roster: Sequence[Person],
                      apps_source=sources["Apps"], holds_source=sources["Holds"]), []
 
 
-def _load_part(problems: list[InputError], parse):
+def _load_part(problems: list[InputError], parse: Callable[[], T]) -> T | tuple[()]:
     """Run one file's parser; a file-level error (missing file or column) becomes a problem."""
     try:
         return parse()
@@ -343,15 +345,16 @@ def _refuse_near_miss(file: InputFile, sheet: str, sheet_names: list[str]) -> No
 _REGISTER_NAMES = {"Apps": "app approval register", "Holds": "litigation-hold register"}
 
 
-def _read(file: InputFile, sheet: str, aliases, sheet_names: list[str], delimiter) -> Table:
+def _read(file: InputFile, sheet: str, aliases: Mapping[str, str], sheet_names: list[str],
+          delimiter: str | None) -> Table:
     """The named sheet of a workbook when it has one, else its first sheet (or the CSV)."""
     chosen = find_sheet(sheet_names, sheet) if file.suffix in XLSX_SUFFIXES else None
     return read_table(file, sheet=chosen, aliases=aliases,
                       delimiter=None if file.suffix in XLSX_SUFFIXES else delimiter)
 
 
-def _register_table(inventory: InputFile, register_path, sheet: str, aliases, inventory_sheets,
-                    delimiter) -> Table:
+def _register_table(inventory: InputFile, register_path: InputSource | None, sheet: str,
+                    aliases: Mapping[str, str], inventory_sheets: list[str], delimiter: str | None) -> Table:
     if register_path is None:
         return read_table(inventory, sheet=find_sheet(inventory_sheets, sheet), aliases=aliases)
     file = as_input(register_path)
@@ -401,7 +404,7 @@ def _parse_resources(table: Table, roster: Sequence[Person],
         def problem(message: str, column: str) -> None:
             problems.append(table.error(message, row=row.number, column=column))
 
-        def parsed(column: str, parse, default):
+        def parsed(column: str, parse: Callable[[str], T], default: T) -> T:
             try:
                 return parse(row.text(column))
             except InventorySyntaxError as exc:
@@ -423,19 +426,22 @@ def _parse_resources(table: Table, roster: Sequence[Person],
         # the roster is a typo the ISO must fix now.
         manager = row.text("data_manager")
         data_manager = parsed("data_manager", people.resolve, "") if manager else ""
-        selectors = parsed("entitlements", _parse_selectors, ())
+        selectors: tuple[Selector, ...] = parsed("entitlements", _parse_selectors, ())
         if not row.text("entitlements"):
             problem("no entitlements: list at least one selector such as ad:group:<name>",
                     "entitlements")
-        rules = parsed("authorized", parse_rules, ())
-        exceptions = parsed("exceptions", lambda text: _resolved_exceptions(text, people), ())
+        rules: tuple[AuthorizationRule, ...] = parsed("authorized", parse_rules, ())
+        exceptions: tuple[AccessException, ...] = parsed(
+            "exceptions", lambda text: _resolved_exceptions(text, people), ())
         frequency = normalize_header(row.text("review_frequency")) or "quarterly"
         if frequency not in REVIEW_FREQUENCIES:
             problem(f"review frequency {row.text('review_frequency')!r} is not one of "
                     f"{', '.join(REVIEW_FREQUENCIES)}", "review_frequency")
-        if len(problems) == before:
+        # (A classification that is none of the words is a problem already; naming the check
+        # again narrows it to its Literal type.)
+        if len(problems) == before and classification in CLASSIFICATIONS:
             resources.append(InventoryResource(
-                name=name, classification=classification,  # type: ignore[arg-type]
+                name=name, classification=classification,
                 data_manager=data_manager, selectors=selectors, rules=rules,
                 exceptions=exceptions, review_frequency=frequency,
                 description=row.text("description"), row=row.number))
@@ -498,14 +504,15 @@ def _parse_holds(table: Table, problems: list[InputError]) -> tuple[Hold, ...]:
             problems.append(table.error("subject is empty", row=row.number, column="subject"))
         if not matter:
             problems.append(table.error("matter is empty", row=row.number, column="matter"))
-        dates = {}
+        dates: dict[str, date | None] = {}
         for column in ("since", "released"):
             try:
                 dates[column] = parse_date(row.values.get(column), table=table, row=row.number,
                                            column=column)
             except InputError as exc:
                 problems.append(exc)
-        if dates.get("since") and dates.get("released") and dates["released"] < dates["since"]:
+        since, released = dates.get("since"), dates.get("released")
+        if since and released and released < since:
             problems.append(table.error("released before it began", row=row.number,
                                         column="released"))
         if len(problems) == before:

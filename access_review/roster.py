@@ -11,12 +11,12 @@ from datetime import date
 from pathlib import Path
 
 from access_review.errors import InputError
-from access_review.records import Person
+from access_review.records import Person, PersonStatus, PersonType
 from access_review.input_file import InputFile
 from access_review.tabular import Row, Table, normalize_header, parse_date, read_table
 
-PERSON_TYPES = ("employee", "volunteer", "contractor")
-STATUSES = ("active", "leave", "separated")
+PERSON_TYPES: tuple[PersonType, ...] = ("employee", "volunteer", "contractor")
+STATUSES: tuple[PersonStatus, ...] = ("active", "leave", "separated")
 
 # Other spellings HR systems export for the documented columns (matched after normalizing).
 ROSTER_ALIASES = {
@@ -134,11 +134,13 @@ def _person_from_row(table: Table, row: Row, problems: list[InputError]) -> Pers
         if not looks_like_email(alias):
             problem(f"alias {alias!r} does not look like an e-mail address "
                     "(separate several with ';')", "aliases")
-    if problems:
+    # (A type or status that is none of the words is a problem already; naming the checks
+    # again narrows both to their Literal types.)
+    if problems or person_type not in PERSON_TYPES or status not in STATUSES:
         return None
     return Person(employee_id=employee_id, name=name, email=email,
                   title=row.text("title"), department=row.text("department"),
-                  building=row.text("building"), person_type=person_type,  # type: ignore[arg-type]
-                  status=status, status_date=status_date,  # type: ignore[arg-type]
+                  building=row.text("building"), person_type=person_type,
+                  status=status, status_date=status_date,
                   training_date=training_date, aliases=aliases)
 

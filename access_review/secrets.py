@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any, Mapping
 
 from .errors import SecretError
 
@@ -23,7 +24,7 @@ def check_owner_only(path: str | Path, what: str = "secret file") -> Path:
     return p
 
 
-def read_secret(settings: dict, name: str, *, source: str = "") -> str:
+def read_secret(settings: Mapping[str, Any], name: str, *, source: str = "") -> str:
     """Read secret ``name`` from ``settings``: ``<name>_env`` names an environment variable,
     ``<name>_file`` a file readable only by its owner. A literal ``<name>`` is refused so
     that secrets never sit in a config file that is shared or committed."""

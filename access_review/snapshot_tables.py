@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .versioned import VersionedTable, write_version
+from .versioned import Row, VersionedTable, write_version
 
 ACCOUNTS = VersionedTable("accounts", (
     "key", "source", "id", "login", "email", "display_name", "employee_id", "enabled", "last_sign_in",
@@ -44,7 +44,7 @@ _INTEGER_COLUMNS = {"enabled", "guest", "sign_in_known", "role_assignable", "pri
 
 
 def note_vanished(db: sqlite3.Connection, source: str, run_id: int, previous_run: int | None,
-                  closed_accounts: tuple[tuple, ...], present: set[str]) -> None:
+                  closed_accounts: tuple[Row, ...], present: set[str]) -> None:
     """Accounts whose rows ended with ``run_id`` and whose key is in no row of it: remember the
     run that last held them (``previous_run``). An account that comes back is forgotten here."""
     if previous_run is not None:
@@ -74,7 +74,7 @@ def fold_copies(db: sqlite3.Connection) -> None:
     previous: dict[str, int] = {}
     for run_id, source in db.execute(
             "SELECT id, source FROM sync_runs WHERE status='complete' ORDER BY id").fetchall():
-        closed_accounts: tuple[tuple, ...] = ()
+        closed_accounts: tuple[Row, ...] = ()
         present: set[str] = set()
         for table in SNAPSHOT_TABLES:
             columns = ", ".join(table.columns)

@@ -16,17 +16,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence, get_args, overload
 
 from .analysis_tables import create_analysis_tables
 from .bulk import collector_paused
 from .errors import StoreError
 from .finding_types import finding_order
 from .private_files import make_private_folder
-from .records import Account, Contact, Grant, Group, Membership, Person, Resource, Snapshot
+from .records import (Account, Contact, Grant, Group, Membership, MemberRole, MemberType, Person, Resource,
+                      Snapshot)
 from .snapshot_tables import (ACCOUNTS, CONTACTS, GRANTS, GROUPS, MEMBERSHIPS, RESOURCES, SNAPSHOT_TABLES,
                               fold_copies, note_vanished)
-from .versioned import rows_at, write_version
+from .versioned import Row, VersionedTable, rows_at, write_version
 
 if TYPE_CHECKING:
     from .audit_key import AuditKeySource
@@ -154,12 +155,29 @@ def now_iso() -> str:
     return now_utc().isoformat(timespec="microseconds")
 
 
+@overload
+def _iso(value: date) -> str: ...
+@overload
+def _iso(value: date | None) -> str | None: ...
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _required_dt(value: str) -> datetime:
+    """A time from a NOT NULL column."""
+    return datetime.fromisoformat(value)
+
+
+def inserted_id(cur: sqlite3.Cursor) -> int:
+    """The rowid the INSERT just run on ``cur`` gave its row. (typeshed types ``lastrowid`` as
+    ``int | None``: None only before any INSERT on the cursor, https://docs.python.org/3/library/sqlite3.html#sqlite3.Cursor.lastrowid.)"""
+    if cur.lastrowid is None:
+        raise StoreError("SQLite returned no id for an inserted row")
+    return cur.lastrowid
 
 
 def _d(value: str | None) -> date | None:
@@ -174,16 +192,38 @@ def _extra(value: Any) -> str | None:
     return _json(dict(value)) if value else None
 
 
-def _unextra(value: str | None) -> dict:
+def _unextra(value: str | None) -> dict[str, Any]:
     return json.loads(value) if value else {}
 
 
-def _list(values: tuple | list) -> str | None:
+def _list(values: Sequence[str]) -> str | None:
     return _json(list(values)) if values else None
 
 
-def _unlist(value: str | None) -> tuple:
+def _unlist(value: str | None) -> tuple[str, ...]:
     return tuple(json.loads(value)) if value else ()
+
+
+class StoredFinding(Protocol):
+    """What the store keeps of a finding (``findings.Finding`` has it; the store may not import
+    it: findings reads the facts, which read the store)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def person(self) -> str | None: ...
+    @property
+    def account(self) -> str | None: ...
+    @property
+    def resource(self) -> str | None: ...
+    @property
+    def path(self) -> Sequence[str]: ...
+    @property
+    def evidence(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -247,7 +287,7 @@ class Store:
     def __enter__(self) -> "Store":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- schema -------------------------------------------------------------------------
@@ -290,7 +330,8 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        version: int = self.db.execute("PRAGMA user_version").fetchone()[0]
+        return version
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -307,7 +348,9 @@ class Store:
             self.db.execute("COMMIT")
         except BaseException:
             if self.db.in_transaction:   # not when COMMIT itself failed and ended it
-                self.db.execute("ROLLBACK")
+                # mypy keeps in_transaction narrowed to False from the early return above,
+                # across the yield and the COMMIT that change it.
+                self.db.execute("ROLLBACK")  # type: ignore[unreachable]
             undo, self._on_rollback = self._on_rollback, []
             for callback in reversed(undo):
                 callback()
@@ -326,7 +369,7 @@ class Store:
             yield self.db
         finally:
             if self.db.in_transaction:
-                self.db.execute("COMMIT")
+                self.db.execute("COMMIT")  # type: ignore[unreachable]  # narrowed before the yield, as above
 
     def on_rollback(self, callback: Callable[[], None]) -> None:
         """Undo something kept beside the store (the audit head) if the transaction it was
@@ -343,7 +386,7 @@ class Store:
             "INSERT INTO sync_runs (source, started_at, status, mode, pid) VALUES (?, ?, 'running', ?, ?)",
             (source, _iso(now_utc()), mode, os.getpid()),
         )
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     def mark_interrupted_runs(self) -> list[SyncRun]:
         """Mark every run still 'running' as interrupted, with when, and return them.
@@ -390,7 +433,7 @@ class Store:
                 raise StoreError(f"sync run {run_id} of {source} is older than its stored complete run "
                                  f"{previous.id}: an older read cannot become current")
             rows = snapshot_rows(snap, source)
-            closed_accounts: tuple[tuple, ...] = ()
+            closed_accounts: tuple[Row, ...] = ()
             for table in SNAPSHOT_TABLES:
                 written = write_version(db, table, run_id, rows[table.name], lineage_value=source,
                                         keep_closed=table is ACCOUNTS)
@@ -414,9 +457,9 @@ class Store:
             self.complete_sync(run_id, snap)
         return run_id
 
-    def _run_from_row(self, row) -> SyncRun:
+    def _run_from_row(self, row: Row) -> SyncRun:
         return SyncRun(
-            id=row[0], source=row[1], started_at=_dt(row[2]), finished_at=_dt(row[3]),
+            id=row[0], source=row[1], started_at=_required_dt(row[2]), finished_at=_dt(row[3]),
             status="interrupted" if row[10] else row[4], mode=row[5], error=row[6],
             counts=json.loads(row[7] or "{}"), stats=json.loads(row[8] or "{}"),
             warnings=json.loads(row[9] or "[]"), interrupted_at=_dt(row[10]),
@@ -427,7 +470,7 @@ class Store:
 
     def sync_runs(self, source: str | None = None, limit: int = 50) -> list[SyncRun]:
         sql = f"SELECT {self._RUN_COLUMNS} FROM sync_runs"  # noqa: S608 (a constant column list)
-        args: tuple = ()
+        args: tuple[str, ...] = ()
         if source:
             sql, args = sql + " WHERE source=?", (source,)
         rows = self.db.execute(sql + " ORDER BY id DESC LIMIT ?", args + (limit,)).fetchall()
@@ -495,7 +538,7 @@ class Store:
         latest = self.latest_complete_run(source)
         current = latest is not None and latest.id == run_id
 
-        def rows(table, columns):
+        def rows(table: VersionedTable, columns: tuple[str, ...]) -> Iterable[Row]:
             if status != "complete":
                 return []
             return rows_at(self.db, table, run_id, lineage_value=source, current=current, columns=columns)
@@ -513,11 +556,14 @@ class Store:
         shared: dict[str, str] = {a.key: a.key for a in accounts}
         shared.update((g.key, g.key) for g in groups)
         one = shared.setdefault
-        memberships = [
-            Membership(one(r[0], r[0]), one(r[1], r[1]), one(r[2], r[2]), one(r[3], r[3]),
-                       one(r[4], r[4]) if r[4] else "member")
-            for r in rows(MEMBERSHIPS, ("source", "group_key", "member_key", "member_type", "role"))
-        ]
+        try:
+            memberships = [
+                Membership(one(r[0], r[0]), one(r[1], r[1]), one(r[2], r[2]), _MEMBER_TYPES[r[3]],
+                           _MEMBER_ROLES[r[4]] if r[4] else "member")
+                for r in rows(MEMBERSHIPS, ("source", "group_key", "member_key", "member_type", "role"))
+            ]
+        except KeyError as exc:
+            raise StoreError(f"sync run {run_id} ({source}): a membership has an unknown type or role {exc}") from None
         resources = [
             Resource(source=r[0], id=r[1], name=r[2], kind=r[3], privileged=bool(r[4]),
                      extra=_unextra(r[5]), scope=r[6] or "", privileges=_unlist(r[7]))
@@ -547,7 +593,7 @@ class Store:
         with self.transaction() as db:
             cur = db.execute("INSERT INTO roster_imports (imported_at, path, count) VALUES (?,?,?)",
                              (_iso(now_utc()), str(path), len(persons)))
-            import_id = int(cur.lastrowid)
+            import_id = inserted_id(cur)
             db.executemany(
                 "INSERT INTO persons VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(import_id, p.employee_id, p.name, p.email, p.title, p.department, p.building,
@@ -559,7 +605,7 @@ class Store:
     def latest_roster_import(self) -> tuple[int, datetime, str] | None:
         row = self.db.execute(
             "SELECT id, imported_at, path FROM roster_imports ORDER BY id DESC LIMIT 1").fetchone()
-        return (row[0], _dt(row[1]), row[2]) if row else None
+        return (row[0], _required_dt(row[1]), row[2]) if row else None
 
     def load_roster(self, import_id: int | None = None) -> list[Person]:
         if import_id is None:
@@ -584,7 +630,7 @@ class Store:
             cur = db.execute(
                 "INSERT INTO inventory_versions (imported_at, roster_import_id, files) VALUES (?,?,?)",
                 (_iso(now_utc()), roster_import_id, _json(payload)))
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
     def latest_inventory_files(self) -> tuple[int, datetime, int | None, dict[str, tuple[str, bytes]]] | None:
         row = self.db.execute(
@@ -593,14 +639,14 @@ class Store:
         if row is None:
             return None
         files = {k: (v[0], bytes.fromhex(v[1])) for k, v in json.loads(row[3]).items()}
-        return row[0], _dt(row[1]), row[2], files
+        return row[0], _required_dt(row[1]), row[2], files
 
     # -- findings -----------------------------------------------------------------------
-    def save_findings(self, findings: list, snapshot_runs: dict[str, int]) -> int:
+    def save_findings(self, findings: Sequence[StoredFinding], snapshot_runs: dict[str, int]) -> int:
         with self.transaction() as db:
             cur = db.execute("INSERT INTO findings_runs (created_at, snapshot_runs, count) VALUES (?,?,?)",
                              (_iso(now_utc()), _json(snapshot_runs), len(findings)))
-            run_id = int(cur.lastrowid)
+            run_id = inserted_id(cur)
             db.executemany(
                 "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)",
                 [(run_id, f.type, f.severity, f.person, f.account, f.resource,
@@ -614,9 +660,9 @@ class Store:
         with self.transaction() as db:
             cur = db.execute("INSERT INTO findings_runs (created_at, snapshot_runs, count, analysis_id)"
                              " VALUES (?,?,?,?)", (_iso(now_utc()), _json(snapshot_runs), count, analysis_id))
-        return int(cur.lastrowid)
+        return inserted_id(cur)
 
-    def latest_findings(self) -> tuple[int, datetime, list[dict]] | None:
+    def latest_findings(self) -> tuple[int, datetime, list[dict[str, Any]]] | None:
         row = self.db.execute("SELECT id, created_at, analysis_id FROM findings_runs ORDER BY id DESC LIMIT 1"
                               ).fetchone()
         if row is None:
@@ -630,16 +676,21 @@ class Store:
             rows = self.db.execute(
                 "SELECT type, severity, person, account, resource, path, summary, evidence"
                 " FROM findings WHERE run_id=?", (row[0],)).fetchall()
-        return row[0], _dt(row[1]), [
+        return row[0], _required_dt(row[1]), [
             {"type": r[0], "severity": r[1], "person": r[2], "account": r[3], "resource": r[4],
              "path": json.loads(r[5]), "summary": r[6], "evidence": json.loads(r[7])} for r in rows]
 
+
+# The few words a membership's type and role can be: looked up rather than copied, so the
+# millions of rows share the records' own constants, typed as their Literals.
+_MEMBER_TYPES: dict[str, MemberType] = {word: word for word in get_args(MemberType)}
+_MEMBER_ROLES: dict[str, MemberRole] = {word: word for word in get_args(MemberRole)}
 
 _PERSON_COLUMNS = ("employee_id, name, email, title, department, building, person_type, status, status_date,"
                    " training_date, aliases")
 
 
-def _person_from_row(r: tuple) -> Person:
+def _person_from_row(r: Row) -> Person:
     return Person(employee_id=r[0], name=r[1], email=r[2], title=r[3] or "", department=r[4] or "",
                   building=r[5] or "", person_type=r[6], status=r[7], status_date=_d(r[8]),
                   training_date=_d(r[9]), aliases=tuple(json.loads(r[10])) if r[10] else ())
@@ -650,7 +701,7 @@ _ACCOUNT_COLUMNS = ("source", "id", "login", "email", "display_name", "employee_
                     "guest", "sign_in_known")
 
 
-def _account_from_row(r: tuple) -> Account:
+def _account_from_row(r: Row) -> Account:
     return Account(source=r[0], id=r[1], login=r[2], email=r[3], display_name=r[4] or "",
                    employee_id=r[5], enabled=bool(r[6]), last_sign_in=_dt(r[7]), created=_dt(r[8]),
                    org_unit=r[9] or "", kind=r[10], title=r[11] or "", department=r[12] or "",
@@ -658,7 +709,7 @@ def _account_from_row(r: tuple) -> Account:
                    guest=bool(r[17]), sign_in_known=r[18] is None or bool(r[18]))
 
 
-def snapshot_rows(snap: Snapshot, source: str) -> dict[str, list[tuple]]:
+def snapshot_rows(snap: Snapshot, source: str) -> dict[str, list[Row]]:
     """The snapshot as rows of each versioned table, in the types SQLite hands back (text,
     integers, NULL), so that an unchanged record compares equal to its stored row. Every
     record must belong to the run's source: rows are versioned per source."""

@@ -17,15 +17,18 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .analysis_inputs import AnalysisInputs, current_inputs
 from .analysis_tables import ACCESS, ANALYSIS_TABLES, FINDINGS, LINKS, NAMES, PATHS, UNMATCHED
 from .config import Config
 from .errors import AccessReviewError
 from .finding_types import today_utc
-from .store import Store, now_iso
-from .versioned import write_version
+from .store import Store, inserted_id, now_iso
+from .versioned import Row, write_version
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def refresh_analysis(config: Config, store: Store, *, today: date | None = None,
     return write_analysis(store, inputs, rows, summary, time.perf_counter() - started)
 
 
-def write_analysis(store: Store, inputs: AnalysisInputs, rows: dict[str, list[tuple]],
+def write_analysis(store: Store, inputs: AnalysisInputs, rows: dict[str, list[Row]],
                    summary: dict[str, Any], seconds: float) -> StoredAnalysis:
     built_at = now_iso()
     with store.transaction() as db:
@@ -97,13 +100,13 @@ def write_analysis(store: Store, inputs: AnalysisInputs, rows: dict[str, list[tu
             return latest   # another process stored the same analysis meanwhile
         cur = db.execute("INSERT INTO analysis_runs (built_at, inputs, summary, seconds) VALUES (?,?,?,?)",
                          (built_at, inputs.to_json(), _json(summary), round(seconds, 3)))
-        analysis_id = int(cur.lastrowid)
+        analysis_id = inserted_id(cur)
         for table in ANALYSIS_TABLES:
             write_version(db, table, analysis_id, rows[table.name])
     return StoredAnalysis(analysis_id, datetime.fromisoformat(built_at), inputs, summary, seconds)
 
 
-def store_built_analysis(config: Config, store: Store, a) -> StoredAnalysis:
+def store_built_analysis(config: Config, store: Store, a: Analysis) -> StoredAnalysis:
     """Store an analysis already computed in this process (the demo's), for the day it was
     computed for; a query for another day rebuilds."""
     inputs = current_inputs(config, store, a.today)
@@ -116,7 +119,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=str, separators=(",", ":"), ensure_ascii=False)
 
 
-def build_rows(a) -> dict[str, list[tuple]]:
+def build_rows(a: Analysis) -> dict[str, list[Row]]:
     """Every table's rows from an ``Analysis`` (findings computed here if not yet)."""
     from .graph import describe_path, paths_around, path_level
 
@@ -137,8 +140,8 @@ def build_rows(a) -> dict[str, list[tuple]]:
     for f in a.findings:
         # The account's login and directory as they were when found (a held account that
         # vanished has none: its directory is the key's).
-        account = a.accounts.get(f.account) if f.account else None
-        login, source = ((account.login, account.source) if account
+        found_on = a.accounts.get(f.account) if f.account else None
+        login, source = ((found_on.login, found_on.source) if found_on
                          else ("", f.account.split(":", 1)[0] if f.account else ""))
         finding_rows.append((f.type, f.severity, f.person, f.account, f.resource, _json(list(f.path)),
                              describe_path(g, f.path) if f.path else "", f.summary, _json(f.evidence), login, source))
@@ -156,7 +159,7 @@ def build_rows(a) -> dict[str, list[tuple]]:
             LINKS.name: link_rows, UNMATCHED.name: unmatched_rows, NAMES.name: names}
 
 
-def build_summary(a, inputs: AnalysisInputs) -> dict[str, Any]:
+def build_summary(a: Analysis, inputs: AnalysisInputs) -> dict[str, Any]:
     from .findings import skipped_types
 
     c = a.correlation
@@ -178,9 +181,9 @@ def build_summary(a, inputs: AnalysisInputs) -> dict[str, Any]:
              for h in [*a.inventory.holds, *a.directory_holds]]
     privileged = []
     for key, holders in a.privileged_holders().items():
-        res = a.resources[key]
-        privileged.append({"resource": key, "name": res.name, "source": res.source,
-                           "super_admin": bool(res.extra and res.extra.get("isSuperAdminRole")),
+        granted = a.resources[key]
+        privileged.append({"resource": key, "name": granted.name, "source": granted.source,
+                           "super_admin": bool(granted.extra and granted.extra.get("isSuperAdminRole")),
                            "holders": [account for account, _path in holders]})
     found = a.findings
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Sequence
 
 from . import inventory as inv
 from .errors import AccessReviewError, InputError
@@ -41,7 +42,7 @@ def fetch_stored_inventory(store: Store) -> StoredInventory | None:
         for kind, (name, data) in files.items()})
 
 
-def load_stored_inventory(stored: StoredInventory, roster: list[Person]) -> inv.Inventory:
+def load_stored_inventory(stored: StoredInventory, roster: Sequence[Person]) -> inv.Inventory:
     """Parse a stored version against ``roster``. An error names the stored import and says
     what to do: the files were valid when imported, so the roster (or the reader) has changed
     since."""

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from access_review.csv_input import read_csv_rows
 from access_review.errors import InputError
@@ -226,7 +226,7 @@ def _suspect(values: list[Any], excel: bool) -> bool:
 
 
 def _build_table(where: str, raw_rows: list[list[Any]], aliases: dict[str, str], *,
-                 column_name, excel: bool = False) -> Table:
+                 column_name: Callable[[int], str], excel: bool = False) -> Table:
     numbered: Iterator[tuple[int, list[Any]]] = (
         (number, values) for number, values in enumerate(raw_rows, start=1) if not _is_blank(values))
     header_row = next(numbered, None)
@@ -254,9 +254,9 @@ def _build_table(where: str, raw_rows: list[list[Any]], aliases: dict[str, str],
     for number, values in numbered:
         if _suspect(values, excel):
             for position, value in enumerate(values):
-                key = positions.get(position)
-                _check_value(where, value, row=number, column=headers[key] if key else None,
-                             cell="the value" if key else column_name(position), excel=excel)
+                column_key = positions.get(position)
+                _check_value(where, value, row=number, column=headers[column_key] if column_key else None,
+                             cell="the value" if column_key else column_name(position), excel=excel)
         for position in (*unlabelled, *range(width, len(values))):
             if position < len(values) and cell_text(values[position]) != "":
                 # A row longer than the header, or a value under an empty header: keeping it

@@ -18,8 +18,12 @@ holds the same row twice reads back twice.
 """
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
+
+# A row as SQLite hands it back (text, integers, NULL): the DB-API types it Any.
+Row = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class VersionedTable:
     def where_lineage(self) -> str:
         return f"{self.lineage}=?" if self.lineage else "1=1"
 
-    def lineage_args(self, lineage_value: str | None) -> tuple:
+    def lineage_args(self, lineage_value: str | None) -> tuple[str | None, ...]:
         return (lineage_value,) if self.lineage else ()
 
 
@@ -42,22 +46,22 @@ class VersionWrite:
     kept: int
     added: int
     closed: int
-    closed_rows: tuple[tuple, ...] = ()   # the rows that ended (their content), when asked for
+    closed_rows: tuple[Row, ...] = ()   # the rows that ended (their content), when asked for
 
 
-def write_version(db, table: VersionedTable, version: int, rows: Iterable[Sequence],
+def write_version(db: sqlite3.Connection, table: VersionedTable, version: int, rows: Iterable[Sequence[Any]],
                   *, lineage_value: str | None = None, keep_closed: bool = False) -> VersionWrite:
     """Make ``rows`` the current content of ``table`` (for ``lineage_value``) as of ``version``.
 
     Call inside a write transaction. ``version`` must be newer than every version already
     written for the lineage (the caller checks; the store refuses an older sync run)."""
     columns = ", ".join(table.columns)
-    current: dict[tuple, list[int]] = {}
+    current: dict[Row, list[int]] = {}
     for rowid, *values in db.execute(
             f"SELECT rowid, {columns} FROM {table.name} WHERE {table.where_lineage()}"  # noqa: S608 (names from the module's own table list)
             " AND to_run IS NULL", table.lineage_args(lineage_value)):
         current.setdefault(tuple(values), []).append(rowid)
-    added: list[tuple] = []
+    added: list[Row] = []
     kept = 0
     for row in rows:
         row = tuple(row)
@@ -78,12 +82,14 @@ def write_version(db, table: VersionedTable, version: int, rows: Iterable[Sequen
     return VersionWrite(kept=kept, added=len(added), closed=len(closed), closed_rows=closed_rows)
 
 
-def rows_at(db, table: VersionedTable, version: int, *, lineage_value: str | None = None,
-            current: bool = False, columns: Sequence[str] | None = None,
-            where: str = "", args: tuple = ()) -> Iterable[tuple]:
+def rows_at(db: sqlite3.Connection, table: VersionedTable, version: int, *,
+            lineage_value: str | None = None, current: bool = False,
+            columns: Sequence[str] | None = None, where: str = "",
+            args: tuple[Any, ...] = ()) -> Iterable[Row]:
     """The rows of ``version``, in the order they were first written. ``current`` says that
     ``version`` is the lineage's newest, so its rows are simply the open ones."""
     wanted = ", ".join(columns or table.columns)
+    valid_args: tuple[int, ...]
     if current:
         valid, valid_args = "to_run IS NULL", ()
     else:
@@ -94,7 +100,7 @@ def rows_at(db, table: VersionedTable, version: int, *, lineage_value: str | Non
         " ORDER BY rowid", table.lineage_args(lineage_value) + valid_args + tuple(args))
 
 
-def drop_unreferenced(db, table: VersionedTable, kept_versions: Sequence[int],
+def drop_unreferenced(db: sqlite3.Connection, table: VersionedTable, kept_versions: Sequence[int],
                       *, lineage_value: str | None = None) -> int:
     """Delete the rows of ``table`` that no kept version holds; return how many. A row is
     held by version V when ``from_run <= V < to_run``; open rows are always kept (they are

@@ -8,10 +8,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from access_review.errors import InputError
 from access_review.input_file import InputFile, InputSource, XLSX_SUFFIXES, as_input
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls, and any password-protected workbook
@@ -44,7 +47,7 @@ def _describe(exc: BaseException) -> str:
     return text[:200]
 
 
-def _open_workbook(file: InputFile, *, data_only: bool = True):
+def _open_workbook(file: InputFile, *, data_only: bool = True) -> Workbook:
     import openpyxl  # imported here: reading CSV rosters should not pay for openpyxl
 
     data = file.data
@@ -111,7 +114,8 @@ def _looks_like_text(data: bytes) -> bool:
     return b"\x00" not in head
 
 
-def _read_sheet(file: InputFile, where: str, workbook, name: str, *, values_only: bool) -> list:
+def _read_sheet(file: InputFile, where: str, workbook: Workbook, name: str, *,
+                values_only: bool) -> list[list[Any]]:
     # openpyxl reports a damaged part with whatever its parser raises (ParseError, KeyError,
     # ValueError, TypeError, zlib.error, ...), and in read-only mode only while the rows are
     # read. Each means the same thing to the person holding the file: one line, not a traceback.
@@ -130,6 +134,7 @@ def read_xlsx_rows(file: InputFile, sheet: str | None) -> tuple[str, list[list[A
     well, so counting them gives row numbers): the named sheet, or the first."""
     workbook = _open_workbook(file)
     try:
+        name: str | None
         if sheet is None:
             if not workbook.sheetnames:
                 raise InputError(file.label, "the workbook has no sheets")

@@ -5,7 +5,7 @@ names, error text) goes through ``safe()`` before it reaches the terminal."""
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Mapping, Optional
 
 import typer
 
@@ -13,6 +13,14 @@ from access_review.cli.common import (ConfigOption, command, command_group, cons
                                       safe)
 from access_review.cli.connectors import connector_factory
 from access_review.cli.output import FormatOption, OutputFormat, write_csv, write_json
+
+if TYPE_CHECKING:   # the campaign modules are imported when a command runs
+    from access_review.analysis import Analysis
+    from access_review.config import Config
+    from access_review.connector import ActionKind
+
+    from .responses import ResponseTally
+    from .store import Campaign
 
 CampaignOption = Annotated[Optional[str], typer.Option(
     "--campaign", help="Campaign label (2026Q4) or id (default: the latest not yet verified, else the latest).")]
@@ -40,14 +48,14 @@ def _analysis(cfg, store, today: date | None):
     return a
 
 
-def _refusal(cfg, analysis):
+def _refusal(cfg: "Config", analysis: "Analysis") -> Callable[[str, "ActionKind", str, Mapping[str, Any]], str | None]:
     """Planning-time check by each connector (e.g. Entra refuses a group synced from AD)."""
     from access_review.connector import Action
     from access_review.errors import AccessReviewError
 
     connector_for = connector_factory(cfg)
 
-    def refusal(source, kind, target, params):
+    def refusal(source: str, kind: "ActionKind", target: str, params: Mapping[str, Any]) -> str | None:
         try:
             connector = connector_for(source)
         except AccessReviewError as exc:
@@ -102,7 +110,7 @@ def _responses_table(tallies, total=None, *, overdue: bool = False, show_kept: b
     return table
 
 
-def _state_line(c, total, default: str) -> str:
+def _state_line(c: "Campaign", total: "ResponseTally", default: str) -> str:
     """The campaign's state, never just "verified" when reviewers did not answer."""
     from .wording import DEFAULT_WORDS
 
@@ -153,6 +161,7 @@ def register(app: typer.Typer) -> None:
                today: TodayOption = None, config: ConfigOption = None):
         """Pin the latest complete snapshots and build one review item per person and resource."""
         from .lifecycle import create_campaign
+        from .remediation import default_of
         from .wording import default_text
 
         cfg = load_config(config)
@@ -163,7 +172,7 @@ def register(app: typer.Typer) -> None:
         reviewers = {i.reviewer for i in items}
         console.print(f"Created {safe(campaign.label)}: {len(items)} items for {len(reviewers)} reviewer(s), "
                       f"{sum(i.flagged for i in items)} flagged, due {campaign.due}.", highlight=False, soft_wrap=True)
-        console.print(safe(default_text(campaign.default_decision)), highlight=False, soft_wrap=True)
+        console.print(safe(default_text(default_of(campaign, cfg))), highlight=False, soft_wrap=True)
         routed = [i for i in items if "own access" in i.reviewer_reason]
         if routed:
             console.print(f"{len(routed)} item(s) about a reviewer's own access go to someone else "
@@ -309,11 +318,11 @@ def register(app: typer.Typer) -> None:
             console.print("remediation: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())),
                           highlight=False)
         if verification:
-            gone = sum(1 for s, _ in verification.values() if s == "gone")
+            gone = sum(1 for state, _ in verification.values() if state == "gone")
             console.print(f"verification: {gone} confirmed gone, {len(verification) - gone} still present",
                           highlight=False, soft_wrap=True)
-            for item_id, (s, detail) in sorted(verification.items()):
-                if s == "still_present":
+            for item_id, (state, detail) in sorted(verification.items()):
+                if state == "still_present":
                     i = items[item_id]
                     console.print(f"[red]still present[/] {item_id} {safe(i.name)} → {safe(i.resource)}: {safe(detail)}",
                                   highlight=False, soft_wrap=True)

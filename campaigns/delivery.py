@@ -16,12 +16,13 @@ from access_review.errors import AccessReviewError, InputError
 
 from .filenames import confined, slug
 from .importer import WorkbookRejected
-from .items import Item, Reviewer, reviewers_of
+from .items import Item, reviewers_of
 from .links import base_url, build_token, ensure_link, link_key, link_url
 from .mail import (SmtpSettings, build_escalation_message, build_rejection_message, build_review_message,
                    send_messages, smtp_settings)
 from .model import next_state
 from .remediation import default_of
+from .rules import Reviewer
 from .responses import campaign_responses
 from .store import Campaign, CampaignStore
 from .workbook import write_review_workbook

@@ -69,6 +69,8 @@ class WorkbookRejected(InputError):
     """A returned workbook with at least one problem; ``problems`` lists every one. The message
     is the first problem's line; the others follow as ``also`` lines."""
 
+    also: list[str]
+
     def __init__(self, path: str, problems: Sequence[WorkbookProblem], *, reviewer: str | None = None,
                  hint: str | None = None):
         first = problems[0]

@@ -10,7 +10,7 @@ alternate ISO).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from access_review.graph import describe_path, edge_kind, highest_level
 from access_review.records import source_of
@@ -175,7 +175,7 @@ def _path_sentence(analysis, path: tuple[str, ...], person, source_types: Mappin
     """One technical path (account, groups/resources..., inventory node) in words."""
     g = analysis.graph
     account = path[0]
-    steps = []
+    steps: list[dict[str, Any]] = []
     for prev, node in zip(path[:-2], path[1:-1]):
         if g.nodes[node].get("type") == "group":
             steps.append({"type": "group", "name": group_names.get(node, node),

@@ -115,11 +115,11 @@ def import_workbooks(store, files: Iterable[Path], campaign_id: str | int | None
                                                     "reviewer": result.reviewer, "answered": result.answered,
                                                     "recorded": result.recorded, "decisions": result.decisions})
             continue
-        exc = rejected[-1]
-        problems = exc.lines() if isinstance(exc, WorkbookRejected) else [str(exc)]
+        refusal = rejected[-1]
+        problems = refusal.lines() if isinstance(refusal, WorkbookRejected) else [str(refusal)]
         audit.append(store, "campaign.import.rejected", {"campaign": campaign.id, "file": str(path),
-                                                         "reason": str(exc), "problems": problems,
-                                                         "reviewer": getattr(exc, "reviewer", None)})
+                                                         "reason": str(refusal), "problems": problems,
+                                                         "reviewer": getattr(refusal, "reviewer", None)})
     notified = []
     if notify and config is not None and config.section("smtp").get("host"):
         notified = notify_rejections(store, cstore, campaign, config, rejected, today)
@@ -196,6 +196,8 @@ def verify_campaign(store, analysis, campaign_id: str | int | None = None) -> li
     revoked = [i for i in cstore.items(campaign.id)
                if i.item_id in decisions and decisions[i.item_id].decision == "revoke"]
     plan_sources = {s.source for s in cstore.plan(campaign.id)}
+    if campaign.remediated_at is None:   # (a campaign is verified after its remediation, which stamps it)
+        raise AccessReviewError(f"{campaign.label} has no remediation time to verify against")
     runs = check_fresh_syncs(store, sources_to_confirm(revoked, plan_sources), campaign.remediated_at)
     results = verify_items(analysis, revoked)
     cstore.save_verification(campaign.id, [(v.item.item_id, v.status, v.detail) for v in results], runs)

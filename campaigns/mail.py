@@ -148,6 +148,7 @@ def send_messages(settings: SmtpSettings, messages: Iterable[EmailMessage],
     call = f"SMTP {settings.host}:{settings.port}"
     sent = 0
     try:
+        client: smtplib.SMTP
         if settings.security == "tls":
             client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
                                       context=settings.tls_context())
@@ -215,6 +216,7 @@ def check_smtp(settings: SmtpSettings) -> list[Check]:
         what, fix = explain_smtp_failure(exc, settings)
         return checks + [Check(f"smtp: {step}", False, what, fix)]
 
+    client: smtplib.SMTP
     try:
         if settings.security == "tls":
             client = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,

@@ -20,7 +20,7 @@ from access_review.store import Store
 from . import wording
 from .responses import DECIDED, ResponseTally, response_of, tally
 from .rules import reviewer_role
-from .store import CampaignStore
+from .store import Campaign, CampaignStore
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def _snapshot_times(store: Store, runs: dict[str, int]) -> dict[str, datetime | 
     return out
 
 
-def campaign_name(campaign) -> str:
+def campaign_name(campaign: Campaign) -> str:
     """How people name a campaign: its quarter, with the scope when it is not everything."""
     return campaign.name
 

@@ -85,11 +85,11 @@ def latest_start(schedule: CampaignSchedule, today: date) -> date | None:
     for month, day in schedule.starts:
         for year in (today.year, today.year - 1):
             try:
-                start = date(year, month, day)
+                candidate = date(year, month, day)
             except ValueError:   # 02-29 in a year without it
-                start = date(year, month, 28)
-            if start <= today:
-                candidates.append(start)
+                candidate = date(year, month, 28)
+            if candidate <= today:
+                candidates.append(candidate)
                 break
     start = max(candidates, default=None)
     if start is None or today - start > timedelta(days=CATCH_UP_DAYS):

@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any, Iterable
 
 from access_review.errors import AccessReviewError
-from access_review.store import Store, now_iso
+from access_review.store import Store, inserted_id, now_iso
 
 from .items import Item
 from .model import Decision, effective_decision
@@ -252,7 +252,7 @@ class CampaignStore:
                 " default_decision) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?)",
                 (quarter, scope, now_iso(), due.isoformat(), secrets.token_hex(32), json.dumps(snapshot_runs),
                  default_decision))
-            campaign_id = cur.lastrowid
+            campaign_id = inserted_id(cur)
             db.executemany(
                 "INSERT INTO campaign_items VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(campaign_id, i.item_id, i.subject, i.resource, i.reviewer, int(i.flagged),
@@ -305,6 +305,7 @@ class CampaignStore:
 
     # -- items and decisions ----------------------------------------------------------------
     def items(self, campaign_id: int, reviewer: str | None = None) -> list[Item]:
+        args: list[int | str]
         sql, args = "SELECT data FROM campaign_items WHERE campaign_id=?", [campaign_id]
         if reviewer is not None:
             sql, args = sql + " AND reviewer=?", args + [reviewer]
@@ -523,8 +524,8 @@ class CampaignStore:
             items = {i.item_id: i for i in self.items(c.id)}
             for item_id, r in self.nonresponse(c.id).items():
                 if r.outcome == "none" and item_id in items:
-                    item = items[item_id]
-                    out[(item.subject, item.resource)] = f"not answered in {c.quarter}; left as it was (no action)"
+                    unanswered = items[item_id]
+                    out[(unanswered.subject, unanswered.resource)] = f"not answered in {c.quarter}; left as it was (no action)"
             for item_id, d in self.effective_decisions(c.id).items():
                 item = items.get(item_id)
                 if item is None:

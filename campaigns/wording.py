@@ -9,7 +9,7 @@ same words.
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 # Directory types as people name them; a source is shown by its type, and by its configured
 # name too when a district has two sources of one type.
@@ -93,7 +93,7 @@ def _grant_phrase(kind: str, level: str, directory: str, name: str, *, held_by_g
     return phrase[0].upper() + phrase[1:]
 
 
-def path_sentence(steps: Sequence[Mapping[str, str]], directory: str, account_note: str = "") -> str:
+def path_sentence(steps: Sequence[Mapping[str, Any]], directory: str, account_note: str = "") -> str:
     """One access path in words. ``steps`` are the nodes between the account and the data, in
     order: ``{"type": "group", "name": ...}`` or ``{"type": "resource", "kind", "name", "level"}``.
 

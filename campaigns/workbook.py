@@ -33,7 +33,7 @@ import hmac
 import json
 from datetime import date
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -153,7 +153,7 @@ def _wrapped_lines(paragraph: str, per_line: int) -> int:
     return lines
 
 
-def row_height(values: dict[str, str], widths: dict[str, float]) -> float:
+def row_height(values: Mapping[str, str], widths: Mapping[str, float]) -> float:
     """Points for a row whose wrapped cells are ``values`` (header -> text) in ``widths``."""
     lines = max((lines_needed(text, widths[header]) for header, text in values.items() if header in widths),
                 default=1)

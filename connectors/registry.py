@@ -6,7 +6,7 @@ imported only when a source of its type is configured."""
 from __future__ import annotations
 
 import importlib
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from access_review.connector import Connector
 from access_review.errors import ConfigError
@@ -43,4 +43,5 @@ def build_connector(name: str, settings: Mapping[str, Any], *, base_dir: str = "
         )
     module_name, func = FACTORIES[kind].split(":")
     module = importlib.import_module(module_name)
-    return getattr(module, func)(name, settings, base_dir=base_dir)
+    factory: Callable[..., Connector] = getattr(module, func)
+    return factory(name, settings, base_dir=base_dir)

@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
             out: Annotated[Path, typer.Option("--out", "-o", help="The .xlsx file (a .pdf for pdf; a folder for csv; a .json file for json).")],
             format: Annotated[str, typer.Option("--format", "-f", help="xlsx (the full report), pdf (the board brief: first page and trend), csv (one file per sheet) or json.")] = "xlsx",
             as_of: Annotated[Optional[str], typer.Option("--today", metavar="DATE", help="Evaluate as of this date (YYYY-MM-DD; default: today).")] = None,
-            config: ConfigOption = None):
+            config: ConfigOption = None) -> None:
         """The superintendent's report: a one-page policy scorecard with what needs a decision,
         the trend, the review's results, then the detail. Records this quarter's figures for
         the trend. Written owner-only and atomically."""
@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
             campaign: Annotated[str, typer.Option("--campaign", help="Campaign name (or id).")],
             out: Annotated[Path, typer.Option("--out", "-o", help="A new (or empty) folder for the pack.")],
             format: Annotated[str, typer.Option("--format", "-f", help="csv or json.")] = "csv",
-            config: ConfigOption = None):
+            config: ConfigOption = None) -> None:
         """A campaign's evidence pack for an auditor: items, decisions, defaults, remediation,
         verification, snapshot times and the audit-log entries with their hash chain,
         with a SHA-256 manifest."""

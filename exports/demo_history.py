@@ -31,7 +31,10 @@ def build_demo_previous_quarter(store: Store, a: "Analysis") -> QuarterFigures:
     invalid = len({f.resource for f in a.findings if f.type == "data_manager_invalid"})
 
     def more(key: str, extra: int) -> float | None:
-        return None if now.get(key) is None else now[key] + extra
+        value = now.get(key)
+        return None if value is None else value + extra
+
+    training = now.get("training_percent")
 
     figures = dict(now)
     figures.update(DEMO_CAMPAIGN)
@@ -39,7 +42,7 @@ def build_demo_previous_quarter(store: Store, a: "Analysis") -> QuarterFigures:
         "inventory_valid_percent": percent(max(0, total - invalid - 1), total) if total else None,
         "unauthorized_access": more("unauthorized_access", 3),
         "unapproved_apps": more("unapproved_apps", 1),
-        "training_percent": None if now.get("training_percent") is None else max(0.0, now["training_percent"] - 6),
+        "training_percent": None if training is None else max(0.0, training - 6),
         "retention_awaiting": more("retention_awaiting", 2),
         "open_investigations": 0, "oldest_investigation_days": None,
         "audit_verified": 1, "audit_entries": max(1, int(now.get("audit_entries") or 0) // 2),

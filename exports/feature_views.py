@@ -15,7 +15,9 @@ from access_review import audit
 from access_review.records import VIEW_HOLDS, Snapshot
 from access_review.store import Store
 from access_review.suspension.store import SuspensionStore, case_state
-from campaigns.results import CampaignItemView, CampaignView, read_campaign_by_name  # noqa: F401 (re-exported)
+from campaigns.results import CampaignItemView as CampaignItemView  # re-exported for the sheets
+from campaigns.results import CampaignView as CampaignView
+from campaigns.results import read_campaign_by_name as read_campaign_by_name
 from campaigns.results import read_current_campaign as _read_current_campaign
 
 

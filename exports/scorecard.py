@@ -11,19 +11,24 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from access_review.config import Scorecard as Thresholds
 
 from .access_facts import active_people_to_train, apps_beyond_scopes, unapproved_app_holders
-from .feature_views import AuditAnchor, CampaignData, HoldView, SuspensionData
+from .feature_views import AuditAnchor, CampaignData, CampaignView, HoldView, SuspensionData, SuspensionView
 from .history import QuarterFigures, quarter_of
 
 if TYPE_CHECKING:
     from access_review.analysis import Analysis
+    from access_review.findings import Finding
 
 Status = Literal["green", "amber", "red", "grey"]
-GREEN, AMBER, RED, GREY = "green", "amber", "red", "grey"
+# Final: each is its own Literal word, so it is a Status wherever it is used.
+GREEN: Final = "green"
+AMBER: Final = "amber"
+RED: Final = "red"
+GREY: Final = "grey"
 STATUS_WORDS: dict[str, str] = {GREEN: "On track", AMBER: "Needs attention", RED: "Action needed",
                                 GREY: "Not measured"}
 Unit = Literal["percent", "count", "flag"]
@@ -207,7 +212,7 @@ def _inventory(i: ScorecardInputs, t: Thresholds) -> ScorecardRow:
                         status_of_share(exact, t.inventory_percent))
 
 
-def campaign_counts(c) -> tuple[int, int, int, int]:
+def campaign_counts(c: CampaignView) -> tuple[int, int, int, int]:
     """(items, answered by the reviewer, closed by the default, unanswered) of a campaign view."""
     items = len(c.items)
     defaulted = sum(1 for x in c.items if x.decision and x.decision_source == "default")
@@ -289,7 +294,7 @@ def _retention(i: ScorecardInputs, t: Thresholds) -> ScorecardRow:
                         status_of_count(len(awaiting), t.retention_awaiting))
 
 
-def held_accounts(a: "Analysis") -> tuple[set[str], list]:
+def held_accounts(a: "Analysis") -> tuple[set[str], list[Finding]]:
     """(held account keys present in the directories, held_account_missing findings)."""
     holds = [h for h in a.inventory.holds if h.active(a.today)] + \
         [h for h in a.directory_holds if h.active(a.today)]
@@ -311,7 +316,7 @@ def _holds(i: ScorecardInputs, t: Thresholds) -> ScorecardRow:
     return ScorecardRow(m, len(missing), shown, detail, status, extras={"held_accounts_intact": len(present)})
 
 
-def investigation_age(s, today: date) -> int:
+def investigation_age(s: SuspensionView, today: date) -> int:
     started = s.suspended_at.date() if s.suspended_at else today
     return max(0, (today - started).days)
 

@@ -10,6 +10,8 @@ from typing import Any, Literal, Sequence
 
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.header_footer import HeaderFooterItem
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from access_review.csv_output import csv_file_bytes
@@ -105,14 +107,20 @@ def set_print_layout(ws: Worksheet, *, one_page: bool = False, title_rows: str |
     ws.page_setup.paperSize = ws.PAPERSIZE_LETTER
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1 if one_page else 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    page_setup = ws.sheet_properties.pageSetUpPr
+    if page_setup is None:   # (every new worksheet has one; the stubs allow none)
+        page_setup = ws.sheet_properties.pageSetUpPr = PageSetupProperties()
+    page_setup.fitToPage = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top, ws.page_margins.bottom = 0.5, 0.6
     ws.print_options.horizontalCentered = True
     if title_rows:
         ws.print_title_rows = title_rows
-    ws.oddFooter.left.text = "&A"
-    ws.oddFooter.right.text = "Page &P of &N"
+    footer = ws.oddFooter
+    if footer is None:   # (every new worksheet has one; the stubs allow none)
+        footer = ws.oddFooter = HeaderFooterItem()
+    footer.left.text = "&A"
+    footer.right.text = "Page &P of &N"
 
 
 def write_worksheet(ws: Worksheet, sheet: Sheet) -> None:

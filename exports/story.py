@@ -8,15 +8,19 @@ routine); the overview always leads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from datetime import date, datetime
 
 from access_review.config import Scorecard as Thresholds
 
-from .feature_views import CampaignView
+from .feature_views import CampaignItemView, CampaignView
 from .remediation_results import build_remediation_results, confirmed_gone, total_results
 from .access_facts import active_people_to_train, unapproved_app_holders
 from .scorecard import (AMBER, GREEN, RED, Scorecard, ScorecardInputs, held_accounts, investigation_age, names,
                         percent_text, shown_value)
+
+if TYPE_CHECKING:
+    from access_review.analysis import Analysis
 
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 MAX_SENTENCES = 5
@@ -89,7 +93,8 @@ def _trend(sc: Scorecard) -> tuple[int, str] | None:
     """What moved since the last quarter recorded: the biggest changes, better ones first."""
     if not sc.last_quarter:
         return None
-    better, worse = [], []
+    better: list[tuple[float, str]] = []
+    worse: list[tuple[float, str]] = []
     for r in sc.rows:
         if r.measure.key not in SHORT_NAMES or r.value is None or r.last_value is None or r.value == r.last_value:
             continue
@@ -100,11 +105,11 @@ def _trend(sc: Scorecard) -> tuple[int, str] | None:
         (better if up == r.measure.higher_is_better else worse).append((change, moved))
     if not better and not worse:
         return (1, f"The figures are where they were in {sc.last_quarter}.")
-    better = [m for _, m in sorted(better, reverse=True)[:3]]
-    worse = [m for _, m in sorted(worse, reverse=True)[:2]]
-    text = f"Since {sc.last_quarter}, " + (names(better) if better else "")
-    if worse:
-        text += ("; but " if better else "") + names(worse)
+    best = [m for _, m in sorted(better, reverse=True)[:3]]
+    worst = [m for _, m in sorted(worse, reverse=True)[:2]]
+    text = f"Since {sc.last_quarter}, " + (names(best) if best else "")
+    if worst:
+        text += ("; but " if best else "") + names(worst)
     return (1, text + ".")
 
 
@@ -112,7 +117,7 @@ def _left_the_district(i: ScorecardInputs, c: CampaignView | None) -> tuple[int,
     """People who left (or are on leave) with access, and what the review did about them."""
     flagged = [x for x in (c.items if c else ()) if "separated" in x.flags or "leave" in x.flags]
     if flagged:
-        def who(x) -> str:
+        def who(x: CampaignItemView) -> str:
             return x.employee_id or x.person
         people = {who(x) for x in flagged}
         left = {who(x) for x in flagged if "separated" in x.flags}
@@ -135,8 +140,8 @@ def _left_the_district(i: ScorecardInputs, c: CampaignView | None) -> tuple[int,
         return (1, text + ".")
     findings = [f for f in i.analysis.findings if f.type in ("separated_access", "leave_access")]
     if findings:
-        left = {f.person for f in findings if f.type == "separated_access"}
-        leave = {f.person for f in findings if f.type == "leave_access"}
+        left = {f.person for f in findings if f.type == "separated_access" and f.person is not None}
+        leave = {f.person for f in findings if f.type == "leave_access" and f.person is not None}
         verb = "has" if len(left) + len(leave) == 1 else "have"
         return (1, f"{_who_left(left, leave)} still {verb} an enabled account or access to confidential data.")
     return None
@@ -236,7 +241,7 @@ def build_sentences(sc: Scorecard, i: ScorecardInputs) -> list[str]:
 
 # ---------------------------------------------------------------- what needs a decision
 
-def manager_problem(a, resource: str | None) -> str:
+def manager_problem(a: Analysis, resource: str | None) -> str:
     """Why a resource's data manager is not valid, in words."""
     res = a.inventory_by_name.get(resource) if resource else None
     if res is None or not res.data_manager:

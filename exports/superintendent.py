@@ -25,12 +25,12 @@ from access_review.store import Store
 from .access_facts import (active_people_to_train, app_rows, apps_beyond_scopes, people_reaching,
                            training_state, unapproved_app_holders)
 from .cells import json_value
-from .feature_views import (AuditAnchor, CampaignData, HoldView, SuspensionData, read_audit_anchor,
+from .feature_views import (AuditAnchor, CampaignData, CampaignItemView, HoldView, SuspensionData, read_audit_anchor,
                             read_current_campaign, read_hold_view, read_suspensions)
 from .friendly import FriendlyNames, selector_label, source_label
 from .history import QuarterFigures, read_history
 from .remediation_results import build_remediation_results, total_results
-from .scorecard import (EXTRA_FIGURES, MEASURES, Scorecard, ScorecardInputs, build_scorecard, campaign_counts,
+from .scorecard import (EXTRA_FIGURES, MEASURES, Unit, Scorecard, ScorecardInputs, build_scorecard, campaign_counts,
                         shown_value)
 from .sheet import Column, Sheet, sheet_csv_bytes, sheets_json
 from .story import Decision, build_decisions, build_sentences
@@ -100,7 +100,7 @@ def _trend_quarters(sc: Scorecard, history: tuple[QuarterFigures, ...]) -> tuple
     return (*earlier, QuarterFigures(quarter=sc.quarter, as_of=sc.as_of, origin="report", figures=sc.figures()))
 
 
-def trend_rows() -> list[tuple[str, str, str]]:
+def trend_rows() -> list[tuple[str, str, Unit]]:
     """(figure key, label, unit) of every figure the trend shows, headline figures first."""
     rows = [(m.key, m.label, m.unit) for m in MEASURES]
     rows += [(key, label, unit) for key, (label, unit) in EXTRA_FIGURES.items()]
@@ -162,7 +162,7 @@ def build_access_sheet(a: "Analysis", names: FriendlyNames) -> Sheet:
         tuple(rows), empty_note="no one reaches any inventory resource")
 
 
-def _removal(i) -> str:
+def _removal(i: CampaignItemView) -> str:
     results = [r.strip() for r in i.action_result.split(";") if r.strip()]
     if not results:
         return "" if i.decision != "revoke" else "not yet applied"

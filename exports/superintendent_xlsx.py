@@ -8,17 +8,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 from openpyxl.chart import LineChart, Reference
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Color, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from access_review.private_files import atomic_file
 
 from .cells import spreadsheet_value
-from .scorecard import GREY, MEASURE_BY_KEY, STATUS_WORDS, status_from_figures
+from .scorecard import GREY, MEASURE_BY_KEY, STATUS_WORDS, Unit, status_from_figures
 from .sheet import HEADER_FILL, HEADER_FONT, row_height, set_print_layout, wrapped_lines, write_worksheet
 from .superintendent import (REMEDIATION, SUMMARY, TITLE, TREND, SuperintendentReport, anchor_text,
                              report_subtitle, trend_rows)
@@ -43,8 +44,9 @@ SUMMARY_WIDTHS = (30, 30, 16, 19, 15, 62)
 SMALL_LINE = 12.5       # points per line of 9-10 point text
 
 
-def _text(ws: Worksheet, row: int, col: int, value, font: Font | None = None, align: Alignment = TOP_WRAP):
-    cell = ws.cell(row=row, column=col, value=spreadsheet_value(value))
+def _text(ws: Worksheet, row: int, col: int, value: object, font: Font | None = None,
+          align: Alignment = TOP_WRAP) -> Cell:
+    cell: Cell = ws.cell(row=row, column=col, value=spreadsheet_value(value))   # (a MergedCell only inside a merge)
     if isinstance(cell.value, str):
         cell.quotePrefix = cell.value.startswith("'")
     if font is not None:
@@ -92,7 +94,7 @@ def write_summary(ws: Worksheet, report: SuperintendentReport) -> None:
     for r in sc.rows:
         row += 1
         clause = CellRichText([TextBlock(InlineFont(rFont=FONT, b=True, sz=10), r.measure.clause + "\n"),
-                               TextBlock(InlineFont(rFont=FONT, sz=9, color="595959"), r.measure.asks)])
+                               TextBlock(InlineFont(rFont=FONT, sz=9, color=Color("595959")), r.measure.asks)])
         ws.cell(row=row, column=1, value=clause).alignment = TOP_WRAP
         _text(ws, row, 2, r.measure.label, BODY_FONT)
         _status_cell(ws, row, 3, r.status, STATUS_WORDS[r.status], filled=True)
@@ -219,7 +221,7 @@ def write_trend(ws: Worksheet, report: SuperintendentReport) -> None:
           Alignment(vertical="top"))
     for col, q in enumerate(trend, start=data_col + 1):
         ws.cell(row=header, column=col, value=q.quarter)
-    blocks = {"percent": [], "count": []}
+    blocks: dict[Unit, list[tuple[str, str]]] = {"percent": [], "count": []}
     for key, label, unit in rows:
         if unit in blocks and key not in ("audit_entries",):
             blocks[unit].append((key, label))
@@ -248,7 +250,8 @@ def write_trend(ws: Worksheet, report: SuperintendentReport) -> None:
         for series in chart.series:
             series.marker.symbol = "circle"
             series.smooth = False
-        chart.legend.position = "b"
+        if chart.legend is not None:   # (a new chart has one; the stubs allow none)
+            chart.legend.position = "b"
         chart.height, chart.width = CHART_HEIGHT_CM, CHART_CM
         ws.add_chart(chart, anchors[unit])
     chart_rows = int(CHART_HEIGHT_CM / 0.53) + 1   # default rows are 15 points, 0.53 cm
@@ -268,6 +271,8 @@ def write_remediation(ws: Worksheet, report: SuperintendentReport) -> None:
 def build_workbook(report: SuperintendentReport) -> Workbook:
     wb = Workbook()
     summary = wb.active
+    if not isinstance(summary, Worksheet):   # (a new workbook starts with a worksheet; the stubs allow none)
+        raise TypeError("openpyxl gave a new workbook no worksheet")
     summary.title = SUMMARY
     write_summary(summary, report)
     write_trend(wb.create_sheet(TREND), report)

@@ -36,6 +36,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -56,7 +57,7 @@ from campaigns.store import CampaignStore, ClosedForAnswers
 from .attempts import AttemptLimiter
 from .display import visible
 from .headers import SecurityHeaders
-from .page import build_review_page, recommendations_to_accept, saved_text
+from .page import ReviewPage, build_review_page, recommendations_to_accept, saved_text
 from .session import COOKIE_PLAIN, COOKIE_SECURE, SESSION_HOURS, Session, csrf_ok, csrf_token, new_session, read_session, write_session
 
 HERE = Path(__file__).resolve().parent
@@ -152,7 +153,8 @@ def build_app(config: Config, key: bytes, *, clock: Callable[[], float] = time.t
 # ---------------------------------------------------------------- helpers
 
 def _ctx(request: Request) -> WebContext:
-    return request.app.state.ctx
+    ctx: WebContext = request.app.state.ctx
+    return ctx
 
 
 def client_of(request: Request) -> str:
@@ -209,7 +211,8 @@ def _same_origin(request: Request) -> bool:
     return origin is None or origin == f"{request.url.scheme}://{request.url.netloc}"
 
 
-async def _with_review(request: Request, work: Callable[[Store, CampaignStore, LinkGrant], Any]):
+async def _with_review(request: Request, work: Callable[[Store, CampaignStore, LinkGrant], Any]
+                       ) -> tuple[Any, Response | None]:
     """Run ``work`` in the thread pool with the session's grant re-checked against the store:
     (result, None), or (None, the page to show instead)."""
     session = _session(request)
@@ -217,7 +220,7 @@ async def _with_review(request: Request, work: Callable[[Store, CampaignStore, L
         return None, message(request, "no_session")
     ctx = _ctx(request)
 
-    def run():
+    def run() -> Any:
         with ctx.open_store() as store:
             cstore = CampaignStore(store)
             grant = check_link(cstore, LinkToken(session.campaign_id, session.reviewer, session.link_id))
@@ -247,7 +250,7 @@ async def open_link(request: Request) -> Response:
         return message(request, "too_many", wait=wait, headers={"Retry-After": str(int(wait))})
     token = read_token(ctx.key, request.path_params["token"])
 
-    def run():
+    def run() -> tuple[LinkGrant, Session]:
         with ctx.open_store() as store:
             grant = check_link(CampaignStore(store), token)
             session = new_session(grant.campaign.id, grant.reviewer, grant.link_id, ctx.clock())
@@ -284,8 +287,9 @@ def _page_context(ctx: WebContext, store: Store, cstore: CampaignStore, grant: L
     return {"page": page, "items": items, "decisions": decisions}
 
 
-def _render_review(request: Request, data: dict[str, Any], *, notice: str = "", errors: dict | None = None,
-                   pending: dict | None = None, status: int = 200) -> Response:
+def _render_review(request: Request, data: dict[str, Any], *, notice: str = "",
+                   errors: dict[str, tuple[str, str]] | None = None,
+                   pending: dict[str, tuple[str, str]] | None = None, status: int = 200) -> Response:
     ctx = _ctx(request)
     page = data["page"]
     session = _session(request)
@@ -309,32 +313,33 @@ async def review(request: Request) -> Response:
     return _render_review(request, data, notice=notice)
 
 
-async def _checked_form(request: Request):
-    """(form, None) for a POST from this session's own page, else (None, the refusal page)."""
+async def _checked_form(request: Request) -> FormData | Response:
+    """The form of a POST from this session's own page, else the refusal page."""
     form = await request.form()
     session = _session(request)
     if session is None:
-        return None, message(request, "no_session")
-    if not _same_origin(request) or not csrf_ok(_ctx(request).key, session, form.get("csrf")):
+        return message(request, "no_session")
+    # (_text: a multipart form may carry a file where the token goes; that is no token.)
+    if not _same_origin(request) or not csrf_ok(_ctx(request).key, session, _text(form, "csrf")):
         log.warning("form refused (CSRF) from %s", client_of(request))
-        return None, message(request, "csrf")
-    return form, None
+        return message(request, "csrf")
+    return form
 
 
-def _text(form, name: str) -> str:
+def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
 
 
 async def answer(request: Request) -> Response:
     ctx = _ctx(request)
-    form, refusal = await _checked_form(request)
-    if refusal is not None:
-        return refusal
+    form = await _checked_form(request)
+    if isinstance(form, Response):   # refused
+        return form
     item_id, decision, justification = _text(form, "item"), _text(form, "decision"), _text(form, "justification")
     client = client_of(request)
 
-    def work(store, cstore, grant):
+    def work(store: Store, cstore: CampaignStore, grant: LinkGrant) -> tuple[AnswersRejected | None, Any]:
         try:
             with ctx.write_lock:
                 answer_items(store, grant.campaign.id, grant.reviewer,
@@ -369,12 +374,12 @@ async def answer(request: Request) -> Response:
 
 async def accept_all(request: Request) -> Response:
     ctx = _ctx(request)
-    form, refusal = await _checked_form(request)
-    if refusal is not None:
-        return refusal
+    form = await _checked_form(request)
+    if isinstance(form, Response):   # refused
+        return form
     client = client_of(request)
 
-    def work(store, cstore, grant):
+    def work(store: Store, cstore: CampaignStore, grant: LinkGrant) -> int:
         with ctx.write_lock:
             c = grant.campaign
             items = cstore.items(c.id, reviewer=grant.reviewer)
@@ -392,14 +397,14 @@ async def accept_all(request: Request) -> Response:
 
 async def finish(request: Request) -> Response:
     ctx = _ctx(request)
-    form, refusal = await _checked_form(request)
-    if refusal is not None:
-        return refusal
+    form = await _checked_form(request)
+    if isinstance(form, Response):   # refused
+        return form
     client = client_of(request)
 
-    def work(store, cstore, grant):
+    def work(store: Store, cstore: CampaignStore, grant: LinkGrant) -> ReviewPage:
         data = _page_context(ctx, store, cstore, grant)
-        page = data["page"]
+        page: ReviewPage = data["page"]
         with ctx.write_lock:
             audit.append(store, "campaign.web.finish", {
                 "campaign": grant.campaign.id, "reviewer": grant.reviewer, "client": client,

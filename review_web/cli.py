@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
               tls_cert: Annotated[Optional[Path], typer.Option("--tls-cert", help="TLS certificate (PEM); with --tls-key.")] = None,
               tls_key: Annotated[Optional[Path], typer.Option("--tls-key", help="TLS private key (PEM, readable only by you).")] = None,
               behind_proxy: Annotated[Optional[bool], typer.Option("--behind-proxy/--no-proxy", help="A reverse proxy on [web] proxy_address terminates TLS and forwards here.")] = None,
-              config: ConfigOption = None):
+              config: ConfigOption = None) -> None:
         """Serve the web review page: data managers open their personal link from the campaign
         e-mail and answer Keep / Revoke in a browser. Never talks to a directory."""
         from campaigns.links import base_url

@@ -65,4 +65,6 @@ def csrf_token(key: bytes, s: Session) -> str:
 
 
 def csrf_ok(key: bytes, s: Session, token: str | None) -> bool:
-    return bool(token) and same(token, csrf_token(key, s))
+    if not token:
+        return False
+    return same(token, csrf_token(key, s))

@@ -70,7 +70,7 @@ def serve_settings(section: Mapping[str, Any], *, host: str | None = None, port:
     if bool(cert) != bool(key):
         raise ConfigError("TLS needs both a certificate and its key (--tls-cert and --tls-key, or [web]"
                           " tls_cert_file and tls_key_file)")
-    if cert is not None:
+    if cert is not None and key is not None:   # (both or neither: checked above)
         if not cert.exists():
             raise ConfigError(f"TLS certificate {cert} does not exist")
         check_owner_only(key, "TLS key file")

@@ -142,3 +142,15 @@ def test_inventory_check_and_accounts_summaries(demo):
     for key in demo.district.planted["orphan_account"]:
         login = demo.analysis().accounts[key].login
         assert login in result.output
+
+
+def test_an_empty_store_path_is_a_config_error_naming_the_setting(tmp_path):
+    """`[store] path = ""` names no file: one line and exit code 2, not a traceback (found by
+    the type check: the path resolved to None and reached `.exists()`)."""
+    cfg = tmp_path / "access-review.toml"
+    cfg.write_text('[store]\npath = ""\n', encoding="utf-8")
+    result = runner.invoke(app, ["status", "--config", str(cfg)])
+    assert result.exit_code == 2, result.output
+    assert "[store] path must name the store's file" in result.output
+    assert str(cfg) in result.output
+    assert not isinstance(result.exception, AttributeError)

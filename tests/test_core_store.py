@@ -37,6 +37,17 @@ def test_store_round_trips_a_snapshot(tmp_path):
     assert back.grants == snap.grants and back.resources == snap.resources
 
 
+def test_a_stored_membership_of_an_unknown_type_is_refused_by_name(tmp_path):
+    """Member types and roles are read back as the records' own words (typed as their
+    Literals); a word the store should never hold is an error naming the run, not a record
+    the graph would misread."""
+    store = Store(tmp_path / "s.db")
+    run_id = store.save_snapshot(small_snapshot())
+    store.db.execute("UPDATE memberships SET member_type='printer' WHERE rowid=(SELECT MIN(rowid) FROM memberships)")
+    with pytest.raises(StoreError, match=rf"sync run {run_id} \(ad\): a membership has an unknown type or role 'printer'"):
+        store.latest_snapshot("ad")
+
+
 def test_store_file_is_owner_only(tmp_path):
     path = tmp_path / "s.db"
     Store(path).close()

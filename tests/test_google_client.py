@@ -2,7 +2,7 @@
 import pytest
 
 from access_review.errors import ConfigError
-from connectors.google.client import USER_READ, build_clients, build_settings
+from connectors.google.client import USER_READ, build_clients, build_settings, load_key_info
 from connectors.google.connector import GoogleConnector
 from connectors.registry import build_connector
 from google_fake import FakeGoogle, small_domain
@@ -41,3 +41,15 @@ def test_clients_use_shipped_discovery_and_the_configured_endpoint_for_batches(t
         assert clients.round_trips == 2 and fake.round_trips == 2  # token + the call
     finally:
         fake.stop()
+
+
+@pytest.mark.parametrize("text", ["[]", '"a key"', "42"])
+def test_a_key_file_holding_json_but_no_object_is_a_config_error(tmp_path, text):
+    """Valid JSON that is not an object (a list, a string) is no service account key: one line
+    naming the file, not an AttributeError (found by the type check)."""
+    key = tmp_path / "k.json"
+    key.write_text(text, encoding="utf-8")
+    key.chmod(0o600)
+    settings = build_settings("google", {"key_file": str(key), "subject": "admin@d.org"})
+    with pytest.raises(ConfigError, match=rf"{key} is not a service account key"):
+        load_key_info(settings)

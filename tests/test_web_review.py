@@ -307,6 +307,20 @@ def test_forms_without_the_sessions_csrf_token_or_from_another_site_are_refused(
     assert district.decisions() == {}
 
 
+def test_a_file_posted_as_the_csrf_token_is_refused_like_any_wrong_token(district):
+    """A multipart form may carry a file where the token goes: the refusal page, not a server
+    error (found by the type check: the form's value may be an upload)."""
+    reviewer = district.reviewer_with(lambda i: not i.flagged)
+    item = next(i for i in district.items(reviewer) if not i.flagged)
+    client = signed_in(district, reviewer)
+    for path in ("/review/answer", "/review/accept-all", "/review/finish"):
+        response = client.post(path, data={"item": item.item_id, "decision": "revoke"},
+                               files={"csrf": ("token.txt", csrf_of(client).encode(), "text/plain")})
+        assert response.status_code == 403, path
+        assert "Please reload your review" in response.text
+    assert district.decisions() == {}
+
+
 def test_accept_all_answers_only_the_unflagged_unanswered_items(district):
     reviewer = district.reviewer_with(lambda i: i.flagged)
     mine = district.items(reviewer)

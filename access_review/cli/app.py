@@ -12,15 +12,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
-import click
 import typer
 
 from ..errors import EXIT_CODES
 from . import logs
 from .common import command_group, console
 from .help_style import ReadableGroup
+
+if TYPE_CHECKING:
+    # typer 0.29 carries its own copy of click: its groups take and return these (click's own
+    # Context and Command are other classes).
+    from typer._click.core import Command, Context
 
 
 def exit_codes_text() -> str:
@@ -129,10 +133,10 @@ COMMANDS: dict[str, tuple[Callable[[Parts], None], ...]] = {
 class LazyCommands(ReadableGroup):
     """The root group: a command's module is imported and registered when it is asked for."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in COMMANDS if n not in self.commands)]
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+    def get_command(self, ctx: Context, name: str) -> Command | None:
         if name not in self.commands and name in COMMANDS:
             shadow = typer.Typer()
             parts = _new_parts(shadow)

@@ -3,7 +3,7 @@ audit log (what it proves: access_review/audit.py and SECURITY.md)."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -24,7 +24,7 @@ def register(audit_app: typer.Typer) -> None:
                      expect: Annotated[Optional[str], typer.Option(
                          "--expect", metavar="HASH[:COUNT]",
                          help="An anchor kept outside the store (superintendent report, evidence pack):"
-                              " the log must still hold it.")] = None):
+                              " the log must still hold it.")] = None) -> None:
         """Check the audit log: every keyed hash, the sealed head, recorded mismatches, and an anchor."""
         anchor = audit.parse_anchor(expect) if expect else None
         cfg = load_config(config)
@@ -49,11 +49,11 @@ def register(audit_app: typer.Typer) -> None:
     @command(audit_app, "show")
     def audit_show(config: ConfigOption = None,
                    last: Annotated[int, typer.Option("--last", min=1, help="How many of the latest entries.")] = 20,
-                   format: FormatOption = OutputFormat.table):
+                   format: FormatOption = OutputFormat.table) -> None:
         """The latest audit-log entries (verify them with `audit verify`)."""
         cfg = load_config(config)
         with open_store(cfg) as store:
-            rows = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "details": e.details,
+            rows: list[dict[str, Any]] = [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "details": e.details,
                      "hash": e.hash} for e in audit.entries(store)[-last:]]
         if format is OutputFormat.json:
             write_json(rows)
@@ -72,7 +72,7 @@ def register(audit_app: typer.Typer) -> None:
     @command(audit_app, "acknowledge")
     def audit_acknowledge(seq: Annotated[int, typer.Argument(help="The audit.head_mismatch entry looked into.")],
                           reason: Annotated[str, typer.Option("--reason", help="What it was (kept in the log).")],
-                          config: ConfigOption = None):
+                          config: ConfigOption = None) -> None:
         """Record that a head mismatch the log recorded was looked into; verify then shows it as a note."""
         cfg = load_config(config)
         with open_store(cfg) as store:

@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from pathlib import Path
-from typing import Annotated, Callable, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, ParamSpec, TypeVar
 
 import click
 import typer
@@ -22,6 +22,12 @@ from ..errors import AccessReviewError, StoreError
 from ..store import Store
 from . import logs
 from .help_style import ReadableCommand, ReadableGroup
+
+if TYPE_CHECKING:
+    from ..analysis import Analysis
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 log = logging.getLogger("access_review.cli")
 
@@ -66,17 +72,20 @@ def _command_path() -> str:
     """``campaign status``: the command as typed (without the program's name)."""
     try:   # typer 0.29 carries its own copy of click, with its own context stack
         from typer._click.globals import get_current_context
-    except ImportError:
-        get_current_context = click.get_current_context
-    ctx = get_current_context(silent=True)
-    return " ".join(ctx.command_path.split()[1:]) if ctx is not None else ""
+    except ImportError:   # an earlier typer: click's
+        old = click.get_current_context(silent=True)
+        path = old.command_path if old is not None else ""
+    else:
+        ctx = get_current_context(silent=True)
+        path = ctx.command_path if ctx is not None else ""
+    return " ".join(path.split()[1:])
 
 
-def handle_errors(func: Callable) -> Callable:
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Every command goes through here: a domain error is one line (and a hint), never a
     traceback; the command, its outcome and its exit code are logged (``logs``)."""
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         name = _command_path() or func.__name__
         logs.STATE.command = name
         shown = " ".join(f"{k}={v if isinstance(v, (int, float, Path)) else v!r}" for k, v in kwargs.items()
@@ -116,20 +125,21 @@ def handle_errors(func: Callable) -> Callable:
                     extra={"event": "command.end", "exit_code": code,
                            "seconds": round(time.monotonic() - started, 3)})
             if code != 0:
-                logs.attach_if_possible(kwargs.get("config"))
+                config = kwargs.get("config")   # the --config option, when the command has one
+                logs.attach_if_possible(config if isinstance(config, (str, Path)) else None)
             logs.finish()
     return wrapper
 
 
-def command(parent: typer.Typer, name: str | None = None):
+def command(parent: typer.Typer, name: str | None = None) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Register ``func`` as a command of ``parent``, behind ``handle_errors``, with help that
     reads like typer's classic help (``help_style``)."""
-    def register(func: Callable) -> Callable:
+    def register(func: Callable[P, R]) -> Callable[P, R]:
         return parent.command(name, cls=ReadableCommand)(handle_errors(func))
     return register
 
 
-def command_group(help: str, **settings) -> typer.Typer:
+def command_group(help: str, **settings: Any) -> typer.Typer:
     """A group of commands (``campaign``, ``audit``, ...) whose help reads like every other."""
     return typer.Typer(help=help, cls=ReadableGroup, no_args_is_help=True, **settings)
 
@@ -164,7 +174,7 @@ def operator(config: Config) -> str:
     return f"{user} (ISO: {config.iso.name})" if config.iso.name else user
 
 
-def load_analysis(cfg: Config, store: Store):
+def load_analysis(cfg: Config, store: Store) -> Analysis:
     """The analysis of the latest complete snapshots; an error when nothing was synced yet."""
     from ..analysis import analyse
 

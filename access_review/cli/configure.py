@@ -13,6 +13,7 @@ from ..config import STARTER_CONFIG
 from ..errors import AccessReviewError
 from ..permissions import find_exposures
 from ..settings_spec import render_table
+from ..store import Store
 from ..sync import select_sources
 from .common import ConfigOption, command, console, load_config, open_store, safe, without_source
 from .connectors import build_connector
@@ -21,7 +22,7 @@ from .connectors import build_connector
 def register(app: typer.Typer) -> None:
 
     @command(app, "init")
-    def init(path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("access-review.toml")):
+    def init(path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("access-review.toml")) -> None:
         """Write a commented starter config."""
         try:
             # O_EXCL: never overwrite; 0600: the config names the district's directories and files.
@@ -35,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
     @command(app, "doctor")
     def doctor(config: ConfigOption = None,
-               source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source.")] = None):
+               source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source.")] = None) -> None:
         """Check the config, the files it names and each source's connectivity and permissions."""
         cfg = load_config(config)
         failures = 0
@@ -129,6 +130,6 @@ def starter_config() -> str:
     return "\n".join(parts)
 
 
-def _audit_key_line(store) -> tuple[bool, str, str, str]:
+def _audit_key_line(store: Store) -> tuple[bool, str, str, str]:
     ok, detail, fix = audit.key_status(store)
     return ok, "audit key", detail, fix

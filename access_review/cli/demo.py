@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from exports.demo_history import record_demo_history
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
              size: Annotated[str, typer.Option(help="small, district or state.")] = "small",
              seed: Annotated[int, typer.Option(help="Generator seed.")] = 2026,
              serve: Annotated[bool, typer.Option("--serve", help="Then start a review campaign and serve the web review page on this machine, printing each reviewer's link.")] = False,
-             port: Annotated[int, typer.Option(help="With --serve: the port on 127.0.0.1.")] = 8080):
+             port: Annotated[int, typer.Option(help="With --serve: the port on 127.0.0.1.")] = 8080) -> None:
         """Run the whole pipeline on a generated district: no credentials, no network."""
         run = run_demo(out=out, size=size, seed=seed,
                        sync=lambda cfg: sync_with_progress(cfg, None, False),
@@ -81,7 +81,8 @@ def show_demo(console: Console, run: DemoRun) -> None:
     console.print(f"[bold]Findings[/]: {len(found):,} — " + ", ".join(
         f"[{SEVERITY_STYLE.get(s, '')}]{n} {safe(s)}[/]" for s in SEVERITY_ORDER if (n := by_severity[s])), highlight=False)
     summary = Table(title="Findings by severity and type", header_style="bold")
-    for col, justify in (("severity", "left"), ("type", "left"), ("count", "right")):
+    columns: tuple[tuple[str, JustifyMethod], ...] = (("severity", "left"), ("type", "left"), ("count", "right"))
+    for col, justify in columns:
         summary.add_column(col, justify=justify)
     by_type = Counter((f.severity, f.type) for f in found)
     for (severity, t_name), n in sorted(by_type.items(), key=lambda kv: (SEVERITY_ORDER.get(kv[0][0], 9), -kv[1], kv[0][1])):
@@ -95,8 +96,9 @@ def show_demo(console: Console, run: DemoRun) -> None:
     console.print(table)
     cfg, config_path = run.config, run.config_path
     console.print(f"\nFinished in {time.perf_counter() - run.started:.1f} s. Files: {safe(run.folder)}", highlight=False)
-    console.print(f"  config {safe(config_path.name)}, roster {safe(cfg.roster_path.name)},"
-                  f" inventory {safe(cfg.inventory_path.name)}, store {safe(cfg.store_path.name)}", highlight=False)
+    roster, inventory = (path.name if path else "" for path in (cfg.roster_path, cfg.inventory_path))
+    console.print(f"  config {safe(config_path.name)}, roster {safe(roster)},"
+                  f" inventory {safe(inventory)}, store {safe(cfg.store_path.name)}", highlight=False)
     console.print("[bold]Try next[/] (every command: access-review -h):")
     for line, why in next_steps(run):
         console.print(f"  {safe(line)}\n      [dim]{safe(why)}[/]", highlight=False, soft_wrap=True)
@@ -110,7 +112,7 @@ def next_steps(run: DemoRun) -> list[tuple[str, str]]:
     steps = [(f"access-review findings --config {config} --severity high",
               "every finding of high severity or worse, with the path that gives the access")]
     example = next((f for f in found if f.type == "unauthorized" and f.person), None)
-    if example:
+    if example and example.person and example.resource:
         person = a.persons[example.person]
         steps.append((f"access-review why --config {config} {shlex.quote(person.employee_id)} "
                       f"{shlex.quote(example.resource)}",
@@ -120,7 +122,7 @@ def next_steps(run: DemoRun) -> list[tuple[str, str]]:
                   f"access-review campaign send --config {config} --out reviews",
                   "a quarterly review: one workbook per data manager, written to ./reviews instead of e-mailed"))
     separated = next((f for f in found if f.type == "separated_access" and f.person), None)
-    if separated:
+    if separated and separated.person:
         person = a.persons[separated.person]
         steps.append((f"access-review suspend --config {config} {shlex.quote(person.employee_id)} "
                       "--case REHEARSAL-1 --reason 'rehearsal'",

@@ -5,13 +5,14 @@ by surprise shows the same summary and stops until run again with --yes."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Callable, Optional
 
 import typer
 
 from ..errors import AccessReviewError, ConfirmationNeeded
 from ..import_changes import ImportChanges, RegisterChange
-from ..imports import import_inventory, import_roster
+from ..config import Config
+from ..imports import ImportResult, import_inventory, import_roster
 from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
 
 SHOWN_PER_LIST = 5
@@ -65,12 +66,13 @@ def show_changes(changes: ImportChanges, *, to_stderr: bool = False) -> None:
             out.print(line, highlight=False, soft_wrap=True)
 
 
-def _summary_before_refusal(run):
+def _summary_before_refusal(run: Callable[[], ImportResult]) -> ImportResult:
     """Run an import; when it needs --yes, show its summary before the error line."""
     try:
         return run()
     except ConfirmationNeeded as exc:
-        show_changes(exc.changes, to_stderr=True)  # type: ignore[arg-type]
+        if isinstance(exc.changes, ImportChanges):   # (errors.py cannot name the type: it comes first)
+            show_changes(exc.changes, to_stderr=True)
         raise
 
 
@@ -82,7 +84,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
                       delimiter: DelimiterOption = None,
                       yes: YesOption = False,
                       allow_empty: AllowEmptyOption = False,
-                      config: ConfigOption = None):
+                      config: ConfigOption = None) -> None:
         """Import the staff roster. On any error nothing is stored."""
         cfg = load_config(config)
         file = file or _need(cfg.roster_path, "roster", "[roster] path")
@@ -103,7 +105,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
                          delimiter: DelimiterOption = None,
                          yes: YesOption = False,
                          allow_empty: AllowEmptyOption = False,
-                         config: ConfigOption = None):
+                         config: ConfigOption = None) -> None:
         """Import the data inventory (and the app and hold registers). On any error nothing is stored."""
         cfg = load_config(config)
         file = file or _need(cfg.inventory_path, "inventory", "[inventory] path")
@@ -118,7 +120,7 @@ def register(roster_app: typer.Typer, inventory_app: typer.Typer) -> None:
         _refresh(cfg)
 
 
-def _refresh(cfg) -> None:
+def _refresh(cfg: Config) -> None:
     """The analysis rests on the roster and the inventory: rebuild it now, when something is synced."""
     from .refresh import refresh_after_change
 

@@ -22,6 +22,7 @@ its traceback.
 from __future__ import annotations
 
 import getpass
+import io
 import json
 import logging
 import logging.handlers
@@ -289,7 +290,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Owner-only from the first byte, also each file a rotation starts: a log names people,
     accounts and what was done to them."""
 
-    def _open(self):  # type: ignore[override]
+    def _open(self) -> io.TextIOWrapper:
         path = Path(self.baseFilename)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
@@ -459,7 +460,7 @@ def _replay(handler: logging.Handler) -> None:
             handler.handle(record)
 
 
-def attach_if_possible(config: Path | None) -> None:
+def attach_if_possible(config: str | Path | None) -> None:
     """A command that failed before it read its config (a bad option) still goes to the log
     of the config it was given, when that config can be read."""
     if STATE.config is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Callable, Optional, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, Protocol, Sequence, TypeVar
 
 import typer
 
@@ -20,10 +20,22 @@ from ..errors import AccessReviewError
 from ..finding_types import FINDING_TYPES, SEVERITY_ORDER
 from .common import ConfigOption, command, console, err_console, load_config, open_store, safe, visible
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+    from ..config import Config
+    from ..store import Store
+
 T = TypeVar("T")
 FORMATS = ("table", "csv", "json")
 SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
 FormatOption = Annotated[str, typer.Option("--format", "-f", help="table, csv or json (docs/output.md).")]
+
+
+class _AnswerRow(Protocol):
+    """A row of ``answers`` (``AccessRow``, ``FindingRow``, ...): its fields by name."""
+
+    def as_dict(self) -> dict[str, Any]: ...
 
 
 def register(app: typer.Typer, inventory_app: typer.Typer) -> None:
@@ -44,7 +56,7 @@ def _say_rebuilding(reasons: list[str]) -> None:
                       highlight=False, soft_wrap=True)
 
 
-def _answers(cfg, store) -> Answers:
+def _answers(cfg: Config, store: Store) -> Answers:
     """Answers from the stored analysis of the current inputs (built now if it is out of date)."""
     from ..stored_analysis import refresh_analysis
 
@@ -71,7 +83,7 @@ def _resolve(resolve: Callable[[str], T], text: str, interactive: bool) -> T:
         return resolve(exc.candidates[choice - 1].value)
 
 
-def _write_rows(format: str, rows: list, fields: tuple[str, ...]) -> None:
+def _write_rows(format: str, rows: Sequence[_AnswerRow], fields: tuple[str, ...]) -> None:
     if format == "json":
         sys.stdout.write(json.dumps([r.as_dict() for r in rows], indent=2, ensure_ascii=False, default=str) + "\n")
     else:
@@ -82,7 +94,7 @@ def _write_rows(format: str, rows: list, fields: tuple[str, ...]) -> None:
 NOT_IN_CSV = {"person_key", "path_keys", "evidence"}
 
 
-def _fields(row_type) -> tuple[str, ...]:
+def _fields(row_type: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(f for f in row_type.__dataclass_fields__ if f not in NOT_IN_CSV)
 
 
@@ -92,7 +104,7 @@ def _fields(row_type) -> tuple[str, ...]:
 LONG_TABLE = 100
 
 
-def _show_table(title: str | None, columns: tuple[str, ...], rows: list[list]) -> None:
+def _show_table(title: str | None, columns: tuple[str, ...], rows: list[list[Any]]) -> None:
     """``title`` is markup (its values already made safe); each cell a value from data, or
     (value, style)."""
     if len(rows) <= LONG_TABLE:
@@ -123,7 +135,7 @@ def _note_missing(answers: Answers) -> None:
 
 
 # -- inventory check ------------------------------------------------------------------------------
-def inventory_check(config: ConfigOption = None, format: FormatOption = "table"):
+def inventory_check(config: ConfigOption = None, format: FormatOption = "table") -> None:
     """Check the imported inventory against the latest snapshots: selectors that match nothing."""
     from ..answers import InventoryRow
 
@@ -154,7 +166,7 @@ def inventory_check(config: ConfigOption = None, format: FormatOption = "table")
 # -- accounts -------------------------------------------------------------------------------------
 def accounts(config: ConfigOption = None,
              unmatched: Annotated[bool, typer.Option(help="List the non-student accounts that match no roster person.")] = False,
-             format: FormatOption = "table"):
+             format: FormatOption = "table") -> None:
     """How directory accounts were joined to roster people, and which were not."""
     from ..answers import UnjoinedAccount
 
@@ -199,7 +211,7 @@ def findings(config: ConfigOption = None,
              resource: Annotated[Optional[str], typer.Option(help="Only findings about this resource (its name, or a unique part of it).")] = None,
              person: Annotated[Optional[str], typer.Option(help="Only findings about this person or account (id, e-mail, login or name).")] = None,
              format: FormatOption = "table",
-             save: Annotated[bool, typer.Option(help="Record this findings run in the store.")] = True):
+             save: Annotated[bool, typer.Option(help="Record this findings run in the store.")] = True) -> None:
     """Compare who has access with the inventory and the roster; list what needs attention."""
     from .. import audit
     from ..answers import FindingRow
@@ -247,7 +259,7 @@ def findings(config: ConfigOption = None,
 def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login or name (or a unique part of it).")],
         resource: Annotated[str, typer.Argument(help="Inventory resource name (or a unique part of it).")],
         config: ConfigOption = None,
-        format: FormatOption = "table"):
+        format: FormatOption = "table") -> None:
     """Explain how a person reaches a resource: every path, readable, the one that gives the
     highest level first."""
     from ..answers import WhyRow
@@ -277,7 +289,7 @@ def why(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login o
 
 def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, login or name (or a unique part of it).")],
            config: ConfigOption = None,
-           format: FormatOption = "table"):
+           format: FormatOption = "table") -> None:
     """Everything in the inventory a person (or account) can reach, and how."""
     _check_format(format)
     cfg = load_config(config)
@@ -299,7 +311,7 @@ def access(person: Annotated[str, typer.Argument(help="Employee id, e-mail, logi
 
 def who(resource: Annotated[str, typer.Argument(help="Inventory resource name (or a unique part of it).")],
         config: ConfigOption = None,
-        format: FormatOption = "table"):
+        format: FormatOption = "table") -> None:
     """Everyone who can reach a resource, with the path and whether the inventory authorizes it."""
     _check_format(format)
     cfg = load_config(config)

@@ -21,7 +21,7 @@ import sys
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import TYPE_CHECKING, Annotated, Callable, Iterator, Optional
 
 import typer
 
@@ -29,6 +29,11 @@ from ..config import Config
 from ..errors import AccessReviewError, ConfigError, SourceError
 from ..schedule import Schedule, TaskLedger, daily_slot, parse_schedule
 from .common import ConfigOption, command, console, err_console, load_config, open_store, safe
+
+if TYPE_CHECKING:   # imported when a task runs
+    from campaigns.schedule import CampaignSchedule
+
+    from ..store import Store
 
 log = logging.getLogger(__name__)
 UNIT_NAME = "access-review-run-due"
@@ -82,7 +87,7 @@ def register(app: typer.Typer) -> None:
                 now: Annotated[Optional[str], typer.Option(
                     "--now", metavar="DATETIME", help="Act as if it were this local time (YYYY-MM-DDTHH:MM).")] = None,
                 dry_run: Annotated[bool, typer.Option(
-                    "--dry-run", help="Say what is due, do nothing.")] = False):
+                    "--dry-run", help="Say what is due, do nothing.")] = False) -> None:
         """Do what is due — the nightly sync, the quarter's campaign on its date, reminders — and
         nothing else; safe to run every hour (`access-review schedule` installs that)."""
         cfg = load_config(config)
@@ -114,7 +119,7 @@ def register(app: typer.Typer) -> None:
                                                          " secrets the config names by *_env.")] = None,
                   unit_dir: Annotated[Optional[Path], typer.Option(
                       "--unit-dir", metavar="DIR", help="Where --install --systemd writes the units (default:"
-                                                        " /etc/systemd/system as root, else ~/.config/systemd/user).")] = None):
+                                                        " /etc/systemd/system as root, else ~/.config/systemd/user).")] = None) -> None:
         """Print (or --install) a timer or crontab line that runs `access-review run-due` every
         hour with this config and a lock."""
         if systemd == cron:
@@ -149,7 +154,8 @@ def _parse_now(text: str | None) -> datetime:
         raise ConfigError(f"--now {text!r} is not a local time like 2026-10-15T07:30") from None
 
 
-def _run_tasks(cfg: Config, schedule: Schedule, campaign_schedule, moment: datetime, dry_run: bool) -> list[int]:
+def _run_tasks(cfg: Config, schedule: Schedule, campaign_schedule: CampaignSchedule, moment: datetime,
+               dry_run: bool) -> list[int]:
     codes: list[int] = []
     if not cfg.sources:
         raise ConfigError(f"{cfg.path}: no [sources.NAME] tables are configured: there is nothing to sync",
@@ -162,7 +168,7 @@ def _run_tasks(cfg: Config, schedule: Schedule, campaign_schedule, moment: datet
     return codes
 
 
-def _run(ledger: TaskLedger, task: str, slot: str, work) -> int:
+def _run(ledger: TaskLedger, task: str, slot: str, work: Callable[[], str]) -> int:
     """Run ``work()`` (which returns what it did, in words) as the ledger's next attempt."""
     attempt = ledger.begin(task, slot)
     try:
@@ -175,7 +181,8 @@ def _run(ledger: TaskLedger, task: str, slot: str, work) -> int:
     return 0
 
 
-def _nightly_sync(cfg, store, ledger, schedule: Schedule, moment: datetime, dry_run: bool) -> int:
+def _nightly_sync(cfg: Config, store: Store, ledger: TaskLedger, schedule: Schedule, moment: datetime,
+                  dry_run: bool) -> int:
     if schedule.sync_at is None:
         _say(False, "sync", "no scheduled sync ([schedule] sync_at is empty)")
         return 0
@@ -205,8 +212,8 @@ def _nightly_sync(cfg, store, ledger, schedule: Schedule, moment: datetime, dry_
     return _run(ledger, "sync", slot, work)
 
 
-def _quarter_campaign(cfg, store, ledger, schedule: Schedule, campaign_schedule, moment: datetime,
-                      dry_run: bool) -> int:
+def _quarter_campaign(cfg: Config, store: Store, ledger: TaskLedger, schedule: Schedule,
+                      campaign_schedule: CampaignSchedule, moment: datetime, dry_run: bool) -> int:
     from campaigns.schedule import due_quarter, latest_start, quarter_of
     from campaigns.store import CampaignStore
 
@@ -250,7 +257,8 @@ def _quarter_campaign(cfg, store, ledger, schedule: Schedule, campaign_schedule,
     return _run(ledger, "campaign", f"{slot}:{today.isoformat()}", work)
 
 
-def _reminders(cfg, store, ledger, schedule: Schedule, moment: datetime, dry_run: bool) -> int:
+def _reminders(cfg: Config, store: Store, ledger: TaskLedger, schedule: Schedule, moment: datetime,
+               dry_run: bool) -> int:
     from campaigns.store import CampaignStore
 
     if schedule.remind_at is None:
@@ -347,16 +355,15 @@ def _install_systemd(units: dict[str, str], unit_dir: Path | None) -> None:
     scope = ["--user"] if user and unit_dir is None else []
     steps = [["systemctl", *scope, "daemon-reload"], ["systemctl", *scope, "enable", "--now", f"{UNIT_NAME}.timer"]]
     for step in steps:
+        failed = f"the units are written, but `{' '.join(step)}` failed"
+        by_hand = "run: " + " && ".join(" ".join(s) for s in steps)
         try:
             done = subprocess.run(step, capture_output=True, text=True, timeout=60)  # noqa: S603 (systemctl with fixed arguments)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            done = None
-            reason = str(exc)
-        else:
-            reason = (done.stderr or done.stdout).strip().splitlines()[0] if (done.stderr or done.stdout).strip() else ""
-        if done is None or done.returncode != 0:
-            raise AccessReviewError(f"the units are written, but `{' '.join(step)}` failed: {reason}",
-                                    hint="run: " + " && ".join(" ".join(s) for s in steps))
+            raise AccessReviewError(f"{failed}: {exc}", hint=by_hand) from None
+        if done.returncode != 0:
+            output = (done.stderr or done.stdout).strip()
+            raise AccessReviewError(f"{failed}: {output.splitlines()[0] if output else ''}", hint=by_hand)
     console.print(f"Enabled {UNIT_NAME}.timer: run-due runs every hour.", highlight=False)
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from .common import ConfigOption, command, command_group, console, load_config, open_store, safe
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +28,7 @@ def _mb(n: int) -> str:
 
 
 def stats(config: ConfigOption = None,
-          format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table"):
+          format: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table") -> None:
     """The store's size, what it holds, and what the retention policy would thin now."""
     from ..errors import AccessReviewError
     from ..retention import plan_prune, read_stats
@@ -64,7 +67,7 @@ def stats(config: ConfigOption = None,
                   "analysis(es) now.", highlight=False)
 
 
-def _runs_in_use(store) -> dict[int, str]:
+def _runs_in_use(store: Store) -> dict[int, str]:
     """What campaigns (and so their evidence packs and verifications) refer to: always kept."""
     from campaigns.results import runs_in_use
 
@@ -72,7 +75,7 @@ def _runs_in_use(store) -> dict[int, str]:
 
 
 def prune(config: ConfigOption = None,
-          apply: Annotated[bool, typer.Option("--apply", help="Carry it out. Without it: show the plan only.")] = False):
+          apply: Annotated[bool, typer.Option("--apply", help="Carry it out. Without it: show the plan only.")] = False) -> None:
     """Thin the store's history by the retention policy ([retention]): the current state and
     everything campaigns refer to are always kept (dry run unless --apply)."""
     from .. import audit

@@ -4,15 +4,26 @@ import shlex
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from ..errors import AccessReviewError, ActionRefused, SourceError
 from .common import ConfigOption, command, console, err_console, load_config, open_store, safe, with_source
 from .connectors import connector_factory
 from .output import FormatOption, OutputFormat, iso, write_csv, write_json
+
+if TYPE_CHECKING:   # the suspension modules are imported when a command runs
+    from datetime import datetime
+
+    from ..config import Config
+    from ..records import Snapshot
+    from ..store import Store
+    from ..suspension.apply import ApplyReport
+    from ..suspension.plan import PlanFacts, SuspensionPlan
+    from ..suspension.store import CaseAccount, Step, SuspensionStore
 
 STATUS_STYLE = {"changed": "green", "unchanged": "dim", "refused": "red", "failed": "bold red",
                 "not run": "yellow", "re-enabled": "green", "drift": "yellow", "restored": "green"}
@@ -31,7 +42,7 @@ def register(app: typer.Typer) -> None:
         revoke_tokens: Annotated[bool, typer.Option("--revoke-tokens", help="Also revoke Google third-party OAuth tokens.")] = False,
         resume: Annotated[Optional[str], typer.Option("--resume", help="Complete what is left of this case.")] = None,
         config: ConfigOption = None,
-    ):
+    ) -> None:
         """Disable a person's accounts in every directory and revoke their sessions (dry run unless --apply)."""
 
         cfg = load_config(config)
@@ -51,7 +62,7 @@ def register(app: typer.Typer) -> None:
         apply: Annotated[bool, typer.Option("--apply", help="Carry it out. Without it: show the plan only.")] = False,
         sync: Annotated[bool, typer.Option("--sync/--no-sync", help="Read the case's accounts from their directories first (a few requests each, not a sync), to see drift.")] = True,
         config: ConfigOption = None,
-    ):
+    ) -> None:
         """Re-enable exactly what a case disabled; report accounts changed by someone else since (drift)."""
 
         cfg = load_config(config)
@@ -63,7 +74,7 @@ def register(app: typer.Typer) -> None:
         all_cases: Annotated[bool, typer.Option("--all", help="Also restored cases.")] = False,
         format: FormatOption = OutputFormat.table,
         config: ConfigOption = None,
-    ):
+    ) -> None:
         """Open suspension cases, their accounts and state; cases whose --until has passed."""
 
         cfg = load_config(config)
@@ -88,7 +99,8 @@ def _resume_command(case_id: str, config: Path | None) -> str:
 
 
 # -- suspend ---------------------------------------------------------------------------------
-def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, config) -> None:
+def _suspend(cfg: "Config", store: "Store", targets: list[str], case_id: str | None, reason: str | None,
+             until: date | None, apply: bool, revoke_tokens: bool, config: Path | None) -> None:
     from .. import audit
     from ..finding_types import today_utc
     from ..stored_analysis import refresh_analysis
@@ -106,8 +118,10 @@ def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, 
                                 hint="e.g. --case HR-2026-014")
     sstore = SuspensionStore(store)
     existing = sstore.case(case_id)
-    if existing is None and not reason:
-        raise AccessReviewError("--reason is required for a new case", hint='e.g. --reason "pending HR investigation"')
+    if not reason:
+        if existing is None:
+            raise AccessReviewError("--reason is required for a new case", hint='e.g. --reason "pending HR investigation"')
+        reason = existing.reason
     if existing is not None and existing.restored_at is not None:
         raise AccessReviewError(f"case {case_id} was restored and is closed", hint="open a new case with another --case ID")
     # Who owns which account, the holds and the administrators: the stored analysis (one of an
@@ -141,7 +155,7 @@ def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, 
     if not apply:
         console.print("[bold]Dry run[/]: nothing was changed. Add --apply to carry it out.")
         return
-    case, new_steps = sstore.record_plan(case_id, reason or existing.reason, until, plan, audit.actor_of(store))
+    case, new_steps = sstore.record_plan(case_id, reason, until, plan, audit.actor_of(store))
     audit.append(store, "suspension.case", {
         "case": case_id, "reason": case.reason, "until": until, "targets": list(plan.targets),
         "new_steps": len(new_steps), "revoke_tokens": revoke_tokens,
@@ -155,7 +169,8 @@ def _suspend(cfg, store, targets, case_id, reason, until, apply, revoke_tokens, 
     _show_outcome(console, sstore, case_id, report, config)
 
 
-def _show_plan(console, a, plan, case_id, done_before) -> None:
+def _show_plan(console: Console, a: "PlanFacts", plan: "SuspensionPlan", case_id: str,
+               done_before: dict[tuple[str, str, str], "Step"]) -> None:
     who = (", ".join(f"{a.persons[p].name} ({a.persons[p].employee_id})" for p in plan.persons) if plan.persons
            else ", ".join(plan.targets))
     console.print(f"[bold]Suspension plan[/] for case {safe(case_id)}: {safe(who)}", highlight=False)
@@ -186,7 +201,8 @@ def _show_plan(console, a, plan, case_id, done_before) -> None:
         console.print(f"[yellow]warning:[/] {safe(w)}", highlight=False)
 
 
-def _show_outcome(console, sstore, case_id, report, config) -> None:
+def _show_outcome(console: Console, sstore: "SuspensionStore", case_id: str, report: "ApplyReport",
+                  config: Path | None) -> None:
     from ..suspension.store import case_state
 
     logins = {x.account_key: x.login for x in sstore.accounts(case_id)}
@@ -221,7 +237,7 @@ def _show_outcome(console, sstore, case_id, report, config) -> None:
 
 
 # -- resume ----------------------------------------------------------------------------------
-def _resume(cfg, store, case_id, apply, config) -> None:
+def _resume(cfg: "Config", store: "Store", case_id: str, apply: bool, config: Path | None) -> None:
     from ..suspension.apply import apply_case
     from ..suspension.store import SuspensionStore
 
@@ -251,13 +267,14 @@ def _resume(cfg, store, case_id, apply, config) -> None:
 
 
 # -- restore ---------------------------------------------------------------------------------
-def _restore(cfg, store, case_id, apply, read) -> None:
+def _restore(cfg: "Config", store: "Store", case_id: str, apply: bool, read: bool) -> None:
     from ..suspension.restore import apply_restore, plan_restore, read_case_accounts
     from ..suspension.store import SuspensionStore
 
     sstore = SuspensionStore(store)
     case = sstore.require_case(case_id)
-    snapshots, read_at = {}, {}
+    snapshots: dict[str, Snapshot] = {}
+    read_at: dict[str, datetime] = {}
     if read and case.restored_at is None:
         # The accounts the case disabled, read now from their directories (a few requests
         # each, not a sync): drift is seen before anything is re-enabled.
@@ -315,7 +332,7 @@ CASE_FIELDS = ("case", "state", "reason", "opened", "opened_by", "until", "revie
 ACCOUNT_FIELDS = ("source", "account", "account_key", "person", "employee_id", "account_state", "holds")
 
 
-def _case_rows(store, all_cases: bool) -> list[dict]:
+def _case_rows(store: "Store", all_cases: bool) -> list[dict[str, Any]]:
     from ..suspension.store import SuspensionStore, case_state
 
     sstore = SuspensionStore(store)
@@ -327,7 +344,7 @@ def _case_rows(store, all_cases: bool) -> list[dict]:
         state = case_state(case, steps)
         if state == "restored" and not all_cases:
             continue
-        by_account: dict[str, list] = {}
+        by_account: dict[str, list[Step]] = {}
         for s in steps:
             by_account.setdefault(s.account_key, []).append(s)
         accounts = []
@@ -346,7 +363,7 @@ def _case_rows(store, all_cases: bool) -> list[dict]:
     return rows
 
 
-def _list(store, all_cases: bool, format: OutputFormat = OutputFormat.table) -> None:
+def _list(store: "Store", all_cases: bool, format: OutputFormat = OutputFormat.table) -> None:
     cases = _case_rows(store, all_cases)
     if format is OutputFormat.json:
         write_json(cases)
@@ -380,7 +397,7 @@ def _list(store, all_cases: bool, format: OutputFormat = OutputFormat.table) -> 
 ACCOUNT_STATE_STYLE = {"incomplete": "yellow", "refused": "red", "drift": "yellow"}
 
 
-def _account_state(acct, steps) -> str:
+def _account_state(acct: "CaseAccount", steps: list["Step"]) -> str:
     """Where one account of a case stands, in words (plain text)."""
     if acct.disposition == "refused":
         return f"refused: {acct.reason}"

@@ -2,10 +2,10 @@
 runs and imports in use."""
 from __future__ import annotations
 
-from typing import Annotated, Optional, Sequence
+from typing import Annotated, Any, Optional, Sequence
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..config import Config
@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     @command(app, "sync")
     def sync(source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only these sources.")] = None,
              full: Annotated[bool, typer.Option(help="Read everything, ignoring incremental cursors.")] = False,
-             config: ConfigOption = None):
+             config: ConfigOption = None) -> None:
         """Read the configured directories (concurrently) and store a snapshot of each."""
         cfg = load_config(config)
         results = sync_with_progress(cfg, source, full)
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
 
     @command(app, "status")
     def status(config: ConfigOption = None, format: FormatOption = OutputFormat.table,
-               last: Annotated[int, typer.Option("--last", min=1, help="How many of the latest sync runs.")] = 20):
+               last: Annotated[int, typer.Option("--last", min=1, help="How many of the latest sync runs.")] = 20) -> None:
         """Recent sync runs, the roster and inventory in use."""
         cfg = load_config(config)
         with open_store(cfg) as store:
@@ -71,7 +71,7 @@ RUN_FIELDS = ("run", "source", "state", "mode", "started", "finished", "accounts
               "grants", "error", "warnings")
 
 
-def _run_row(r: SyncRun) -> dict:
+def _run_row(r: SyncRun) -> dict[str, Any]:
     return {"run": r.id, "source": r.source, "state": r.status, "mode": r.mode, "started": iso(r.started_at),
             "finished": iso(r.finished_at), "accounts": r.counts.get("accounts"), "groups": r.counts.get("groups"),
             "memberships": r.counts.get("memberships"), "grants": r.counts.get("grants"),
@@ -93,7 +93,7 @@ def sync_with_progress(cfg: Config, source: Sequence[str] | None, full: bool) ->
                       BarColumn(), TextColumn("{task.completed:,.0f}"), TimeElapsedColumn(),
                       console=err_console, transient=True,
                       disable=logs.is_quiet() or not err_console.is_terminal) as bar:
-            tasks: dict[str, int] = {}
+            tasks: dict[str, TaskID] = {}
 
             def factory(name: str) -> ProgressCallback:
                 tasks[name] = bar.add_task("starting", total=None, source=safe(name))

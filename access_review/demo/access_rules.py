@@ -27,7 +27,7 @@ from datetime import date
 from .builder import SnapshotBuilder
 from .entra import SIS_APP
 from .names import DOMAIN, TENANT_DOMAIN
-from .people import NETWORK_ADMIN, Role, StaffFactory, StaffMember, TEACHER, at_noon
+from .people import NETWORK_ADMIN, Clock, Role, StaffFactory, StaffMember, TEACHER, at_noon
 
 # A second network administrator whose job gives no entitlements: the only admin access is
 # the planted primary-group account.
@@ -54,7 +54,7 @@ def _first(staff: list[StaffMember], builder: SnapshotBuilder, title: str, *, in
 
 
 def plant_access_rules(factory: StaffFactory, ad: SnapshotBuilder, entra: SnapshotBuilder,
-                       google: SnapshotBuilder, *, buildings: list[str], clock) -> RuleCases:
+                       google: SnapshotBuilder, *, buildings: list[str], clock: Clock) -> RuleCases:
     staff = list(factory.members)
     cases = RuleCases()
     _plant_ad(factory, staff, ad, cases, clock)
@@ -64,7 +64,7 @@ def plant_access_rules(factory: StaffFactory, ad: SnapshotBuilder, entra: Snapsh
 
 
 def _plant_ad(factory: StaffFactory, staff: list[StaffMember], ad: SnapshotBuilder, cases: RuleCases,
-              clock) -> None:
+              clock: Clock) -> None:
     # A distribution list nested in a security group: Windows puts only security groups in
     # the token, so its members get nothing from SpEd Records.
     custodian = _first(staff, ad, "Custodian")
@@ -96,7 +96,7 @@ def _plant_ad(factory: StaffFactory, staff: list[StaffMember], ad: SnapshotBuild
 
 
 def _plant_entra(staff: list[StaffMember], entra: SnapshotBuilder, cases: RuleCases, buildings: list[str],
-                 clock) -> None:
+                 clock: Clock) -> None:
     # An app role assigned to a group reaches its direct members only: the paraprofessional
     # in the nested group gets no SpEd access from it. The direct member is a principal
     # (authorized for SpEd records, with no other way to them), so the group shows on the
@@ -145,7 +145,7 @@ def _plant_entra(staff: list[StaffMember], entra: SnapshotBuilder, cases: RuleCa
 
 
 def _plant_google(factory: StaffFactory, staff: list[StaffMember], google: SnapshotBuilder, cases: RuleCases,
-                  clock) -> None:
+                  clock: Clock) -> None:
     # Reads Assessment Data through teachers@ (reader); organizes its files through a group
     # nested in another: the level is write, and that path is shown first.
     teacher = _first(staff, google, "Teacher")
@@ -170,7 +170,7 @@ def _plant_google(factory: StaffFactory, staff: list[StaffMember], google: Snaps
     former = factory.add(TEACHER, 0, first="Imogen", last="Ravensworth", status="separated",
                          status_date=date(2021, 5, 28), directories=())
     account = google.add_account(
-        login=former.person.email, email=former.person.email, display_name=f"{former.first} {former.last}",
+        login=former.email, email=former.email, display_name=f"{former.first} {former.last}",
         enabled=False, last_sign_in=at_noon(date(2021, 5, 27)), created=at_noon(clock.days_ago(3000)),
         org_unit=FORMER_STAFF_OU, kind="person", title=former.person.title, department=former.person.department)
     hold = google.add_resource("Hernández v. Northfield USD / Former staff", "vault_hold",

@@ -5,7 +5,7 @@ import random
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from access_review.records import (Account, Grant, Group, Membership, Resource, Snapshot,
+from access_review.records import (Account, Grant, GrantLevel, Group, Membership, MemberRole, MemberType, Resource, Snapshot,
                                    account_key, grant_key, group_key, resource_key)
 
 # One shared, never-mutated mapping for every record without extras: the records' default
@@ -53,10 +53,11 @@ class SnapshotBuilder:
         self.group_by_name[name] = key
         return key
 
-    def add_member(self, group: str, member: str, member_type: str = "account", role: str = "member") -> None:
+    def add_member(self, group: str, member: str, member_type: MemberType = "account",
+                   role: MemberRole = "member") -> None:
         self.memberships.append(Membership(self.source, group, member, member_type, role))
 
-    def add_members(self, group: str, members: Iterable[str], member_type: str = "account") -> None:
+    def add_members(self, group: str, members: Iterable[str], member_type: MemberType = "account") -> None:
         source, append = self.source, self.memberships.append
         for member in members:
             append(Membership(source, group, member, member_type))
@@ -70,7 +71,7 @@ class SnapshotBuilder:
         self.resource_by_name[name] = key
         return key
 
-    def add_grant(self, resource: str, principal: str, *, level: str, kind: str, role: str = "",
+    def add_grant(self, resource: str, principal: str, *, level: GrantLevel, kind: str, role: str = "",
                   scopes: tuple[str, ...] = (), id: str | None = None,
                   extra: Mapping[str, Any] = NO_EXTRA, direct_members_only: bool = False) -> str:
         grant = Grant(source=self.source, id=id or self.new_id(), resource_key=resource,

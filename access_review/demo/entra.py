@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from access_review.records import Membership
+from access_review.records import GrantLevel, Membership
 
 from .builder import SnapshotBuilder
 from .names import STUDENT_DOMAIN, TENANT_DOMAIN, slug
@@ -17,7 +17,7 @@ SYNCED_FROM_AD = {"onPremisesSyncEnabled": True}
 SIS_APP = "PowerSchool SIS"
 SIS_APP_ID = "5a1e6c3b-9f0d-4c6e-8b2a-7d4f1e9c0a11"
 # role name -> (grant level, the group that holds it, or None for direct user assignments)
-SIS_ROLES = {
+SIS_ROLES: dict[str, tuple[GrantLevel, str | None]] = {
     "Teacher": ("write", "PowerSchool Teachers"),
     "Office": ("write", "PowerSchool Office"),
     "Administrator": ("admin", "PowerSchool Administrators"),
@@ -55,7 +55,7 @@ def build_entra(rng: random.Random, clock: Clock, buildings: list[str], staff: l
             continue
         person = member.person
         key = entra.add_account(
-            login=person.email, email=person.email, display_name=f"{member.last}, {member.first}",
+            login=member.email, email=member.email, display_name=f"{member.last}, {member.first}",
             employee_id=person.employee_id if member.ad_has_employee_id else None,
             enabled=member.account_state == "enabled", last_sign_in=member.last_sign_in,
             created=member.created, kind="person", title=person.title, department=person.department,

@@ -10,7 +10,7 @@ import gc
 import random
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Any, Literal, TypedDict
 
 from access_review.records import Person, Snapshot
 
@@ -38,11 +38,21 @@ class DistrictSize:
     classes_per_student: int
 
 
-SIZES: dict[str, DistrictSize] = {
+SIZES: dict[Size, DistrictSize] = {
     "small": DistrictSize(staff=300, students=1_600, schools=3, classes_per_student=2),
     "district": DistrictSize(staff=4_000, students=25_000, schools=25, classes_per_student=6),
     "state": DistrictSize(staff=40_000, students=250_000, schools=250, classes_per_student=6),
 }
+
+
+class IsoSettings(TypedDict):
+    """The config's [iso] table for the demo district."""
+
+    name: str
+    email: str
+    alternate_name: str
+    alternate_email: str
+    accounts: list[str]
 
 
 @dataclass
@@ -53,9 +63,9 @@ class DemoDistrict:
     buildings: list[str]
     roster: list[Person]
     snapshots: dict[str, Snapshot]
-    inventory: list[dict]   # docs/formats.md "Data inventory" columns
-    apps: list[dict]        # "App approval register"
-    holds: list[dict]       # "Litigation-hold register"
+    inventory: list[dict[str, Any]]   # docs/formats.md "Data inventory" columns
+    apps: list[dict[str, Any]]        # "App approval register"
+    holds: list[dict[str, Any]]       # "Litigation-hold register"
     # finding type -> what should be caught: person keys for person findings (unauthorized,
     # separated_access, leave_access, training_overdue), account keys for account findings
     # (orphan_account, dormant_account, privileged_access, retention_eligible,
@@ -65,7 +75,7 @@ class DemoDistrict:
     # Cases that must NOT be flagged (see plants.py for what each is).
     clean: dict[str, list[str]]
     must_keep: list[str]    # retention-eligible accounts that a hold keeps
-    iso: dict[str, object]
+    iso: IsoSettings
     protected_accounts: list[str]
 
     def membership_count(self) -> int:
@@ -155,8 +165,8 @@ def _generate(shape: DistrictSize, size: str, seed: int, as_of: date) -> DemoDis
         roster=[m.person for m in staff], snapshots=snapshots, inventory=inventory,
         apps=build_apps_rows(), holds=holds, planted=plants.planted, clean=plants.clean,
         must_keep=plants.must_keep,
-        iso={"name": tech.person.name, "email": tech.person.email,
-             "alternate_name": network.person.name, "alternate_email": network.person.email,
+        iso={"name": tech.person.name, "email": tech.email,
+             "alternate_name": network.person.name, "alternate_email": network.email,
              "accounts": iso_accounts},
         protected_accounts=protected,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from access_review.records import Membership
+from access_review.records import GrantLevel, Membership
 
 from .builder import SnapshotBuilder
 from .names import DOMAIN, STUDENT_DOMAIN, slug
@@ -35,7 +35,7 @@ DRIVES = {
                     ("reader:evaluations", "reader")),
     "Staff Handbook": (("group:all_staff", "reader"),),
 }
-LEVEL_OF_DRIVE_ROLE = {"reader": "read", "commenter": "read", "writer": "write",
+LEVEL_OF_DRIVE_ROLE: dict[str, GrantLevel] = {"reader": "read", "commenter": "read", "writer": "write",
                        "fileOrganizer": "write", "organizer": "admin"}
 
 G = "https://www.googleapis.com/auth/"
@@ -72,7 +72,7 @@ def build_google(rng: random.Random, clock: Clock, buildings: list[str], staff: 
         building = "Central Office" if member.building_index < 0 else buildings[member.building_index]
         top = "Volunteers" if person.person_type == "volunteer" else "Staff"
         key = google.add_account(
-            login=person.email, email=person.email, display_name=f"{member.first} {member.last}",
+            login=member.email, email=member.email, display_name=f"{member.first} {member.last}",
             # Google holds an employee id only where the district filled externalIds.
             employee_id=person.employee_id if member.google_has_employee_id else None,
             enabled=member.account_state == "enabled", last_sign_in=member.last_sign_in,
@@ -128,7 +128,7 @@ def build_google(rng: random.Random, clock: Clock, buildings: list[str], staff: 
         resource = google.add_resource(name, "oauth_app", id=client_id, extra={"client_id": client_id})
         users = (rng.sample(teacher_keys, max(2, int(len(teacher_keys) * teacher_share)))
                  + rng.sample(student_keys, max(3, int(len(student_keys) * student_share))))
-        level = "write" if G + "drive" in scopes else "read"
+        level: GrantLevel = "write" if G + "drive" in scopes else "read"
         extra = {"client_id": client_id}
         for principal in users:
             # A token is identified by user and client id (tokens.delete takes both).

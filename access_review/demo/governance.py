@@ -6,6 +6,7 @@ with the entitlements people.py gives each job, so only planted cases break them
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from .entra import APPROVED_APP, SIS_APP, SIS_APP_ID, UNAPPROVED_APP
 from .google import G, OAUTH_APPS
@@ -82,7 +83,7 @@ RESOURCES = (
 )
 
 
-def build_inventory_rows(data_manager_of_title: dict[str, str], exception: str) -> list[dict]:
+def build_inventory_rows(data_manager_of_title: dict[str, str], exception: str) -> list[dict[str, Any]]:
     """``data_manager_of_title``: title -> employee id of the person holding it.
     ``exception``: one named exception (an employee id approved by a data manager)."""
     rows = []
@@ -97,7 +98,7 @@ def build_inventory_rows(data_manager_of_title: dict[str, str], exception: str) 
     return rows
 
 
-def build_apps_rows() -> list[dict]:
+def build_apps_rows() -> list[dict[str, Any]]:
     kami_id, _, _, _ = OAUTH_APPS["Kami"]
     pear_id, pear_scopes, _, _ = OAUTH_APPS["Pear Deck"]
     return [
@@ -118,7 +119,7 @@ def build_apps_rows() -> list[dict]:
 
 
 def build_holds_rows(*, held_employee_id: str, missing_account_key: str, released_email: str,
-                     active_email: str) -> list[dict]:
+                     active_email: str) -> list[dict[str, Any]]:
     return [
         {"subject": held_employee_id, "matter": "Özdemir v. Northfield USD", "since": date(2023, 1, 10),
          "released": None},

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 
-from access_review.records import Person
+from access_review.records import Person, PersonStatus, PersonType
 
 from .names import CENTRAL_OFFICE, DOMAIN, FIRST_NAMES, GRADES, LAST_NAMES, login_base
 
@@ -26,12 +26,13 @@ class Role:
     department: str
     # Logical access this job is given; directories.py maps each to groups/roles/drives.
     entitlements: tuple[str, ...] = ()
-    person_type: str = "employee"
+    person_type: PersonType = "employee"
     # Which directories hold an account for this job (volunteers: Google only).
     directories: tuple[str, ...] = DIRECTORIES
 
 
-def _role(title, department, *entitlements, person_type="employee", directories=DIRECTORIES):
+def _role(title: str, department: str, *entitlements: str, person_type: PersonType = "employee",
+          directories: tuple[str, ...] = DIRECTORIES) -> Role:
     return Role(title, department, tuple(entitlements), person_type, directories)
 
 
@@ -116,6 +117,11 @@ class StaffMember:
     # account is enabled, and people on leave (disabled, but coming back).
     in_base_groups: bool
 
+    @property
+    def email(self) -> str:
+        """The work address, as the roster has it (every demo person has one)."""
+        return f"{self.login}@{DOMAIN}"
+
 
 @dataclass(frozen=True, slots=True)
 class Student:
@@ -184,21 +190,24 @@ class StaffFactory:
         return value
 
     def add(self, role: Role, building_index: int, *, first: str | None = None, last: str | None = None,
-            status: str = "active", status_date: date | None = None,
-            training_date: date | None | str = "recent", account_state: str | None = None,
-            last_sign_in: datetime | None | str = "recent", has_access: bool | None = None,
+            status: PersonStatus = "active", status_date: date | None = None,
+            training_date: date | None | Literal["recent"] = "recent", account_state: AccountState | None = None,
+            last_sign_in: datetime | None | Literal["recent"] = "recent", has_access: bool | None = None,
             directories: tuple[str, ...] | None = None) -> StaffMember:
         rng, clock = self.rng, self.clock
         if first is None or last is None:
             first, last = self.names.pick()
         login = self.names.unique_login(first, last)
-        if training_date == "recent":
+        if isinstance(training_date, str):   # "recent"
             training_date = clock.days_ago(rng.randrange(10, 330))
         if account_state is None:
             account_state = "enabled" if status == "active" else "disabled"
-        if last_sign_in == "recent":
+        if isinstance(last_sign_in, str):   # "recent"
             if status == "active":
-                last_sign_in = rng.choice(clock.recent)
+                # (Assigned straight to the parameter, choice() would take its declared union
+                # as its type.)
+                picked: datetime = rng.choice(clock.recent)
+                last_sign_in = picked
             else:
                 last_sign_in = at_noon(status_date or clock.days_ago(30)) - timedelta(hours=rng.randrange(4, 72))
         building = CENTRAL_OFFICE if building_index < 0 else self.buildings[building_index]
@@ -229,21 +238,23 @@ class StaffFactory:
         """
         rng, clock = self.rng, self.clock
         roll = rng.random()
-        status, status_date, state = "active", None, None
+        status: PersonStatus = "active"
+        status_date: date | None = None
+        state: AccountState | None = None
         if roll < 0.025:
             status, status_date = "leave", clock.days_ago(rng.randrange(5, 200))
         elif roll < 0.075:
             days = rng.randrange(10, 1000) if rng.random() < 0.65 else rng.randrange(1200, 3000)
             status, status_date = "separated", clock.days_ago(days)
             state = "disabled" if days < 1000 else "deleted"
-        training: date | None | str = "recent"
+        training: date | None | Literal["recent"] = "recent"
         if not role.entitlements and rng.random() < 0.3:
             training = None if rng.random() < 0.5 else clock.days_ago(rng.randrange(400, 1400))
         return self.add(role, building_index, status=status, status_date=status_date,
                         training_date=training, account_state=state)
 
 
-def weighted_roles(rng: random.Random, table, count: int) -> list[Role]:
+def weighted_roles(rng: random.Random, table: Sequence[tuple[Role, float]], count: int) -> list[Role]:
     roles = [role for role, _ in table]
     weights = [weight for _, weight in table]
     return rng.choices(roles, weights=weights, k=count)

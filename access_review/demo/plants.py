@@ -16,7 +16,7 @@ from access_review.records import account_key
 from .builder import SnapshotBuilder
 from .entra import UNAPPROVED_APP
 from .names import DOMAIN
-from .people import (COUNSELOR, NURSE, SCHOOL_WEIGHTED, SPED_TEACHER, TEACHER, Role, StaffFactory,
+from .people import (COUNSELOR, NURSE, SCHOOL_WEIGHTED, SPED_TEACHER, TEACHER, Clock, Role, StaffFactory,
                      StaffMember, at_noon)
 
 FINDING_TYPES = (
@@ -93,7 +93,7 @@ class Plants:
 
 
 def plant_access(people: PlantedPeople, ad: SnapshotBuilder, entra: SnapshotBuilder,
-                 google: SnapshotBuilder, *, data_manager_invalid: list[str], clock) -> Plants:
+                 google: SnapshotBuilder, *, data_manager_invalid: list[str], clock: Clock) -> Plants:
     def keys_of(member: StaffMember, *builders: SnapshotBuilder) -> list[str]:
         eid = member.person.employee_id
         return [b.account_of_employee[eid] for b in builders if eid in b.account_of_employee]

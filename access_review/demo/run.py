@@ -55,6 +55,8 @@ def run_demo(*, out: Path | None, size: str = "small", seed: int = 2026,
     district = generate_district(size, seed=seed)
     config_path = write_demo(folder, district)
     cfg = load_config(config_path)
+    if cfg.roster_path is None or cfg.inventory_path is None:   # write_demo names both
+        raise AccessReviewError(f"{config_path}: the demo config names no roster or inventory")
     keys = AuditKeySource.from_settings(cfg.section("audit"))
     with Store(cfg.store_path, audit_key=keys) as store:
         n_people = import_roster(cfg, store, cfg.roster_path).count
@@ -66,8 +68,16 @@ def run_demo(*, out: Path | None, size: str = "small", seed: int = 2026,
     with Store(cfg.store_path, audit_key=keys) as store:
         a = analyse(cfg, store, today=district.as_of)
         found = a.findings
-        runs = {s: store.latest_complete_run(s).id for s in a.snapshots}
+        runs = {s: _latest_run_id(store, s) for s in a.snapshots}
         run_id = store.save_findings(found, runs)
         audit.append(store, "findings", {"run": run_id, "count": len(found)})
     return DemoRun(folder=folder, config_path=config_path, config=cfg, people=n_people,
                    resources=n_resources, analysis=a, findings=found, started=started)
+
+
+def _latest_run_id(store: Store, source: str) -> int:
+    """The complete sync run the analysis just read for ``source``."""
+    run = store.latest_complete_run(source)
+    if run is None:
+        raise AccessReviewError(f"no complete sync of {source} is stored")
+    return run.id

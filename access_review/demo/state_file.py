@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping
 from access_review.errors import SourceError
 from access_review.private_files import open_private
 from access_review.records import Snapshot
+from access_review.versioned import Row
 
 # 2: the typed fields each directory's access rules need (issue 12): UPN, guest, sign-in
 # known; group aliases and role-assignable; member roles; role scope and privileges; grants
@@ -151,7 +152,7 @@ def count_rows(db: sqlite3.Connection, directory: str) -> dict[str, int]:
             for table in ("accounts", "groups_", "memberships", "resources", "grants")}
 
 
-def rows(db: sqlite3.Connection, sql: str, params: tuple = ()) -> Iterator[tuple]:
+def rows(db: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> Iterator[Row]:
     cursor = db.execute(sql, params)
     while batch := cursor.fetchmany(5000):
         yield from batch

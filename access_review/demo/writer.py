@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ..private_files import make_private_folder, open_private
 from .generator import DemoDistrict
@@ -54,6 +55,8 @@ def write_inventory(path: Path, district: DemoDistrict) -> None:
               ("Holds", HOLDS_COLUMNS, district.holds))
     for index, (title, columns, rows) in enumerate(sheets):
         sheet = workbook.active if index == 0 else workbook.create_sheet()
+        if not isinstance(sheet, Worksheet):   # (the stubs allow a new workbook no sheet, or a chart sheet)
+            raise TypeError(f"{path}: openpyxl gave no worksheet for {title}")
         sheet.title = title
         sheet.append(list(columns))
         for row in rows:
@@ -63,7 +66,7 @@ def write_inventory(path: Path, district: DemoDistrict) -> None:
         workbook.save(handle)
 
 
-def _toml(value) -> str:
+def _toml(value: object) -> str:
     """A TOML value. JSON strings are valid TOML basic strings (same escapes)."""
     if isinstance(value, bool):
         return "true" if value else "false"

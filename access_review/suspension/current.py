@@ -18,7 +18,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from ..answers import Answers, Principal
 from ..connector import ConnectorFactory
@@ -40,6 +40,7 @@ class CurrentFacts:
     accounts: dict[str, Account]
     holds_may_be_missing: list[str]
     today: date
+    _store: Store                                           # the last sync's grants (OAuth clients)
     notes: list[str] = field(default_factory=list)          # directories that could not be read
     read_seconds: dict[str, float] = field(default_factory=dict)
     requested: dict[str, int] = field(default_factory=dict)  # accounts read per directory
@@ -51,11 +52,10 @@ class CurrentFacts:
     _privileged: list[tuple[str, str, bool, list[str]]] = field(default_factory=list)
     _gone: dict[str, str] = field(default_factory=dict)
     _stored: dict[str, Account] = field(default_factory=dict)
-    _store: Store | None = None
 
     def find_person(self, text: str) -> Person | None:
         principal = self._principals.get(text)
-        if principal is None or principal.kind != "person":
+        if principal is None or principal.kind != "person" or principal.person is None:
             return None
         return self.persons.get(principal.person)
 
@@ -119,7 +119,7 @@ class _Grant:
 class _Resource:
     id: str
     name: str
-    extra: dict
+    extra: dict[str, Any]
 
 
 def _ad_key_of(entra: Account, kinds: Mapping[str, str]) -> list[str]:
@@ -137,7 +137,7 @@ def _ad_key_of(entra: Account, kinds: Mapping[str, str]) -> list[str]:
 
 def read_current_facts(store: Store, analysis: StoredAnalysis, targets: Sequence[str], *,
                        kinds: Mapping[str, str], connector_for: ConnectorFactory, today: date,
-                       resolve=None) -> CurrentFacts:
+                       resolve: Callable[[Answers, str], Principal] | None = None) -> CurrentFacts:
     """Resolve the targets against the stored analysis, then read every account the plan looks
     at from its directory, all directories at once. ``resolve(answers, text)`` resolves one
     target (the terminal layer may ask the ISO to choose); by default, ``resolve_principal``."""

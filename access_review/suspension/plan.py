@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Protocol
 
 from ..connector import Action
@@ -42,11 +43,17 @@ class PlanFacts(Protocol):
     """What a plan needs to know. ``facts.Facts`` (a whole analysis) provides it, with each
     account as the last sync saw it; ``current.CurrentFacts`` with each account read now."""
 
-    persons: Mapping[str, Person]          # person key -> person (at least the targets)
-    accounts: Mapping[str, Account]        # account key -> the account's state
-    holds_may_be_missing: list[str]
-    state_note: str                        # when the accounts' state was read, in words
-    notes: list[str]                       # what could not be read, for the plan's warnings
+    # (Read-only properties: a plan only reads them, and a provider may hold plain dicts.)
+    @property
+    def persons(self) -> Mapping[str, Person]: ...          # person key -> person (at least the targets)
+    @property
+    def accounts(self) -> Mapping[str, Account]: ...        # account key -> the account's state
+    @property
+    def holds_may_be_missing(self) -> list[str]: ...
+    @property
+    def state_note(self) -> str: ...                        # when the accounts' state was read, in words
+    @property
+    def notes(self) -> list[str]: ...                       # what could not be read, for the plan's warnings
 
     def find_person(self, text: str) -> Person | None: ...
     def find_account(self, text: str) -> Account | None: ...
@@ -284,12 +291,12 @@ def _account_plan(a: PlanFacts, account: Account, kinds: Mapping[str, str], prot
     directory = kinds.get(account.source, account.source)
     holds = tuple(f"{h.matter}" + (f" (since {h.since.isoformat()})" if h.since else "")
                   for h in a.holds_for_account(account.key))
-    base = dict(key=account.key, source=account.source, directory=directory, login=account.login,
-                display_name=account.display_name, person=a.person_of(account.key),
-                enabled=account.enabled, holds=holds, prior=prior_at_sync(account))
+    plan = partial(AccountPlan, key=account.key, source=account.source, directory=directory, login=account.login,
+                   display_name=account.display_name, person=a.person_of(account.key),
+                   enabled=account.enabled, holds=holds, prior=prior_at_sync(account))
     refusal = protection.reason(account) or _last_admin_reason(account, admins, suspending, a)
     if refusal:
-        return AccountPlan(**base, disposition="refused", reason=refusal)
+        return plan(disposition="refused", reason=refusal)
     steps = _steps_for(a, account, directory, revoke_tokens)
     if not account.enabled:
         # Re-checked on apply (idempotent: a disabled account stays as it is), so an account
@@ -299,10 +306,10 @@ def _account_plan(a: PlanFacts, account: Account, kinds: Mapping[str, str], prot
         recheck = tuple(PlannedStep(s.account_key, s.source, s.kind,
                                     f"already disabled {a.state_note}: re-checked, left as it is",
                                     s.params) for s in recheck)
-        return AccountPlan(**base, disposition="already disabled", steps=recheck,
-                           reason=f"already disabled {a.state_note}")
-    return AccountPlan(**base, disposition="suspend", steps=steps,
-                       reason="synced from AD: disabled through its AD account"
+        return plan(disposition="already disabled", steps=recheck,
+                    reason=f"already disabled {a.state_note}")
+    return plan(disposition="suspend", steps=steps,
+                reason="synced from AD: disabled through its AD account"
                        if directory == "entra" and account.authority == "ad" else "")
 
 

@@ -21,7 +21,7 @@ from typing import Mapping
 from .. import audit
 from ..connector import Action, ActionResult, Connector, ConnectorFactory
 from ..errors import AccessReviewError, ActionRefused
-from ..records import Snapshot
+from ..records import Account, Snapshot
 from .runner import Record, run_per_source
 from .store import Step, SuspensionStore
 
@@ -35,8 +35,8 @@ class RestoreItem:
     source: str
     login: str
     action: str               # re-enable | drift | leave disabled | done
-    reason: str = ""
-    step_id: int | None = None
+    reason: str
+    step_id: int              # the case's disable_account step this item restores
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,8 @@ def read_case_accounts(sstore: SuspensionStore, case_id: str, connector_for: Con
         if step.kind == "disable_account" and step.ours and step.source in configured:
             by_source.setdefault(step.source, []).append(step.account_key)
 
-    def read(source: str):
+    def read(source: str) -> tuple[str, dict[str, Account | None], datetime] | tuple[str, str, None]:
+        """(source, the accounts, when read), or (source, why it could not be read, None)."""
         try:
             found = connector_for(source).fetch_accounts(list(dict.fromkeys(by_source[source])))
             return source, found, datetime.now(timezone.utc)
@@ -107,10 +108,12 @@ def read_case_accounts(sstore: SuspensionStore, case_id: str, connector_for: Con
     read_at: dict[str, datetime] = {}
     failed: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, len(by_source))) as pool:
-        for source, found, at in pool.map(read, sorted(by_source)):
-            if at is None:
-                failed[source] = found
+        for outcome in pool.map(read, sorted(by_source)):
+            if outcome[2] is None:
+                source, error, _ = outcome
+                failed[source] = error
                 continue
+            source, found, at = outcome
             snapshots[source] = Snapshot(source, accounts=[a for a in found.values() if a is not None], complete=True)
             read_at[source] = at
     return snapshots, read_at, failed

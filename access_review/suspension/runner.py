@@ -27,10 +27,10 @@ class Recorder:
     """Runs store writes on the thread that owns the store, for workers that wait on them."""
 
     def __init__(self) -> None:
-        self.requests: "queue.Queue[tuple[Callable[[], Any], Future]]" = queue.Queue()
+        self.requests: "queue.Queue[tuple[Callable[[], Any], Future[Any]]]" = queue.Queue()
 
     def call(self, fn: Callable[[], Any]) -> Any:
-        done: Future = Future()
+        done: Future[Any] = Future()
         self.requests.put((fn, done))
         return done.result()
 

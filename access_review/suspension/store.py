@@ -18,7 +18,8 @@ from typing import Any
 
 from ..connector import Action, ActionResult
 from ..errors import AccessReviewError
-from ..store import Store, now_iso
+from ..store import Store, inserted_id, now_iso
+from ..versioned import Row
 from .plan import SuspensionPlan
 
 FEATURE = "suspensions"
@@ -74,7 +75,7 @@ MIGRATIONS = [
 UNSETTLED = ("pending", "started", "failed")
 
 
-def _load(value: str | None) -> dict:
+def _load(value: str | None) -> dict[str, Any]:
     return json.loads(value) if value else {}
 
 
@@ -138,7 +139,7 @@ _STEP_COLUMNS = ("id, case_id, account_key, source, kind, params, why, planned_p
                  " restore_message, restored_at")
 
 
-def _step(row) -> Step:
+def _step(row: Row) -> Step:
     return Step(id=row[0], case_id=row[1], account_key=row[2], source=row[3], kind=row[4],
                 params=_load(row[5]), why=row[6], planned_prior=_load(row[7]), status=row[8],
                 ours=bool(row[9]), prior=_load(row[10]), after=_load(row[11]), message=row[12],
@@ -209,7 +210,7 @@ class SuspensionStore:
                          json.dumps(dict(s.params)), s.why,
                          json.dumps(dict(acct.prior) or {"enabled": acct.enabled}, default=str)))
                     if cur.rowcount:
-                        new_ids.append(int(cur.lastrowid))
+                        new_ids.append(inserted_id(cur))
         case = self.require_case(case_id)
         return case, [s for s in self.steps(case_id) if s.id in set(new_ids)]
 
@@ -234,14 +235,14 @@ class SuspensionStore:
         self.db.execute("UPDATE suspension_steps SET status='started', attempts=attempts+1, started_at=?,"
                         " finished_at=NULL WHERE id=?", (now_iso(), step_id))
 
-    def record_outcome(self, step_id: int, status: str, *, ours: bool, prior: dict | None = None,
-                       after: dict | None = None, message: str = "") -> None:
+    def record_outcome(self, step_id: int, status: str, *, ours: bool, prior: dict[str, Any] | None = None,
+                       after: dict[str, Any] | None = None, message: str = "") -> None:
         self.db.execute("UPDATE suspension_steps SET status=?, ours=?, prior=?, after=?, message=?,"
                         " finished_at=? WHERE id=?",
                         (status, int(ours), json.dumps(prior or {}, default=str),
                          json.dumps(after or {}, default=str), message, now_iso(), step_id))
 
-    def record_restore(self, step_id: int, status: str, *, prior: dict | None = None,
+    def record_restore(self, step_id: int, status: str, *, prior: dict[str, Any] | None = None,
                        message: str = "") -> None:
         self.db.execute("UPDATE suspension_steps SET restore_status=?, restore_prior=?, restore_message=?,"
                         " restored_at=? WHERE id=?",
@@ -251,7 +252,7 @@ class SuspensionStore:
         self.db.execute("UPDATE suspension_cases SET restored_at=? WHERE id=?", (now_iso(), case_id))
 
 
-def _case(row) -> Case:
+def _case(row: Row) -> Case:
     return Case(id=row[0], reason=row[1], until=date.fromisoformat(row[2]) if row[2] else None,
                 created_at=datetime.fromisoformat(row[3]), created_by=row[4],
                 targets=tuple(json.loads(row[5])), revoke_tokens=bool(row[6]),

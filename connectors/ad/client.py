@@ -8,7 +8,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 from urllib.parse import urlparse
 
 import ldap3
@@ -220,7 +220,7 @@ class LdapSession:
         return result
 
     def search(self, call: str, base: str, search_filter: str, attributes: Sequence[str], *,
-               scope: str = ldap3.SUBTREE, controls: Sequence[tuple] = (), paged_cookie: bytes | None = None,
+               scope: Literal["BASE", "LEVEL", "SUBTREE"] = ldap3.SUBTREE, controls: Sequence[tuple] = (), paged_cookie: bytes | None = None,
                paged: bool = False, kind: str = "search_pages", size_limit: int = 0,
                page_size: int | None = None) -> tuple[list[dict], bytes | None]:
         """One search request (one page when ``paged``): raw entries and the next cookie.

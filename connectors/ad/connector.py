@@ -3,7 +3,7 @@ and doctor together (see access_review/connector.py for the contract)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence, TypeVar
 
 from access_review.errors import AccessReviewError, ActionRefused
 from access_review.records import Account, Snapshot
@@ -18,6 +18,8 @@ from .fetch import (DcState, fetch_changed_since, fetch_computers_and_contacts, 
                     fetch_groups, fetch_users)
 from .incremental import Records, build_full, merge_delta
 from .targeted import fetch_accounts
+
+T = TypeVar("T")
 
 
 class AdConnector:
@@ -36,11 +38,10 @@ class AdConnector:
     def open_session(self) -> LdapSession:
         return open_session(self.settings, read_password(self.name, self._raw_settings))
 
-    def _with_retries(self, call):
-        kwargs = {"policy": self.retry_policy}
-        if self._sleep is not None:
-            kwargs["sleep"] = self._sleep
-        return with_retries(call, **kwargs)
+    def _with_retries(self, call: Callable[[], T]) -> T:
+        if self._sleep is None:
+            return with_retries(call, policy=self.retry_policy)
+        return with_retries(call, policy=self.retry_policy, sleep=self._sleep)
 
     # ---- reading ----
     def fetch_snapshot(self, previous: Snapshot | None = None, progress: Progress = no_progress) -> Snapshot:
@@ -55,8 +56,9 @@ class AdConnector:
             state = fetch_dc_state(session)  # USN first: changes made during the read come again next time
             warnings: list[str] = []
             reason = self._why_not_incremental(previous, state)
-            if reason is None:
-                records, entries_read = self._read_delta(session, previous, state, progress)  # type: ignore[arg-type]
+            mode: Literal["full", "incremental"]
+            if reason is None and previous is not None:   # (no reason: there is a previous snapshot)
+                records, entries_read = self._read_delta(session, previous, state, progress)
                 mode = "incremental"
             else:
                 if previous is not None:

@@ -148,7 +148,7 @@ def fetch_dc_state(session: LdapSession) -> DcState:
     source = session.settings.source
     try:
         usn = int(info["highestCommittedUSN"][0])
-        dc = (info.get("dnsHostName") or info.get("serverName"))[0]
+        dc = (info.get("dnsHostName") or info.get("serverName") or [])[0]
         ds_service = info["dsServiceName"][0]
     except (KeyError, TypeError, IndexError, ValueError) as exc:
         raise SourceError(source, f"rootDSE on {session.settings.url}",

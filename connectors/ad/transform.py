@@ -15,7 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from ldap3.utils.dn import parse_dn
 
-from access_review.records import (Account, Contact, Grant, Group, Membership, Resource,
+from access_review.records import (Account, AccountKind, Contact, Grant, Group, Membership, Resource,
                                    account_key, contact_key, group_key)
 
 RawEntry = Mapping[str, Any]
@@ -152,7 +152,7 @@ def object_guid(entry: RawEntry) -> str:
 
 # ---------- records ----------
 
-def guess_account_kind(sam: str, dn: str) -> str:
+def guess_account_kind(sam: str, dn: str) -> AccountKind:
     """First guess only; the core reclassifies with the configured rules."""
     lowered = sam.lower()
     if lowered.startswith("svc-") or lowered.endswith("$"):
@@ -197,7 +197,7 @@ def transform_account(entry: RawEntry, source: str) -> Account:
         last_sign_in=filetime(attr_int(entry, "lastLogonTimestamp")),
         created=generalized_time(attr_text(entry, "whenCreated")),
         org_unit=parent_dn(dn),
-        kind="computer" if computer else guess_account_kind(sam, dn),  # type: ignore[arg-type]
+        kind="computer" if computer else guess_account_kind(sam, dn),
         title=attr_text(entry, "title") or "",
         department=attr_text(entry, "department") or "",
         upn=upn,

@@ -13,7 +13,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from access_review import activity
 from access_review.errors import ConfigError
@@ -48,7 +48,8 @@ class _Memo:
     """Parses repeated column texts once: pooled timestamps and shared extras repeat a lot."""
 
     def __init__(self, parse, limit: int = 4096):
-        self.parse, self.limit, self.seen = parse, limit, {}
+        self.parse, self.limit = parse, limit
+        self.seen: dict[str, Any] = {}
 
     def __call__(self, text: str | None):
         if not text:
@@ -126,7 +127,7 @@ class DemoConnector:
         # Keys are built once per id and shared by every membership that names it.
         account_keys = {a.id: account_key(name, a.id) for a in accounts}
         group_keys = {g.id: group_key(name, g.id) for g in groups}
-        memberships = []
+        memberships: list[Membership] = []
         append = memberships.append
         for group_id, member_id, member_type, role in state.rows(
                 db, "SELECT group_id, member_id, member_type, role FROM memberships WHERE directory=?"
@@ -230,7 +231,7 @@ class DemoConnector:
         reason = self.refusal(action)
         if reason:
             return ActionResult(action, "refused", message=reason)
-        handler = getattr(self, f"_{action.kind}")
+        handler: Callable[[sqlite3.Connection, Action], ActionResult] = getattr(self, f"_{action.kind}")
         db = state.connect(self.state_path, source=self.name, write=True)
         try:
             with db:  # one transaction: the prior state is read and changed together

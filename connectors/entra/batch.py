@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 import random
-from typing import Callable, Hashable, Mapping
+from typing import Callable, Generic, Hashable, Mapping, TypeVar
 
 from access_review import activity
 from access_review.errors import IncompleteRead, RetryableError, SourceError
@@ -45,26 +45,29 @@ class Listing:
     tolerate: tuple[type[SourceError], ...] = ()
 
 
+K = TypeVar("K", bound=Hashable)   # what names a listing: a group id, "users", ("assigned_to", id), ...
+
+
 @dataclass
-class BatchListings:
+class BatchListings(Generic[K]):
     """What the batches read: items per key, the deltaLink of each delta round, keys whose
     object vanished (404), and keys that failed with an error their listing tolerates."""
 
-    items: dict[Hashable, list[dict]] = field(default_factory=dict)
-    delta_links: dict[Hashable, str] = field(default_factory=dict)
-    vanished: set[Hashable] = field(default_factory=set)
-    failed: dict[Hashable, SourceError] = field(default_factory=dict)
-    pages: dict[Hashable, int] = field(default_factory=dict)
+    items: dict[K, list[dict]] = field(default_factory=dict)
+    delta_links: dict[K, str] = field(default_factory=dict)
+    vanished: set[K] = field(default_factory=set)
+    failed: dict[K, SourceError] = field(default_factory=dict)
+    pages: dict[K, int] = field(default_factory=dict)
     batches: int = 0
 
 
-Then = Callable[[Hashable, BatchListings], Mapping[Hashable, Listing]]
+Then = Callable[[K, BatchListings[K]], Mapping[K, Listing]]
 
 
-def fetch_batched_listings(client: GraphClient, listings: Mapping[Hashable, Listing | str], *,
+def fetch_batched_listings(client: GraphClient, listings: Mapping[K, Listing | str], *,
                            permission: str | None = None, root: str | None = None,
-                           then: Then | None = None,
-                           on_batch: Callable[[BatchListings], None] | None = None) -> BatchListings:
+                           then: Then[K] | None = None,
+                           on_batch: Callable[[BatchListings[K]], None] | None = None) -> BatchListings[K]:
     """Read every listing (a ``Listing``, or a URL read with ``permission``) to its end.
 
     ``root`` is another version's root (the beta endpoint) to batch against instead of the
@@ -79,12 +82,12 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[Hashable, List
             return "/" + url[len(prefix):]
         return client.relative(url)
 
-    result = BatchListings()
-    wanted: dict[Hashable, Listing] = {}
-    pending: deque[tuple[Hashable, str]] = deque()
-    tries: dict[Hashable, int] = {}
+    result: BatchListings[K] = BatchListings()
+    wanted: dict[K, Listing] = {}
+    pending: deque[tuple[K, str]] = deque()
+    tries: dict[K, int] = {}
 
-    def add(new: Mapping[Hashable, Listing | str]) -> None:
+    def add(new: Mapping[K, Listing | str]) -> None:
         for key, listing in new.items():
             if not isinstance(listing, Listing):
                 listing = Listing(listing, permission or "")
@@ -92,7 +95,7 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[Hashable, List
             result.items[key], result.pages[key] = [], 0
             pending.append((key, relative(listing.url)))
 
-    def finished(key: Hashable) -> None:
+    def finished(key: K) -> None:
         if then is not None:
             add(then(key, result))
 
@@ -165,8 +168,8 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[Hashable, List
     return result
 
 
-def _cut_short(client: GraphClient, result: BatchListings, wanted: Mapping[Hashable, Listing],
-               chunk: list[tuple[Hashable, str]], cause: RetryableError | str) -> SourceError:
+def _cut_short(client: GraphClient, result: BatchListings[K], wanted: Mapping[K, Listing],
+               chunk: list[tuple[K, str]], cause: RetryableError | str) -> SourceError:
     """The error for a read that cannot go on: an IncompleteRead naming a listing that was
     part-way through (never a short listing passed off as whole); the throttling error
     itself when nothing had been read yet."""

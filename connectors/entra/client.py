@@ -190,7 +190,8 @@ class TokenSource:
                 f"{result.get('error', 'no token')}: "
                 f"{(result.get('error_description') or '').splitlines()[0] if result.get('error_description') else ''}",
                 hint="check tenant_id, client_id and the client secret or certificate")
-        return result["access_token"]
+        token: str = result["access_token"]
+        return token
 
 
 def _credential_id(credential: str | dict) -> str:

@@ -53,7 +53,7 @@ class EntraConnector:
         start_retries = self.client.retries
         cursor = (previous.cursor if previous is not None and previous.complete else {}) or {}
         read = None
-        if cursor.get("users_delta") and cursor.get("groups_delta"):
+        if previous is not None and cursor.get("users_delta") and cursor.get("groups_delta"):
             try:
                 read = self._read_incremental(previous, cursor, progress)
                 snap.mode = "incremental"

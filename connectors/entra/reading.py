@@ -160,6 +160,7 @@ def read_changes(client: GraphClient, delta_links: tuple[str, str] | None, sign_
     """The users and groups delta rounds, replayed from ``delta_links`` or, without them,
     from the start (every object and membership); with the sign-in listing ``sign_in`` plans
     (delta does not carry signInActivity) and the grant listings, all in shared batches."""
+    rounds: dict[Hashable, Listing]
     if delta_links:
         rounds = {"users_delta": fetch.delta_replay_listing("users", delta_links[0]),
                   "groups_delta": fetch.delta_replay_listing("groups", delta_links[1])}

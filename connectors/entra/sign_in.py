@@ -26,7 +26,8 @@ from access_review.records import Account
 
 from . import fetch
 from .batch import Listing
-from .http import LICENCE_REASON, PremiumLicenceRequired  # noqa: F401 (LICENCE_REASON: re-exported)
+from .http import LICENCE_REASON as LICENCE_REASON  # re-exported for the readers
+from .http import PremiumLicenceRequired
 from .transform import parse_graph_datetime, sign_in_time
 
 FULL_REFRESH_DAYS = 30

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 
-from access_review.records import (Account, Grant, Group, Membership, Resource, account_key,
-                                   contact_key, group_key)
+from access_review.records import (Account, Grant, GrantLevel, Group, Membership, MemberType, Resource,
+                                   account_key, contact_key, group_key)
 
 USER_TYPE = "#microsoft.graph.user"
 GROUP_TYPE = "#microsoft.graph.group"
@@ -37,10 +37,10 @@ def sign_in_time(activity: Mapping[str, Any] | None) -> datetime | None:
     """The latest of interactive, non-interactive and successful sign-in times."""
     if not activity:
         return None
-    times = [parse_graph_datetime(activity.get(k)) for k in
-             ("lastSignInDateTime", "lastNonInteractiveSignInDateTime",
-              "lastSuccessfulSignInDateTime")]
-    times = [t for t in times if t is not None]
+    parsed = [parse_graph_datetime(activity.get(k)) for k in
+              ("lastSignInDateTime", "lastNonInteractiveSignInDateTime",
+               "lastSuccessfulSignInDateTime")]
+    times = [t for t in parsed if t is not None]
     return max(times) if times else None
 
 
@@ -146,7 +146,7 @@ def patch_group(group: Group, raw: Mapping[str, Any]) -> Group:
     return replace(group, **group_fields(raw), extra={**group.extra, **group_extra(raw)})
 
 
-def member_ref(source: str, raw: Mapping[str, Any]) -> tuple[str, str]:
+def member_ref(source: str, raw: Mapping[str, Any]) -> tuple[str, MemberType]:
     """(member key, member type) of a directoryObject reference by its @odata.type.
 
     A service principal is an account (an app signing in as itself: in a group it holds the
@@ -205,7 +205,7 @@ def all_users_key(source: str) -> str:
 
 def principal_key_for(source: str, principal_id: str, principal_type: str | None,
                       user_ids: set[str], group_ids: set[str],
-                      sp_accounts: set[str] = frozenset()) -> str:
+                      sp_accounts: AbstractSet[str] = frozenset()) -> str:
     if principal_type == "User" or (principal_type is None and principal_id in user_ids):
         return account_key(source, principal_id)
     if principal_type == "Group" or (principal_type is None and principal_id in group_ids):
@@ -233,7 +233,7 @@ def role_scope(scope_id: str, unit_names: Mapping[str, str]) -> str:
 def transform_role_grants(definitions: Iterable[Mapping[str, Any]],
                           assignments: Iterable[Mapping[str, Any]], source: str,
                           user_ids: set[str], group_ids: set[str],
-                          sp_accounts: set[str] = frozenset(),
+                          sp_accounts: AbstractSet[str] = frozenset(),
                           unit_names: Mapping[str, str] | None = None
                           ) -> tuple[list[Resource], list[Grant]]:
     """Directory role assignments as privileged grants. One resource per role and scope: a
@@ -272,7 +272,7 @@ def _oauth_app_resource(source: str, sp: Mapping[str, Any] | None, sp_id: str) -
 
 
 def transform_app_grants(service_principals: Iterable[Mapping[str, Any]],
-                         assigned_to: Mapping[str, list[Mapping[str, Any]]], source: str
+                         assigned_to: Mapping[str, Sequence[Mapping[str, Any]]], source: str
                          ) -> tuple[list[Resource], list[Grant]]:
     """App-role assignments (``/servicePrincipals/{id}/appRoleAssignedTo``).
 
@@ -324,7 +324,7 @@ def transform_app_grants(service_principals: Iterable[Mapping[str, Any]],
     return list(resources.values()), grants
 
 
-def scope_level(scopes: Iterable[str]) -> str:
+def scope_level(scopes: Iterable[str]) -> GrantLevel:
     """"write" when any scope can change data (``*ReadWrite*``, ``*.Send``, ``*Manage*``)."""
     for s in scopes:
         if "ReadWrite" in s or "Manage" in s or s.endswith(".Send") or s.endswith("FullControl.All"):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from access_review.connector import Action, ActionResult
+from access_review.connector import Action, ActionResult, ActionStatus
 from access_review.errors import ActionRefused
 
 from .batch import BatchRunner
@@ -161,7 +161,7 @@ def _remove_member(connector: ActionContext, action: Action, group_id: str, memb
     gone = _call(runner, f"members.delete groupKey={group_id} memberKey={member_id}",
                  lambda: members.delete(groupKey=group_id, memberKey=member_id), GROUP_MEMBER_WRITE,
                  missing_ok=True)
-    status = "unchanged" if gone is MISSING else "changed"
+    status: ActionStatus = "unchanged" if gone is MISSING else "changed"
     return ActionResult(action, status, prior=prior, after={"member": False})
 
 

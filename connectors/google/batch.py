@@ -13,6 +13,7 @@ import socket
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Iterable, Mapping
 
 import httplib2
@@ -159,7 +160,7 @@ class BatchRunner:
             size = self._batch_size(self.pacers[api], len(queue), batch_size)
             todo = [queue.popleft() for _ in range(min(size, len(queue)))]
             calls = [BatchCall(key=(key, token), call=f"{call} {key}" + (" (next page)" if token else ""),
-                               build=(lambda b=first_pages[key], t=token: b(t)))
+                               build=partial(first_pages[key], token))
                      for key, token in todo]
             responses = self.run(api, calls, scope=scope, batch_size=batch_size)
             for key, token in todo:

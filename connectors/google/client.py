@@ -158,7 +158,7 @@ class CountingHttp(httplib2.Http):
         self.round_trips = 0
         self.source = source
 
-    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any):  # type: ignore[override]
+    def request(self, uri: str, method: str = "GET", *args: Any, **kwargs: Any):
         self.round_trips += 1
         started = time.monotonic()
         call = f"{method} {urllib.parse.urlsplit(uri).path}"
@@ -178,6 +178,8 @@ def load_key_info(settings: GoogleSettings) -> dict[str, Any]:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"source {settings.source!r}: cannot read service account key {path}: {exc}") from None
+    if not isinstance(info, dict):   # JSON, but a list or a string: no key
+        info = {}
     missing = [k for k in ("client_email", "private_key", "token_uri") if not info.get(k)]
     if info.get("type") != "service_account" or missing:
         raise ConfigError(
@@ -247,7 +249,8 @@ def _discovery_document(api: str, version: str) -> dict[str, Any]:
     raw = discovery_cache.get_static_doc(api, version)
     if raw is None:
         raise ConfigError(f"google-api-python-client has no shipped discovery document for {api} {version}")
-    return json.loads(raw)
+    document: dict[str, Any] = json.loads(raw)
+    return document
 
 
 def build_clients(settings: GoogleSettings, scopes: tuple[str, ...], *,

@@ -55,7 +55,7 @@ def run_checks(settings: GoogleSettings) -> list[Check]:
                             "check subject is an existing, active admin and the key is not revoked"))
         return checks
 
-    acting = base
+    acting: service_account.Credentials | None = base   # None: the action subject's token was refused
     if settings.acting_subject != settings.subject:
         # Actions act as their own admin (action_subject): its tokens are checked for their scopes.
         acting = build_credentials(settings, (USER_WRITE,), settings.acting_subject)
@@ -66,9 +66,10 @@ def run_checks(settings: GoogleSettings) -> list[Check]:
             acting = None
     missing_read = []
     for scope in (*settings.read_scopes(), *ACTION_SCOPES):
-        if scope in ACTION_SCOPES and acting is None:
+        token_base = acting if scope in ACTION_SCOPES else base
+        if token_base is None:
             continue
-        error = _token_error(settings, acting if scope in ACTION_SCOPES else base, (scope,))
+        error = _token_error(settings, token_base, (scope,))
         label = f"scope {scope.rsplit('/', 1)[-1]} ({SCOPE_PURPOSE.get(scope, '')})"
         if error is None:
             checks.append(Check(label, True, "granted"))

@@ -5,6 +5,7 @@ Page sizes are each method's documented maximum (see the discovery documents' ``
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Callable, Iterator
 
 from access_review.errors import IncompleteRead
@@ -50,7 +51,7 @@ def fetch_pages(runner: BatchRunner, call: str, build: Callable[[str | None], An
     while True:
         runner.count("api_calls")
         with runner.pacers[api].calls(cost):
-            page = execute(clients.settings.source, call, lambda t=token: build(t), scope=scope,
+            page = execute(clients.settings.source, call, partial(build, token), scope=scope,
                            scopes=clients.scopes, policy=runner.policy, sleep=runner.sleep) or {}
         yield from page.get(items_field, []) or []
         token = page.get("nextPageToken")

@@ -171,7 +171,8 @@ def execute(source: str, call: str, build_request: Callable[[], Any], *, scope: 
             scopes: tuple[str, ...] = (), policy: RetryPolicy = DEFAULT_POLICY,
             sleep: Callable[[float], None] | None = None, missing_ok: bool = False) -> Any:
     """Run a call with the one retry helper. ``build_request`` makes a fresh HttpRequest each try."""
-    kwargs = {"sleep": sleep} if sleep is not None else {}
-    return with_retries(lambda: execute_once(source, call, build_request(), scope=scope, scopes=scopes,
-                                             missing_ok=missing_ok),
-                        policy=policy, **kwargs)
+    def once() -> Any:
+        return execute_once(source, call, build_request(), scope=scope, scopes=scopes, missing_ok=missing_ok)
+    if sleep is None:
+        return with_retries(once, policy=policy)
+    return with_retries(once, policy=policy, sleep=sleep)

@@ -8,6 +8,7 @@ transformed exactly as a sync would; calls go through the one retry helper.
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Sequence
 
 from access_review.connector import account_ids
@@ -28,7 +29,7 @@ def fetch_accounts(runner: Any, source: str, keys: Sequence[str],
     out: dict[str, Account | None] = {}
     for key, user_id in account_ids(source, keys).items():
         raw = execute(source, f"users.get userKey={user_id}",
-                      lambda user_id=user_id: users.get(userKey=user_id, fields=ONE_USER_FIELDS, projection="basic"),
+                      partial(users.get, userKey=user_id, fields=ONE_USER_FIELDS, projection="basic"),
                       scope=USER_READ, scopes=runner.clients.scopes, policy=runner.policy, sleep=runner.sleep,
                       missing_ok=True)
         out[key] = None if raw is MISSING else transform_user(source, raw, student_org_units)

@@ -15,14 +15,15 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 
 from access_review.errors import SourceError
-from access_review.records import Account, Grant, Group, Membership, Resource, account_key, group_key
+from access_review.records import (Account, Grant, GrantLevel, Group, Membership, MemberRole, Resource, account_key,
+                                   group_key)
 
 from .client import normalize_org_unit
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 # Drive roles (https://developers.google.com/workspace/drive/api/guides/ref-roles).
-DRIVE_LEVELS = {"reader": "read", "commenter": "read", "writer": "write", "fileOrganizer": "write",
+DRIVE_LEVELS: dict[str, GrantLevel] = {"reader": "read", "commenter": "read", "writer": "write", "fileOrganizer": "write",
                 "organizer": "admin"}
 
 
@@ -104,7 +105,7 @@ def transform_groups(source: str, groups: Iterable[Mapping[str, Any]]) -> list[G
 
 # members.list role: OWNER and MANAGER can add and remove members
 # (https://support.google.com/a/answer/167094); both are members of the group too.
-MEMBER_ROLES = {"OWNER": "owner", "MANAGER": "manager"}
+MEMBER_ROLES: dict[str, MemberRole] = {"OWNER": "owner", "MANAGER": "manager"}
 
 
 def transform_memberships(source: str, members_by_group: Mapping[str, list[dict]],
