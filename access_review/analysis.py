@@ -5,6 +5,7 @@ findings drawn from them (``findings.py``).
 Everything downstream (the CLI's why/access/who, findings, campaigns, suspension, exports)
 starts from an ``Analysis`` so that they all see the same facts.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,8 +36,9 @@ class Analysis(Facts):
         return found
 
 
-def _held_accounts_last_seen(store: Store, inventory: inv.Inventory,
-                             snapshots: Mapping[str, Snapshot]) -> dict[str, SyncRun]:
+def _held_accounts_last_seen(
+    store: Store, inventory: inv.Inventory, snapshots: Mapping[str, Snapshot]
+) -> dict[str, SyncRun]:
     """For held accounts (named by key) missing from today's snapshots: when they were last seen."""
     present = {a.key for s in snapshots.values() for a in s.accounts}
     out = {}
@@ -47,8 +49,14 @@ def _held_accounts_last_seen(store: Store, inventory: inv.Inventory,
     return out
 
 
-def analyse(config: Config, store: Store, *, today: date | None = None,
-            snapshots: Mapping[str, Snapshot] | None = None, partial: bool = False) -> Analysis:
+def analyse(
+    config: Config,
+    store: Store,
+    *,
+    today: date | None = None,
+    snapshots: Mapping[str, Snapshot] | None = None,
+    partial: bool = False,
+) -> Analysis:
     """The analysis of the latest complete snapshots, the roster and the inventory in use.
 
     Without a roster or an inventory it refuses, unless ``partial``: then it runs what can run
@@ -61,8 +69,9 @@ def analyse(config: Config, store: Store, *, today: date | None = None,
     missing: list[str] = []
     if not roster:
         if not partial:
-            raise AccessReviewError("no staff roster has been imported",
-                                    hint="run `access-review roster import FILE`")
+            raise AccessReviewError(
+                "no staff roster has been imported", hint="run `access-review roster import FILE`"
+            )
         missing.append("roster")
     if fetch_stored_inventory(store) is None and partial:
         missing.append("inventory")
@@ -70,9 +79,14 @@ def analyse(config: Config, store: Store, *, today: date | None = None,
     else:
         inventory = load_inventory_from_store(store, roster)
     load_time = time.perf_counter() - t
-    a = Analysis(config=config, snapshots=dict(snapshots), persons={p.key: p for p in roster},
-                 inventory=inventory, today=today or today_utc(),
-                 last_seen=_held_accounts_last_seen(store, inventory, snapshots),
-                 missing_inputs=tuple(missing))
+    a = Analysis(
+        config=config,
+        snapshots=dict(snapshots),
+        persons={p.key: p for p in roster},
+        inventory=inventory,
+        today=today or today_utc(),
+        last_seen=_held_accounts_last_seen(store, inventory, snapshots),
+        missing_inputs=tuple(missing),
+    )
     a.timings["load"] = load_time
     return a

@@ -6,6 +6,7 @@ program that computed it, and the day it was evaluated for (dormancy, training, 
 holds and authorization exceptions depend on the date). All of these are read with a few
 small queries, without loading any of the data.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,23 +22,38 @@ from .store import Store
 
 @dataclass(frozen=True)
 class AnalysisInputs:
-    runs: tuple[tuple[str, int], ...]   # (source, complete sync run id), by source
-    roster: int | None                  # roster import id
-    inventory: int | None               # inventory version
-    config: str                         # digest of the analysis settings
-    code: str                           # digest of the program that computes the analysis
-    today: str                          # the day it was evaluated for (ISO date)
+    runs: tuple[tuple[str, int], ...]  # (source, complete sync run id), by source
+    roster: int | None  # roster import id
+    inventory: int | None  # inventory version
+    config: str  # digest of the analysis settings
+    code: str  # digest of the program that computes the analysis
+    today: str  # the day it was evaluated for (ISO date)
 
     def to_json(self) -> str:
-        return json.dumps({"runs": dict(self.runs), "roster": self.roster, "inventory": self.inventory,
-                           "config": self.config, "code": self.code, "today": self.today},
-                          sort_keys=True, separators=(",", ":"))
+        return json.dumps(
+            {
+                "runs": dict(self.runs),
+                "roster": self.roster,
+                "inventory": self.inventory,
+                "config": self.config,
+                "code": self.code,
+                "today": self.today,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
 
     @classmethod
     def from_json(cls, text: str) -> "AnalysisInputs":
         d = json.loads(text)
-        return cls(runs=tuple(sorted((s, int(r)) for s, r in d["runs"].items())), roster=d["roster"],
-                   inventory=d["inventory"], config=d["config"], code=d["code"], today=d["today"])
+        return cls(
+            runs=tuple(sorted((s, int(r)) for s, r in d["runs"].items())),
+            roster=d["roster"],
+            inventory=d["inventory"],
+            config=d["config"],
+            code=d["code"],
+            today=d["today"],
+        )
 
     def on_another_day(self, built: "AnalysisInputs") -> bool:
         """The same inputs, evaluated for another day."""
@@ -49,8 +65,11 @@ class AnalysisInputs:
         now, then = dict(self.runs), dict(built.runs)
         for source in sorted(set(now) | set(then)):
             if now.get(source) != then.get(source):
-                out.append(f"a newer {source} sync (run {now[source]})" if source in now
-                           else f"{source} is no longer synced")
+                out.append(
+                    f"a newer {source} sync (run {now[source]})"
+                    if source in now
+                    else f"{source} is no longer synced"
+                )
         if self.roster != built.roster:
             out.append("a new roster import")
         if self.inventory != built.inventory:
@@ -66,8 +85,11 @@ class AnalysisInputs:
 
 def config_digest(config: Config) -> str:
     """The settings the analysis depends on: policy thresholds and how accounts are classified."""
-    text = json.dumps({"policy": asdict(config.policy), "classify": asdict(config.classify)},
-                      sort_keys=True, default=list)
+    text = json.dumps(
+        {"policy": asdict(config.policy), "classify": asdict(config.classify)},
+        sort_keys=True,
+        default=list,
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -82,9 +104,17 @@ def code_digest() -> str:
 
 
 def current_inputs(config: Config, store: Store, today: date) -> AnalysisInputs:
-    runs = store.db.execute("SELECT source, MAX(id) FROM sync_runs WHERE status='complete'"
-                            " GROUP BY source ORDER BY source").fetchall()
+    runs = store.db.execute(
+        "SELECT source, MAX(id) FROM sync_runs WHERE status='complete'"
+        " GROUP BY source ORDER BY source"
+    ).fetchall()
     roster = store.db.execute("SELECT MAX(id) FROM roster_imports").fetchone()[0]
     inventory = store.db.execute("SELECT MAX(id) FROM inventory_versions").fetchone()[0]
-    return AnalysisInputs(runs=tuple((s, int(r)) for s, r in runs), roster=roster, inventory=inventory,
-                          config=config_digest(config), code=code_digest(), today=today.isoformat())
+    return AnalysisInputs(
+        runs=tuple((s, int(r)) for s, r in runs),
+        roster=roster,
+        inventory=inventory,
+        config=config_digest(config),
+        code=code_digest(),
+        today=today.isoformat(),
+    )

@@ -6,6 +6,7 @@ summary (counts, warnings, the inventory check, partial views, holds). The rows 
 versioned tables (versioned.py) with a single lineage, one version per build, so a rebuild
 that finds the same answers writes nothing but its record.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -13,19 +14,47 @@ import sqlite3
 from .versioned import VersionedTable
 
 # One row per (account, inventory resource): the highest level and the path that gives it.
-ACCESS = VersionedTable("analysis_access", (
-    "resource", "account", "person", "level", "path", "path_text", "authorized", "reason", "login", "source"))
+ACCESS = VersionedTable(
+    "analysis_access",
+    (
+        "resource",
+        "account",
+        "person",
+        "level",
+        "path",
+        "path_text",
+        "authorized",
+        "reason",
+        "login",
+        "source",
+    ),
+)
 # Every path `why` shows for an (account, resource), the one that gives the level first.
 PATHS = VersionedTable("analysis_paths", ("account", "resource", "rank", "level", "path_text"))
 # Findings; listed in finding_types.finding_order (not stored: one new finding would renumber
 # every row after it, and a rebuild would rewrite them all).
-FINDINGS = VersionedTable("analysis_findings", (
-    "type", "severity", "person", "account", "resource", "path", "path_text", "summary", "evidence",
-    "login", "source"))
+FINDINGS = VersionedTable(
+    "analysis_findings",
+    (
+        "type",
+        "severity",
+        "person",
+        "account",
+        "resource",
+        "path",
+        "path_text",
+        "summary",
+        "evidence",
+        "login",
+        "source",
+    ),
+)
 # How accounts were joined to roster people; rank: the account's place among the person's.
 LINKS = VersionedTable("analysis_links", ("account", "person", "method", "value", "rank"))
 # Accounts joined to nobody that are not students (students have no staff-roster person).
-UNMATCHED = VersionedTable("analysis_unmatched", ("key", "source", "login", "kind", "enabled", "display_name"))
+UNMATCHED = VersionedTable(
+    "analysis_unmatched", ("key", "source", "login", "kind", "enabled", "display_name")
+)
 # Names a resource argument can mean beyond the inventory: directory roles, apps, drives.
 NAMES = VersionedTable("analysis_names", ("name", "kind", "source"))
 
@@ -55,9 +84,13 @@ def create_analysis_tables(db: sqlite3.Connection) -> None:
     """Migration 6."""
     db.execute(RUNS_TABLE)
     for table in ANALYSIS_TABLES:
-        db.execute(f"CREATE TABLE {table.name} (from_run INTEGER NOT NULL, to_run INTEGER, "
-                   + ", ".join(f"{c} INTEGER" if c in _INTEGER_COLUMNS else f"{c} TEXT" for c in table.columns)
-                   + ")")
+        db.execute(
+            f"CREATE TABLE {table.name} (from_run INTEGER NOT NULL, to_run INTEGER, "
+            + ", ".join(
+                f"{c} INTEGER" if c in _INTEGER_COLUMNS else f"{c} TEXT" for c in table.columns
+            )
+            + ")"
+        )
     for statement in INDEXES:
         db.execute(statement)
     # A findings run (`findings --save`) now points at the analysis it listed instead of

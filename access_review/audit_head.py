@@ -11,6 +11,7 @@ holds it.
 
 Format, one line: ``SEQ HASH SEAL``. Logs written before keying have ``SEQ HASH``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 class Head:
     seq: int
     hash: str
-    seal: str = ""           # "" in a head written before the log was keyed
+    seal: str = ""  # "" in a head written before the log was keyed
 
 
 class HeadUnreadable(ValueError):
@@ -40,7 +41,9 @@ def head_path(store_path: Path) -> Path:
 
 
 def seal(key: bytes, seq: int, digest: str) -> str:
-    return hmac.new(key, f"access-review audit head {seq} {digest}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(
+        key, f"access-review audit head {seq} {digest}".encode(), hashlib.sha256
+    ).hexdigest()
 
 
 def is_sealed_by(head: Head, key: bytes) -> bool:
@@ -55,10 +58,16 @@ def read_head(store_path: Path) -> Head | None:
     except FileNotFoundError:
         return None
     fields = text.split()
-    ok = (len(fields) in (2, 3) and fields[0].isdigit() and all(_HEX64.fullmatch(f) for f in fields[1:]))
+    ok = (
+        len(fields) in (2, 3)
+        and fields[0].isdigit()
+        and all(_HEX64.fullmatch(f) for f in fields[1:])
+    )
     if not ok:
         shown = text.strip()[:60].encode("unicode_escape").decode("ascii")
-        raise HeadUnreadable(f"the head file {path} is not a head ('{shown}'): it was altered or damaged")
+        raise HeadUnreadable(
+            f"the head file {path} is not a head ('{shown}'): it was altered or damaged"
+        )
     return Head(int(fields[0]), fields[1], fields[2] if len(fields) == 3 else "")
 
 

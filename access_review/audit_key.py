@@ -16,6 +16,7 @@ Where the key comes from, in this order:
 A key file is never created for a log that is already keyed: a new key would make the whole
 log unverifiable, so a missing key is an error that says which key the log expects.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -60,14 +61,20 @@ class AuditKeySource:
         if env and file:
             raise AuditKeyError("[audit]: set key_env or key_file, not both")
         if "key" in section:
-            raise AuditKeyError("[audit]: the key must not be written in the config",
-                                hint='use key_env = "VARIABLE" or key_file = "/path/readable/by/owner"')
+            raise AuditKeyError(
+                "[audit]: the key must not be written in the config",
+                hint='use key_env = "VARIABLE" or key_file = "/path/readable/by/owner"',
+            )
         if env:
             return cls(env=str(env))
         return cls(file=Path(str(file)).expanduser() if file else default_key_path())
 
     def describe(self) -> str:
-        return f"environment variable {self.env}" if self.env else f"key file {self.file or default_key_path()}"
+        return (
+            f"environment variable {self.env}"
+            if self.env
+            else f"key file {self.file or default_key_path()}"
+        )
 
     def load(self, *, create: bool) -> bytes | None:
         """The key; None when its file does not exist and ``create`` is False."""
@@ -78,7 +85,8 @@ class AuditKeySource:
                     f"the audit key in environment variable {self.env} is "
                     + ("not set" if not value else f"shorter than {MIN_ENV_CHARACTERS} characters"),
                     hint=f"export {self.env}=$(python3 -c 'import secrets; print(secrets.token_hex(32))'),"
-                         " and keep the value safe: the log cannot be verified without it")
+                    " and keep the value safe: the log cannot be verified without it",
+                )
             return value.encode("utf-8")
         file = self.file or default_key_path()
         if not file.exists():
@@ -86,7 +94,7 @@ class AuditKeySource:
                 return None
             try:
                 return _create_key_file(file)
-            except FileExistsError:   # another process made it just now: use that one
+            except FileExistsError:  # another process made it just now: use that one
                 pass
         text = check_owner_only(file, "audit key file").read_text(encoding="utf-8").strip()
         try:
@@ -94,8 +102,10 @@ class AuditKeySource:
         except ValueError:
             key = b""
         if len(key) < KEY_BYTES:
-            raise AuditKeyError(f"audit key file {file} does not hold a key ({KEY_BYTES * 2} hex digits)",
-                                hint="restore it from your backup of the key")
+            raise AuditKeyError(
+                f"audit key file {file} does not hold a key ({KEY_BYTES * 2} hex digits)",
+                hint="restore it from your backup of the key",
+            )
         return key
 
 

@@ -5,6 +5,7 @@ that all stay alive. Each full collection walks that ever-growing heap, which ma
 work grow faster than the data (state size: ~11x the district time for 10x the data).
 None of these objects form reference cycles, so there is nothing to collect meanwhile.
 """
+
 from __future__ import annotations
 
 import gc

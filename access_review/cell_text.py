@@ -16,6 +16,7 @@ Also neutralized: line feed (some importers start a new record-then-formula on i
 full-width forms of the trigger characters, which East Asian Excel locales accept as
 formula starts.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,5 +45,5 @@ def safe_text(text: str) -> str:
     if is_formula_like(cleaned):
         cleaned = NEUTRALIZING_PREFIX + cleaned
     if len(cleaned) > EXCEL_CELL_LIMIT:
-        cleaned = cleaned[:EXCEL_CELL_LIMIT - 1] + "\u2026"
+        cleaned = cleaned[: EXCEL_CELL_LIMIT - 1] + "\u2026"
     return cleaned

@@ -3,6 +3,7 @@
 Relative paths in the file are resolved against the file's own folder, so a config and its
 roster/inventory can be moved together.
 """
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,15 @@ DEFAULT_CONFIG_NAME = "access-review.toml"
 CONFIG_ENV = "ACCESS_REVIEW_CONFIG"
 
 DEFAULT_ADMIN_TITLES = (
-    "superintendent", "principal", "director", "coordinator", "administrator",
-    "manager", "chief", "officer", "supervisor",
+    "superintendent",
+    "principal",
+    "director",
+    "coordinator",
+    "administrator",
+    "manager",
+    "chief",
+    "officer",
+    "supervisor",
 )
 
 
@@ -42,13 +50,13 @@ class Scorecard:
     missing held account and no broken record, so those rows are red whenever either occurs.
     """
 
-    inventory_percent: tuple[int, int] = (100, 90)          # resources with a valid data manager
-    campaign_answered_percent: tuple[int, int] = (95, 80)   # review items answered by the reviewer
-    training_percent: tuple[int, int] = (98, 90)            # trained within the year
-    unauthorized: tuple[int, int] = (0, 3)                  # access not authorized (findings)
-    unapproved_apps: tuple[int, int] = (0, 2)               # apps holding access without approval
-    retention_awaiting: tuple[int, int] = (0, 10)           # separated accounts awaiting a decision
-    investigation_days: tuple[int, int] = (30, 90)          # age of the oldest open suspension
+    inventory_percent: tuple[int, int] = (100, 90)  # resources with a valid data manager
+    campaign_answered_percent: tuple[int, int] = (95, 80)  # review items answered by the reviewer
+    training_percent: tuple[int, int] = (98, 90)  # trained within the year
+    unauthorized: tuple[int, int] = (0, 3)  # access not authorized (findings)
+    unapproved_apps: tuple[int, int] = (0, 2)  # apps holding access without approval
+    retention_awaiting: tuple[int, int] = (0, 10)  # separated accounts awaiting a decision
+    investigation_days: tuple[int, int] = (30, 90)  # age of the oldest open suspension
     # An unapproved app this many staff use is a decision for the superintendent, not the ISO alone.
     app_users_for_decision: int = 10
 
@@ -72,8 +80,10 @@ class Retention:
     keep_monthly_years: int = 7
 
     def describe(self) -> str:
-        return (f"every run for {self.keep_every_run_days} days, then one per month for "
-                f"{self.keep_monthly_years} years")
+        return (
+            f"every run for {self.keep_every_run_days} days, then one per month for "
+            f"{self.keep_monthly_years} years"
+        )
 
 
 def _retention(section: Any, where: str) -> Retention:
@@ -82,10 +92,14 @@ def _retention(section: Any, where: str) -> Retention:
     known = set(Retention.__dataclass_fields__)
     unknown = sorted(set(section) - known)
     if unknown:
-        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}"
+        )
     d = Retention()
-    return Retention(keep_every_run_days=_count(section, "keep_every_run_days", d.keep_every_run_days, where),
-                     keep_monthly_years=_count(section, "keep_monthly_years", d.keep_monthly_years, where))
+    return Retention(
+        keep_every_run_days=_count(section, "keep_every_run_days", d.keep_every_run_days, where),
+        keep_monthly_years=_count(section, "keep_monthly_years", d.keep_monthly_years, where),
+    )
 
 
 @dataclass(frozen=True)
@@ -153,9 +167,11 @@ def _resolve(base: Path, value: str | None) -> Path | None:
 
 def _store_path(base: Path, store: dict[str, Any], cfg_path: Path) -> Path:
     path = _resolve(base, store.get("path", "access-review.db"))
-    if path is None:   # `path = ""`: no file to open
-        raise ConfigError(f"{cfg_path}: [store] path must name the store's file",
-                          hint="leave it out for access-review.db beside the config")
+    if path is None:  # `path = ""`: no file to open
+        raise ConfigError(
+            f"{cfg_path}: [store] path must name the store's file",
+            hint="leave it out for access-review.db beside the config",
+        )
     return path
 
 
@@ -163,11 +179,17 @@ def _resolve_file_settings(base: Path, table: dict[str, Any]) -> dict[str, Any]:
     """Every ``*_file`` setting (``password_file``, ``client_secret_file``, ``key_file``,
     ``ca_file``, ...) is a path: a relative one is resolved here, once, against the config's
     folder, so that no secret is read from whatever folder the tool happens to be started in."""
-    return {key: str(_resolve(base, value)) if key.endswith("_file") and isinstance(value, str) and value
-            else value for key, value in table.items()}
+    return {
+        key: str(_resolve(base, value))
+        if key.endswith("_file") and isinstance(value, str) and value
+        else value
+        for key, value in table.items()
+    }
 
 
-def _tuple_of_str(section: dict[str, Any], key: str, default: tuple[str, ...], where: str) -> tuple[str, ...]:
+def _tuple_of_str(
+    section: dict[str, Any], key: str, default: tuple[str, ...], where: str
+) -> tuple[str, ...]:
     value = section.get(key, default)
     if isinstance(value, str):
         value = [value]
@@ -183,18 +205,27 @@ def _int(section: dict[str, Any], key: str, default: int, where: str) -> int:
     return value
 
 
-def _pair(section: dict[str, Any], key: str, default: tuple[int, int], where: str, *, share: bool) -> tuple[int, int]:
+def _pair(
+    section: dict[str, Any], key: str, default: tuple[int, int], where: str, *, share: bool
+) -> tuple[int, int]:
     value = section.get(key, list(default))
-    if (not isinstance(value, list) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)):
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+    ):
         raise ConfigError(f"{where}: {key} must be two whole numbers [green, amber], not {value!r}")
     green, amber = value
     if share and not (100 >= green >= amber):
-        raise ConfigError(f"{where}: {key} = {value!r}: a share is green at or above the first number"
-                          " and amber at or above the second, so 100 >= green >= amber")
+        raise ConfigError(
+            f"{where}: {key} = {value!r}: a share is green at or above the first number"
+            " and amber at or above the second, so 100 >= green >= amber"
+        )
     if not share and green > amber:
-        raise ConfigError(f"{where}: {key} = {value!r}: a count is green up to the first number and"
-                          " amber up to the second, so green <= amber")
+        raise ConfigError(
+            f"{where}: {key} = {value!r}: a count is green up to the first number and"
+            " amber up to the second, so green <= amber"
+        )
     return green, amber
 
 
@@ -211,18 +242,29 @@ def _scorecard(section: Any, where: str) -> Scorecard:
     known = {f for f in Scorecard.__dataclass_fields__}
     unknown = sorted(set(section) - known)
     if unknown:
-        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}"
+        )
     d = Scorecard()
     return Scorecard(
-        inventory_percent=_pair(section, "inventory_percent", d.inventory_percent, where, share=True),
-        campaign_answered_percent=_pair(section, "campaign_answered_percent", d.campaign_answered_percent,
-                                        where, share=True),
+        inventory_percent=_pair(
+            section, "inventory_percent", d.inventory_percent, where, share=True
+        ),
+        campaign_answered_percent=_pair(
+            section, "campaign_answered_percent", d.campaign_answered_percent, where, share=True
+        ),
         training_percent=_pair(section, "training_percent", d.training_percent, where, share=True),
         unauthorized=_pair(section, "unauthorized", d.unauthorized, where, share=False),
         unapproved_apps=_pair(section, "unapproved_apps", d.unapproved_apps, where, share=False),
-        retention_awaiting=_pair(section, "retention_awaiting", d.retention_awaiting, where, share=False),
-        investigation_days=_pair(section, "investigation_days", d.investigation_days, where, share=False),
-        app_users_for_decision=_count(section, "app_users_for_decision", d.app_users_for_decision, where),
+        retention_awaiting=_pair(
+            section, "retention_awaiting", d.retention_awaiting, where, share=False
+        ),
+        investigation_days=_pair(
+            section, "investigation_days", d.investigation_days, where, share=False
+        ),
+        app_users_for_decision=_count(
+            section, "app_users_for_decision", d.app_users_for_decision, where
+        ),
     )
 
 
@@ -242,11 +284,15 @@ def load_config(path: str | Path | None = None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{cfg_path}: not valid TOML: {exc}") from None
     base = cfg_path.parent
-    raw = {name: _resolve_file_settings(base, table) if isinstance(table, dict) else table
-           for name, table in raw.items()}
+    raw = {
+        name: _resolve_file_settings(base, table) if isinstance(table, dict) else table
+        for name, table in raw.items()
+    }
     if isinstance(raw.get("sources"), dict):
-        raw["sources"] = {name: _resolve_file_settings(base, settings) if isinstance(settings, dict) else settings
-                          for name, settings in raw["sources"].items()}
+        raw["sources"] = {
+            name: _resolve_file_settings(base, settings) if isinstance(settings, dict) else settings
+            for name, settings in raw["sources"].items()
+        }
 
     store = raw.get("store", {})
     roster = raw.get("roster", {})
@@ -260,7 +306,9 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"{cfg_path}: [sources] must be a table of [sources.NAME] tables")
     for name, settings in sources.items():
         if not isinstance(settings, dict) or "type" not in settings:
-            raise ConfigError(f"{cfg_path}: [sources.{name}] needs a type (ad, entra, google or demo)")
+            raise ConfigError(
+                f"{cfg_path}: [sources.{name}] needs a type (ad, entra, google or demo)"
+            )
         if ":" in name:
             raise ConfigError(f"{cfg_path}: source name {name!r} must not contain ':'")
 
@@ -273,7 +321,8 @@ def load_config(path: str | Path | None = None) -> Config:
         apps_path=_resolve(base, inventory.get("apps")),
         holds_path=_resolve(base, inventory.get("holds")),
         iso=Iso(
-            name=iso.get("name", ""), email=iso.get("email", ""),
+            name=iso.get("name", ""),
+            email=iso.get("email", ""),
             alternate_name=iso.get("alternate_name", ""),
             alternate_email=iso.get("alternate_email", ""),
             accounts=_tuple_of_str(iso, "accounts", (), f"{cfg_path} [iso]"),
@@ -283,30 +332,48 @@ def load_config(path: str | Path | None = None) -> Config:
             training_days=_int(policy, "training_days", 365, where),
             leave_counts_as_separated=bool(policy.get("leave_counts_as_separated", True)),
             retention_days=_int(policy, "retention_days", 1095, where),
-            administrator_titles=tuple(t.lower() for t in _tuple_of_str(
-                policy, "administrator_titles", DEFAULT_ADMIN_TITLES, where)),
+            administrator_titles=tuple(
+                t.lower()
+                for t in _tuple_of_str(policy, "administrator_titles", DEFAULT_ADMIN_TITLES, where)
+            ),
         ),
         classify=Classification(
-            student_org_units=tuple(s.lower() for s in _tuple_of_str(
-                classify, "student_org_units", ("students",), f"{cfg_path} [classify]")),
-            student_domains=tuple(s.lower() for s in _tuple_of_str(
-                classify, "student_domains", (), f"{cfg_path} [classify]")),
-            service_patterns=tuple(s.lower() for s in _tuple_of_str(
-                classify, "service_patterns", Classification.service_patterns, f"{cfg_path} [classify]")),
+            student_org_units=tuple(
+                s.lower()
+                for s in _tuple_of_str(
+                    classify, "student_org_units", ("students",), f"{cfg_path} [classify]"
+                )
+            ),
+            student_domains=tuple(
+                s.lower()
+                for s in _tuple_of_str(classify, "student_domains", (), f"{cfg_path} [classify]")
+            ),
+            service_patterns=tuple(
+                s.lower()
+                for s in _tuple_of_str(
+                    classify,
+                    "service_patterns",
+                    Classification.service_patterns,
+                    f"{cfg_path} [classify]",
+                )
+            ),
         ),
         protected_accounts=_tuple_of_str(protected, "accounts", (), f"{cfg_path} [protected]"),
         sources={name: dict(settings) for name, settings in sources.items()},
         raw=raw,
         scorecard=_scorecard(raw.get("scorecard", {}), f"{cfg_path} [scorecard]"),
-        imports=ImportGuard(max_removed_percent=_percent(
-            raw.get("imports", {}), "max_removed_percent", 10.0, f"{cfg_path} [imports]")),
+        imports=ImportGuard(
+            max_removed_percent=_percent(
+                raw.get("imports", {}), "max_removed_percent", 10.0, f"{cfg_path} [imports]"
+            )
+        ),
         retention=_retention(raw.get("retention", {}), f"{cfg_path} [retention]"),
     )
 
 
 # The core's part of the starter config; `access-review init` adds each connector's table, [smtp],
 # [campaigns] and [logging], written from the settings their code declares (cli/configure.py).
-STARTER_CONFIG = '''\
+STARTER_CONFIG = """\
 # access-review configuration. Paths are relative to this file.
 # Secrets never go in this file: name an environment variable (*_env) or a file
 # readable only by you (*_file, chmod 600).
@@ -381,4 +448,4 @@ app_users_for_decision = 10            # an unapproved app this many staff use g
 # port = 8080
 # tls_cert_file = "/etc/access-review/review.crt"    # or behind_proxy = true (TLS at the proxy)
 # tls_key_file = "/etc/access-review/review.key"     # chmod 600
-'''
+"""

@@ -24,11 +24,22 @@ Rhythm of every connector package (``connectors/<type>/``; CONTRIBUTING.md walks
   connector.py  the class implementing ``Connector``, wiring the above together, and
                 ``build_connector(name, settings, *, base_dir)`` for ``connectors/registry.py``
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import (Any, Callable, Iterable, Iterator, Literal, Mapping, Protocol, Sequence, TypeVar,
-                    runtime_checkable)
+from typing import (
+    Any,
+    Callable,
+    Iterable,
+    Iterator,
+    Literal,
+    Mapping,
+    Protocol,
+    Sequence,
+    TypeVar,
+    runtime_checkable,
+)
 
 from access_review.errors import SourceError
 from access_review.records import Account, Snapshot
@@ -61,18 +72,20 @@ def account_ids(source: str, keys: Sequence[str]) -> dict[str, str]:
     out = {}
     for key in keys:
         if not key.startswith(prefix) or len(key) == len(prefix):
-            raise SourceError(source, "fetch_accounts", f"{key!r} is not an account key of source {source!r}")
-        out[key] = key[len(prefix):]
+            raise SourceError(
+                source, "fetch_accounts", f"{key!r} is not an account key of source {source!r}"
+            )
+        out[key] = key[len(prefix) :]
     return out
 
 
 ActionKind = Literal[
-    "disable_account",    # target: account key
-    "enable_account",     # target: account key
-    "revoke_sessions",    # target: account key (Entra revokeSignInSessions, Google signOut)
+    "disable_account",  # target: account key
+    "enable_account",  # target: account key
+    "revoke_sessions",  # target: account key (Entra revokeSignInSessions, Google signOut)
     "remove_membership",  # target: group key, params["member"]: member key
-    "remove_grant",       # target: grant key, params may carry resource/principal keys
-    "revoke_oauth_token", # target: account key, params["client_id"]
+    "remove_grant",  # target: grant key, params may carry resource/principal keys
+    "revoke_oauth_token",  # target: account key, params["client_id"]
 ]
 
 
@@ -121,10 +134,12 @@ class Check:
 
 @runtime_checkable
 class Connector(Protocol):
-    name: str   # the configured source name; record keys start with it
-    type: str   # ad | entra | google | demo
+    name: str  # the configured source name; record keys start with it
+    type: str  # ad | entra | google | demo
 
-    def fetch_snapshot(self, previous: Snapshot | None, progress: Progress = no_progress) -> Snapshot:
+    def fetch_snapshot(
+        self, previous: Snapshot | None, progress: Progress = no_progress
+    ) -> Snapshot:
         """Read the source. With ``previous`` (the last complete snapshot, with its cursor) a
         connector may read incrementally and return the merged, whole snapshot with
         ``mode="incremental"``. Returns a snapshot with ``complete=True`` or raises."""

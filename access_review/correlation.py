@@ -7,6 +7,7 @@ An e-mail shared by two roster rows joins nobody (an ambiguous join is worse tha
 it is reported instead. Every link records how it was made, because a reviewer deciding
 on access must be able to trust that the account really is that person's.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -27,11 +28,13 @@ class Link:
 
 @dataclass
 class Correlation:
-    links: dict[str, Link] = field(default_factory=dict)            # account key -> link
+    links: dict[str, Link] = field(default_factory=dict)  # account key -> link
     accounts_of: dict[str, list[str]] = field(default_factory=dict)  # person key -> account keys
-    kinds: dict[str, str] = field(default_factory=dict)             # account key -> kind
-    unmatched: list[str] = field(default_factory=list)              # account keys, no person
-    ambiguous: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)  # (account, value, person keys)
+    kinds: dict[str, str] = field(default_factory=dict)  # account key -> kind
+    unmatched: list[str] = field(default_factory=list)  # account keys, no person
+    ambiguous: list[tuple[str, str, tuple[str, ...]]] = field(
+        default_factory=list
+    )  # (account, value, person keys)
 
     def person_of(self, account_key: str) -> str | None:
         link = self.links.get(account_key)
@@ -51,7 +54,10 @@ def classify_account(account: Account, rules: Classification) -> str:
         return "student"
     login = (account.login or "").lower()
     local = login.split("@", 1)[0]
-    if any(fnmatch.fnmatchcase(login, p) or fnmatch.fnmatchcase(local, p) for p in rules.service_patterns):
+    if any(
+        fnmatch.fnmatchcase(login, p) or fnmatch.fnmatchcase(local, p)
+        for p in rules.service_patterns
+    ):
         return "service"
     if account.kind in ("service", "student"):
         return account.kind
@@ -66,13 +72,19 @@ def _emails_of(account: Account) -> list[tuple[str, str]]:
         found.append(("e-mail", account.email.lower()))
     if account.upn and "@" in account.upn:
         found.append(("UPN", account.upn.lower()))
-    if account.login and "@" in account.login and account.login.lower() != (account.upn or "").lower():
+    if (
+        account.login
+        and "@" in account.login
+        and account.login.lower() != (account.upn or "").lower()
+    ):
         found.append(("login", account.login.lower()))
     found.extend(("alias", a.lower()) for a in account.aliases if a)
     return found
 
 
-def correlate(accounts: Iterable[Account], persons: Iterable[Person], rules: Classification) -> Correlation:
+def correlate(
+    accounts: Iterable[Account], persons: Iterable[Person], rules: Classification
+) -> Correlation:
     by_employee_id: dict[str, str] = {}
     by_email: dict[str, list[str]] = {}
     for p in persons:

@@ -3,6 +3,7 @@ a quote left open (it would swallow every row after it), a value running past it
 byte that is not UTF-8 (named by row, column and offset in the file), a file split by
 semicolons or tabs when commas were expected, and a workbook or UTF-16 text saved under a
 .csv name. Python's csv module does the splitting (strict quoting)."""
+
 from __future__ import annotations
 
 import codecs
@@ -13,11 +14,20 @@ from access_review.errors import InputError
 from access_review.input_file import InputFile
 
 # What `--delimiter` accepts, by the character or its name.
-DELIMITERS = {",": ",", "comma": ",", ";": ";", "semicolon": ";", "\t": "\t", "tab": "\t",
-              "\\t": "\t", "|": "|", "pipe": "|"}
+DELIMITERS = {
+    ",": ",",
+    "comma": ",",
+    ";": ";",
+    "semicolon": ";",
+    "\t": "\t",
+    "tab": "\t",
+    "\\t": "\t",
+    "|": "|",
+    "pipe": "|",
+}
 
 _ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls, and any password-protected workbook
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-protected workbook
 _CSV_HINT = "In Excel use Save As > 'CSV UTF-8 (Comma delimited)'."
 
 
@@ -47,8 +57,16 @@ def read_csv_rows(file: InputFile, delimiter: str | None) -> list[list[str]]:
     return rows
 
 
-def _csv_error(label: str, rows: list[list[str]], delimiter: str | None, message: str, *,
-               row: int, column: str | None = None, hint: str | None = None) -> InputError:
+def _csv_error(
+    label: str,
+    rows: list[list[str]],
+    delimiter: str | None,
+    message: str,
+    *,
+    row: int,
+    column: str | None = None,
+    hint: str | None = None,
+) -> InputError:
     """A broken row, unless the header already shows the file is split by something else:
     then that is the error to fix (a semicolon file breaks on its first quoted value)."""
     if delimiter is None:
@@ -60,14 +78,21 @@ def _refuse_binary(file: InputFile) -> None:
     """A workbook or UTF-16 text saved under a .csv name: say what it is, not "found: PK…"."""
     data = file.data
     if data.startswith(_ZIP_MAGIC):
-        raise InputError(file.label, "this is an Excel workbook (.xlsx), not CSV text",
-                         hint=f"rename it to .xlsx, or {_CSV_HINT[0].lower() + _CSV_HINT[1:]}")
+        raise InputError(
+            file.label,
+            "this is an Excel workbook (.xlsx), not CSV text",
+            hint=f"rename it to .xlsx, or {_CSV_HINT[0].lower() + _CSV_HINT[1:]}",
+        )
     if data.startswith(_OLE_MAGIC):
-        raise InputError(file.label, "this is an Excel 97-2003 (.xls) or password-protected "
-                         "workbook, not CSV text", hint=_CSV_HINT)
+        raise InputError(
+            file.label,
+            "this is an Excel 97-2003 (.xls) or password-protected workbook, not CSV text",
+            hint=_CSV_HINT,
+        )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputError(file.label, "this is UTF-16 text (Excel's 'Unicode Text'), not UTF-8",
-                         hint=_CSV_HINT)
+        raise InputError(
+            file.label, "this is UTF-16 text (Excel's 'Unicode Text'), not UTF-8", hint=_CSV_HINT
+        )
 
 
 def _parse_csv(label: str, text: str, delimiter: str | None) -> list[list[str]]:
@@ -82,23 +107,34 @@ def _parse_csv(label: str, text: str, delimiter: str | None) -> list[list[str]]:
             for position, value in enumerate(record if "\n" in joined or "\r" in joined else ()):
                 if "\n" in value or "\r" in value:
                     raise _csv_error(
-                        label, rows, delimiter, "a quoted value that starts on this row runs past "
+                        label,
+                        rows,
+                        delimiter,
+                        "a quoted value that starts on this row runs past "
                         f"the end of the line (to line {reader.line_num}); is a closing quote missing?",
-                        row=len(rows) + 1, column=_header_label(rows, position),
-                        hint="values may not contain line breaks")
+                        row=len(rows) + 1,
+                        column=_header_label(rows, position),
+                        hint="values may not contain line breaks",
+                    )
             rows.append(record)
     except csv.Error as exc:
         row = len(rows) + 1
         reason = str(exc)
         if "unexpected end of data" in reason:
-            message = ("a quote opened on this row is never closed: the rest of the file "
-                       "would be read as one value")
+            message = (
+                "a quote opened on this row is never closed: the rest of the file "
+                "would be read as one value"
+            )
         elif "field larger than field limit" in reason:
-            message = (f"a value runs on for more than {csv.field_size_limit():,} characters "
-                       "(a quote opened on this row is probably not closed)")
+            message = (
+                f"a value runs on for more than {csv.field_size_limit():,} characters "
+                "(a quote opened on this row is probably not closed)"
+            )
         elif reader.line_num > row:
-            message = (f"a quote opened on this row runs on to line {reader.line_num} and closes "
-                       "in the middle of a value; is a closing quote missing?")
+            message = (
+                f"a quote opened on this row runs on to line {reader.line_num} and closes "
+                "in the middle of a value; is a closing quote missing?"
+            )
         else:
             message = f"a closing quote is followed by more of the value ({reason}); check the quotes on this row"
         raise _csv_error(label, rows, delimiter, message, row=row) from None
@@ -123,14 +159,18 @@ def _refuse_other_delimiter(label: str, rows: list[list[str]]) -> None:
             for character, name, option in ((";", "semicolon", ";"), ("\t", "tab", "tab")):
                 if character in cells[0]:
                     raise InputError(
-                        label, f"the header looks {name}-separated, not comma-separated "
-                        f"({cells[0][:60]!r})", row=number,
-                        hint=f"pass --delimiter '{option}', or {_CSV_HINT[0].lower() + _CSV_HINT[1:]}")
+                        label,
+                        f"the header looks {name}-separated, not comma-separated "
+                        f"({cells[0][:60]!r})",
+                        row=number,
+                        hint=f"pass --delimiter '{option}', or {_CSV_HINT[0].lower() + _CSV_HINT[1:]}",
+                    )
         return
 
 
-def _not_utf8(file: InputFile, body: bytes, exc: UnicodeDecodeError, bom: int,
-              delimiter: str | None) -> InputError:
+def _not_utf8(
+    file: InputFile, body: bytes, exc: UnicodeDecodeError, bom: int, delimiter: str | None
+) -> InputError:
     """Name the row and column of the first byte that is not UTF-8, and its offset in the file."""
     message = f"not UTF-8 text: byte 0x{body[exc.start]:02X} at file offset {exc.start + bom:,}"
     # Decode undecodable bytes as lone surrogates so the CSV can still be split into cells,
@@ -143,12 +183,14 @@ def _not_utf8(file: InputFile, body: bytes, exc: UnicodeDecodeError, bom: int,
     for number, row in enumerate(rows, start=1):
         for position, value in enumerate(row):
             if any("\udc80" <= character <= "\udcff" for character in value):
-                return InputError(file.label, message, row=number,
-                                  column=_header_label(rows[:number - 1], position),
-                                  hint=_CSV_HINT)
+                return InputError(
+                    file.label,
+                    message,
+                    row=number,
+                    column=_header_label(rows[: number - 1], position),
+                    hint=_CSV_HINT,
+                )
     return InputError(file.label, message, row=body.count(b"\n", 0, exc.start) + 1, hint=_CSV_HINT)
-
-
 
 
 def _is_blank(row: list[str]) -> bool:

@@ -2,6 +2,7 @@
 superintendent's csv folder, evidence packs — is built here, so every cell follows the same
 rule as the workbooks (``cell_text.safe_text``): whoever opens it in a spreadsheet sees text,
 never a live formula."""
+
 from __future__ import annotations
 
 import csv

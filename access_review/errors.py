@@ -3,6 +3,7 @@
 A failed read is always one of these, never an empty list: "could not read" must never
 look like "none exist".
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -51,8 +52,15 @@ class InputError(AccessReviewError):
     # The other problems found with it (errors or their lines), which the CLI lists after it.
     also: Sequence[InputError | str] = ()
 
-    def __init__(self, path: str, message: str, *, row: int | None = None,
-                 column: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        path: str,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        hint: str | None = None,
+    ):
         self.path, self.row, self.column, self.reason = str(path), row, column, message
         where = self.path
         if row is not None:
@@ -103,8 +111,15 @@ class AuthError(SourceError):
 class PermissionDenied(SourceError):
     """The service identity lacks a permission or scope; ``permission`` names it when known."""
 
-    def __init__(self, source: str, call: str, message: str, *, permission: str | None = None,
-                 hint: str | None = None):
+    def __init__(
+        self,
+        source: str,
+        call: str,
+        message: str,
+        *,
+        permission: str | None = None,
+        hint: str | None = None,
+    ):
         self.permission = permission
         super().__init__(source, call, message, hint=hint)
 
@@ -115,8 +130,16 @@ class RetryableError(SourceError):
     unavailable (503, 5xx) or the network failed: the two are logged and reported apart, so a
     persistent outage is never called "throttling"."""
 
-    def __init__(self, source: str, call: str, message: str, *, retry_after: float | None = None,
-                 throttled: bool = False, hint: str | None = None):
+    def __init__(
+        self,
+        source: str,
+        call: str,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        throttled: bool = False,
+        hint: str | None = None,
+    ):
         self.retry_after = retry_after
         self.throttled = throttled
         super().__init__(source, call, message, hint=hint)

@@ -5,6 +5,7 @@ The finding rules (``findings.py``) read these facts; ``analysis.py`` puts the t
 as the ``Analysis`` everything downstream uses. Keeping the facts apart means the rules and
 the analysis depend on this module, never on each other.
 """
+
 from __future__ import annotations
 
 import time
@@ -49,29 +50,41 @@ class Facts:
 
     def _build(self) -> None:
         t = time.perf_counter()
-        self.accounts: dict[str, Account] = {a.key: a for s in self.snapshots.values() for a in s.accounts}
-        self.resources: dict[str, Resource] = {r.key: r for s in self.snapshots.values() for r in s.resources}
-        self.correlation = correlate(self.accounts.values(), self.persons.values(), self.config.classify)
+        self.accounts: dict[str, Account] = {
+            a.key: a for s in self.snapshots.values() for a in s.accounts
+        }
+        self.resources: dict[str, Resource] = {
+            r.key: r for s in self.snapshots.values() for r in s.resources
+        }
+        self.correlation = correlate(
+            self.accounts.values(), self.persons.values(), self.config.classify
+        )
         groups = [g for s in self.snapshots.values() for g in s.groups]
         self.selector_matches, self.selector_warnings = inv.resolve_selectors(
-            self.inventory, groups, list(self.resources.values()))
+            self.inventory, groups, list(self.resources.values())
+        )
         self.selector_warnings += _drop_distribution_selections(self.selector_matches, groups)
         self.timings["correlate"] = time.perf_counter() - t
         t = time.perf_counter()
-        self.graph = build_graph(self.snapshots, self.persons.values(), self.correlation,
-                                 self.selector_matches)
+        self.graph = build_graph(
+            self.snapshots, self.persons.values(), self.correlation, self.selector_matches
+        )
         self.timings["graph"] = time.perf_counter() - t
         t = time.perf_counter()
-        self.access = effective_access(self.graph, self.correlation,
-                                       [r.name for r in self.inventory.resources])
+        self.access = effective_access(
+            self.graph, self.correlation, [r.name for r in self.inventory.resources]
+        )
         self.timings["access"] = time.perf_counter() - t
         self.inventory_by_name = {r.name: r for r in self.inventory.resources}
 
     # -- views a sync could read only in part -------------------------------------------
     def partial_view(self, view: str) -> dict[str, str]:
         """source -> why, for every latest snapshot that read ``view`` only in part."""
-        return {source: snap.partial_views[view] for source, snap in self.snapshots.items()
-                if view in snap.partial_views}
+        return {
+            source: snap.partial_views[view]
+            for source, snap in self.snapshots.items()
+            if view in snap.partial_views
+        }
 
     @property
     def holds_may_be_missing(self) -> list[str]:
@@ -81,7 +94,11 @@ class Facts:
 
     # -- used by the rules ----------------------------------------------------------------
     def is_authorized(self, resource: inv.InventoryResource, person: Person) -> tuple[bool, str]:
-        if resource.data_manager and person.employee_id == resource.data_manager and person.status == "active":
+        if (
+            resource.data_manager
+            and person.employee_id == resource.data_manager
+            and person.status == "active"
+        ):
             return True, "data manager"
         return inv.is_authorized(resource, person, self.today)
 
@@ -90,8 +107,11 @@ class Facts:
 
     def privileged_holders(self) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
         """For each privileged resource, every account holding it (directly or through groups)."""
-        return {key: sorted(paths_to(self.graph, key).items())
-                for key, res in self.resources.items() if res.privileged and key in self.graph}
+        return {
+            key: sorted(paths_to(self.graph, key).items())
+            for key, res in self.resources.items()
+            if res.privileged and key in self.graph
+        }
 
     def resolve_subject(self, subject: str) -> list[str]:
         """Account keys a hold subject (account key, e-mail or employee id) names today."""
@@ -100,8 +120,16 @@ class Facts:
             return [s] if s in self.accounts else []
         low = s.lower()
         if "@" in low:
-            return [k for k, a in self.accounts.items()
-                    if low in {(a.email or "").lower(), (a.login or "").lower(), *(x.lower() for x in a.aliases)}]
+            return [
+                k
+                for k, a in self.accounts.items()
+                if low
+                in {
+                    (a.email or "").lower(),
+                    (a.login or "").lower(),
+                    *(x.lower() for x in a.aliases),
+                }
+            ]
         return list(self.correlation.accounts_of.get(f"person:{s}", ()))
 
     def person_key_for(self, subject: str) -> str | None:
@@ -124,7 +152,10 @@ class Facts:
 
     def holds_for_person(self, person_key: str) -> list[inv.Hold]:
         person = self.persons[person_key]
-        subjects = {person.employee_id, *(k for k in self.correlation.accounts_of.get(person_key, ()))}
+        subjects = {
+            person.employee_id,
+            *(k for k in self.correlation.accounts_of.get(person_key, ())),
+        }
         if person.email:
             subjects.add(person.email)
         for k in self.correlation.accounts_of.get(person_key, ()):
@@ -145,7 +176,11 @@ class Facts:
     def _active_holds(self, subjects: set[str]) -> list[inv.Hold]:
         """Holds in force on any of ``subjects``: the ISO's register and the directories' own."""
         wanted = {s.strip().casefold() for s in subjects if s}
-        directory = [h for h in self.directory_holds if h.subject.casefold() in wanted and h.active(self.today)]
+        directory = [
+            h
+            for h in self.directory_holds
+            if h.subject.casefold() in wanted and h.active(self.today)
+        ]
         return inv.active_holds_for(self.inventory, subjects, self.today) + directory
 
     @cached_property
@@ -160,13 +195,19 @@ class Facts:
                     continue
                 res = matters[g.resource_key]
                 since = _date_or_none(str(g.extra.get("holdTime", ""))[:10])
-                holds.append(inv.Hold(subject=g.principal_key, matter=f"{res.name} ({snap.source} Vault)",
-                                      since=since, released=None))
+                holds.append(
+                    inv.Hold(
+                        subject=g.principal_key,
+                        matter=f"{res.name} ({snap.source} Vault)",
+                        since=since,
+                        released=None,
+                    )
+                )
         return holds
 
     # -- what a suspension plan asks (suspension.plan.PlanFacts) ------------------------------
-    state_note = "at the last sync"   # the accounts here are as the last sync read them
-    notes = ()                        # nothing here was left unread
+    state_note = "at the last sync"  # the accounts here are as the last sync read them
+    notes = ()  # nothing here was left unread
 
     def accounts_of(self, person_key: str) -> list[str]:
         return list(self.correlation.accounts_of.get(person_key, ()))
@@ -179,8 +220,14 @@ class Facts:
         out = []
         for key, holders in self.privileged_holders().items():
             res = self.resources[key]
-            out.append((res.name, res.source, bool(res.extra and res.extra.get("isSuperAdminRole")),
-                        [account for account, _path in holders]))
+            out.append(
+                (
+                    res.name,
+                    res.source,
+                    bool(res.extra and res.extra.get("isSuperAdminRole")),
+                    [account for account, _path in holders],
+                )
+            )
         return out
 
     def oauth_clients(self, account_key: str) -> list[tuple[str, str]]:
@@ -190,7 +237,9 @@ class Facts:
 
     def gone(self, account_key: str) -> str | None:
         """Why an account named is not there to suspend (None: it is there)."""
-        return None if account_key in self.accounts else f"{account_key} is not in the last snapshots"
+        return (
+            None if account_key in self.accounts else f"{account_key} is not in the last snapshots"
+        )
 
     # -- lookups for the CLI ----------------------------------------------------------------
     def find_person(self, text: str) -> Person | None:
@@ -222,9 +271,11 @@ def _drop_distribution_selections(matches: dict[str, list[str]], groups: list[Gr
         for key in [k for k in keys if k in distribution]:
             group = distribution[key]
             keys.remove(key)
-            warnings.append(f"inventory resource {name}: {group.source} group '{group.name}' is a "
-                            "distribution group, which confers no access (only security groups can "
-                            "be granted permissions); its members are not counted as having access")
+            warnings.append(
+                f"inventory resource {name}: {group.source} group '{group.name}' is a "
+                "distribution group, which confers no access (only security groups can "
+                "be granted permissions); its members are not counted as having access"
+            )
     return warnings
 
 

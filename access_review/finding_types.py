@@ -1,5 +1,6 @@
 """The finding types and severities, apart from the rules (findings.py) so that reading stored
 findings does not load the entitlement graph."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -28,11 +29,24 @@ def finding_title(type_: str) -> str:
     return FINDING_TYPES.get(type_, type_)
 
 
-def finding_order(severity: str, type_: str, summary: str, person: str | None, account: str | None,
-                  resource: str | None) -> tuple[int, str, str, str, str, str]:
+def finding_order(
+    severity: str,
+    type_: str,
+    summary: str,
+    person: str | None,
+    account: str | None,
+    resource: str | None,
+) -> tuple[int, str, str, str, str, str]:
     """How findings are listed: most severe first, then by type and summary (and, for findings
     that read the same, by whom and what they are about, so the order is always the same)."""
-    return (SEVERITY_ORDER.get(severity, 9), type_, summary, person or "", account or "", resource or "")
+    return (
+        SEVERITY_ORDER.get(severity, 9),
+        type_,
+        summary,
+        person or "",
+        account or "",
+        resource or "",
+    )
 
 
 def today_utc() -> date:

@@ -4,6 +4,7 @@ Each rule is a small function taking the facts (``facts.Facts``) and yielding ``
 them. A finding names the person, account and resource it is about, the path that explains
 it, and the evidence a reviewer needs to act without opening another tool.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -55,8 +56,11 @@ def rule_unauthorized(a: Facts) -> Iterator[Finding]:
         if acc.person is None:
             if kind in ("service", "computer"):
                 continue  # service and computer accounts are reported by the privileged rule
-            reason = ("guest account (an invited external person) with no roster person" if kind == "guest"
-                      else f"{kind} account with no roster person")
+            reason = (
+                "guest account (an invited external person) with no roster person"
+                if kind == "guest"
+                else f"{kind} account with no roster person"
+            )
         else:
             person = a.persons[acc.person]
             if person.status != "active":
@@ -67,11 +71,20 @@ def rule_unauthorized(a: Facts) -> Iterator[Finding]:
         if not a.accounts[acc.account].enabled:
             continue
         yield Finding(
-            "unauthorized", "high" if res.classification != "critical" else "critical",
+            "unauthorized",
+            "high" if res.classification != "critical" else "critical",
             f"{_label(a, acc.person or acc.account)} can reach {acc.resource} ({level_label(acc.level)}): {reason}",
-            acc.person, acc.account, acc.resource, acc.path,
-            {"reason": reason, "level": acc.level, "classification": res.classification,
-             "path": describe_path(a.graph, acc.path)})
+            acc.person,
+            acc.account,
+            acc.resource,
+            acc.path,
+            {
+                "reason": reason,
+                "level": acc.level,
+                "classification": res.classification,
+                "path": describe_path(a.graph, acc.path),
+            },
+        )
 
 
 def rule_separated_and_leave(a: Facts) -> Iterator[Finding]:
@@ -87,20 +100,34 @@ def rule_separated_and_leave(a: Facts) -> Iterator[Finding]:
         access = reach.get(key, [])
         if person.status == "separated" and (enabled or access):
             yield Finding(
-                "separated_access", "critical",
+                "separated_access",
+                "critical",
                 f"{person.name} separated on {person.status_date} but has "
                 f"{len(enabled)} enabled account(s) and access to {len({x.resource for x in access})} resource(s)",
-                key, enabled[0].key if enabled else (access[0].account if access else None),
-                access[0].resource if access else None, access[0].path if access else (),
-                {"separated_on": str(person.status_date), "enabled_accounts": [x.key for x in enabled],
-                 "resources": sorted({x.resource for x in access})})
+                key,
+                enabled[0].key if enabled else (access[0].account if access else None),
+                access[0].resource if access else None,
+                access[0].path if access else (),
+                {
+                    "separated_on": str(person.status_date),
+                    "enabled_accounts": [x.key for x in enabled],
+                    "resources": sorted({x.resource for x in access}),
+                },
+            )
         elif person.status == "leave" and a.config.policy.leave_counts_as_separated and access:
             yield Finding(
-                "leave_access", "medium",
+                "leave_access",
+                "medium",
                 f"{person.name} is on leave and can reach {len({x.resource for x in access})} resource(s)",
-                key, access[0].account, access[0].resource, access[0].path,
-                {"leave_since": str(person.status_date),
-                 "resources": sorted({x.resource for x in access})})
+                key,
+                access[0].account,
+                access[0].resource,
+                access[0].path,
+                {
+                    "leave_since": str(person.status_date),
+                    "resources": sorted({x.resource for x in access}),
+                },
+            )
 
 
 def rule_orphans(a: Facts) -> Iterator[Finding]:
@@ -108,11 +135,21 @@ def rule_orphans(a: Facts) -> Iterator[Finding]:
         account = a.accounts[key]
         if not account.enabled or a.correlation.kinds.get(key) != "person":
             continue
-        yield Finding("orphan_account", "medium",
-                      f"{_label(a, key)} ({account.display_name}) matches no one in the roster",
-                      None, key, None, (),
-                      {"login": account.login, "email": account.email,
-                       "employee_id": account.employee_id, "created": str(account.created or "")})
+        yield Finding(
+            "orphan_account",
+            "medium",
+            f"{_label(a, key)} ({account.display_name}) matches no one in the roster",
+            None,
+            key,
+            None,
+            (),
+            {
+                "login": account.login,
+                "email": account.email,
+                "employee_id": account.employee_id,
+                "created": str(account.created or ""),
+            },
+        )
 
 
 def rule_dormant(a: Facts) -> Iterator[Finding]:
@@ -133,11 +170,20 @@ def rule_dormant(a: Facts) -> Iterator[Finding]:
             note = "never signed in" if never else f"last sign-in {idle} days ago"
             if account.extra.get("last_sign_in_note"):
                 note += f" ({account.extra['last_sign_in_note']})"
-            yield Finding("dormant_account", "medium",
-                          f"{_label(a, acc.account)}: {note}, can reach {acc.resource}",
-                          acc.person, acc.account, acc.resource, acc.path,
-                          {"last_sign_in": str(account.last_sign_in or ""), "days": idle,
-                           "threshold_days": limit})
+            yield Finding(
+                "dormant_account",
+                "medium",
+                f"{_label(a, acc.account)}: {note}, can reach {acc.resource}",
+                acc.person,
+                acc.account,
+                acc.resource,
+                acc.path,
+                {
+                    "last_sign_in": str(account.last_sign_in or ""),
+                    "days": idle,
+                    "threshold_days": limit,
+                },
+            )
 
 
 def rule_training(a: Facts) -> Iterator[Finding]:
@@ -155,11 +201,21 @@ def rule_training(a: Facts) -> Iterator[Finding]:
         if age is not None and age <= limit:
             continue
         seen.add(acc.person)
-        what = "no confidentiality training on record" if age is None else \
-            f"confidentiality training {age} days ago (on {person.training_date})"
-        yield Finding("training_overdue", "medium", f"{person.name}: {what}, has access to {acc.resource}",
-                      acc.person, acc.account, acc.resource, acc.path,
-                      {"training_date": str(person.training_date or ""), "threshold_days": limit})
+        what = (
+            "no confidentiality training on record"
+            if age is None
+            else f"confidentiality training {age} days ago (on {person.training_date})"
+        )
+        yield Finding(
+            "training_overdue",
+            "medium",
+            f"{person.name}: {what}, has access to {acc.resource}",
+            acc.person,
+            acc.account,
+            acc.resource,
+            acc.path,
+            {"training_date": str(person.training_date or ""), "threshold_days": limit},
+        )
 
 
 def rule_privileged(a: Facts) -> Iterator[Finding]:
@@ -170,17 +226,30 @@ def rule_privileged(a: Facts) -> Iterator[Finding]:
             account = a.accounts[account_key]
             severity = "info" if person and a.persons[person].status == "active" else "high"
             kind = a.correlation.kinds.get(account_key, "")
-            holder = _label(a, person or account_key) + (" (a computer account)" if kind == "computer" else "")
+            holder = _label(a, person or account_key) + (
+                " (a computer account)" if kind == "computer" else ""
+            )
             # A scoped role (an Entra administrative unit, a Google org unit) is a resource
             # of its own, so it is a different finding from the directory-wide role.
             where = resource.scope or "the whole directory"
-            yield Finding("privileged_access", severity,
-                          f"{holder} holds {resource.name} in {resource.source} ({where})"
-                          + ("" if account.enabled else " (account disabled)"),
-                          person, account_key, resource.name, path,
-                          {"role": resource.name, "source": resource.source, "enabled": account.enabled,
-                           "scope": resource.scope or "directory", "holder_kind": kind,
-                           "path": describe_path(a.graph, path)})
+            yield Finding(
+                "privileged_access",
+                severity,
+                f"{holder} holds {resource.name} in {resource.source} ({where})"
+                + ("" if account.enabled else " (account disabled)"),
+                person,
+                account_key,
+                resource.name,
+                path,
+                {
+                    "role": resource.name,
+                    "source": resource.source,
+                    "enabled": account.enabled,
+                    "scope": resource.scope or "directory",
+                    "holder_kind": kind,
+                    "path": describe_path(a.graph, path),
+                },
+            )
 
 
 def rule_apps(a: Facts) -> Iterator[Finding]:
@@ -197,20 +266,41 @@ def rule_apps(a: Facts) -> Iterator[Finding]:
             holders = sorted({g.principal_key for g in grants})
             scopes = sorted({s for g in grants for s in g.scopes})
             if approval is None or not approval.approved:
-                yield Finding("unapproved_app", "high",
-                              f"{r.name} ({snap.source}) holds access for {len(holders)} principal(s)"
-                              f" and is {'not in the approval register' if approval is None else 'not approved'}",
-                              None, holders[0] if holders else None, r.name, (),
-                              {"app": r.name, "client_id": client_id, "scopes": scopes,
-                               "holders": holders[:50], "holder_count": len(holders)})
+                yield Finding(
+                    "unapproved_app",
+                    "high",
+                    f"{r.name} ({snap.source}) holds access for {len(holders)} principal(s)"
+                    f" and is {'not in the approval register' if approval is None else 'not approved'}",
+                    None,
+                    holders[0] if holders else None,
+                    r.name,
+                    (),
+                    {
+                        "app": r.name,
+                        "client_id": client_id,
+                        "scopes": scopes,
+                        "holders": holders[:50],
+                        "holder_count": len(holders),
+                    },
+                )
             elif approval.approved_scopes:
                 extra = sorted(set(scopes) - set(approval.approved_scopes))
                 if extra:
-                    yield Finding("app_scope_exceeded", "medium",
-                                  f"{r.name} holds scopes beyond those approved: {', '.join(extra)}",
-                                  None, holders[0] if holders else None, r.name, (),
-                                  {"app": r.name, "client_id": client_id, "extra_scopes": extra,
-                                   "approved_scopes": sorted(approval.approved_scopes)})
+                    yield Finding(
+                        "app_scope_exceeded",
+                        "medium",
+                        f"{r.name} holds scopes beyond those approved: {', '.join(extra)}",
+                        None,
+                        holders[0] if holders else None,
+                        r.name,
+                        (),
+                        {
+                            "app": r.name,
+                            "client_id": client_id,
+                            "extra_scopes": extra,
+                            "approved_scopes": sorted(approval.approved_scopes),
+                        },
+                    )
 
 
 def rule_data_managers(a: Facts) -> Iterator[Finding]:
@@ -227,9 +317,16 @@ def rule_data_managers(a: Facts) -> Iterator[Finding]:
             problem = f"data manager {manager.name} ({manager.title or 'no title'}) is not an administrator"
         else:
             continue
-        yield Finding("data_manager_invalid", "high", f"{res.name} {problem}; its reviews go to the ISO",
-                      manager.key if manager else None, None, res.name, (),
-                      {"data_manager": res.data_manager, "problem": problem})
+        yield Finding(
+            "data_manager_invalid",
+            "high",
+            f"{res.name} {problem}; its reviews go to the ISO",
+            manager.key if manager else None,
+            None,
+            res.name,
+            (),
+            {"data_manager": res.data_manager, "problem": problem},
+        )
 
 
 def rule_ungoverned_groups(a: Facts) -> Iterator[Finding]:
@@ -249,10 +346,16 @@ def rule_ungoverned_groups(a: Facts) -> Iterator[Finding]:
                 continue
             reported.add((group, res.name))
             idx = acc.path.index(node)
-            yield Finding("ungoverned_group", "medium",
-                          f"{_label(a, group)} grants {res.name} but is not in the inventory",
-                          None, None, res.name, acc.path[idx:],
-                          {"group": group, "path": describe_path(a.graph, acc.path[idx:])})
+            yield Finding(
+                "ungoverned_group",
+                "medium",
+                f"{_label(a, group)} grants {res.name} but is not in the inventory",
+                None,
+                None,
+                res.name,
+                acc.path[idx:],
+                {"group": group, "path": describe_path(a.graph, acc.path[idx:])},
+            )
 
 
 def rule_holds(a: Facts) -> Iterator[Finding]:
@@ -265,12 +368,21 @@ def rule_holds(a: Facts) -> Iterator[Finding]:
         if subject.count(":") >= 2 and subject.split(":", 1)[0] not in synced:
             continue  # that directory was not synced: nothing to compare with
         if not accounts:
-            yield Finding("held_account_missing", "critical",
-                          f"{subject} is on litigation hold ({hold.matter}) but no account of it exists"
-                          " in the synced directories",
-                          a.person_key_for(subject), subject if ":account:" in subject else None, None, (),
-                          {"matter": hold.matter, "since": str(hold.since),
-                           "history": a.account_history(subject)})
+            yield Finding(
+                "held_account_missing",
+                "critical",
+                f"{subject} is on litigation hold ({hold.matter}) but no account of it exists"
+                " in the synced directories",
+                a.person_key_for(subject),
+                subject if ":account:" in subject else None,
+                None,
+                (),
+                {
+                    "matter": hold.matter,
+                    "since": str(hold.since),
+                    "history": a.account_history(subject),
+                },
+            )
 
 
 def rule_retention(a: Facts) -> Iterator[Finding]:
@@ -286,18 +398,39 @@ def rule_retention(a: Facts) -> Iterator[Finding]:
         holds = a.holds_for_person(key)
         for account_key in a.correlation.accounts_of.get(key, ()):
             must_keep = bool(holds)
-            yield Finding("retention_eligible", "info",
-                          f"{_label(a, account_key)} of {person.name}, separated {age} days ago: "
-                          + (f"MUST KEEP — on hold ({', '.join(h.matter for h in holds)})" if must_keep
-                             else "eligible for the ISO's decision (this tool never deletes it)" + caveat),
-                          key, account_key, None, (),
-                          {"separated_on": str(person.status_date), "must_keep": must_keep,
-                           "holds": [h.matter for h in holds], "holds_may_be_missing": gaps})
+            yield Finding(
+                "retention_eligible",
+                "info",
+                f"{_label(a, account_key)} of {person.name}, separated {age} days ago: "
+                + (
+                    f"MUST KEEP — on hold ({', '.join(h.matter for h in holds)})"
+                    if must_keep
+                    else "eligible for the ISO's decision (this tool never deletes it)" + caveat
+                ),
+                key,
+                account_key,
+                None,
+                (),
+                {
+                    "separated_on": str(person.status_date),
+                    "must_keep": must_keep,
+                    "holds": [h.matter for h in holds],
+                    "holds_may_be_missing": gaps,
+                },
+            )
 
 
 RULES: list[Callable[[Facts], Iterator[Finding]]] = [
-    rule_unauthorized, rule_separated_and_leave, rule_orphans, rule_dormant, rule_training,
-    rule_privileged, rule_apps, rule_data_managers, rule_ungoverned_groups, rule_holds,
+    rule_unauthorized,
+    rule_separated_and_leave,
+    rule_orphans,
+    rule_dormant,
+    rule_training,
+    rule_privileged,
+    rule_apps,
+    rule_data_managers,
+    rule_ungoverned_groups,
+    rule_holds,
     rule_retention,
 ]
 
@@ -330,10 +463,22 @@ def skipped_types(missing: tuple[str, ...] | list[str]) -> dict[str, list[str]]:
 
 def run_rules(a: Facts) -> list[Finding]:
     missing = set(getattr(a, "missing_inputs", ()))
-    found = [f for rule in RULES if not missing & set(RULE_NEEDS.get(rule, ((), ()))[0]) for f in rule(a)]
-    found.sort(key=lambda f: finding_order(f.severity, f.type, f.summary, f.person, f.account, f.resource))
+    found = [
+        f for rule in RULES if not missing & set(RULE_NEEDS.get(rule, ((), ()))[0]) for f in rule(a)
+    ]
+    found.sort(
+        key=lambda f: finding_order(f.severity, f.type, f.summary, f.person, f.account, f.resource)
+    )
     return found
 
 
-__all__ = ["Finding", "FINDING_TYPES", "RULES", "RULE_NEEDS", "run_rules", "SEVERITY_ORDER", "skipped_types",
-           "today_utc"]
+__all__ = [
+    "Finding",
+    "FINDING_TYPES",
+    "RULES",
+    "RULE_NEEDS",
+    "run_rules",
+    "SEVERITY_ORDER",
+    "skipped_types",
+    "today_utc",
+]

@@ -22,6 +22,7 @@ second pass, linear in the part of the graph the walk found, propagates levels b
 the resource, highest level first (see ``_best_levels``). The path it remembers for each
 account is the one that gives that level; ``why`` shows it first.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -63,9 +64,9 @@ class Access:
 
     account: str
     person: str | None
-    resource: str                 # inventory resource name
-    path: tuple[str, ...]         # node keys, account first, inventory node last
-    level: str                    # read | write | manage | admin
+    resource: str  # inventory resource name
+    path: tuple[str, ...]  # node keys, account first, inventory node last
+    level: str  # read | write | manage | admin
 
     @property
     def via(self) -> tuple[str, ...]:
@@ -73,8 +74,12 @@ class Access:
         return self.path[1:-1]
 
 
-def build_graph(snapshots: Mapping[str, Snapshot], persons: Iterable[Person],
-                correlation: Correlation, selector_matches: Mapping[str, list[str]]) -> AccessGraph:
+def build_graph(
+    snapshots: Mapping[str, Snapshot],
+    persons: Iterable[Person],
+    correlation: Correlation,
+    selector_matches: Mapping[str, list[str]],
+) -> AccessGraph:
     g: AccessGraph = nx.DiGraph()
     add_node = g.add_node
     for p in persons:
@@ -84,21 +89,39 @@ def build_graph(snapshots: Mapping[str, Snapshot], persons: Iterable[Person],
         for a in snap.accounts:
             # No label string per account (there are hundreds of thousands): node_label()
             # builds it from the login when a path is shown.
-            add_node(a.key, type="account", login=a.login, enabled=a.enabled,
-                     kind=correlation.kinds.get(a.key, a.kind))
+            add_node(
+                a.key,
+                type="account",
+                login=a.login,
+                enabled=a.enabled,
+                kind=correlation.kinds.get(a.key, a.kind),
+            )
         for grp in snap.groups:
             add_node(grp.key, type="group", label=_group_label(snap.source, grp))
             if grp.kind == "distribution":
                 distribution.add(grp.key)
         for r in snap.resources:
-            add_node(r.key, type="resource", label=_resource_label(snap.source, r),
-                     privileged=r.privileged)
-    direct_only = {gr.principal_key for snap in snapshots.values() for gr in snap.grants
-                   if gr.direct_members_only and gr.principal_key in g
-                   and g.nodes[gr.principal_key].get("type") == "group"}
+            add_node(
+                r.key,
+                type="resource",
+                label=_resource_label(snap.source, r),
+                privileged=r.privileged,
+            )
+    direct_only = {
+        gr.principal_key
+        for snap in snapshots.values()
+        for gr in snap.grants
+        if gr.direct_members_only
+        and gr.principal_key in g
+        and g.nodes[gr.principal_key].get("type") == "group"
+    }
     for key in direct_only:
-        add_node(direct_members_node(key), type="group", group=key,
-                 label=g.nodes[key]["label"] + " (direct members only)")
+        add_node(
+            direct_members_node(key),
+            type="group",
+            group=key,
+            label=g.nodes[key]["label"] + " (direct members only)",
+        )
     # Membership edges carry no attributes (an edge without "kind" is a membership): there
     # are millions at state scale. Only memberships of groups that lead somewhere (to a
     # granted resource or an inventory selection, directly or through nesting) can explain
@@ -119,8 +142,11 @@ def build_graph(snapshots: Mapping[str, Snapshot], persons: Iterable[Person],
                 add_edge(m.member_key, m.group_key)
     for snap in snapshots.values():
         for gr in snap.grants:
-            principal = (direct_members_node(gr.principal_key) if gr.principal_key in direct_only
-                         and gr.direct_members_only else gr.principal_key)
+            principal = (
+                direct_members_node(gr.principal_key)
+                if gr.principal_key in direct_only and gr.direct_members_only
+                else gr.principal_key
+            )
             g.add_edge(principal, gr.resource_key, kind="grant", level=gr.level, grant=gr.key)
     for account_key, link in correlation.links.items():
         g.add_edge(link.person_key, account_key, kind="owns", method=link.method)
@@ -134,8 +160,14 @@ def build_graph(snapshots: Mapping[str, Snapshot], persons: Iterable[Person],
 
 
 def _group_label(source: str, group: Group) -> str:
-    notes = [n for n, on in (("distribution", group.kind == "distribution"),
-                             ("role-assignable", group.role_assignable)) if on]
+    notes = [
+        n
+        for n, on in (
+            ("distribution", group.kind == "distribution"),
+            ("role-assignable", group.role_assignable),
+        )
+        if on
+    ]
     return f"{source} group '{group.name}'" + (f" ({', '.join(notes)})" if notes else "")
 
 
@@ -150,14 +182,20 @@ def edge_kind(g: AccessGraph, a: str, b: str) -> str:
     return kind
 
 
-def _groups_that_lead_somewhere(snapshots: Mapping[str, Snapshot],
-                                selector_matches: Mapping[str, list[str]],
-                                distribution: set[str]) -> set[str]:
+def _groups_that_lead_somewhere(
+    snapshots: Mapping[str, Snapshot],
+    selector_matches: Mapping[str, list[str]],
+    distribution: set[str],
+) -> set[str]:
     """Groups holding a grant (that reaches nested members) or selected by the inventory,
     and every group nested in them — except through a distribution group."""
     group_keys = {grp.key for snap in snapshots.values() for grp in snap.groups}
-    starts = {gr.principal_key for snap in snapshots.values() for gr in snap.grants
-              if not gr.direct_members_only} & group_keys
+    starts = {
+        gr.principal_key
+        for snap in snapshots.values()
+        for gr in snap.grants
+        if not gr.direct_members_only
+    } & group_keys
     starts |= {k for keys in selector_matches.values() for k in keys} & group_keys
     nested: dict[str, list[str]] = {}
     for snap in snapshots.values():
@@ -190,7 +228,9 @@ def _reverse_walk(g: AccessGraph, target: str) -> dict[str, str | None]:
     """Every node that can reach ``target`` -> its next node on a shortest path (target:
     None). One reverse breadth-first walk: each node is visited once, so cycles end by
     themselves. Persons are left out (they are joined to their accounts afterwards)."""
-    pred = _predecessors(g)  # plain dict-of-dicts access: this loop is the hot path at district scale
+    pred = _predecessors(
+        g
+    )  # plain dict-of-dicts access: this loop is the hot path at district scale
     nodes = g.nodes
     parent: dict[str, str | None] = {target: None}
     queue: deque[str] = deque([target])
@@ -296,8 +336,9 @@ def best_paths_to(g: AccessGraph, target: str) -> dict[str, tuple[str, tuple[str
     return out
 
 
-def effective_access(g: AccessGraph, correlation: Correlation,
-                     resources: Iterable[str]) -> list[Access]:
+def effective_access(
+    g: AccessGraph, correlation: Correlation, resources: Iterable[str]
+) -> list[Access]:
     """Every account that reaches each inventory resource, at its highest level."""
     out: list[Access] = []
     for name in resources:
@@ -305,8 +346,15 @@ def effective_access(g: AccessGraph, correlation: Correlation,
         if target not in g:
             continue
         for account, (level, path) in best_paths_to(g, target).items():
-            out.append(Access(account=account, person=correlation.person_of(account), resource=name,
-                              path=path, level=level))
+            out.append(
+                Access(
+                    account=account,
+                    person=correlation.person_of(account),
+                    resource=name,
+                    path=path,
+                    level=level,
+                )
+            )
     return out
 
 
@@ -319,7 +367,9 @@ def groups_reaching(g: AccessGraph, name: str) -> set[str]:
     return {n for n in seen if g.nodes[n].get("type") == "group"}
 
 
-def all_paths(g: AccessGraph, account: str, resource_name: str, limit: int = 20) -> list[tuple[str, ...]]:
+def all_paths(
+    g: AccessGraph, account: str, resource_name: str, limit: int = 20
+) -> list[tuple[str, ...]]:
     """Paths from an account to an inventory resource (for `why`): the one that gives the
     account's highest level first, then the others, highest level and shortest first."""
     target = inventory_node(resource_name)

@@ -1,6 +1,7 @@
 """What an import changes against what is stored — people added and removed, status changes,
 resources, app approvals and holds added, removed or released — and whether that is a change
 nobody should get by surprise (``reasons_to_confirm``). Pure: records in, summary out."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -18,15 +19,15 @@ T = TypeVar("T")
 class RegisterChange:
     """One register's difference: labels of what is added, removed and changed."""
 
-    what: str                      # "people", "resources", "app approvals", "holds"
+    what: str  # "people", "resources", "app approvals", "holds"
     stored: int
     new: int
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()  # status, classification, data manager, approval changes
-    released: tuple[str, ...] = () # holds only: in force before, released (or gone) now
-    note: str = ""                 # e.g. "no hold register given: it becomes empty"
-    source: str = ""               # where the new rows come from (file, sheet), for messages
+    released: tuple[str, ...] = ()  # holds only: in force before, released (or gone) now
+    note: str = ""  # e.g. "no hold register given: it becomes empty"
+    source: str = ""  # where the new rows come from (file, sheet), for messages
 
     @property
     def removed_percent(self) -> float:
@@ -39,7 +40,7 @@ class RegisterChange:
 
 @dataclass(frozen=True)
 class ImportChanges:
-    against: str                   # "roster import 3 (2026-05-01 14:03 UTC)", or "nothing stored yet"
+    against: str  # "roster import 3 (2026-05-01 14:03 UTC)", or "nothing stored yet"
     registers: tuple[RegisterChange, ...]
     # Set when what is stored could not be read back to compare with: the changes are then
     # shown against nothing, and nobody can say what would be lost.
@@ -47,14 +48,19 @@ class ImportChanges:
 
     def reasons_to_confirm(self, max_removed_percent: float) -> list[str]:
         """Why this import must not go ahead without --yes; [] when it may."""
-        reasons = [f"{self.against} cannot be read back to compare with ({self.unreadable})"] \
-            if self.unreadable else []
+        reasons = (
+            [f"{self.against} cannot be read back to compare with ({self.unreadable})"]
+            if self.unreadable
+            else []
+        )
         for change in self.registers:
             found = []
             if change.removed and change.removed_percent > max_removed_percent:
-                found.append(f"removes {len(change.removed):,} of {change.stored:,} "
-                             f"{change.what} ({change.removed_percent:.0f}%, more than "
-                             f"{max_removed_percent:g}%)")
+                found.append(
+                    f"removes {len(change.removed):,} of {change.stored:,} "
+                    f"{change.what} ({change.removed_percent:.0f}%, more than "
+                    f"{max_removed_percent:g}%)"
+                )
             if change.released:
                 n = len(change.released)
                 found.append(f"releases {n} litigation hold{'s' if n != 1 else ''}")
@@ -63,8 +69,9 @@ class ImportChanges:
         return reasons
 
 
-def _diff(stored: Sequence[T], new: Sequence[T], key: Callable[[T], Hashable],
-          label: Callable[[T], str]) -> tuple[tuple[str, ...], tuple[str, ...], dict[Hashable, T], dict[Hashable, T]]:
+def _diff(
+    stored: Sequence[T], new: Sequence[T], key: Callable[[T], Hashable], label: Callable[[T], str]
+) -> tuple[tuple[str, ...], tuple[str, ...], dict[Hashable, T], dict[Hashable, T]]:
     """Added and removed labels (as multisets of keys), and both sides by key."""
     stored_keys, new_keys = Counter(map(key, stored)), Counter(map(key, new))
     removed_left, added_left = stored_keys - new_keys, new_keys - stored_keys
@@ -84,34 +91,56 @@ def _person_label(person: Person) -> str:
     return f"{person.employee_id} {person.name}"
 
 
-def roster_changes(stored: Sequence[Person], new: Sequence[Person], against: str, *,
-                   source: str = "") -> ImportChanges:
-    added, removed, before, after = _diff(stored, new, lambda p: p.employee_id.casefold(), _person_label)
+def roster_changes(
+    stored: Sequence[Person], new: Sequence[Person], against: str, *, source: str = ""
+) -> ImportChanges:
+    added, removed, before, after = _diff(
+        stored, new, lambda p: p.employee_id.casefold(), _person_label
+    )
     changed = []
     for key, person in after.items():
         old = before.get(key)
         if old is not None and old.status != person.status:
             when = f" ({person.status_date.isoformat()})" if person.status_date else ""
             changed.append(f"{_person_label(person)}: {old.status} → {person.status}{when}")
-    return ImportChanges(against, (RegisterChange("people", len(stored), len(new), added, removed,
-                                                  tuple(changed), source=source),))
+    return ImportChanges(
+        against,
+        (
+            RegisterChange(
+                "people", len(stored), len(new), added, removed, tuple(changed), source=source
+            ),
+        ),
+    )
 
 
-def inventory_changes(stored: Inventory | None, new: Inventory, against: str, *,
-                      today: date, unreadable: str = "") -> ImportChanges:
+def inventory_changes(
+    stored: Inventory | None, new: Inventory, against: str, *, today: date, unreadable: str = ""
+) -> ImportChanges:
     old = stored or Inventory(resources=())
-    return ImportChanges(against, (
-        replace(_resource_changes(old.resources, new.resources), source=new.source_path),
-        replace(_app_changes(old.apps, new.apps, new.apps_source, bool(old.apps)),
-                source=new.apps_source or new.source_path),
-        replace(_hold_changes(old.holds, new.holds, new.holds_source, today),
-                source=new.holds_source or new.source_path),
-    ), unreadable)
+    return ImportChanges(
+        against,
+        (
+            replace(_resource_changes(old.resources, new.resources), source=new.source_path),
+            replace(
+                _app_changes(old.apps, new.apps, new.apps_source, bool(old.apps)),
+                source=new.apps_source or new.source_path,
+            ),
+            replace(
+                _hold_changes(old.holds, new.holds, new.holds_source, today),
+                source=new.holds_source or new.source_path,
+            ),
+        ),
+        unreadable,
+    )
 
 
-def _resource_changes(stored: Iterable[InventoryResource], new: Iterable[InventoryResource]) -> RegisterChange:
+def _resource_changes(
+    stored: Iterable[InventoryResource], new: Iterable[InventoryResource]
+) -> RegisterChange:
     stored, new = list(stored), list(new)
-    added, removed, before, after = _diff(stored, new, lambda r: r.name.casefold(), lambda r: r.name)
+    added, removed, before, after = _diff(
+        stored, new, lambda r: r.name.casefold(), lambda r: r.name
+    )
     changed = []
     for key, resource in after.items():
         old = before.get(key)
@@ -120,8 +149,10 @@ def _resource_changes(stored: Iterable[InventoryResource], new: Iterable[Invento
         if old.classification != resource.classification:
             changed.append(f"{resource.name}: {old.classification} → {resource.classification}")
         if old.data_manager.casefold() != resource.data_manager.casefold():
-            changed.append(f"{resource.name}: data manager {old.data_manager or '(none)'} → "
-                           f"{resource.data_manager or '(none)'}")
+            changed.append(
+                f"{resource.name}: data manager {old.data_manager or '(none)'} → "
+                f"{resource.data_manager or '(none)'}"
+            )
     return RegisterChange("resources", len(stored), len(new), added, removed, tuple(changed))
 
 
@@ -133,14 +164,20 @@ def _app_label(app: AppApproval) -> str:
     return f"{app.app} ({app.client_id})" if app.app and app.client_id else app.app or app.client_id
 
 
-def _app_changes(stored: Sequence[AppApproval], new: Sequence[AppApproval], source: str,
-                 had_any: bool) -> RegisterChange:
+def _app_changes(
+    stored: Sequence[AppApproval], new: Sequence[AppApproval], source: str, had_any: bool
+) -> RegisterChange:
     added, removed, before, after = _diff(stored, new, _app_key, _app_label)
-    changed = [f"{_app_label(app)}: {'approved' if before[key].approved else 'not approved'} → "
-               f"{'approved' if app.approved else 'not approved'}"
-               for key, app in after.items() if key in before and before[key].approved != app.approved]
+    changed = [
+        f"{_app_label(app)}: {'approved' if before[key].approved else 'not approved'} → "
+        f"{'approved' if app.approved else 'not approved'}"
+        for key, app in after.items()
+        if key in before and before[key].approved != app.approved
+    ]
     note = "" if source or not had_any else "no app register given: it becomes empty"
-    return RegisterChange("app approvals", len(stored), len(new), added, removed, tuple(changed), note=note)
+    return RegisterChange(
+        "app approvals", len(stored), len(new), added, removed, tuple(changed), note=note
+    )
 
 
 def _hold_key(hold: Hold) -> tuple[str, str]:
@@ -152,7 +189,9 @@ def _hold_label(hold: Hold) -> str:
     return f"{hold.subject} ({hold.matter}{since})"
 
 
-def _hold_changes(stored: Sequence[Hold], new: Sequence[Hold], source: str, today: date) -> RegisterChange:
+def _hold_changes(
+    stored: Sequence[Hold], new: Sequence[Hold], source: str, today: date
+) -> RegisterChange:
     added, removed, before, after = _diff(stored, new, _hold_key, _hold_label)
     released, changed = [], []
     for key, old in before.items():
@@ -168,5 +207,6 @@ def _hold_changes(stored: Sequence[Hold], new: Sequence[Hold], source: str, toda
         if was is not None and was.released is not None and now.released is None:
             changed.append(f"{_hold_label(now)}: in force again")
     note = "" if source or not stored else "no hold register given: it becomes empty"
-    return RegisterChange("holds", len(stored), len(new), added, removed, tuple(changed),
-                          tuple(released), note)
+    return RegisterChange(
+        "holds", len(stored), len(new), added, removed, tuple(changed), tuple(released), note
+    )

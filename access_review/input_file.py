@@ -2,6 +2,7 @@
 path they typed, or a stored import ("inventory.xlsx in stored inventory version 3 (imported
 2026-05-01 14:03 UTC)"). What is checked is then exactly what gets stored, and nothing ever
 names a temporary copy."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,8 +34,10 @@ def read_input(path: str | Path) -> InputFile:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in CSV_SUFFIXES | XLSX_SUFFIXES:
-        raise InputError(str(path), f"unsupported file type {path.suffix or '(none)'!r}; "
-                         "use .csv (UTF-8) or .xlsx")
+        raise InputError(
+            str(path),
+            f"unsupported file type {path.suffix or '(none)'!r}; use .csv (UTF-8) or .xlsx",
+        )
     if not path.is_file():
         raise InputError(str(path), "file not found")
     try:

@@ -8,6 +8,7 @@ of every file is valid; ``validate_inventory`` lists every problem at once.
 Pure afterwards: ``is_authorized`` answers "may this person reach this resource, and why",
 ``resolve_selectors`` maps the inventory's selectors onto the records the connectors read.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,18 +41,42 @@ SELECTOR_KINDS: dict[str, str | None] = {
 }
 
 RESOURCE_ALIASES = {
-    "name": "resource", "resource name": "resource", "system": "resource",
-    "classification level": "classification", "class": "classification",
-    "manager": "data_manager", "owner": "data_manager", "data owner": "data_manager",
-    "selectors": "entitlements", "entitlement": "entitlements", "access": "entitlements",
-    "authorized users": "authorized", "authorization": "authorized", "rules": "authorized",
-    "exception": "exceptions", "review": "review_frequency", "frequency": "review_frequency",
+    "name": "resource",
+    "resource name": "resource",
+    "system": "resource",
+    "classification level": "classification",
+    "class": "classification",
+    "manager": "data_manager",
+    "owner": "data_manager",
+    "data owner": "data_manager",
+    "selectors": "entitlements",
+    "entitlement": "entitlements",
+    "access": "entitlements",
+    "authorized users": "authorized",
+    "authorization": "authorized",
+    "rules": "authorized",
+    "exception": "exceptions",
+    "review": "review_frequency",
+    "frequency": "review_frequency",
 }
-APP_ALIASES = {"app name": "app", "application": "app", "name": "app",
-               "application id": "client_id", "app id": "client_id", "client id": "client_id",
-               "scopes": "approved_scopes", "date approved": "approved_on"}
-HOLD_ALIASES = {"account": "subject", "case": "matter", "start": "since",
-                "start date": "since", "released on": "released", "release date": "released"}
+APP_ALIASES = {
+    "app name": "app",
+    "application": "app",
+    "name": "app",
+    "application id": "client_id",
+    "app id": "client_id",
+    "client id": "client_id",
+    "scopes": "approved_scopes",
+    "date approved": "approved_on",
+}
+HOLD_ALIASES = {
+    "account": "subject",
+    "case": "matter",
+    "start": "since",
+    "start date": "since",
+    "released on": "released",
+    "release date": "released",
+}
 
 
 class InventorySyntaxError(ValueError):
@@ -59,6 +84,7 @@ class InventorySyntaxError(ValueError):
 
 
 # ---------------------------------------------------------------- records of the inventory
+
 
 @dataclass(frozen=True, slots=True)
 class Selector:
@@ -75,15 +101,17 @@ class Selector:
 def parse_selector(text: str) -> Selector:
     parts = text.strip().split(":", 2)
     if len(parts) != 3 or not all(part.strip() for part in parts):
-        raise InventorySyntaxError(f"selector {text.strip()!r} is not <source>:<kind>:<name> "
-                                   "(e.g. ad:group:SpEd Staff)")
+        raise InventorySyntaxError(
+            f"selector {text.strip()!r} is not <source>:<kind>:<name> (e.g. ad:group:SpEd Staff)"
+        )
     source, kind, name = (part.strip() for part in parts)
     source, kind = source.lower(), kind.lower()
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", source):
         raise InventorySyntaxError(f"selector {text.strip()!r}: {source!r} is not a source name")
     if kind not in SELECTOR_KINDS:
-        raise InventorySyntaxError(f"selector {text.strip()!r}: kind {kind!r} is not one of "
-                                   f"{', '.join(SELECTOR_KINDS)}")
+        raise InventorySyntaxError(
+            f"selector {text.strip()!r}: kind {kind!r} is not one of {', '.join(SELECTOR_KINDS)}"
+        )
     if kind == "app-role" and not _split_app_role(name):
         raise InventorySyntaxError(f"selector {text.strip()!r}: an app-role is named App/Role")
     return Selector(source=source, kind=kind, name=name)
@@ -136,8 +164,13 @@ def parse_rules(text: str) -> tuple[AuthorizationRule, ...]:
         if alternative == "*":
             rules.append(AuthorizationRule(any_active_employee=True))
             continue
-        rules.append(AuthorizationRule(conditions=tuple(
-            _parse_condition(condition, alternative) for condition in alternative.split("&"))))
+        rules.append(
+            AuthorizationRule(
+                conditions=tuple(
+                    _parse_condition(condition, alternative) for condition in alternative.split("&")
+                )
+            )
+        )
     return tuple(rules)
 
 
@@ -150,8 +183,10 @@ def _parse_condition(text: str, alternative: str) -> Condition:
             raise InventorySyntaxError(f"rule {alternative!r}: '*' must stand alone")
         raise InventorySyntaxError(f"rule {alternative!r}: {text.strip()!r} is not attribute=value")
     if canonical is None:
-        raise InventorySyntaxError(f"rule {alternative!r}: unknown attribute {text.partition('=')[0].strip()!r} "
-                                   f"(use {', '.join(RULE_ATTRIBUTES)})")
+        raise InventorySyntaxError(
+            f"rule {alternative!r}: unknown attribute {text.partition('=')[0].strip()!r} "
+            f"(use {', '.join(RULE_ATTRIBUTES)})"
+        )
     allowed = tuple(value.strip() for value in values.split("|"))
     if not all(allowed):
         raise InventorySyntaxError(f"rule {alternative!r}: {text.strip()!r} has an empty value")
@@ -184,12 +219,14 @@ def parse_exceptions(text: str) -> tuple[AccessException, ...]:
             continue
         match = _EXCEPTION.match(part)
         if not match:
-            raise InventorySyntaxError(f"exception {part!r} is not "
-                                       "'<employee id> approved-by <employee id> until <date>'")
+            raise InventorySyntaxError(
+                f"exception {part!r} is not '<employee id> approved-by <employee id> until <date>'"
+            )
         until = parse_date_text(match[3])
         if until is None:
-            raise InventorySyntaxError(f"exception {part!r}: {match[3]!r} is not a date "
-                                       "(use YYYY-MM-DD or MM/DD/YYYY)")
+            raise InventorySyntaxError(
+                f"exception {part!r}: {match[3]!r} is not a date (use YYYY-MM-DD or MM/DD/YYYY)"
+            )
         found.append(AccessException(employee_id=match[1], approver=match[2], until=until))
     return tuple(found)
 
@@ -257,8 +294,15 @@ class Inventory:
 
 # ---------------------------------------------------------------- loading
 
-def load_inventory(path: InputSource, *, roster: Sequence[Person], apps_path: InputSource | None = None,
-                   holds_path: InputSource | None = None, delimiter: str | None = None) -> Inventory:
+
+def load_inventory(
+    path: InputSource,
+    *,
+    roster: Sequence[Person],
+    apps_path: InputSource | None = None,
+    holds_path: InputSource | None = None,
+    delimiter: str | None = None,
+) -> Inventory:
     """The inventory with its registers; raises the first ``InputError`` if anything is bad.
 
     For an XLSX inventory the sheets "Apps" and "Holds" of the same workbook are the
@@ -266,26 +310,37 @@ def load_inventory(path: InputSource, *, roster: Sequence[Person], apps_path: In
     (``Inventory.apps_source`` / ``holds_source`` are then ""), but a sheet whose name
     suggests a register ("Litigation Holds") is an error rather than an empty register.
     """
-    inventory, problems = parse_inventory(path, roster=roster, apps_path=apps_path,
-                                          holds_path=holds_path, delimiter=delimiter)
+    inventory, problems = parse_inventory(
+        path, roster=roster, apps_path=apps_path, holds_path=holds_path, delimiter=delimiter
+    )
     if problems:
         raise problems[0]
     assert inventory is not None  # noqa: S101 (an invariant of parse_inventory: no problems means an inventory)
     return inventory
 
 
-def validate_inventory(path: InputSource, *, roster: Sequence[Person],
-                       apps_path: InputSource | None = None,
-                       holds_path: InputSource | None = None,
-                       delimiter: str | None = None) -> list[InputError]:
+def validate_inventory(
+    path: InputSource,
+    *,
+    roster: Sequence[Person],
+    apps_path: InputSource | None = None,
+    holds_path: InputSource | None = None,
+    delimiter: str | None = None,
+) -> list[InputError]:
     """Every problem in the inventory and its registers; [] when it would load."""
-    return parse_inventory(path, roster=roster, apps_path=apps_path, holds_path=holds_path,
-                           delimiter=delimiter)[1]
+    return parse_inventory(
+        path, roster=roster, apps_path=apps_path, holds_path=holds_path, delimiter=delimiter
+    )[1]
 
 
-def parse_inventory(path: InputSource, *, roster: Sequence[Person],
-                    apps_path: InputSource | None = None, holds_path: InputSource | None = None,
-                    delimiter: str | None = None) -> tuple[Inventory | None, list[InputError]]:
+def parse_inventory(
+    path: InputSource,
+    *,
+    roster: Sequence[Person],
+    apps_path: InputSource | None = None,
+    holds_path: InputSource | None = None,
+    delimiter: str | None = None,
+) -> tuple[Inventory | None, list[InputError]]:
     """The inventory and every problem found (None when there is any): one read for both."""
     problems: list[InputError] = []
     try:
@@ -293,13 +348,19 @@ def parse_inventory(path: InputSource, *, roster: Sequence[Person],
         sheets = xlsx_sheet_names(file)
     except InputError as exc:  # an unreadable file or workbook: nothing else in it can be checked
         return None, [exc]
-    resources = _load_part(problems, lambda: _parse_resources(
-        _read(file, "Resources", RESOURCE_ALIASES, sheets, delimiter), roster, problems))
+    resources = _load_part(
+        problems,
+        lambda: _parse_resources(
+            _read(file, "Resources", RESOURCE_ALIASES, sheets, delimiter), roster, problems
+        ),
+    )
     apps: tuple[AppApproval, ...] = ()
     holds: tuple[Hold, ...] = ()
     sources = {"Apps": "", "Holds": ""}
 
-    def register(sheet: str, register_path: InputSource | None, aliases: Mapping[str, str]) -> Table:
+    def register(
+        sheet: str, register_path: InputSource | None, aliases: Mapping[str, str]
+    ) -> Table:
         table = _register_table(file, register_path, sheet, aliases, sheets, delimiter)
         sources[sheet] = table.where
         return table
@@ -308,15 +369,23 @@ def parse_inventory(path: InputSource, *, roster: Sequence[Person],
         if register_path is None and not find_sheet(sheets, sheet):
             _load_part(problems, lambda: _refuse_near_miss(file, sheet, sheets))
     if apps_path is not None or find_sheet(sheets, "Apps"):
-        apps = _load_part(problems, lambda: _parse_apps(
-            register("Apps", apps_path, APP_ALIASES), problems))
+        apps = _load_part(
+            problems, lambda: _parse_apps(register("Apps", apps_path, APP_ALIASES), problems)
+        )
     if holds_path is not None or find_sheet(sheets, "Holds"):
-        holds = _load_part(problems, lambda: _parse_holds(
-            register("Holds", holds_path, HOLD_ALIASES), problems))
+        holds = _load_part(
+            problems, lambda: _parse_holds(register("Holds", holds_path, HOLD_ALIASES), problems)
+        )
     if problems:
         return None, problems
-    return Inventory(resources=resources, apps=apps, holds=holds, source_path=file.label,
-                     apps_source=sources["Apps"], holds_source=sources["Holds"]), []
+    return Inventory(
+        resources=resources,
+        apps=apps,
+        holds=holds,
+        source_path=file.label,
+        apps_source=sources["Apps"],
+        holds_source=sources["Holds"],
+    ), []
 
 
 def _load_part(problems: list[InputError], parse: Callable[[], T]) -> T | tuple[()]:
@@ -328,8 +397,10 @@ def _load_part(problems: list[InputError], parse: Callable[[], T]) -> T | tuple[
         return ()
 
 
-_REGISTER_WORD = {"Apps": re.compile(r"\bapp", re.IGNORECASE),
-                  "Holds": re.compile(r"\bhold", re.IGNORECASE)}
+_REGISTER_WORD = {
+    "Apps": re.compile(r"\bapp", re.IGNORECASE),
+    "Holds": re.compile(r"\bhold", re.IGNORECASE),
+}
 
 
 def _refuse_near_miss(file: InputFile, sheet: str, sheet_names: list[str]) -> None:
@@ -337,24 +408,42 @@ def _refuse_near_miss(file: InputFile, sheet: str, sheet_names: list[str]) -> No
     renamed ("Litigation Holds", "Hold"): reading that as "no holds" would wipe the register."""
     for name in sheet_names:
         if _REGISTER_WORD[sheet].search(name):
-            raise InputError(file.label, f"no sheet named {sheet!r}, but there is a sheet "
-                             f"{name!r}: is it the {_REGISTER_NAMES[sheet]}?",
-                             hint=f"rename the sheet to {sheet!r}")
+            raise InputError(
+                file.label,
+                f"no sheet named {sheet!r}, but there is a sheet "
+                f"{name!r}: is it the {_REGISTER_NAMES[sheet]}?",
+                hint=f"rename the sheet to {sheet!r}",
+            )
 
 
 _REGISTER_NAMES = {"Apps": "app approval register", "Holds": "litigation-hold register"}
 
 
-def _read(file: InputFile, sheet: str, aliases: Mapping[str, str], sheet_names: list[str],
-          delimiter: str | None) -> Table:
+def _read(
+    file: InputFile,
+    sheet: str,
+    aliases: Mapping[str, str],
+    sheet_names: list[str],
+    delimiter: str | None,
+) -> Table:
     """The named sheet of a workbook when it has one, else its first sheet (or the CSV)."""
     chosen = find_sheet(sheet_names, sheet) if file.suffix in XLSX_SUFFIXES else None
-    return read_table(file, sheet=chosen, aliases=aliases,
-                      delimiter=None if file.suffix in XLSX_SUFFIXES else delimiter)
+    return read_table(
+        file,
+        sheet=chosen,
+        aliases=aliases,
+        delimiter=None if file.suffix in XLSX_SUFFIXES else delimiter,
+    )
 
 
-def _register_table(inventory: InputFile, register_path: InputSource | None, sheet: str,
-                    aliases: Mapping[str, str], inventory_sheets: list[str], delimiter: str | None) -> Table:
+def _register_table(
+    inventory: InputFile,
+    register_path: InputSource | None,
+    sheet: str,
+    aliases: Mapping[str, str],
+    inventory_sheets: list[str],
+    delimiter: str | None,
+) -> Table:
     if register_path is None:
         return read_table(inventory, sheet=find_sheet(inventory_sheets, sheet), aliases=aliases)
     file = as_input(register_path)
@@ -362,8 +451,11 @@ def _register_table(inventory: InputFile, register_path: InputSource | None, she
     if len(names) > 1 and not find_sheet(names, sheet):
         # Several sheets and none is the register: the first would be a guess (often the
         # Resources sheet of the same workbook).
-        raise InputError(file.label, f"no sheet named {sheet!r} (sheets: {', '.join(names)})",
-                         hint=f"name the {_REGISTER_NAMES[sheet]}'s sheet {sheet!r}")
+        raise InputError(
+            file.label,
+            f"no sheet named {sheet!r} (sheets: {', '.join(names)})",
+            hint=f"name the {_REGISTER_NAMES[sheet]}'s sheet {sheet!r}",
+        )
     return _read(file, sheet, aliases, names, delimiter)
 
 
@@ -387,13 +479,16 @@ class _PersonIndex:
         if len(matches) == 1:
             return matches.pop()
         if matches:
-            raise InventorySyntaxError(f"{value!r} is the e-mail of several people in the roster "
-                                       f"({', '.join(sorted(matches))}); use the employee id")
+            raise InventorySyntaxError(
+                f"{value!r} is the e-mail of several people in the roster "
+                f"({', '.join(sorted(matches))}); use the employee id"
+            )
         raise InventorySyntaxError(f"{value!r} is not an employee id or e-mail in the roster")
 
 
-def _parse_resources(table: Table, roster: Sequence[Person],
-                     problems: list[InputError]) -> tuple[InventoryResource, ...]:
+def _parse_resources(
+    table: Table, roster: Sequence[Person], problems: list[InputError]
+) -> tuple[InventoryResource, ...]:
     table.require(["resource", "classification", "data_manager", "entitlements"])
     people = _PersonIndex(roster)
     resources: list[InventoryResource] = []
@@ -420,31 +515,48 @@ def _parse_resources(table: Table, roster: Sequence[Person],
                 problem(f"duplicate resource {name!r} (first on row {first})", "resource")
         classification = row.text("classification").lower()
         if classification not in CLASSIFICATIONS:
-            problem(f"classification {row.text('classification')!r} is not one of "
-                    f"{', '.join(CLASSIFICATIONS)}", "classification")
+            problem(
+                f"classification {row.text('classification')!r} is not one of "
+                f"{', '.join(CLASSIFICATIONS)}",
+                "classification",
+            )
         # An empty data manager is allowed here and becomes a finding; a name that is not in
         # the roster is a typo the ISO must fix now.
         manager = row.text("data_manager")
         data_manager = parsed("data_manager", people.resolve, "") if manager else ""
         selectors: tuple[Selector, ...] = parsed("entitlements", _parse_selectors, ())
         if not row.text("entitlements"):
-            problem("no entitlements: list at least one selector such as ad:group:<name>",
-                    "entitlements")
+            problem(
+                "no entitlements: list at least one selector such as ad:group:<name>",
+                "entitlements",
+            )
         rules: tuple[AuthorizationRule, ...] = parsed("authorized", parse_rules, ())
         exceptions: tuple[AccessException, ...] = parsed(
-            "exceptions", lambda text: _resolved_exceptions(text, people), ())
+            "exceptions", lambda text: _resolved_exceptions(text, people), ()
+        )
         frequency = normalize_header(row.text("review_frequency")) or "quarterly"
         if frequency not in REVIEW_FREQUENCIES:
-            problem(f"review frequency {row.text('review_frequency')!r} is not one of "
-                    f"{', '.join(REVIEW_FREQUENCIES)}", "review_frequency")
+            problem(
+                f"review frequency {row.text('review_frequency')!r} is not one of "
+                f"{', '.join(REVIEW_FREQUENCIES)}",
+                "review_frequency",
+            )
         # (A classification that is none of the words is a problem already; naming the check
         # again narrows it to its Literal type.)
         if len(problems) == before and classification in CLASSIFICATIONS:
-            resources.append(InventoryResource(
-                name=name, classification=classification,
-                data_manager=data_manager, selectors=selectors, rules=rules,
-                exceptions=exceptions, review_frequency=frequency,
-                description=row.text("description"), row=row.number))
+            resources.append(
+                InventoryResource(
+                    name=name,
+                    classification=classification,
+                    data_manager=data_manager,
+                    selectors=selectors,
+                    rules=rules,
+                    exceptions=exceptions,
+                    review_frequency=frequency,
+                    description=row.text("description"),
+                    row=row.number,
+                )
+            )
     return tuple(resources)
 
 
@@ -453,9 +565,14 @@ def _parse_selectors(text: str) -> tuple[Selector, ...]:
 
 
 def _resolved_exceptions(text: str, people: _PersonIndex) -> tuple[AccessException, ...]:
-    return tuple(AccessException(employee_id=people.resolve(exc.employee_id),
-                                 approver=people.resolve(exc.approver), until=exc.until)
-                 for exc in parse_exceptions(text))
+    return tuple(
+        AccessException(
+            employee_id=people.resolve(exc.employee_id),
+            approver=people.resolve(exc.approver),
+            until=exc.until,
+        )
+        for exc in parse_exceptions(text)
+    )
 
 
 _YES = {"yes", "y", "true", "1", "approved"}
@@ -470,27 +587,47 @@ def _parse_apps(table: Table, problems: list[InputError]) -> tuple[AppApproval, 
         before = len(problems)
         app, client_id = row.text("app"), row.text("client_id")
         if not app and not client_id:
-            problems.append(table.error("neither app name nor client id given", row=row.number,
-                                        column="app"))
+            problems.append(
+                table.error("neither app name nor client id given", row=row.number, column="app")
+            )
         if client_id:
             first = first_row_of_client.setdefault(client_id.casefold(), row.number)
             if first != row.number:
-                problems.append(table.error(f"duplicate client id {client_id!r} (first on row {first})",
-                                            row=row.number, column="client_id"))
+                problems.append(
+                    table.error(
+                        f"duplicate client id {client_id!r} (first on row {first})",
+                        row=row.number,
+                        column="client_id",
+                    )
+                )
         approved_text = row.text("approved").lower()
         if approved_text not in _YES | _NO:
-            problems.append(table.error(f"approved {row.text('approved')!r} is not yes or no",
-                                        row=row.number, column="approved"))
+            problems.append(
+                table.error(
+                    f"approved {row.text('approved')!r} is not yes or no",
+                    row=row.number,
+                    column="approved",
+                )
+            )
         try:
-            approved_on = parse_date(row.values.get("approvedon"), table=table, row=row.number,
-                                     column="approved_on")
+            approved_on = parse_date(
+                row.values.get("approvedon"), table=table, row=row.number, column="approved_on"
+            )
         except InputError as exc:
             problems.append(exc)
             approved_on = None
         scopes = frozenset(re.split(r"[\s;]+", row.text("approved_scopes"))) - {""}
         if len(problems) == before:
-            apps.append(AppApproval(app=app, client_id=client_id, approved=approved_text in _YES,
-                                    approved_on=approved_on, approved_scopes=scopes, row=row.number))
+            apps.append(
+                AppApproval(
+                    app=app,
+                    client_id=client_id,
+                    approved=approved_text in _YES,
+                    approved_on=approved_on,
+                    approved_scopes=scopes,
+                    row=row.number,
+                )
+            )
     return tuple(apps)
 
 
@@ -507,21 +644,31 @@ def _parse_holds(table: Table, problems: list[InputError]) -> tuple[Hold, ...]:
         dates: dict[str, date | None] = {}
         for column in ("since", "released"):
             try:
-                dates[column] = parse_date(row.values.get(column), table=table, row=row.number,
-                                           column=column)
+                dates[column] = parse_date(
+                    row.values.get(column), table=table, row=row.number, column=column
+                )
             except InputError as exc:
                 problems.append(exc)
         since, released = dates.get("since"), dates.get("released")
         if since and released and released < since:
-            problems.append(table.error("released before it began", row=row.number,
-                                        column="released"))
+            problems.append(
+                table.error("released before it began", row=row.number, column="released")
+            )
         if len(problems) == before:
-            holds.append(Hold(subject=subject, matter=matter, since=dates["since"],
-                              released=dates["released"], row=row.number))
+            holds.append(
+                Hold(
+                    subject=subject,
+                    matter=matter,
+                    since=dates["since"],
+                    released=dates["released"],
+                    row=row.number,
+                )
+            )
     return tuple(holds)
 
 
 # ---------------------------------------------------------------- questions asked of it
+
 
 def is_authorized(resource: InventoryResource, person: Person, on: date) -> tuple[bool, str]:
     """Whether ``person`` may reach ``resource`` on ``on``, with the reason a reviewer reads."""
@@ -538,16 +685,22 @@ def is_authorized(resource: InventoryResource, person: Person, on: date) -> tupl
         if exception.employee_id.casefold() != same:
             continue
         if exception.valid_on(on):
-            return True, f"exception approved by {exception.approver} until {exception.until.isoformat()}"
+            return (
+                True,
+                f"exception approved by {exception.approver} until {exception.until.isoformat()}",
+            )
         expired = exception
     if expired is not None:
-        return False, (f"no rule matches (exception approved by {expired.approver} "
-                       f"expired {expired.until.isoformat()})")
+        return False, (
+            f"no rule matches (exception approved by {expired.approver} "
+            f"expired {expired.until.isoformat()})"
+        )
     return False, "no rule matches"
 
 
-def resolve_selectors(inventory: Inventory, groups: Iterable[Group],
-                      resources: Iterable[Resource]) -> tuple[dict[str, list[str]], list[str]]:
+def resolve_selectors(
+    inventory: Inventory, groups: Iterable[Group], resources: Iterable[Resource]
+) -> tuple[dict[str, list[str]], list[str]]:
     """Inventory resource name -> keys of the groups and resources its selectors match.
 
     A selector matches only records of its own source. Also returns one warning per
@@ -578,8 +731,9 @@ def resolve_selectors(inventory: Inventory, groups: Iterable[Group],
             kind = SELECTOR_KINDS[selector.kind] or "group"
             found = index.get((selector.source, kind, _match_name(kind, selector.name)), [])
             if not found:
-                warnings.append(f"inventory row {item.row} ({item.name}): selector "
-                                f"'{selector}' matches nothing")
+                warnings.append(
+                    f"inventory row {item.row} ({item.name}): selector '{selector}' matches nothing"
+                )
             keys.extend(key for key in found if key not in keys)
         mapping[item.name] = keys
     return mapping, warnings
@@ -592,8 +746,9 @@ def _match_name(kind: str, name: str) -> str:
     return name.strip().casefold()
 
 
-def find_approval(inventory: Inventory, app_name: str | None,
-                  client_id: str | None) -> AppApproval | None:
+def find_approval(
+    inventory: Inventory, app_name: str | None, client_id: str | None
+) -> AppApproval | None:
     """The register row for an app: by client id first, then by name (case-insensitive).
 
     A row that names a client id never approves a different client id under the same name:
@@ -618,5 +773,6 @@ def find_approval(inventory: Inventory, app_name: str | None,
 def active_holds_for(inventory: Inventory, subjects: set[str], on: date) -> list[Hold]:
     """Holds in force on ``on`` whose subject is one of ``subjects`` (case-insensitive)."""
     wanted = {subject.strip().casefold() for subject in subjects if subject}
-    return [hold for hold in inventory.holds
-            if hold.subject.casefold() in wanted and hold.active(on)]
+    return [
+        hold for hold in inventory.holds if hold.subject.casefold() in wanted and hold.active(on)
+    ]

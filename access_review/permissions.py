@@ -6,6 +6,7 @@ confidential data, and whoever can write the config or the folder it sits in dec
 directories the tool talks to and where its key comes from. ``doctor`` reports each exposure
 with the command that fixes it.
 """
+
 from __future__ import annotations
 
 import stat
@@ -20,10 +21,10 @@ STORE_SIDE_FILES = ("-wal", "-shm", ".sync.lock")
 
 @dataclass(frozen=True)
 class Exposure:
-    what: str          # "store", "config folder", ...
+    what: str  # "store", "config folder", ...
     path: Path
-    problem: str       # "others can read it (mode 644)"
-    fix: str           # "chmod 600 PATH"
+    problem: str  # "others can read it (mode 644)"
+    fix: str  # "chmod 600 PATH"
 
 
 def _who(mode: int, bit_group: int, bit_other: int) -> list[str]:
@@ -52,8 +53,15 @@ def find_exposures(cfg: Config) -> list[Exposure]:
     candidates: list[tuple[str, Path, bool, str]] = [
         ("config", cfg.path, False, "chmod 600"),
         ("store", store, False, "chmod 600"),
-        *((f"store file {store.name}{suffix}", store.with_name(store.name + suffix), False, "chmod 600")
-          for suffix in STORE_SIDE_FILES),
+        *(
+            (
+                f"store file {store.name}{suffix}",
+                store.with_name(store.name + suffix),
+                False,
+                "chmod 600",
+            )
+            for suffix in STORE_SIDE_FILES
+        ),
         ("audit head", head_path(store), False, "chmod 600"),
         ("store folder (where the tool writes)", store.parent, False, "chmod 700"),
         # The config's folder is trusted: others must not be able to replace what is in it

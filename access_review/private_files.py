@@ -10,6 +10,7 @@ destination is left as it was.
 A folder of files (CSV sheets, an evidence pack) is built the same way: in a 0700
 temporary folder beside the destination, renamed into place when complete.
 """
+
 from __future__ import annotations
 
 import os
@@ -74,8 +75,10 @@ def atomic_folder(path: str | Path) -> Iterator[Path]:
         if not target.is_dir():
             raise AccessReviewError(f"{target} exists and is not a folder")
         if any(target.iterdir()):
-            raise AccessReviewError(f"{target} is not empty; not mixing this export with other files",
-                                    hint="choose a new folder for --out")
+            raise AccessReviewError(
+                f"{target} is not empty; not mixing this export with other files",
+                hint="choose a new folder for --out",
+            )
     make_private_folder(parent)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=parent))
     try:
@@ -103,7 +106,9 @@ def _fsync_file(path: Path) -> None:
 def write_private_file(folder: Path, name: str, data: bytes) -> Path:
     """One file inside an ``atomic_folder``: created 0600, never following a planted symlink."""
     path = folder / name
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    fd = os.open(
+        path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), FILE_MODE
+    )
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return path
@@ -114,7 +119,9 @@ def open_private(path: str | Path, mode: str = "w", **kwargs: Any) -> IO[Any]:
     whatever the umask and whatever mode an existing file had — fixed before any data goes
     in — and never through a planted symlink. For files written in place (the demo's files,
     a new config), where an atomic rename is not needed."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), FILE_MODE)
+    fd = os.open(
+        path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), FILE_MODE
+    )
     try:
         os.fchmod(fd, FILE_MODE)
         return os.fdopen(fd, mode, **kwargs)
@@ -134,5 +141,7 @@ def make_private_folder(path: str | Path) -> Path:
         missing.append(candidate)
     for candidate in reversed(missing):
         candidate.mkdir(mode=FOLDER_MODE, exist_ok=True)
-        os.chmod(candidate, FOLDER_MODE)   # exactly 0700: the umask could have masked the owner's bits too
+        os.chmod(
+            candidate, FOLDER_MODE
+        )  # exactly 0700: the umask could have masked the owner's bits too
     return folder

@@ -7,6 +7,7 @@ Keys are stable strings, ``<source>:<kind>:<id>``, where ``source`` is the confi
 name (``ad``, ``entra``, ``google`` by default) and ``id`` is the directory's immutable id
 (objectGUID, Graph object id, Google id).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,8 +37,8 @@ LEVEL_LABELS: dict[str, str] = {"manage": "manages who has access"}
 MANAGING_ROLES = frozenset({"manager", "owner"})
 
 # Views of a snapshot a connector could read only in part (Snapshot.partial_views keys).
-VIEW_HOLDS = "holds"          # Vault holds: the subject cannot see every matter
-VIEW_SIGN_IN = "sign_in"      # last sign-in: not readable (licence) or not refreshed
+VIEW_HOLDS = "holds"  # Vault holds: the subject cannot see every matter
+VIEW_SIGN_IN = "sign_in"  # last sign-in: not readable (licence) or not refreshed
 
 
 def level_label(level: str) -> str:

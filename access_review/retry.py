@@ -3,6 +3,7 @@
 Only ``RetryableError`` is retried. A server's Retry-After wins over the computed backoff
 (Graph sends fractional seconds, e.g. ``Retry-After: 2.128``).
 """
+
 from __future__ import annotations
 
 import random
@@ -27,16 +28,20 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.max_retry_after)
-        return rng.uniform(0, min(self.cap, self.base * (2 ** attempt)))
+        return rng.uniform(0, min(self.cap, self.base * (2**attempt)))
 
 
 DEFAULT_POLICY = RetryPolicy()
 
 
-def with_retries(call: Callable[[], T], *, policy: RetryPolicy = DEFAULT_POLICY,
-                 sleep: Callable[[float], None] = time.sleep,
-                 on_retry: Callable[[RetryableError, float], None] | None = None,
-                 rng: random.Random | None = None) -> T:
+def with_retries(
+    call: Callable[[], T],
+    *,
+    policy: RetryPolicy = DEFAULT_POLICY,
+    sleep: Callable[[float], None] = time.sleep,
+    on_retry: Callable[[RetryableError, float], None] | None = None,
+    rng: random.Random | None = None,
+) -> T:
     """Run ``call``; on RetryableError wait and try again, up to ``policy.tries`` in all.
 
     The last RetryableError is re-raised unchanged, so the message still names the call.
@@ -49,8 +54,15 @@ def with_retries(call: Callable[[], T], *, policy: RetryPolicy = DEFAULT_POLICY,
             if attempt == policy.tries - 1:
                 raise
             wait = policy.delay(attempt, exc.retry_after, rng)
-            activity.note_retry(exc.source, exc.call, exc.detail, wait, throttled=exc.throttled,
-                                attempt=attempt + 1, tries=policy.tries)
+            activity.note_retry(
+                exc.source,
+                exc.call,
+                exc.detail,
+                wait,
+                throttled=exc.throttled,
+                attempt=attempt + 1,
+                tries=policy.tries,
+            )
             if on_retry:
                 on_retry(exc, wait)
             sleep(wait)
@@ -65,9 +77,11 @@ def parse_retry_after(value: str | None) -> float | None:
         return float(value)
     except ValueError:
         from email.utils import parsedate_to_datetime
+
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
         from datetime import datetime, timezone
+
         return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

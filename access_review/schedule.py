@@ -11,6 +11,7 @@ the machine was off is run when it is back (as systemd's ``Persistent=true`` doe
 The ledger is the store's ``scheduled_tasks`` table: task, slot, attempt, when it started and
 ended, whether it succeeded, and what it said.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,11 +24,19 @@ from .settings_spec import Setting
 from .store import Store, now_iso
 
 SCHEDULE_SETTINGS = (
-    Setting("sync_at", "02:00", "the nightly sync, local time (\"\": no scheduled sync)"),
-    Setting("remind_at", "08:00", "reminders for an open campaign, local time (\"\": none)"),
+    Setting("sync_at", "02:00", 'the nightly sync, local time ("": no scheduled sync)'),
+    Setting("remind_at", "08:00", 'reminders for an open campaign, local time ("": none)'),
     Setting("remind_every_days", 1, "days between reminders (1: daily)"),
-    Setting("campaign_at", "07:00", "on a campaign's start date ([campaigns] starts), when it is created and sent"),
-    Setting("max_attempts", 3, "a failed task is tried again at the next run, up to this many times a day"),
+    Setting(
+        "campaign_at",
+        "07:00",
+        "on a campaign's start date ([campaigns] starts), when it is created and sent",
+    ),
+    Setting(
+        "max_attempts",
+        3,
+        "a failed task is tried again at the next run, up to this many times a day",
+    ),
 )
 
 MIGRATIONS = [
@@ -59,8 +68,11 @@ def _clock(where: str, key: str, value: object, *, optional: bool) -> time | Non
     if optional and value in ("", None):
         return None
     if not isinstance(value, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-        raise ConfigError(f"{where}: {key} must be a time of day like \"02:00\""
-                          + (" (or \"\" for none)" if optional else "") + f", not {value!r}")
+        raise ConfigError(
+            f'{where}: {key} must be a time of day like "02:00"'
+            + (' (or "" for none)' if optional else "")
+            + f", not {value!r}"
+        )
     return time(int(value[:2]), int(value[3:]))
 
 
@@ -68,18 +80,24 @@ def parse_schedule(section: Mapping[str, object], where: str = "[schedule]") -> 
     known = {s.key for s in SCHEDULE_SETTINGS}
     unknown = sorted(set(section) - known)
     if unknown:
-        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}"
+        )
     numbers = {}
     for key in ("remind_every_days", "max_attempts"):
         value = section.get(key, getattr(Schedule, key))
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ConfigError(f"{where}: {key} must be a whole number at least 1, not {value!r}")
         numbers[key] = value
-    return Schedule(sync_at=_clock(where, "sync_at", section.get("sync_at", "02:00"), optional=True),
-                    remind_at=_clock(where, "remind_at", section.get("remind_at", "08:00"), optional=True),
-                    campaign_at=_clock(where, "campaign_at", section.get("campaign_at", "07:00"),
-                                       optional=False) or time(7, 0),
-                    **numbers)
+    return Schedule(
+        sync_at=_clock(where, "sync_at", section.get("sync_at", "02:00"), optional=True),
+        remind_at=_clock(where, "remind_at", section.get("remind_at", "08:00"), optional=True),
+        campaign_at=_clock(
+            where, "campaign_at", section.get("campaign_at", "07:00"), optional=False
+        )
+        or time(7, 0),
+        **numbers,
+    )
 
 
 def daily_slot(now: datetime, at: time) -> date:
@@ -108,13 +126,20 @@ class TaskLedger:
     def attempts(self, task: str, slot: str) -> list[Attempt]:
         rows = self.store.db.execute(
             "SELECT task, slot, attempt, started_at, finished_at, ok, message FROM scheduled_tasks"
-            " WHERE task=? AND slot=? ORDER BY attempt", (task, slot)).fetchall()
-        return [Attempt(r[0], r[1], r[2], r[3], r[4], None if r[5] is None else bool(r[5]), r[6]) for r in rows]
+            " WHERE task=? AND slot=? ORDER BY attempt",
+            (task, slot),
+        ).fetchall()
+        return [
+            Attempt(r[0], r[1], r[2], r[3], r[4], None if r[5] is None else bool(r[5]), r[6])
+            for r in rows
+        ]
 
     def last_success(self, task: str) -> Attempt | None:
         row = self.store.db.execute(
             "SELECT task, slot, attempt, started_at, finished_at, ok, message FROM scheduled_tasks"
-            " WHERE task=? AND ok=1 ORDER BY slot DESC, attempt DESC LIMIT 1", (task,)).fetchone()
+            " WHERE task=? AND ok=1 ORDER BY slot DESC, attempt DESC LIMIT 1",
+            (task,),
+        ).fetchone()
         return Attempt(row[0], row[1], row[2], row[3], row[4], True, row[6]) if row else None
 
     def why_not_due(self, task: str, slot: str, max_attempts: int) -> str | None:
@@ -130,11 +155,15 @@ class TaskLedger:
     def begin(self, task: str, slot: str) -> int:
         with self.store.transaction() as db:
             attempt = len(self.attempts(task, slot)) + 1
-            db.execute("INSERT INTO scheduled_tasks (task, slot, attempt, started_at) VALUES (?,?,?,?)",
-                       (task, slot, attempt, now_iso()))
+            db.execute(
+                "INSERT INTO scheduled_tasks (task, slot, attempt, started_at) VALUES (?,?,?,?)",
+                (task, slot, attempt, now_iso()),
+            )
         return attempt
 
     def finish(self, task: str, slot: str, attempt: int, ok: bool, message: str) -> None:
         with self.store.transaction() as db:
-            db.execute("UPDATE scheduled_tasks SET finished_at=?, ok=?, message=? WHERE task=? AND slot=? AND attempt=?",
-                       (now_iso(), int(ok), message[:500], task, slot, attempt))
+            db.execute(
+                "UPDATE scheduled_tasks SET finished_at=?, ok=?, message=? WHERE task=? AND slot=? AND attempt=?",
+                (now_iso(), int(ok), message[:500], task, slot, attempt),
+            )

@@ -1,4 +1,5 @@
 """Secrets come from the environment or from a file only its owner can read. Never argv."""
+
 from __future__ import annotations
 
 import os
@@ -32,17 +33,20 @@ def read_secret(settings: Mapping[str, Any], name: str, *, source: str = "") -> 
     if name in settings:
         raise SecretError(
             f"{where}{name} must not be written in the config",
-            hint=f"use {name}_env = \"VARIABLE\" or {name}_file = \"/path/readable/by/owner\"",
+            hint=f'use {name}_env = "VARIABLE" or {name}_file = "/path/readable/by/owner"',
         )
     env = settings.get(f"{name}_env")
     if env:
         value = os.environ.get(env)
         if not value:
-            raise SecretError(f"{where}environment variable {env} (for {name}) is not set",
-                              hint=f"export {env}=... in the shell that runs access-review")
+            raise SecretError(
+                f"{where}environment variable {env} (for {name}) is not set",
+                hint=f"export {env}=... in the shell that runs access-review",
+            )
         return value
     file = settings.get(f"{name}_file")
     if file:
         return check_owner_only(file, f"{name} file").read_text(encoding="utf-8").strip()
-    raise SecretError(f"{where}no {name} configured",
-                      hint=f"set {name}_env or {name}_file in the config")
+    raise SecretError(
+        f"{where}no {name} configured", hint=f"set {name}_env or {name}_file in the config"
+    )

@@ -4,6 +4,7 @@ declarations (so it lists every key of every connector, commented, with its defa
 cannot drift from the code), and a source's table is checked against them (so a misspelt key
 is an error naming the known ones, not a setting silently ignored).
 """
+
 from __future__ import annotations
 
 import json
@@ -12,16 +13,16 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import ConfigError
 
-REQUIRED = object()   # a setting with no default: the table must set it
+REQUIRED = object()  # a setting with no default: the table must set it
 
 
 @dataclass(frozen=True)
 class Setting:
     key: str
-    default: Any               # REQUIRED when the table must set it; None when unset means "none"
+    default: Any  # REQUIRED when the table must set it; None when unset means "none"
     help: str
-    example: Any = None        # what the starter shows when the default is not a useful value
-    alternative_to: str = ""   # "password_env" for password_file: set one or the other
+    example: Any = None  # what the starter shows when the default is not a useful value
+    alternative_to: str = ""  # "password_env" for password_file: set one or the other
 
     @property
     def required(self) -> bool:
@@ -36,7 +37,11 @@ class Setting:
         if self.required:
             note = f"required: {note}"
         elif self.example is not None and "(default" not in note:
-            note += " (default: not set)" if self.default in (None, "", ()) else f" (default {toml_value(self.default)})"
+            note += (
+                " (default: not set)"
+                if self.default in (None, "", ())
+                else f" (default {toml_value(self.default)})"
+            )
         if self.alternative_to:
             note = f"or instead of {self.alternative_to}: {note}"
         return note
@@ -51,17 +56,23 @@ def default_of(settings: Sequence[Setting], key: str) -> Any:
     raise KeyError(f"{key} is not declared")
 
 
-def check_known(where: str, table: Mapping[str, Any], settings: Sequence[Setting],
-                also: Iterable[str] = ("type",)) -> None:
+def check_known(
+    where: str,
+    table: Mapping[str, Any],
+    settings: Sequence[Setting],
+    also: Iterable[str] = ("type",),
+) -> None:
     """A key the code does not read is an error: a typo would otherwise be ignored silently."""
     known = {s.key for s in settings} | set(also)
     # A secret written in the table itself (``password = ...``) is left to the secret reader,
     # whose refusal says where secrets go instead.
-    secrets = {s.key[:-len("_env")] for s in settings if s.key.endswith("_env")}
+    secrets = {s.key[: -len("_env")] for s in settings if s.key.endswith("_env")}
     unknown = sorted(set(table) - known - secrets)
     if unknown:
-        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}",
-                          hint=f"known: {', '.join(sorted(known))} (access-review init lists them with their defaults)")
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r}",
+            hint=f"known: {', '.join(sorted(known))} (access-review init lists them with their defaults)",
+        )
 
 
 def toml_value(value: Any) -> str:
@@ -75,8 +86,14 @@ def toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def render_table(header: str, settings: Sequence[Setting], *, intro: Sequence[str] = (),
-                 commented: bool = True, preset: Mapping[str, Any] | None = None) -> str:
+def render_table(
+    header: str,
+    settings: Sequence[Setting],
+    *,
+    intro: Sequence[str] = (),
+    commented: bool = True,
+    preset: Mapping[str, Any] | None = None,
+) -> str:
     """A config table as the starter shows it: every key with its default (or an example) and
     what it is for. ``commented``: the whole table behind ``#``, for the user to take up;
     otherwise only the optional keys are (the table is valid as written, every key at its
@@ -88,4 +105,7 @@ def render_table(header: str, settings: Sequence[Setting], *, intro: Sequence[st
     width = max(len(text) for text, _ in rows) + 2 if rows else 0
     body = [f"[{header}]"] + [f"{text:<{width}}# {note}" if note else text for text, note in rows]
     prefix = "# " if commented else ""
-    return "\n".join([f"# {line}".rstrip() for line in intro] + [prefix + line for line in body]) + "\n"
+    return (
+        "\n".join([f"# {line}".rstrip() for line in intro] + [prefix + line for line in body])
+        + "\n"
+    )

@@ -6,6 +6,7 @@ of a source is ever used; failed ones are kept for diagnosis.
 
 The file holds confidential data, so it is created readable by its owner only.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,17 +17,46 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, Sequence, get_args, overload
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Iterable,
+    Iterator,
+    Protocol,
+    Sequence,
+    get_args,
+    overload,
+)
 
 from .analysis_tables import create_analysis_tables
 from .bulk import collector_paused
 from .errors import StoreError
 from .finding_types import finding_order
 from .private_files import make_private_folder
-from .records import (Account, Contact, Grant, Group, Membership, MemberRole, MemberType, Person, Resource,
-                      Snapshot)
-from .snapshot_tables import (ACCOUNTS, CONTACTS, GRANTS, GROUPS, MEMBERSHIPS, RESOURCES, SNAPSHOT_TABLES,
-                              fold_copies, note_vanished)
+from .records import (
+    Account,
+    Contact,
+    Grant,
+    Group,
+    Membership,
+    MemberRole,
+    MemberType,
+    Person,
+    Resource,
+    Snapshot,
+)
+from .snapshot_tables import (
+    ACCOUNTS,
+    CONTACTS,
+    GRANTS,
+    GROUPS,
+    MEMBERSHIPS,
+    RESOURCES,
+    SNAPSHOT_TABLES,
+    fold_copies,
+    note_vanished,
+)
 from .versioned import Row, VersionedTable, rows_at, write_version
 
 if TYPE_CHECKING:
@@ -242,8 +272,13 @@ class SyncRun:
 
 
 class Store:
-    def __init__(self, path: str | Path, *, audit_key: "AuditKeySource | None" = None,
-                 actor: str | None = None):
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        audit_key: "AuditKeySource | None" = None,
+        actor: str | None = None,
+    ):
         self.path = Path(path)
         # Where the audit log's key comes from (the config's [audit] table); None: the default.
         self.audit_key = audit_key
@@ -315,18 +350,24 @@ class Store:
     def ensure_feature_schema(self, feature: str, migrations: list[str]) -> None:
         """Let a feature package (campaigns, suspension, ...) own its tables: ``migrations``
         are applied in order, each once, recorded under the feature's name."""
-        row = self.db.execute("SELECT version FROM feature_schemas WHERE feature=?", (feature,)).fetchone()
+        row = self.db.execute(
+            "SELECT version FROM feature_schemas WHERE feature=?", (feature,)
+        ).fetchone()
         version = row[0] if row else 0
         if version > len(migrations):
-            raise StoreError(f"{self.path}: {feature} tables were written by a newer access-review",
-                             hint="upgrade access-review")
+            raise StoreError(
+                f"{self.path}: {feature} tables were written by a newer access-review",
+                hint="upgrade access-review",
+            )
         for number in range(version, len(migrations)):
             with self.transaction():
                 for statement in _split_sql(migrations[number]):
                     self.db.execute(statement)
-                self.db.execute("INSERT INTO feature_schemas (feature, version) VALUES (?, ?)"
-                                " ON CONFLICT(feature) DO UPDATE SET version=excluded.version",
-                                (feature, number + 1))
+                self.db.execute(
+                    "INSERT INTO feature_schemas (feature, version) VALUES (?, ?)"
+                    " ON CONFLICT(feature) DO UPDATE SET version=excluded.version",
+                    (feature, number + 1),
+                )
 
     @property
     def schema_version(self) -> int:
@@ -347,7 +388,7 @@ class Store:
             yield self.db
             self.db.execute("COMMIT")
         except BaseException:
-            if self.db.in_transaction:   # not when COMMIT itself failed and ended it
+            if self.db.in_transaction:  # not when COMMIT itself failed and ended it
                 # mypy keeps in_transaction narrowed to False from the early return above,
                 # across the yield and the COMMIT that change it.
                 self.db.execute("ROLLBACK")  # type: ignore[unreachable]
@@ -398,22 +439,35 @@ class Store:
         with self.transaction() as db:
             rows = db.execute(
                 "SELECT id, pid FROM sync_runs WHERE status='running' AND (pid IS NULL OR pid != ?)"
-                " ORDER BY id", (os.getpid(),)).fetchall()
+                " ORDER BY id",
+                (os.getpid(),),
+            ).fetchall()
             noticed = _iso(now_utc())
             for run_id, pid in rows:
                 who = f"process {pid}" if pid is not None else "its process"
                 db.execute(
                     "UPDATE sync_runs SET status='failed', interrupted_at=?, finished_at=?, error=?"
                     " WHERE id=?",
-                    (noticed, noticed, f"interrupted: {who} ended before the sync finished "
-                                       f"(noticed {noticed[:19].replace('T', ' ')} UTC)", run_id))
+                    (
+                        noticed,
+                        noticed,
+                        f"interrupted: {who} ended before the sync finished "
+                        f"(noticed {noticed[:19].replace('T', ' ')} UTC)",
+                        run_id,
+                    ),
+                )
         return [run for run_id, _ in rows if (run := self.sync_run(run_id)) is not None]
 
     def fail_sync(self, run_id: int, error: str, snapshot: Snapshot | None = None) -> None:
         self.db.execute(
             "UPDATE sync_runs SET status='failed', finished_at=?, error=?, stats=?, warnings=? WHERE id=?",
-            (_iso(now_utc()), error, _json(snapshot.stats if snapshot else {}),
-             _json(snapshot.warnings if snapshot else []), run_id),
+            (
+                _iso(now_utc()),
+                error,
+                _json(snapshot.stats if snapshot else {}),
+                _json(snapshot.warnings if snapshot else []),
+                run_id,
+            ),
         )
 
     def complete_sync(self, run_id: int, snap: Snapshot) -> None:
@@ -422,7 +476,9 @@ class Store:
         Only what changed since the source's previous complete run is written (versioned.py):
         rows that ended are closed, new and changed rows added, the rest left as they are."""
         if not snap.complete:
-            raise StoreError(f"refusing to store an incomplete snapshot of {snap.source} as complete")
+            raise StoreError(
+                f"refusing to store an incomplete snapshot of {snap.source} as complete"
+            )
         with self.transaction() as db:
             row = db.execute("SELECT source FROM sync_runs WHERE id=?", (run_id,)).fetchone()
             if row is None:
@@ -430,23 +486,44 @@ class Store:
             source = row[0]
             previous = self.latest_complete_run(source)
             if previous is not None and previous.id > run_id:
-                raise StoreError(f"sync run {run_id} of {source} is older than its stored complete run "
-                                 f"{previous.id}: an older read cannot become current")
+                raise StoreError(
+                    f"sync run {run_id} of {source} is older than its stored complete run "
+                    f"{previous.id}: an older read cannot become current"
+                )
             rows = snapshot_rows(snap, source)
             closed_accounts: tuple[Row, ...] = ()
             for table in SNAPSHOT_TABLES:
-                written = write_version(db, table, run_id, rows[table.name], lineage_value=source,
-                                        keep_closed=table is ACCOUNTS)
+                written = write_version(
+                    db,
+                    table,
+                    run_id,
+                    rows[table.name],
+                    lineage_value=source,
+                    keep_closed=table is ACCOUNTS,
+                )
                 if table is ACCOUNTS:
                     closed_accounts = written.closed_rows
-            note_vanished(db, source, run_id, previous.id if previous else None, closed_accounts,
-                          {a.key for a in snap.accounts})
+            note_vanished(
+                db,
+                source,
+                run_id,
+                previous.id if previous else None,
+                closed_accounts,
+                {a.key for a in snap.accounts},
+            )
             db.execute(
                 "UPDATE sync_runs SET status='complete', finished_at=?, mode=?, counts=?, stats=?,"
                 " cursor=?, warnings=?, partial_views=? WHERE id=?",
-                (_iso(snap.finished_at or now_utc()), snap.mode, _json(snap.counts()),
-                 _json(snap.stats), _json(snap.cursor), _json(snap.warnings),
-                 _json(snap.partial_views) if snap.partial_views else None, run_id),
+                (
+                    _iso(snap.finished_at or now_utc()),
+                    snap.mode,
+                    _json(snap.counts()),
+                    _json(snap.stats),
+                    _json(snap.cursor),
+                    _json(snap.warnings),
+                    _json(snap.partial_views) if snap.partial_views else None,
+                    run_id,
+                ),
             )
 
     def save_snapshot(self, snap: Snapshot) -> int:
@@ -459,14 +536,23 @@ class Store:
 
     def _run_from_row(self, row: Row) -> SyncRun:
         return SyncRun(
-            id=row[0], source=row[1], started_at=_required_dt(row[2]), finished_at=_dt(row[3]),
-            status="interrupted" if row[10] else row[4], mode=row[5], error=row[6],
-            counts=json.loads(row[7] or "{}"), stats=json.loads(row[8] or "{}"),
-            warnings=json.loads(row[9] or "[]"), interrupted_at=_dt(row[10]),
+            id=row[0],
+            source=row[1],
+            started_at=_required_dt(row[2]),
+            finished_at=_dt(row[3]),
+            status="interrupted" if row[10] else row[4],
+            mode=row[5],
+            error=row[6],
+            counts=json.loads(row[7] or "{}"),
+            stats=json.loads(row[8] or "{}"),
+            warnings=json.loads(row[9] or "[]"),
+            interrupted_at=_dt(row[10]),
         )
 
-    _RUN_COLUMNS = ("id, source, started_at, finished_at, status, mode, error, counts, stats, warnings,"
-                    " interrupted_at")
+    _RUN_COLUMNS = (
+        "id, source, started_at, finished_at, status, mode, error, counts, stats, warnings,"
+        " interrupted_at"
+    )
 
     def sync_runs(self, source: str | None = None, limit: int = 50) -> list[SyncRun]:
         sql = f"SELECT {self._RUN_COLUMNS} FROM sync_runs"  # noqa: S608 (a constant column list)
@@ -477,23 +563,31 @@ class Store:
         return [self._run_from_row(r) for r in rows]
 
     def sync_run(self, run_id: int) -> SyncRun | None:
-        row = self.db.execute(f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE id=?", (run_id,)).fetchone()  # noqa: S608 (a constant column list)
+        row = self.db.execute(
+            f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE id=?",  # noqa: S608 (a constant column list)
+            (run_id,),
+        ).fetchone()
         return self._run_from_row(row) if row else None
 
     def last_seen(self, account_key: str) -> SyncRun | None:
         """The latest complete sync run whose snapshot still held this account (kept apart from
         the snapshots, so it survives their thinning)."""
-        row = self.db.execute("SELECT source FROM accounts WHERE key=? AND to_run IS NULL LIMIT 1",
-                              (account_key,)).fetchone()
+        row = self.db.execute(
+            "SELECT source FROM accounts WHERE key=? AND to_run IS NULL LIMIT 1", (account_key,)
+        ).fetchone()
         if row is not None:
             return self.latest_complete_run(row[0])
-        row = self.db.execute("SELECT last_run FROM accounts_vanished WHERE key=?", (account_key,)).fetchone()
+        row = self.db.execute(
+            "SELECT last_run FROM accounts_vanished WHERE key=?", (account_key,)
+        ).fetchone()
         return self.sync_run(row[0]) if row else None
 
     def latest_complete_run(self, source: str) -> SyncRun | None:
         row = self.db.execute(
             f"SELECT {self._RUN_COLUMNS} FROM sync_runs WHERE source=? AND status='complete'"  # noqa: S608 (a constant column list)
-            " ORDER BY id DESC LIMIT 1", (source,)).fetchone()
+            " ORDER BY id DESC LIMIT 1",
+            (source,),
+        ).fetchone()
         return self._run_from_row(row) if row else None
 
     def current_accounts(self, keys: Iterable[str]) -> dict[str, Account]:
@@ -502,17 +596,23 @@ class Store:
         wanted = sorted(set(keys))
         out: dict[str, Account] = {}
         for start in range(0, len(wanted), 500):
-            part = wanted[start:start + 500]
+            part = wanted[start : start + 500]
             for row in self.db.execute(
-                    f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM accounts WHERE to_run IS NULL"  # noqa: S608 (constant columns; values bound)
-                    f" AND key IN ({','.join('?' * len(part))})", part):
+                f"SELECT {', '.join(_ACCOUNT_COLUMNS)} FROM accounts WHERE to_run IS NULL"  # noqa: S608 (constant columns; values bound)
+                f" AND key IN ({','.join('?' * len(part))})",
+                part,
+            ):
                 account = _account_from_row(row)
                 out[account.key] = account
         return out
 
     def sources(self) -> list[str]:
-        return [r[0] for r in self.db.execute(
-            "SELECT DISTINCT source FROM sync_runs WHERE status='complete' ORDER BY source")]
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT source FROM sync_runs WHERE status='complete' ORDER BY source"
+            )
+        ]
 
     def latest_snapshot(self, source: str) -> Snapshot | None:
         run = self.latest_complete_run(source)
@@ -528,27 +628,55 @@ class Store:
     def _load_snapshot(self, run_id: int) -> Snapshot:
         row = self.db.execute(
             "SELECT source, status, mode, started_at, finished_at, stats, cursor, warnings, partial_views,"
-            " pruned_at FROM sync_runs WHERE id=?", (run_id,)).fetchone()
+            " pruned_at FROM sync_runs WHERE id=?",
+            (run_id,),
+        ).fetchone()
         if row is None:
             raise StoreError(f"no sync run {run_id}")
         source, status, mode, started, finished, stats, cursor, warnings, partial, pruned = row
         if pruned:
-            raise StoreError(f"the snapshot of sync run {run_id} ({source}) was thinned by the retention "
-                             f"policy on {pruned[:10]}", hint="only its record is kept (`access-review store stats`)")
+            raise StoreError(
+                f"the snapshot of sync run {run_id} ({source}) was thinned by the retention "
+                f"policy on {pruned[:10]}",
+                hint="only its record is kept (`access-review store stats`)",
+            )
         latest = self.latest_complete_run(source)
         current = latest is not None and latest.id == run_id
 
         def rows(table: VersionedTable, columns: tuple[str, ...]) -> Iterable[Row]:
             if status != "complete":
                 return []
-            return rows_at(self.db, table, run_id, lineage_value=source, current=current, columns=columns)
+            return rows_at(
+                self.db, table, run_id, lineage_value=source, current=current, columns=columns
+            )
 
         accounts = [_account_from_row(r) for r in rows(ACCOUNTS, _ACCOUNT_COLUMNS)]
         groups = [
-            Group(source=r[0], id=r[1], name=r[2], email=r[3], kind=r[4], authority=r[5],
-                  extra=_unextra(r[6]), aliases=_unlist(r[7]), role_assignable=bool(r[8]))
-            for r in rows(GROUPS, ("source", "id", "name", "email", "kind", "authority", "extra", "aliases",
-                                   "role_assignable"))
+            Group(
+                source=r[0],
+                id=r[1],
+                name=r[2],
+                email=r[3],
+                kind=r[4],
+                authority=r[5],
+                extra=_unextra(r[6]),
+                aliases=_unlist(r[7]),
+                role_assignable=bool(r[8]),
+            )
+            for r in rows(
+                GROUPS,
+                (
+                    "source",
+                    "id",
+                    "name",
+                    "email",
+                    "kind",
+                    "authority",
+                    "extra",
+                    "aliases",
+                    "role_assignable",
+                ),
+            )
         ]
         # Each membership row repeats keys already loaded (accounts, groups) and a handful of
         # short words; sharing one string object per distinct value instead of a new one per
@@ -558,53 +686,122 @@ class Store:
         one = shared.setdefault
         try:
             memberships = [
-                Membership(one(r[0], r[0]), one(r[1], r[1]), one(r[2], r[2]), _MEMBER_TYPES[r[3]],
-                           _MEMBER_ROLES[r[4]] if r[4] else "member")
-                for r in rows(MEMBERSHIPS, ("source", "group_key", "member_key", "member_type", "role"))
+                Membership(
+                    one(r[0], r[0]),
+                    one(r[1], r[1]),
+                    one(r[2], r[2]),
+                    _MEMBER_TYPES[r[3]],
+                    _MEMBER_ROLES[r[4]] if r[4] else "member",
+                )
+                for r in rows(
+                    MEMBERSHIPS, ("source", "group_key", "member_key", "member_type", "role")
+                )
             ]
         except KeyError as exc:
-            raise StoreError(f"sync run {run_id} ({source}): a membership has an unknown type or role {exc}") from None
+            raise StoreError(
+                f"sync run {run_id} ({source}): a membership has an unknown type or role {exc}"
+            ) from None
         resources = [
-            Resource(source=r[0], id=r[1], name=r[2], kind=r[3], privileged=bool(r[4]),
-                     extra=_unextra(r[5]), scope=r[6] or "", privileges=_unlist(r[7]))
-            for r in rows(RESOURCES, ("source", "id", "name", "kind", "privileged", "extra", "scope", "privileges"))
+            Resource(
+                source=r[0],
+                id=r[1],
+                name=r[2],
+                kind=r[3],
+                privileged=bool(r[4]),
+                extra=_unextra(r[5]),
+                scope=r[6] or "",
+                privileges=_unlist(r[7]),
+            )
+            for r in rows(
+                RESOURCES,
+                ("source", "id", "name", "kind", "privileged", "extra", "scope", "privileges"),
+            )
         ]
         grants = [
-            Grant(source=r[0], id=r[1], resource_key=r[2], principal_key=r[3], level=r[4], kind=r[5],
-                  scopes=_unlist(r[6]), role=r[7] or "", extra=_unextra(r[8]),
-                  direct_members_only=bool(r[9]))
-            for r in rows(GRANTS, ("source", "id", "resource_key", "principal_key", "level", "kind", "scopes",
-                                   "role", "extra", "direct_members_only"))
+            Grant(
+                source=r[0],
+                id=r[1],
+                resource_key=r[2],
+                principal_key=r[3],
+                level=r[4],
+                kind=r[5],
+                scopes=_unlist(r[6]),
+                role=r[7] or "",
+                extra=_unextra(r[8]),
+                direct_members_only=bool(r[9]),
+            )
+            for r in rows(
+                GRANTS,
+                (
+                    "source",
+                    "id",
+                    "resource_key",
+                    "principal_key",
+                    "level",
+                    "kind",
+                    "scopes",
+                    "role",
+                    "extra",
+                    "direct_members_only",
+                ),
+            )
         ]
         contacts = [
             Contact(source=r[0], id=r[1], name=r[2] or "", email=r[3], extra=_unextra(r[4]))
             for r in rows(CONTACTS, ("source", "id", "name", "email", "extra"))
         ]
         return Snapshot(
-            source=source, accounts=accounts, groups=groups, memberships=memberships,
-            resources=resources, grants=grants, contacts=contacts, cursor=json.loads(cursor or "{}"),
-            mode=mode, complete=(status == "complete"), started_at=_dt(started),
-            finished_at=_dt(finished), stats=json.loads(stats or "{}"),
-            warnings=json.loads(warnings or "[]"), partial_views=json.loads(partial or "{}"),
+            source=source,
+            accounts=accounts,
+            groups=groups,
+            memberships=memberships,
+            resources=resources,
+            grants=grants,
+            contacts=contacts,
+            cursor=json.loads(cursor or "{}"),
+            mode=mode,
+            complete=(status == "complete"),
+            started_at=_dt(started),
+            finished_at=_dt(finished),
+            stats=json.loads(stats or "{}"),
+            warnings=json.loads(warnings or "[]"),
+            partial_views=json.loads(partial or "{}"),
         )
 
     # -- roster -------------------------------------------------------------------------
     def save_roster(self, persons: list[Person], path: str) -> int:
         with self.transaction() as db:
-            cur = db.execute("INSERT INTO roster_imports (imported_at, path, count) VALUES (?,?,?)",
-                             (_iso(now_utc()), str(path), len(persons)))
+            cur = db.execute(
+                "INSERT INTO roster_imports (imported_at, path, count) VALUES (?,?,?)",
+                (_iso(now_utc()), str(path), len(persons)),
+            )
             import_id = inserted_id(cur)
             db.executemany(
                 "INSERT INTO persons VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(import_id, p.employee_id, p.name, p.email, p.title, p.department, p.building,
-                  p.person_type, p.status, _iso(p.status_date), _iso(p.training_date),
-                  _json(list(p.aliases)) if p.aliases else None) for p in persons],
+                [
+                    (
+                        import_id,
+                        p.employee_id,
+                        p.name,
+                        p.email,
+                        p.title,
+                        p.department,
+                        p.building,
+                        p.person_type,
+                        p.status,
+                        _iso(p.status_date),
+                        _iso(p.training_date),
+                        _json(list(p.aliases)) if p.aliases else None,
+                    )
+                    for p in persons
+                ],
             )
         return import_id
 
     def latest_roster_import(self) -> tuple[int, datetime, str] | None:
         row = self.db.execute(
-            "SELECT id, imported_at, path FROM roster_imports ORDER BY id DESC LIMIT 1").fetchone()
+            "SELECT id, imported_at, path FROM roster_imports ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         return (row[0], _required_dt(row[1]), row[2]) if row else None
 
     def load_roster(self, import_id: int | None = None) -> list[Person]:
@@ -613,44 +810,75 @@ class Store:
             if latest is None:
                 return []
             import_id = latest[0]
-        return [_person_from_row(r) for r in self.db.execute(
-            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE import_id=?", (import_id,))]  # noqa: S608 (a constant column list)
+        return [
+            _person_from_row(r)
+            for r in self.db.execute(
+                f"SELECT {_PERSON_COLUMNS} FROM persons WHERE import_id=?",  # noqa: S608 (a constant column list)
+                (import_id,),
+            )
+        ]
 
     def load_roster_people(self, import_id: int, employee_ids: list[str]) -> list[Person]:
         """The named people of a roster import (not the whole roster)."""
         marks = ",".join("?" * len(employee_ids))
-        return [_person_from_row(r) for r in self.db.execute(
-            f"SELECT {_PERSON_COLUMNS} FROM persons WHERE import_id=? AND employee_id IN ({marks})",  # noqa: S608 (constant columns, placeholders)
-            (import_id, *employee_ids))]
+        return [
+            _person_from_row(r)
+            for r in self.db.execute(
+                f"SELECT {_PERSON_COLUMNS} FROM persons WHERE import_id=? AND employee_id IN ({marks})",  # noqa: S608 (constant columns, placeholders)
+                (import_id, *employee_ids),
+            )
+        ]
 
     # -- inventory (kept as the files themselves, re-read with the roster of the time) ----
-    def save_inventory_files(self, files: dict[str, tuple[str, bytes]], roster_import_id: int | None) -> int:
+    def save_inventory_files(
+        self, files: dict[str, tuple[str, bytes]], roster_import_id: int | None
+    ) -> int:
         payload = {kind: [name, data.hex()] for kind, (name, data) in files.items()}
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO inventory_versions (imported_at, roster_import_id, files) VALUES (?,?,?)",
-                (_iso(now_utc()), roster_import_id, _json(payload)))
+                (_iso(now_utc()), roster_import_id, _json(payload)),
+            )
         return inserted_id(cur)
 
-    def latest_inventory_files(self) -> tuple[int, datetime, int | None, dict[str, tuple[str, bytes]]] | None:
+    def latest_inventory_files(
+        self,
+    ) -> tuple[int, datetime, int | None, dict[str, tuple[str, bytes]]] | None:
         row = self.db.execute(
             "SELECT id, imported_at, roster_import_id, files FROM inventory_versions"
-            " ORDER BY id DESC LIMIT 1").fetchone()
+            " ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         if row is None:
             return None
         files = {k: (v[0], bytes.fromhex(v[1])) for k, v in json.loads(row[3]).items()}
         return row[0], _required_dt(row[1]), row[2], files
 
     # -- findings -----------------------------------------------------------------------
-    def save_findings(self, findings: Sequence[StoredFinding], snapshot_runs: dict[str, int]) -> int:
+    def save_findings(
+        self, findings: Sequence[StoredFinding], snapshot_runs: dict[str, int]
+    ) -> int:
         with self.transaction() as db:
-            cur = db.execute("INSERT INTO findings_runs (created_at, snapshot_runs, count) VALUES (?,?,?)",
-                             (_iso(now_utc()), _json(snapshot_runs), len(findings)))
+            cur = db.execute(
+                "INSERT INTO findings_runs (created_at, snapshot_runs, count) VALUES (?,?,?)",
+                (_iso(now_utc()), _json(snapshot_runs), len(findings)),
+            )
             run_id = inserted_id(cur)
             db.executemany(
                 "INSERT INTO findings VALUES (?,?,?,?,?,?,?,?,?)",
-                [(run_id, f.type, f.severity, f.person, f.account, f.resource,
-                  _json(list(f.path)), f.summary, _json(f.evidence)) for f in findings],
+                [
+                    (
+                        run_id,
+                        f.type,
+                        f.severity,
+                        f.person,
+                        f.account,
+                        f.resource,
+                        _json(list(f.path)),
+                        f.summary,
+                        _json(f.evidence),
+                    )
+                    for f in findings
+                ],
             )
         return run_id
 
@@ -658,27 +886,51 @@ class Store:
         """Record that the findings of a stored analysis were listed (`findings --save`): the run
         points at the analysis, which holds them, instead of keeping a copy."""
         with self.transaction() as db:
-            cur = db.execute("INSERT INTO findings_runs (created_at, snapshot_runs, count, analysis_id)"
-                             " VALUES (?,?,?,?)", (_iso(now_utc()), _json(snapshot_runs), count, analysis_id))
+            cur = db.execute(
+                "INSERT INTO findings_runs (created_at, snapshot_runs, count, analysis_id)"
+                " VALUES (?,?,?,?)",
+                (_iso(now_utc()), _json(snapshot_runs), count, analysis_id),
+            )
         return inserted_id(cur)
 
     def latest_findings(self) -> tuple[int, datetime, list[dict[str, Any]]] | None:
-        row = self.db.execute("SELECT id, created_at, analysis_id FROM findings_runs ORDER BY id DESC LIMIT 1"
-                              ).fetchone()
+        row = self.db.execute(
+            "SELECT id, created_at, analysis_id FROM findings_runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         if row is None:
             return None
         if row[2] is not None:
-            rows = sorted(self.db.execute(
-                "SELECT type, severity, person, account, resource, path, summary, evidence FROM analysis_findings"
-                " WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)", (row[2], row[2])).fetchall(),
-                key=lambda r: finding_order(r[1], r[0], r[6], r[2], r[3], r[4]))
+            rows = sorted(
+                self.db.execute(
+                    "SELECT type, severity, person, account, resource, path, summary, evidence FROM analysis_findings"
+                    " WHERE from_run <= ? AND (to_run IS NULL OR to_run > ?)",
+                    (row[2], row[2]),
+                ).fetchall(),
+                key=lambda r: finding_order(r[1], r[0], r[6], r[2], r[3], r[4]),
+            )
         else:
             rows = self.db.execute(
                 "SELECT type, severity, person, account, resource, path, summary, evidence"
-                " FROM findings WHERE run_id=?", (row[0],)).fetchall()
-        return row[0], _required_dt(row[1]), [
-            {"type": r[0], "severity": r[1], "person": r[2], "account": r[3], "resource": r[4],
-             "path": json.loads(r[5]), "summary": r[6], "evidence": json.loads(r[7])} for r in rows]
+                " FROM findings WHERE run_id=?",
+                (row[0],),
+            ).fetchall()
+        return (
+            row[0],
+            _required_dt(row[1]),
+            [
+                {
+                    "type": r[0],
+                    "severity": r[1],
+                    "person": r[2],
+                    "account": r[3],
+                    "resource": r[4],
+                    "path": json.loads(r[5]),
+                    "summary": r[6],
+                    "evidence": json.loads(r[7]),
+                }
+                for r in rows
+            ],
+        )
 
 
 # The few words a membership's type and role can be: looked up rather than copied, so the
@@ -686,57 +938,178 @@ class Store:
 _MEMBER_TYPES: dict[str, MemberType] = {word: word for word in get_args(MemberType)}
 _MEMBER_ROLES: dict[str, MemberRole] = {word: word for word in get_args(MemberRole)}
 
-_PERSON_COLUMNS = ("employee_id, name, email, title, department, building, person_type, status, status_date,"
-                   " training_date, aliases")
+_PERSON_COLUMNS = (
+    "employee_id, name, email, title, department, building, person_type, status, status_date,"
+    " training_date, aliases"
+)
 
 
 def _person_from_row(r: Row) -> Person:
-    return Person(employee_id=r[0], name=r[1], email=r[2], title=r[3] or "", department=r[4] or "",
-                  building=r[5] or "", person_type=r[6], status=r[7], status_date=_d(r[8]),
-                  training_date=_d(r[9]), aliases=tuple(json.loads(r[10])) if r[10] else ())
+    return Person(
+        employee_id=r[0],
+        name=r[1],
+        email=r[2],
+        title=r[3] or "",
+        department=r[4] or "",
+        building=r[5] or "",
+        person_type=r[6],
+        status=r[7],
+        status_date=_d(r[8]),
+        training_date=_d(r[9]),
+        aliases=tuple(json.loads(r[10])) if r[10] else (),
+    )
 
 
-_ACCOUNT_COLUMNS = ("source", "id", "login", "email", "display_name", "employee_id", "enabled", "last_sign_in",
-                    "created", "org_unit", "kind", "title", "department", "aliases", "authority", "extra", "upn",
-                    "guest", "sign_in_known")
+_ACCOUNT_COLUMNS = (
+    "source",
+    "id",
+    "login",
+    "email",
+    "display_name",
+    "employee_id",
+    "enabled",
+    "last_sign_in",
+    "created",
+    "org_unit",
+    "kind",
+    "title",
+    "department",
+    "aliases",
+    "authority",
+    "extra",
+    "upn",
+    "guest",
+    "sign_in_known",
+)
 
 
 def _account_from_row(r: Row) -> Account:
-    return Account(source=r[0], id=r[1], login=r[2], email=r[3], display_name=r[4] or "",
-                   employee_id=r[5], enabled=bool(r[6]), last_sign_in=_dt(r[7]), created=_dt(r[8]),
-                   org_unit=r[9] or "", kind=r[10], title=r[11] or "", department=r[12] or "",
-                   aliases=_unlist(r[13]), authority=r[14], extra=_unextra(r[15]), upn=r[16],
-                   guest=bool(r[17]), sign_in_known=r[18] is None or bool(r[18]))
+    return Account(
+        source=r[0],
+        id=r[1],
+        login=r[2],
+        email=r[3],
+        display_name=r[4] or "",
+        employee_id=r[5],
+        enabled=bool(r[6]),
+        last_sign_in=_dt(r[7]),
+        created=_dt(r[8]),
+        org_unit=r[9] or "",
+        kind=r[10],
+        title=r[11] or "",
+        department=r[12] or "",
+        aliases=_unlist(r[13]),
+        authority=r[14],
+        extra=_unextra(r[15]),
+        upn=r[16],
+        guest=bool(r[17]),
+        sign_in_known=r[18] is None or bool(r[18]),
+    )
 
 
 def snapshot_rows(snap: Snapshot, source: str) -> dict[str, list[Row]]:
     """The snapshot as rows of each versioned table, in the types SQLite hands back (text,
     integers, NULL), so that an unchanged record compares equal to its stored row. Every
     record must belong to the run's source: rows are versioned per source."""
-    strays = {r.source for table in (snap.accounts, snap.groups, snap.memberships, snap.resources,
-                                     snap.grants, snap.contacts) for r in table} - {source}
+    strays = {
+        r.source
+        for table in (
+            snap.accounts,
+            snap.groups,
+            snap.memberships,
+            snap.resources,
+            snap.grants,
+            snap.contacts,
+        )
+        for r in table
+    } - {source}
     if strays:
         raise StoreError(f"a snapshot of {source} holds records of {', '.join(sorted(strays))}")
     return {
         ACCOUNTS.name: [
-            (a.key, a.source, a.id, a.login, a.email, a.display_name, a.employee_id, int(a.enabled),
-             _iso(a.last_sign_in), _iso(a.created), a.org_unit, a.kind, a.title, a.department,
-             _list(a.aliases), a.authority, _extra(a.extra), a.upn, int(a.guest), int(a.sign_in_known))
-            for a in snap.accounts],
+            (
+                a.key,
+                a.source,
+                a.id,
+                a.login,
+                a.email,
+                a.display_name,
+                a.employee_id,
+                int(a.enabled),
+                _iso(a.last_sign_in),
+                _iso(a.created),
+                a.org_unit,
+                a.kind,
+                a.title,
+                a.department,
+                _list(a.aliases),
+                a.authority,
+                _extra(a.extra),
+                a.upn,
+                int(a.guest),
+                int(a.sign_in_known),
+            )
+            for a in snap.accounts
+        ],
         GROUPS.name: [
-            (g.key, g.source, g.id, g.name, g.email, g.kind, g.authority, _extra(g.extra), _list(g.aliases),
-             int(g.role_assignable)) for g in snap.groups],
+            (
+                g.key,
+                g.source,
+                g.id,
+                g.name,
+                g.email,
+                g.kind,
+                g.authority,
+                _extra(g.extra),
+                _list(g.aliases),
+                int(g.role_assignable),
+            )
+            for g in snap.groups
+        ],
         # A plain member stores no role: millions of rows at state scale.
         MEMBERSHIPS.name: [
-            (m.source, m.group_key, m.member_key, m.member_type, None if m.role == "member" else m.role)
-            for m in snap.memberships],
+            (
+                m.source,
+                m.group_key,
+                m.member_key,
+                m.member_type,
+                None if m.role == "member" else m.role,
+            )
+            for m in snap.memberships
+        ],
         RESOURCES.name: [
-            (r.key, r.source, r.id, r.name, r.kind, int(r.privileged), _extra(r.extra), r.scope or None,
-             _list(r.privileges)) for r in snap.resources],
+            (
+                r.key,
+                r.source,
+                r.id,
+                r.name,
+                r.kind,
+                int(r.privileged),
+                _extra(r.extra),
+                r.scope or None,
+                _list(r.privileges),
+            )
+            for r in snap.resources
+        ],
         GRANTS.name: [
-            (g.key, g.source, g.id, g.resource_key, g.principal_key, g.level, g.kind, _list(g.scopes), g.role,
-             _extra(g.extra), int(g.direct_members_only)) for g in snap.grants],
-        CONTACTS.name: [(c.key, c.source, c.id, c.name, c.email, _extra(c.extra)) for c in snap.contacts],
+            (
+                g.key,
+                g.source,
+                g.id,
+                g.resource_key,
+                g.principal_key,
+                g.level,
+                g.kind,
+                _list(g.scopes),
+                g.role,
+                _extra(g.extra),
+                int(g.direct_members_only),
+            )
+            for g in snap.grants
+        ],
+        CONTACTS.name: [
+            (c.key, c.source, c.id, c.name, c.email, _extra(c.extra)) for c in snap.contacts
+        ],
     }
 
 

@@ -1,6 +1,7 @@
 """The inventory as stored: its files (kept as the bytes imported) read back under names that
 say which stored import they are — "inventory.xlsx in stored inventory version 3 (imported
 2026-05-01 14:03 UTC)" — never a temporary path the person never saw."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ class StoredInventory:
     version: int
     imported_at: datetime
     roster_import_id: int | None
-    files: dict[str, InputFile]   # "inventory", and "apps" / "holds" when kept separately
+    files: dict[str, InputFile]  # "inventory", and "apps" / "holds" when kept separately
 
     @property
     def label(self) -> str:
@@ -37,9 +38,15 @@ def fetch_stored_inventory(store: Store) -> StoredInventory | None:
         return None
     version, imported_at, roster_import_id, files = latest
     label = version_label(version, imported_at)
-    return StoredInventory(version, imported_at, roster_import_id, {
-        kind: InputFile(label=f"{name} in {label}", name=name, data=data)
-        for kind, (name, data) in files.items()})
+    return StoredInventory(
+        version,
+        imported_at,
+        roster_import_id,
+        {
+            kind: InputFile(label=f"{name} in {label}", name=name, data=data)
+            for kind, (name, data) in files.items()
+        },
+    )
 
 
 def load_stored_inventory(stored: StoredInventory, roster: Sequence[Person]) -> inv.Inventory:
@@ -47,18 +54,23 @@ def load_stored_inventory(stored: StoredInventory, roster: Sequence[Person]) -> 
     what to do: the files were valid when imported, so the roster (or the reader) has changed
     since."""
     try:
-        return inv.load_inventory(stored.files["inventory"], roster=roster,
-                                  apps_path=stored.files.get("apps"),
-                                  holds_path=stored.files.get("holds"))
+        return inv.load_inventory(
+            stored.files["inventory"],
+            roster=roster,
+            apps_path=stored.files.get("apps"),
+            holds_path=stored.files.get("holds"),
+        )
     except InputError as exc:
-        exc.hint = (f"{exc.hint}; then" if exc.hint else "fix the inventory file, then") + \
-            " import it again (`access-review inventory import`)"
+        exc.hint = (
+            f"{exc.hint}; then" if exc.hint else "fix the inventory file, then"
+        ) + " import it again (`access-review inventory import`)"
         raise
 
 
 def load_inventory_from_store(store: Store, roster: list[Person]) -> inv.Inventory:
     stored = fetch_stored_inventory(store)
     if stored is None:
-        raise AccessReviewError("no data inventory has been imported",
-                                hint="run `access-review inventory import FILE`")
+        raise AccessReviewError(
+            "no data inventory has been imported", hint="run `access-review inventory import FILE`"
+        )
     return load_stored_inventory(stored, roster)

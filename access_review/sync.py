@@ -5,6 +5,7 @@ otherwise the run is recorded as failed and the previous complete snapshot stays
 Only one sync runs at a time per store: a second waits briefly, then refuses. The connectors
 come from the caller (a ``name -> Connector`` factory): the core never builds one.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -56,7 +57,8 @@ def sync_lock(store: Store, wait_seconds: float = 10.0) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     holder = Path(path).read_text().strip() if Path(path).exists() else ""
                     raise StoreBusy(
-                        f"another sync is running on {store.path}" + (f" (pid {holder})" if holder else ""),
+                        f"another sync is running on {store.path}"
+                        + (f" (pid {holder})" if holder else ""),
                         hint="wait for it to finish, then run the sync again",
                     ) from None
                 time.sleep(0.2)
@@ -72,23 +74,32 @@ def sync_lock(store: Store, wait_seconds: float = 10.0) -> Iterator[None]:
 
 def select_sources(config: Config, names: Sequence[str] | None) -> list[str]:
     if not config.sources:
-        raise ConfigError(f"{config.path}: no [sources.NAME] tables are configured",
-                          hint="add one per directory (see `access-review init`)")
+        raise ConfigError(
+            f"{config.path}: no [sources.NAME] tables are configured",
+            hint="add one per directory (see `access-review init`)",
+        )
     if not names:
         return list(config.sources)
     unknown = [n for n in names if n not in config.sources]
     if unknown:
-        raise ConfigError(f"unknown source(s): {', '.join(unknown)}",
-                          hint=f"configured: {', '.join(config.sources)}")
+        raise ConfigError(
+            f"unknown source(s): {', '.join(unknown)}",
+            hint=f"configured: {', '.join(config.sources)}",
+        )
     return list(names)
 
 
-def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
-             names: Sequence[str] | None = None, *,
-             full: bool = False,
-             progress_factory: Callable[[str], Progress] | None = None,
-             lock_wait: float = 10.0,
-             on_interrupted: Callable[[list[SyncRun]], None] | None = None) -> list[SourceResult]:
+def run_sync(
+    config: Config,
+    store: Store,
+    connector_for: ConnectorFactory,
+    names: Sequence[str] | None = None,
+    *,
+    full: bool = False,
+    progress_factory: Callable[[str], Progress] | None = None,
+    lock_wait: float = 10.0,
+    on_interrupted: Callable[[list[SyncRun]], None] | None = None,
+) -> list[SourceResult]:
     """Sync the chosen sources concurrently. ``connector_for(name)`` builds the connector of a
     configured source. Returns one result per source; never raises for a single source's
     failure (that source is recorded as failed, the others go on).
@@ -109,8 +120,13 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
                 connectors[name] = connector_for(name)
             except AccessReviewError as exc:
                 run_id = store.begin_sync(name)
-                results.append(_record_failure(store, SourceResult(
-                    name, False, run_id, 0.0, error=str(exc), hint=exc.hint or ""), cost={}))
+                results.append(
+                    _record_failure(
+                        store,
+                        SourceResult(name, False, run_id, 0.0, error=str(exc), hint=exc.hint or ""),
+                        cost={},
+                    )
+                )
                 continue
             previous[name] = None if full else store.latest_snapshot(name)
             run_ids[name] = store.begin_sync(name, attempted_mode(previous[name]))
@@ -120,7 +136,12 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
 
         def fetch(name: str) -> tuple[Snapshot, float]:
             progress = progress_factory(name) if progress_factory else (lambda *a: None)
-            log.info("sync %s: started (%s)", name, attempted_mode(previous[name]), extra={"source": name})
+            log.info(
+                "sync %s: started (%s)",
+                name,
+                attempted_mode(previous[name]),
+                extra={"source": name},
+            )
             cost_before[name] = activity.totals(name)
             started[name] = time.perf_counter()
             snap = connectors[name].fetch_snapshot(previous[name], progress)
@@ -137,25 +158,60 @@ def run_sync(config: Config, store: Store, connector_for: ConnectorFactory,
                 try:
                     snap, seconds = future.result()
                 except AccessReviewError as exc:
-                    results.append(_record_failure(store, SourceResult(
-                        name, False, run_id, took(name), mode=attempted_mode(previous[name]), error=str(exc),
-                        hint=exc.hint or ""), cost=activity.since(name, cost_before.get(name, {}))))
+                    results.append(
+                        _record_failure(
+                            store,
+                            SourceResult(
+                                name,
+                                False,
+                                run_id,
+                                took(name),
+                                mode=attempted_mode(previous[name]),
+                                error=str(exc),
+                                hint=exc.hint or "",
+                            ),
+                            cost=activity.since(name, cost_before.get(name, {})),
+                        )
+                    )
                     continue
                 except Exception as exc:  # a bug in a connector must still leave the run failed
                     log.exception("sync %s: a bug in the connector", name, extra={"source": name})
-                    results.append(_record_failure(store, SourceResult(
-                        name, False, run_id, took(name), mode=attempted_mode(previous[name]),
-                        error=f"{name}: unexpected {type(exc).__name__}: {exc}"),
-                        cost=activity.since(name, cost_before.get(name, {}))))
+                    results.append(
+                        _record_failure(
+                            store,
+                            SourceResult(
+                                name,
+                                False,
+                                run_id,
+                                took(name),
+                                mode=attempted_mode(previous[name]),
+                                error=f"{name}: unexpected {type(exc).__name__}: {exc}",
+                            ),
+                            cost=activity.since(name, cost_before.get(name, {})),
+                        )
+                    )
                     continue
                 if not snap.complete:
                     msg = f"{name}: the read did not finish; the previous complete snapshot stays current"
-                    results.append(_record_failure(store, SourceResult(name, False, run_id, seconds,
-                                                                       mode=snap.mode, error=msg), snap,
-                                                   cost=activity.since(name, cost_before.get(name, {}))))
+                    results.append(
+                        _record_failure(
+                            store,
+                            SourceResult(name, False, run_id, seconds, mode=snap.mode, error=msg),
+                            snap,
+                            cost=activity.since(name, cost_before.get(name, {})),
+                        )
+                    )
                     continue
-                result = SourceResult(name, True, run_id, seconds, snap.counts(), dict(snap.stats),
-                                      snap.mode, warnings=list(snap.warnings))
+                result = SourceResult(
+                    name,
+                    True,
+                    run_id,
+                    seconds,
+                    snap.counts(),
+                    dict(snap.stats),
+                    snap.mode,
+                    warnings=list(snap.warnings),
+                )
                 with store.transaction():
                     store.complete_sync(run_id, snap)
                     _audit_sync(store, result)
@@ -170,7 +226,9 @@ def attempted_mode(previous: Snapshot | None) -> str:
     to read on from (the AD USN, the Entra delta links), else full. A failed run is recorded in
     this mode, so `status` does not call a failed incremental run "full"; a complete run is
     recorded in the mode its connector reports (it may fall back to full)."""
-    return "incremental" if previous is not None and previous.complete and previous.cursor else "full"
+    return (
+        "incremental" if previous is not None and previous.complete and previous.cursor else "full"
+    )
 
 
 def mark_interrupted(store: Store) -> list[SyncRun]:
@@ -179,14 +237,22 @@ def mark_interrupted(store: Store) -> list[SyncRun]:
     with store.transaction():
         runs = store.mark_interrupted_runs()
         for run in runs:
-            audit.append(store, "sync.interrupted", {
-                "source": run.source, "run": run.id, "started": run.started_at.isoformat(),
-                "noticed": run.finished_at.isoformat() if run.finished_at else None})
+            audit.append(
+                store,
+                "sync.interrupted",
+                {
+                    "source": run.source,
+                    "run": run.id,
+                    "started": run.started_at.isoformat(),
+                    "noticed": run.finished_at.isoformat() if run.finished_at else None,
+                },
+            )
     return runs
 
 
-def _record_failure(store: Store, result: SourceResult, snap: Snapshot | None = None, *,
-                    cost: dict[str, float]) -> SourceResult:
+def _record_failure(
+    store: Store, result: SourceResult, snap: Snapshot | None = None, *, cost: dict[str, float]
+) -> SourceResult:
     with store.transaction():
         store.fail_sync(result.run_id, result.error, snap)
         _audit_sync(store, result)
@@ -197,19 +263,52 @@ def _record_failure(store: Store, result: SourceResult, snap: Snapshot | None = 
 def _log_result(r: SourceResult, cost: dict[str, float]) -> None:
     """One line per source and sync, for the log file, syslog or a SIEM: what was read, what it
     cost (requests, pages, retries, throttling waits) and how long it took."""
-    extra = {"source": r.source, "event": "sync", "ok": r.ok, "mode": r.mode, "seconds": round(r.seconds, 3),
-             "counts": r.counts, **{k: round(v, 3) for k, v in cost.items()}}
+    extra = {
+        "source": r.source,
+        "event": "sync",
+        "ok": r.ok,
+        "mode": r.mode,
+        "seconds": round(r.seconds, 3),
+        "counts": r.counts,
+        **{k: round(v, 3) for k, v in cost.items()},
+    }
     if r.ok:
-        log.info("sync %s: complete (%s), %s in %.1f s; %s", r.source, r.mode,
-                 ", ".join(f"{n:,} {k}" for k, n in r.counts.items()), r.seconds, activity.describe(cost),
-                 extra=extra)
+        log.info(
+            "sync %s: complete (%s), %s in %.1f s; %s",
+            r.source,
+            r.mode,
+            ", ".join(f"{n:,} {k}" for k, n in r.counts.items()),
+            r.seconds,
+            activity.describe(cost),
+            extra=extra,
+        )
         for w in r.warnings:
-            log.warning("sync %s: %s", r.source, w, extra={"source": r.source, "event": "sync.warning"})
+            log.warning(
+                "sync %s: %s", r.source, w, extra={"source": r.source, "event": "sync.warning"}
+            )
     else:
-        log.error("sync %s: failed (%s) after %.1f s: %s; %s", r.source, r.mode, r.seconds, r.error,
-                  activity.describe(cost), extra=extra)
+        log.error(
+            "sync %s: failed (%s) after %.1f s: %s; %s",
+            r.source,
+            r.mode,
+            r.seconds,
+            r.error,
+            activity.describe(cost),
+            extra=extra,
+        )
 
 
 def _audit_sync(store: Store, r: SourceResult) -> None:
-    audit.append(store, "sync", {"source": r.source, "run": r.run_id, "ok": r.ok, "mode": r.mode,
-                                 "counts": r.counts, "stats": r.stats, "error": r.error})
+    audit.append(
+        store,
+        "sync",
+        {
+            "source": r.source,
+            "run": r.run_id,
+            "ok": r.ok,
+            "mode": r.mode,
+            "counts": r.counts,
+            "stats": r.stats,
+            "error": r.error,
+        },
+    )

@@ -17,6 +17,7 @@ The bytes come as an ``InputFile`` (input_file.py); splitting them into rows is
 csv_input.py's and xlsx_input.py's; here the rows become a ``Table`` and every value is
 checked the same way whichever file it came from.
 """
+
 from __future__ import annotations
 
 import re
@@ -45,13 +46,24 @@ MAX_CELL_CHARS = 4000
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # The values Excel stores in a cell whose formula failed.
-_EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                           "#GETTING_DATA", "#SPILL!", "#CALC!"})
+_EXCEL_ERRORS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+    }
+)
 
 _ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls, and any password-protected workbook
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any password-protected workbook
 _CSV_HINT = "In Excel use Save As > 'CSV UTF-8 (Comma delimited)'."
-
 
 
 @lru_cache(maxsize=1024)  # called per cell read with a handful of column names
@@ -97,8 +109,14 @@ class Table:
         """The header as written in the file, or the documented name when it is absent."""
         return self.headers.get(normalize_header(column), column)
 
-    def error(self, message: str, *, row: int | None = None, column: str | None = None,
-              hint: str | None = None) -> InputError:
+    def error(
+        self,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        hint: str | None = None,
+    ) -> InputError:
         label = self.column_label(column) if column else None
         return InputError(self.where, message, row=row, column=label, hint=hint)
 
@@ -106,8 +124,9 @@ class Table:
         """Raise for the first documented column that the file lacks."""
         for column in columns:
             if not self.has(column):
-                raise InputError(self.where, f"missing required column (found: {self._found()})",
-                                 column=column)
+                raise InputError(
+                    self.where, f"missing required column (found: {self._found()})", column=column
+                )
 
     def _found(self) -> str:
         return ", ".join(self.headers.values()) or "no headers"
@@ -122,7 +141,9 @@ def cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     return str(value).strip()
@@ -136,15 +157,19 @@ def parse_date(value: Any, *, table: Table, row: int, column: str) -> date | Non
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         # An XLSX cell holding a date serial number that is not formatted as a date.
-        raise table.error(f"{cell_text(value)!r} is a number, not a date; format the cell as a date",
-                          row=row, column=column)
+        raise table.error(
+            f"{cell_text(value)!r} is a number, not a date; format the cell as a date",
+            row=row,
+            column=column,
+        )
     text = cell_text(value)
     if not text:
         return None
     parsed = parse_date_text(text)
     if parsed is None:
-        raise table.error(f"{text!r} is not a date (use YYYY-MM-DD or MM/DD/YYYY)",
-                          row=row, column=column)
+        raise table.error(
+            f"{text!r} is not a date (use YYYY-MM-DD or MM/DD/YYYY)", row=row, column=column
+        )
     return parsed
 
 
@@ -161,8 +186,13 @@ def parse_date_text(text: str) -> date | None:
     return None
 
 
-def read_table(source: InputSource, *, sheet: str | None = None,
-               aliases: Mapping[str, str] | None = None, delimiter: str | None = None) -> Table:
+def read_table(
+    source: InputSource,
+    *,
+    sheet: str | None = None,
+    aliases: Mapping[str, str] | None = None,
+    delimiter: str | None = None,
+) -> Table:
     """Read a CSV or XLSX file (the named sheet, or the first) into a ``Table``.
 
     ``aliases`` maps other header spellings onto documented columns; both sides are
@@ -171,64 +201,103 @@ def read_table(source: InputSource, *, sheet: str | None = None,
     """
     file = as_input(source)
     if file.suffix not in CSV_SUFFIXES | XLSX_SUFFIXES:
-        raise InputError(file.label, f"unsupported file type {file.suffix or '(none)'!r}; "
-                         "use .csv (UTF-8) or .xlsx")
+        raise InputError(
+            file.label,
+            f"unsupported file type {file.suffix or '(none)'!r}; use .csv (UTF-8) or .xlsx",
+        )
     if file.suffix in CSV_SUFFIXES:
         if sheet is not None:
             raise InputError(file.label, f"a CSV file has no sheet {sheet!r}")
         raw_rows = read_csv_rows(file, delimiter)
-        return _build_table(file.label, raw_rows, _normalized_aliases(aliases or {}),
-                            column_name=lambda position: f"column {position + 1}")
+        return _build_table(
+            file.label,
+            raw_rows,
+            _normalized_aliases(aliases or {}),
+            column_name=lambda position: f"column {position + 1}",
+        )
     where, raw_rows = read_xlsx_rows(file, sheet)
-    return _build_table(where, raw_rows, _normalized_aliases(aliases or {}),
-                        column_name=lambda position: f"column {column_letter(position)}",
-                        excel=True)
+    return _build_table(
+        where,
+        raw_rows,
+        _normalized_aliases(aliases or {}),
+        column_name=lambda position: f"column {column_letter(position)}",
+        excel=True,
+    )
 
 
-def read_rows(source: InputSource, *, sheet: str | None = None,
-              aliases: Mapping[str, str] | None = None) -> list[Row]:
+def read_rows(
+    source: InputSource, *, sheet: str | None = None, aliases: Mapping[str, str] | None = None
+) -> list[Row]:
     """Just the data rows of ``read_table``."""
     return read_table(source, sheet=sheet, aliases=aliases).rows
 
 
 def _normalized_aliases(aliases: Mapping[str, str]) -> dict[str, str]:
-    return {normalize_header(alias): normalize_header(canonical)
-            for alias, canonical in aliases.items()}
+    return {
+        normalize_header(alias): normalize_header(canonical) for alias, canonical in aliases.items()
+    }
 
 
 def _is_blank(values: list[Any]) -> bool:
     return all(cell_text(value) == "" for value in values)
 
 
-def _check_value(where: str, value: Any, *, row: int, column: str | None,
-                 cell: str, excel: bool) -> None:
+def _check_value(
+    where: str, value: Any, *, row: int, column: str | None, cell: str, excel: bool
+) -> None:
     """One cell's value is something a person could have meant, or an error naming it."""
     if not isinstance(value, str):
         return
     if (match := _CONTROL.search(value)) is not None:
-        raise InputError(where, f"{cell} holds the control character U+{ord(match.group()):04X}",
-                         row=row, column=column, hint="remove it (often a damaged export)")
+        raise InputError(
+            where,
+            f"{cell} holds the control character U+{ord(match.group()):04X}",
+            row=row,
+            column=column,
+            hint="remove it (often a damaged export)",
+        )
     if len(value) > MAX_CELL_CHARS:
-        raise InputError(where, f"{cell} is {len(value):,} characters long (at most "
-                         f"{MAX_CELL_CHARS:,})", row=row, column=column)
+        raise InputError(
+            where,
+            f"{cell} is {len(value):,} characters long (at most {MAX_CELL_CHARS:,})",
+            row=row,
+            column=column,
+        )
     if excel and value.strip() in _EXCEL_ERRORS:
-        raise InputError(where, f"{cell} holds the Excel error {value.strip()}", row=row,
-                         column=column, hint="fix the formula in the workbook")
+        raise InputError(
+            where,
+            f"{cell} holds the Excel error {value.strip()}",
+            row=row,
+            column=column,
+            hint="fix the formula in the workbook",
+        )
 
 
 def _suspect(values: list[Any], excel: bool) -> bool:
     """Whether any value of the row might be refused by ``_check_value`` (a quick look at the
     whole row first: the checks run per cell only for the rare row that needs them)."""
-    texts = [value for value in values if isinstance(value, str)] if excel else values  # CSV: all text
+    texts = (
+        [value for value in values if isinstance(value, str)] if excel else values
+    )  # CSV: all text
     joined = "".join(texts)
-    return ((len(joined) > MAX_CELL_CHARS and max(map(len, texts)) > MAX_CELL_CHARS)
-            or _CONTROL.search(joined) is not None or (excel and "#" in joined))
+    return (
+        (len(joined) > MAX_CELL_CHARS and max(map(len, texts)) > MAX_CELL_CHARS)
+        or _CONTROL.search(joined) is not None
+        or (excel and "#" in joined)
+    )
 
 
-def _build_table(where: str, raw_rows: list[list[Any]], aliases: dict[str, str], *,
-                 column_name: Callable[[int], str], excel: bool = False) -> Table:
+def _build_table(
+    where: str,
+    raw_rows: list[list[Any]],
+    aliases: dict[str, str],
+    *,
+    column_name: Callable[[int], str],
+    excel: bool = False,
+) -> Table:
     numbered: Iterator[tuple[int, list[Any]]] = (
-        (number, values) for number, values in enumerate(raw_rows, start=1) if not _is_blank(values))
+        (number, values) for number, values in enumerate(raw_rows, start=1) if not _is_blank(values)
+    )
     header_row = next(numbered, None)
     if header_row is None:
         raise InputError(where, "the file is empty (no header row)")
@@ -236,16 +305,26 @@ def _build_table(where: str, raw_rows: list[list[Any]], aliases: dict[str, str],
     headers: dict[str, str] = {}
     positions: dict[int, str] = {}
     for position, header in enumerate(header_values):
-        _check_value(where, header, row=header_number, column=None,
-                     cell=f"the header in {column_name(position)}", excel=excel)
+        _check_value(
+            where,
+            header,
+            row=header_number,
+            column=None,
+            cell=f"the header in {column_name(position)}",
+            excel=excel,
+        )
         label = cell_text(header)
         key = normalize_header(label)
         if not key:
             continue  # a column without a header must stay empty (checked row by row)
         key = aliases.get(key, key)
         if key in headers:
-            raise InputError(where, f"columns {headers[key]!r} and {label!r} mean the same thing",
-                             row=header_number, column=label)
+            raise InputError(
+                where,
+                f"columns {headers[key]!r} and {label!r} mean the same thing",
+                row=header_number,
+                column=label,
+            )
         headers[key] = label
         positions[position] = key
     width = len(header_values)
@@ -255,16 +334,33 @@ def _build_table(where: str, raw_rows: list[list[Any]], aliases: dict[str, str],
         if _suspect(values, excel):
             for position, value in enumerate(values):
                 column_key = positions.get(position)
-                _check_value(where, value, row=number, column=headers[column_key] if column_key else None,
-                             cell="the value" if column_key else column_name(position), excel=excel)
+                _check_value(
+                    where,
+                    value,
+                    row=number,
+                    column=headers[column_key] if column_key else None,
+                    cell="the value" if column_key else column_name(position),
+                    excel=excel,
+                )
         for position in (*unlabelled, *range(width, len(values))):
             if position < len(values) and cell_text(values[position]) != "":
                 # A row longer than the header, or a value under an empty header: keeping it
                 # would mean guessing its column, dropping it would lose it.
-                raise InputError(where, f"{column_name(position)} holds {cell_text(values[position])[:40]!r} "
-                                 f"but has no header (the header row, row {header_number}, "
-                                 f"names {len(headers)} columns)", row=number,
-                                 hint="remove the value, or give its column a header")
-        rows.append(Row(number, {key: values[position] if position < len(values) else None
-                                 for position, key in positions.items()}))
+                raise InputError(
+                    where,
+                    f"{column_name(position)} holds {cell_text(values[position])[:40]!r} "
+                    f"but has no header (the header row, row {header_number}, "
+                    f"names {len(headers)} columns)",
+                    row=number,
+                    hint="remove the value, or give its column a header",
+                )
+        rows.append(
+            Row(
+                number,
+                {
+                    key: values[position] if position < len(values) else None
+                    for position, key in positions.items()
+                },
+            )
+        )
     return Table(where=where, headers=headers, rows=rows)

@@ -13,6 +13,7 @@ full sync's) and time (<= 10%), not by LDAP operations: every sync makes the sam
 (bind, rootDSE, invocationId, one change search), so with few changes their ratio says
 nothing about the work done. They are printed for information.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,9 @@ def change_one_percent(dc: SambaDC, district, users: int) -> int:
         if n % 10 == 0:
             conn.modify(person["dn"], {"userAccountControl": [("MODIFY_REPLACE", ["514"])]})
         elif n % 10 == 1:
-            conn.modify(district.group_dn("SpEd Staff"), {"member": [("MODIFY_ADD", [person["dn"]])]})
+            conn.modify(
+                district.group_dn("SpEd Staff"), {"member": [("MODIFY_ADD", [person["dn"]])]}
+            )
         else:
             conn.modify(person["dn"], {"title": [("MODIFY_REPLACE", ["Changed"])]})
     conn.unbind()
@@ -56,8 +59,12 @@ def timed(connector, previous, runs: int):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=10_000)
-    parser.add_argument("--runs", type=int, default=3, help="syncs of each kind timed (medians quoted)")
-    parser.add_argument("--address", default=None, help="loopback address for the DC (default: a free one)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="syncs of each kind timed (medians quoted)"
+    )
+    parser.add_argument(
+        "--address", default=None, help="loopback address for the DC (default: a free one)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-ad-") as work:
@@ -66,8 +73,10 @@ def main() -> None:
         dc = SambaDC.create(work, ldif=district.ldif, address=args.address, start=False)
         dc.ldbmodify(district.modify_ldif)
         dc.start()
-        print(f"loaded {args.users} users + {len(district.groups)} groups with ldbadd and started "
-              f"in {time.perf_counter() - t0:.1f}s")
+        print(
+            f"loaded {args.users} users + {len(district.groups)} groups with ldbadd and started "
+            f"in {time.perf_counter() - t0:.1f}s"
+        )
         try:
             connector = build_connector("ad", dc.settings())
             first = connector.fetch_snapshot(None)
@@ -79,18 +88,31 @@ def main() -> None:
     assert inc.mode == "incremental" and full.mode == "full"  # noqa: S101 (a benchmark checks its own premise)
     f_entries, i_entries = full.stats["entries_read"], inc.stats["entries_read"]
     f_ops, i_ops = full.stats["ldap_operations"], inc.stats["ldap_operations"]
-    print(f"full sync:        {f_entries:6d} entries read, median {full_s:6.2f}s of {args.runs} "
-          f"({', '.join(f'{s:.2f}' for s in full_all)}), {f_ops} LDAP operations; counts={full.counts()}")
-    print(f"incremental sync: {i_entries:6d} entries read, median {inc_s:6.2f}s of {args.runs} "
-          f"({', '.join(f'{s:.2f}' for s in inc_all)}), {i_ops} LDAP operations; after changing {changed} users")
-    print(f"incremental/full: entries read {i_entries / f_entries:.1%} (target <= 5%), "
-          f"time {inc_s / full_s:.1%} (target <= 10%); LDAP operations {i_ops}/{f_ops}, for information "
-          "(the fixed bind, rootDSE, invocationId and change search are accepted)")
-    same = ({(a.key, a.enabled, a.title) for a in inc.accounts}, set(inc.memberships)) == \
-        ({(a.key, a.enabled, a.title) for a in full.accounts}, set(full.memberships))
+    print(
+        f"full sync:        {f_entries:6d} entries read, median {full_s:6.2f}s of {args.runs} "
+        f"({', '.join(f'{s:.2f}' for s in full_all)}), {f_ops} LDAP operations; counts={full.counts()}"
+    )
+    print(
+        f"incremental sync: {i_entries:6d} entries read, median {inc_s:6.2f}s of {args.runs} "
+        f"({', '.join(f'{s:.2f}' for s in inc_all)}), {i_ops} LDAP operations; after changing {changed} users"
+    )
+    print(
+        f"incremental/full: entries read {i_entries / f_entries:.1%} (target <= 5%), "
+        f"time {inc_s / full_s:.1%} (target <= 10%); LDAP operations {i_ops}/{f_ops}, for information "
+        "(the fixed bind, rootDSE, invocationId and change search are accepted)"
+    )
+    same = ({(a.key, a.enabled, a.title) for a in inc.accounts}, set(inc.memberships)) == (
+        {(a.key, a.enabled, a.title) for a in full.accounts},
+        set(full.memberships),
+    )
     print(f"incremental result equals the full read: {same}")
-    print("operation breakdown full:", {k: v for k, v in full.stats.items() if k.startswith("ldap_")})
-    print("operation breakdown incremental:", {k: v for k, v in inc.stats.items() if k.startswith("ldap_")})
+    print(
+        "operation breakdown full:", {k: v for k, v in full.stats.items() if k.startswith("ldap_")}
+    )
+    print(
+        "operation breakdown incremental:",
+        {k: v for k, v in inc.stats.items() if k.startswith("ldap_")},
+    )
 
 
 if __name__ == "__main__":

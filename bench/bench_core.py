@@ -8,6 +8,7 @@ Run:  python bench/bench_core.py [--sizes district state] [--runs 3]
 Targets (issue 2): district pipeline <= 3x its load time and <= 1.5 GB peak;
 state pipeline <= 12x the district pipeline time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,14 @@ def prepare(size: str, folder: Path) -> dict:
             store.save_snapshot(snap)
     memberships = sum(len(s.memberships) for s in district.snapshots.values())
     accounts = sum(len(s.accounts) for s in district.snapshots.values())
-    return {"config": str(config_path), "as_of": district.as_of.isoformat(), "generate_s": generated,
-            "memberships": memberships, "accounts": accounts, "people": len(district.roster)}
+    return {
+        "config": str(config_path),
+        "as_of": district.as_of.isoformat(),
+        "generate_s": generated,
+        "memberships": memberships,
+        "accounts": accounts,
+        "people": len(district.roster),
+    }
 
 
 def pipeline(config_path: str, as_of: str) -> dict:
@@ -61,31 +68,52 @@ def pipeline(config_path: str, as_of: str) -> dict:
         roster = store.load_roster()
         inventory = load_inventory_from_store(store, roster)
     load = time.perf_counter() - t0
-    a = Analysis(config=cfg, snapshots=snapshots, persons={p.key: p for p in roster},
-                 inventory=inventory, today=date.fromisoformat(as_of))
+    a = Analysis(
+        config=cfg,
+        snapshots=snapshots,
+        persons={p.key: p for p in roster},
+        inventory=inventory,
+        today=date.fromisoformat(as_of),
+    )
     found = a.findings
     total = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"load": load, "graph": a.timings["correlate"] + a.timings["graph"], "access": a.timings["access"],
-            "findings": a.timings["findings"], "total": total, "peak_mb": peak_mb,
-            "paths": len(a.access), "findings_count": len(found)}
+    return {
+        "load": load,
+        "graph": a.timings["correlate"] + a.timings["graph"],
+        "access": a.timings["access"],
+        "findings": a.timings["findings"],
+        "total": total,
+        "peak_mb": peak_mb,
+        "paths": len(a.access),
+        "findings_count": len(found),
+    }
 
 
 def child(mode: str, *args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", mode, *args], check=True,  # noqa: S603 (runs this same script with fixed arguments)
-                         capture_output=True, text=True, cwd=ROOT)
+    out = subprocess.run(  # noqa: S603 (runs this same script with fixed arguments)
+        [sys.executable, __file__, "--child", mode, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", nargs="+", default=["district", "state"])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--child", nargs="+")
     args = parser.parse_args()
     if args.child:
         mode, *rest = args.child
-        result = prepare(rest[0], Path(rest[1])) if mode == "prepare" else pipeline(rest[0], rest[1])
+        result = (
+            prepare(rest[0], Path(rest[1])) if mode == "prepare" else pipeline(rest[0], rest[1])
+        )
         print(json.dumps(result))
         return
 
@@ -96,17 +124,25 @@ def main() -> None:
             runs = [child("pipeline", info["config"], info["as_of"]) for _ in range(args.runs)]
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         medians[size] = med
-        print(f"\n{size}: {info['people']:,} people, {info['accounts']:,} accounts, "
-              f"{info['memberships']:,} memberships (generated in {info['generate_s']:.1f} s)")
-        print(f"  medians over {args.runs} runs: load {med['load']:.2f} s | graph {med['graph']:.2f} s | "
-              f"access {med['access']:.2f} s | findings {med['findings']:.2f} s | total {med['total']:.2f} s")
-        print(f"  peak memory {med['peak_mb']:.0f} MB; {med['paths']:,.0f} access paths; "
-              f"{med['findings_count']:,.0f} findings")
+        print(
+            f"\n{size}: {info['people']:,} people, {info['accounts']:,} accounts, "
+            f"{info['memberships']:,} memberships (generated in {info['generate_s']:.1f} s)"
+        )
+        print(
+            f"  medians over {args.runs} runs: load {med['load']:.2f} s | graph {med['graph']:.2f} s | "
+            f"access {med['access']:.2f} s | findings {med['findings']:.2f} s | total {med['total']:.2f} s"
+        )
+        print(
+            f"  peak memory {med['peak_mb']:.0f} MB; {med['paths']:,.0f} access paths; "
+            f"{med['findings_count']:,.0f} findings"
+        )
         print(f"  pipeline / load = {med['total'] / med['load']:.2f}x")
     if "district" in medians:
         d = medians["district"]
-        print(f"\ndistrict: total/load {d['total'] / d['load']:.2f}x (target <= 3x), "
-              f"peak {d['peak_mb']:.0f} MB (target <= 1536 MB)")
+        print(
+            f"\ndistrict: total/load {d['total'] / d['load']:.2f}x (target <= 3x), "
+            f"peak {d['peak_mb']:.0f} MB (target <= 1536 MB)"
+        )
         if "state" in medians:
             s = medians["state"]
             print(f"state/district total time {s['total'] / d['total']:.2f}x (target <= 12x)")

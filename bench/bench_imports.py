@@ -19,6 +19,7 @@ disturbs far less than wall-clock time.
 
 Run:  python bench/bench_imports.py [--people 4000 40000] [--runs 5] [--against main]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,15 +38,40 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-HEADER = ["Employee ID", "First Name", "Last Name", "E-mail", "Title", "Department", "Building",
-          "Person Type", "Status", "Status Date", "Training Date", "Aliases"]
+HEADER = [
+    "Employee ID",
+    "First Name",
+    "Last Name",
+    "E-mail",
+    "Title",
+    "Department",
+    "Building",
+    "Person Type",
+    "Status",
+    "Status Date",
+    "Training Date",
+    "Aliases",
+]
 
 
 def roster_rows(n: int) -> list[list[str]]:
-    return [[f"E{i:06d}", "Zoë", f"Müller-{i}", f"p{i}@district.example.org", "Teacher",
-             "Special Education", "North Elementary", "employee",
-             "separated" if i % 50 == 0 else "active", "2026-06-30" if i % 50 == 0 else "",
-             "2026-08-15", ""] for i in range(n)]
+    return [
+        [
+            f"E{i:06d}",
+            "Zoë",
+            f"Müller-{i}",
+            f"p{i}@district.example.org",
+            "Teacher",
+            "Special Education",
+            "North Elementary",
+            "employee",
+            "separated" if i % 50 == 0 else "active",
+            "2026-06-30" if i % 50 == 0 else "",
+            "2026-08-15",
+            "",
+        ]
+        for i in range(n)
+    ]
 
 
 def write_files(folder: Path, n: int) -> dict[str, Path]:
@@ -54,7 +80,11 @@ def write_files(folder: Path, n: int) -> dict[str, Path]:
     rows = roster_rows(n)
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows([HEADER, *rows])
-    paths = {"csv": folder / "roster.csv", "xlsx": folder / "roster.xlsx", "xlsx+f": folder / "roster-f.xlsx"}
+    paths = {
+        "csv": folder / "roster.csv",
+        "xlsx": folder / "roster.xlsx",
+        "xlsx+f": folder / "roster-f.xlsx",
+    }
     paths["csv"].write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet("Staff")
@@ -65,7 +95,10 @@ def write_files(folder: Path, n: int) -> dict[str, Path]:
     # The same workbook with one formula whose value a spreadsheet saved (openpyxl cannot
     # write a cached value, so the sheet XML is patched the way Excel writes it).
     formula = '<c r="E2" t="str"><f>UPPER("teacher")</f><v>TEACHER</v></c>'
-    with zipfile.ZipFile(paths["xlsx"]) as src, zipfile.ZipFile(paths["xlsx+f"], "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(paths["xlsx"]) as src,
+        zipfile.ZipFile(paths["xlsx+f"], "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for item in src.infolist():
             data = src.read(item)
             if item.filename.startswith("xl/worksheets/"):
@@ -104,24 +137,43 @@ print(json.dumps(out))
 """
 
 
-def load_roster_seconds(trees: dict[str, Path], paths: dict[str, Path], runs: int) -> dict[str, dict[str, float]]:
+def load_roster_seconds(
+    trees: dict[str, Path], paths: dict[str, Path], runs: int
+) -> dict[str, dict[str, float]]:
     """Median seconds per tree and file kind. The trees take turns, run after run, so that
     a busy moment on a shared machine falls on both alike."""
     times: dict[str, dict[str, list[float]]] = {name: {"csv": [], "xlsx": []} for name in trees}
     for _ in range(runs):
         for name, tree in trees.items():
-            done = subprocess.run([sys.executable, "-c", _LOAD_ROSTER, str(tree), str(paths["csv"]),  # noqa: S603 (this Python, a fixed script, files the bench wrote)
-                                   str(paths["xlsx"])], capture_output=True, text=True, check=True)
+            done = subprocess.run(  # noqa: S603 (this Python, a fixed script, files the bench wrote)
+                [
+                    sys.executable,
+                    "-c",
+                    _LOAD_ROSTER,
+                    str(tree),
+                    str(paths["csv"]),
+                    str(paths["xlsx"]),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             for kind, seconds in json.loads(done.stdout).items():
                 times[name][kind].append(seconds)
-    return {name: {kind: statistics.median(v) for kind, v in kinds.items()} for name, kinds in times.items()}
+    return {
+        name: {kind: statistics.median(v) for kind, v in kinds.items()}
+        for name, kinds in times.items()
+    }
 
 
 def export_revision(rev: str, folder: Path) -> Path:
     tree = folder / f"tree-{rev}"
     tree.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "access_review"],  # noqa: S603, S607 (git from PATH, a revision the person running the bench names)
-                             capture_output=True, check=True).stdout
+    archive = subprocess.run(  # noqa: S603 (git from PATH, a revision the person running the bench names)
+        ["git", "-C", str(ROOT), "archive", rev, "access_review"],  # noqa: S607 (git from PATH, a revision the person running the bench names)
+        capture_output=True,
+        check=True,
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)  # noqa: S603, S607 (tar from PATH, a folder the bench made)
     return tree
 
@@ -174,11 +226,18 @@ def measure(n: int, runs: int, against: str | None = None) -> dict[str, float]:
         import_first()
         figures["import again"] = median_seconds(import_again, runs)
         if against:
-            both = load_roster_seconds({"this": ROOT, against: export_revision(against, folder)},
-                                       paths, runs)
+            both = load_roster_seconds(
+                {"this": ROOT, against: export_revision(against, folder)}, paths, runs
+            )
             mine, theirs = both["this"], both[against]
-            figures.update({"load CSV (cpu)": mine["csv"], f"load CSV {against} (cpu)": theirs["csv"],
-                            "load XLSX (cpu)": mine["xlsx"], f"load XLSX {against} (cpu)": theirs["xlsx"]})
+            figures.update(
+                {
+                    "load CSV (cpu)": mine["csv"],
+                    f"load CSV {against} (cpu)": theirs["csv"],
+                    "load XLSX (cpu)": mine["xlsx"],
+                    f"load XLSX {against} (cpu)": theirs["xlsx"],
+                }
+            )
         return figures
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -195,14 +254,18 @@ def main() -> None:
         print(f"\n{n:,} people, medians of {args.runs} runs (seconds):")
         for name, seconds in f.items():
             print(f"  {name:<26} {seconds:8.3f}")
-        print(f"  ratios: read CSV / csv floor {f['read CSV'] / f['csv floor']:.1f}x;  "
-              f"read XLSX / xlsx floor {f['read XLSX'] / f['xlsx floor']:.2f}x;  "
-              f"XLSX with a formula / without {f['read XLSX+f'] / f['read XLSX']:.2f}x;  "
-              f"import again / first {f['import again'] / f['import first']:.2f}x")
+        print(
+            f"  ratios: read CSV / csv floor {f['read CSV'] / f['csv floor']:.1f}x;  "
+            f"read XLSX / xlsx floor {f['read XLSX'] / f['xlsx floor']:.2f}x;  "
+            f"XLSX with a formula / without {f['read XLSX+f'] / f['read XLSX']:.2f}x;  "
+            f"import again / first {f['import again'] / f['import first']:.2f}x"
+        )
         if args.against:
-            print(f"  load_roster CPU time, this tree / {args.against}: CSV "
-                  f"{f['load CSV (cpu)'] / f[f'load CSV {args.against} (cpu)']:.2f}x, XLSX "
-                  f"{f['load XLSX (cpu)'] / f[f'load XLSX {args.against} (cpu)']:.2f}x")
+            print(
+                f"  load_roster CPU time, this tree / {args.against}: CSV "
+                f"{f['load CSV (cpu)'] / f[f'load CSV {args.against} (cpu)']:.2f}x, XLSX "
+                f"{f['load XLSX (cpu)'] / f[f'load XLSX {args.against} (cpu)']:.2f}x"
+            )
 
 
 if __name__ == "__main__":

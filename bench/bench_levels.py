@@ -11,6 +11,7 @@ paths explodes — the pass is linear in the graph, not in the paths.
 Run:  python bench/bench_levels.py [--size district] [--runs 5]
 Prints medians over --runs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,21 @@ def district_graph(size: str):
     district = generate_district(size)
     with tempfile.TemporaryDirectory() as tmp:
         from access_review.config import load_config
+
         cfg = load_config(write_demo(Path(tmp), district))
-        inventory = load_inventory(cfg.inventory_path, roster=district.roster, apps_path=cfg.apps_path,
-                                   holds_path=cfg.holds_path)
-    facts = Facts(config=cfg, snapshots=district.snapshots, persons={p.key: p for p in district.roster},
-                  inventory=inventory, today=district.as_of)
+        inventory = load_inventory(
+            cfg.inventory_path,
+            roster=district.roster,
+            apps_path=cfg.apps_path,
+            holds_path=cfg.holds_path,
+        )
+    facts = Facts(
+        config=cfg,
+        snapshots=district.snapshots,
+        persons={p.key: p for p in district.roster},
+        inventory=inventory,
+        today=district.as_of,
+    )
     return facts.graph, [r.name for r in inventory.resources]
 
 
@@ -63,12 +74,23 @@ def ladder(depth: int):
         left, right, join = (Group(s, f"{i}{x}", f"{i}{x}") for x in "lrj")
         groups += [left, right, join]
         kind = "group" if i else "account"
-        memberships += [Membership(s, left.key, prev, kind), Membership(s, right.key, prev, kind),
-                        Membership(s, join.key, left.key, "group"), Membership(s, join.key, right.key, "group")]
+        memberships += [
+            Membership(s, left.key, prev, kind),
+            Membership(s, right.key, prev, kind),
+            Membership(s, join.key, left.key, "group"),
+            Membership(s, join.key, right.key, "group"),
+        ]
         prev = join.key
     drive = Resource(s, "drive:0A", "Drive", "shared_drive")
-    snap = Snapshot(s, [ann], groups, memberships, [drive],
-                    [Grant(s, "w", drive.key, prev, "write", "drive_permission")], complete=True)
+    snap = Snapshot(
+        s,
+        [ann],
+        groups,
+        memberships,
+        [drive],
+        [Grant(s, "w", drive.key, prev, "write", "drive_permission")],
+        complete=True,
+    )
     rules = Classification(student_org_units=(), student_domains=(), service_patterns=())
     c = correlate(snap.accounts, [], rules)
     return build_graph({s: snap}, [], c, {"Drive": [drive.key]})
@@ -84,8 +106,10 @@ def main() -> None:
 
     t = time.perf_counter()
     g, names = district_graph(args.size)
-    print(f"{args.size} demo district: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges, "
-          f"{len(names)} inventory resources (built in {time.perf_counter() - t:.1f}s)")
+    print(
+        f"{args.size} demo district: {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges, "
+        f"{len(names)} inventory resources (built in {time.perf_counter() - t:.1f}s)"
+    )
     targets = [inventory_node(n) for n in names if inventory_node(n) in g]
     walk = timed(lambda: [paths_to(g, x) for x in targets], args.runs)
     levels = timed(lambda: [best_paths_to(g, x) for x in targets], args.runs)
@@ -100,8 +124,10 @@ def main() -> None:
         target = inventory_node("Drive")
         w = timed(lambda: paths_to(lg, target), args.runs)
         b = timed(lambda: best_paths_to(lg, target), args.runs)
-        print(f"    depth {depth:3d}: {lg.number_of_edges():5d} edges, 2**{depth} paths, "
-              f"walk {w * 1000:7.2f} ms, walk + level pass {b * 1000:7.2f} ms, ratio {b / w:.2f}x")
+        print(
+            f"    depth {depth:3d}: {lg.number_of_edges():5d} edges, 2**{depth} paths, "
+            f"walk {w * 1000:7.2f} ms, walk + level pass {b * 1000:7.2f} ms, ratio {b / w:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ What is timed is what `suspend --apply` does after it has shown the plan: the ca
 carried out and recorded (access_review.suspension.apply.apply_case). The plan itself (the
 analysis of the last sync) is the same work whether one directory or three are involved.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,7 +51,7 @@ from google_fake import FakeGoogle, small_domain  # noqa: E402
 from samba_dc import SambaDC, build_district  # noqa: E402
 
 DC_ADDRESS = "127.0.0.9"
-EMPLOYEE = "E00001"          # build_district's u00001: staff, enabled
+EMPLOYEE = "E00001"  # build_district's u00001: staff, enabled
 LOGIN = "u00001"
 
 
@@ -106,7 +107,13 @@ class LatencyProxy:
             try:
                 while data := source.recv(65536):
                     with ready:
-                        queue.append((time.monotonic() + (self.latency.seconds if self.latency.on else 0.0), data))
+                        queue.append(
+                            (
+                                time.monotonic()
+                                + (self.latency.seconds if self.latency.on else 0.0),
+                                data,
+                            )
+                        )
                         ready.notify()
             except OSError:
                 pass
@@ -143,6 +150,7 @@ def delayed(func, latency: Latency):
     def call(*args, **kwargs):
         latency.wait()
         return func(*args, **kwargs)
+
     return call
 
 
@@ -150,23 +158,44 @@ def start_samba(folder: pathlib.Path) -> SambaDC:
     district = build_district(30)
     dc = SambaDC.create(folder, ldif=district.ldif, address=DC_ADDRESS, start=False)
     dc.ldbmodify(district.modify_ldif)
-    (dc.directory / "run").mkdir(exist_ok=True)  # a pid file of its own (see tests/test_suspension_ad.py)
-    dc.conf.write_text(dc.conf.read_text().replace(
-        "[global]\n", f"[global]\n\tpid directory = {dc.directory / 'run'}\n", 1))
+    (dc.directory / "run").mkdir(
+        exist_ok=True
+    )  # a pid file of its own (see tests/test_suspension_ad.py)
+    dc.conf.write_text(
+        dc.conf.read_text().replace(
+            "[global]\n", f"[global]\n\tpid directory = {dc.directory / 'run'}\n", 1
+        )
+    )
     dc.start()
     return dc
 
 
-def write_config(folder: pathlib.Path, dc: SambaDC, proxy: LatencyProxy, tenant, google: FakeGoogle) -> pathlib.Path:
+def write_config(
+    folder: pathlib.Path, dc: SambaDC, proxy: LatencyProxy, tenant, google: FakeGoogle
+) -> pathlib.Path:
     ad = dc.settings(url=f"ldaps://127.0.0.1:{proxy.port}")
     os.environ[SECRET_ENV] = "fake-secret-value"
     key = google.write_key_file(folder / "google-key.json")
     lines = ["[sources.ad]"] + [f"{k} = {v!r}".replace("'", '"') for k, v in ad.items()]
-    lines += ["", "[sources.entra]", 'type = "entra"', f'tenant_id = "{tenant.tenant_id}"',
-              'client_id = "cid-0001"', f'client_secret_env = "{SECRET_ENV}"',
-              f'graph_url = "{tenant.graph_url}"', f'authority_host = "{tenant.authority_host}"']
-    lines += ["", "[sources.google]", 'type = "google"', f'key_file = "{key}"', f'subject = "{google.admin}"',
-              f'api_endpoint = "{google.url}"', "vault = false"]
+    lines += [
+        "",
+        "[sources.entra]",
+        'type = "entra"',
+        f'tenant_id = "{tenant.tenant_id}"',
+        'client_id = "cid-0001"',
+        f'client_secret_env = "{SECRET_ENV}"',
+        f'graph_url = "{tenant.graph_url}"',
+        f'authority_host = "{tenant.authority_host}"',
+    ]
+    lines += [
+        "",
+        "[sources.google]",
+        'type = "google"',
+        f'key_file = "{key}"',
+        f'subject = "{google.admin}"',
+        f'api_endpoint = "{google.url}"',
+        "vault = false",
+    ]
     path = folder / "access-review.toml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -207,20 +236,41 @@ def main() -> None:
     try:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             tenant = small_tenant()
-            tenant.add_user(id="0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", userPrincipalName=f"{LOGIN}@district.test",
-                            mail=f"{LOGIN}@district.test", employeeId=EMPLOYEE, displayName="User 00001")
+            tenant.add_user(
+                id="0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+                userPrincipalName=f"{LOGIN}@district.test",
+                mail=f"{LOGIN}@district.test",
+                employeeId=EMPLOYEE,
+                displayName="User 00001",
+            )
             tenant._graph = delayed(tenant._graph, latency)
             tenant._token = delayed(tenant._token, latency)
             tenant.install(mock)
             proxy = LatencyProxy((DC_ADDRESS, 636), latency)
             cfg = load_config(write_config(work, dc, proxy, tenant, google))
-            snapshots = {s: build_connector(s, cfg.sources[s], base_dir=str(cfg.base_dir)).fetch_snapshot(None)
-                         for s in cfg.sources}
-            a = Analysis(config=cfg, snapshots=snapshots,
-                         persons={f"person:{EMPLOYEE}": Person(EMPLOYEE, "User 00001", email=f"{LOGIN}@district.test")},
-                         inventory=Inventory(resources=()), today=date.today())
-            plan = build_plan(a, [EMPLOYEE], kinds=directory_kinds(cfg), protection=Protection.from_config(cfg))
-            assert sorted(p.source for p in plan.accounts) == ["ad", "entra", "google"], plan.accounts  # noqa: S101 (a benchmark checks its own premise)
+            snapshots = {
+                s: build_connector(s, cfg.sources[s], base_dir=str(cfg.base_dir)).fetch_snapshot(
+                    None
+                )
+                for s in cfg.sources
+            }
+            a = Analysis(
+                config=cfg,
+                snapshots=snapshots,
+                persons={
+                    f"person:{EMPLOYEE}": Person(
+                        EMPLOYEE, "User 00001", email=f"{LOGIN}@district.test"
+                    )
+                },
+                inventory=Inventory(resources=()),
+                today=date.today(),
+            )
+            plan = build_plan(
+                a, [EMPLOYEE], kinds=directory_kinds(cfg), protection=Protection.from_config(cfg)
+            )
+            assert sorted(p.source for p in plan.accounts) == ["ad", "entra", "google"], (  # noqa: S101 (a benchmark checks its own premise)
+                plan.accounts
+            )
             print("plan:", ", ".join(f"{s.source} {s.kind}" for s in plan.steps))
             latency.on = True
             with Store(work / "bench.db") as store:
@@ -229,8 +279,12 @@ def main() -> None:
                 for run in range(args.runs):
                     times["all three"].append(timed_run(sstore, cfg, plan, f"all-{run}"))
                     for source in ("ad", "entra", "google"):
-                        alone = dataclasses.replace(plan, accounts=tuple(p for p in plan.accounts if p.source == source))
-                        times.setdefault(source, []).append(timed_run(sstore, cfg, alone, f"{source}-{run}"))
+                        alone = dataclasses.replace(
+                            plan, accounts=tuple(p for p in plan.accounts if p.source == source)
+                        )
+                        times.setdefault(source, []).append(
+                            timed_run(sstore, cfg, alone, f"{source}-{run}")
+                        )
     finally:
         google.stop()
         dc.stop()

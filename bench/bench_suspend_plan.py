@@ -16,6 +16,7 @@ directory received counted, against a sync of the three directories under the sa
 
 Run:  python bench/bench_suspend_plan.py [--runs 5] [--latency 0.1] [--skip-protocols]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,7 +55,8 @@ def prepare(folder: Path) -> dict:
         # Two people with an account in each of the three directories, nobody protected.
         rows = store.db.execute(
             "SELECT person FROM analysis_links WHERE to_run IS NULL GROUP BY person"
-            " HAVING COUNT(DISTINCT substr(account, 1, instr(account, ':') - 1)) = 3 ORDER BY person LIMIT 40").fetchall()
+            " HAVING COUNT(DISTINCT substr(account, 1, instr(account, ':') - 1)) = 3 ORDER BY person LIMIT 40"
+        ).fetchall()
     protected = {v.lower() for v in cfg.protected_accounts} | {v.lower() for v in cfg.iso.accounts}
     people = [r[0].split(":", 1)[1] for r in rows]
     return {"config": str(cfg.path), "people": people[5:7], "protected": sorted(protected)}
@@ -76,43 +78,100 @@ def before_child(config: str) -> None:
 
 def run_child(argv: list[str], env: dict) -> tuple[float, float, int]:
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT)  # noqa: S603 (this Python with fixed arguments)
+    proc = subprocess.Popen(  # noqa: S603 (this Python with fixed arguments)
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     return time.perf_counter() - started, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
 
 
 def district(runs: int) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-suspend-plan-") as tmp:
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "XDG_CONFIG_HOME": str(Path(tmp) / "xdg"),
-               "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "COLUMNS": "120",
+            "XDG_CONFIG_HOME": str(Path(tmp) / "xdg"),
+            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
+        }
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        out = subprocess.run([sys.executable, __file__, "--child", "prepare", tmp], env=env, cwd=ROOT,  # noqa: S603 (this same script with fixed arguments)
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(  # noqa: S603 (this same script with fixed arguments)
+            [sys.executable, __file__, "--child", "prepare", tmp],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         info = json.loads(out.stdout.strip().splitlines()[-1])
         config, (planned, restored) = info["config"], info["people"]
         cli = [sys.executable, "-m", "access_review"]
         # The restore's case: suspended once beforehand (not timed).
-        subprocess.run([*cli, "suspend", restored, "--case", "BENCH-R", "--reason", "bench", "--apply",  # noqa: S603 (this Python with fixed arguments)
-                        "--config", config], env=env, cwd=ROOT, check=True, capture_output=True)
-        plan_cmd = [*cli, "suspend", planned, "--case", "BENCH-P", "--reason", "bench", "--config", config]
+        subprocess.run(  # noqa: S603 (this Python with fixed arguments)
+            [
+                *cli,
+                "suspend",
+                restored,
+                "--case",
+                "BENCH-R",
+                "--reason",
+                "bench",
+                "--apply",
+                "--config",
+                config,
+            ],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        plan_cmd = [
+            *cli,
+            "suspend",
+            planned,
+            "--case",
+            "BENCH-P",
+            "--reason",
+            "bench",
+            "--config",
+            config,
+        ]
         restore_cmd = [*cli, "restore", "--case", "BENCH-R", "--config", config]
-        run_child(plan_cmd, env)                       # warm-up: bytecode cache
-        figures: dict[str, list[tuple[float, float, int]]] = {"plan": [], "restore": [], "before": []}
+        run_child(plan_cmd, env)  # warm-up: bytecode cache
+        figures: dict[str, list[tuple[float, float, int]]] = {
+            "plan": [],
+            "restore": [],
+            "before": [],
+        }
         for _ in range(runs):
             figures["plan"].append(run_child(plan_cmd, env))
             figures["restore"].append(run_child(restore_cmd, env))
         for _ in range(max(1, runs // 2)):
-            figures["before"].append(run_child([sys.executable, __file__, "--child", "before", config], env))
-    med = {k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), v[-1][2])
-           for k, v in figures.items()}
-    print(f"district (86,471 accounts, 412,953 memberships), medians of {runs} runs, each a whole process:")
-    print(f"  plan     `suspend {planned} --case ... --reason ...`  {med['plan'][0]:.2f} s, {med['plan'][1]:.0f} MB"
-          f" (exit {med['plan'][2]})")
-    print(f"  restore  `restore --case ...` (drift read fresh)      {med['restore'][0]:.2f} s, {med['restore'][1]:.0f} MB"
-          f" (exit {med['restore'][2]})")
-    print(f"  before   a sync of every source + the analysis        {med['before'][0]:.2f} s, {med['before'][1]:.0f} MB")
-    print(f"  plan / before = {med['plan'][0] / med['before'][0]:.2f}x; plan {med['plan'][0]:.2f} s "
-          f"(target <= {TARGET_S} s: {'met' if med['plan'][0] <= TARGET_S else 'MISSED'})")
+            figures["before"].append(
+                run_child([sys.executable, __file__, "--child", "before", config], env)
+            )
+    med = {
+        k: (statistics.median(x[0] for x in v), statistics.median(x[1] for x in v), v[-1][2])
+        for k, v in figures.items()
+    }
+    print(
+        f"district (86,471 accounts, 412,953 memberships), medians of {runs} runs, each a whole process:"
+    )
+    print(
+        f"  plan     `suspend {planned} --case ... --reason ...`  {med['plan'][0]:.2f} s, {med['plan'][1]:.0f} MB"
+        f" (exit {med['plan'][2]})"
+    )
+    print(
+        f"  restore  `restore --case ...` (drift read fresh)      {med['restore'][0]:.2f} s, {med['restore'][1]:.0f} MB"
+        f" (exit {med['restore'][2]})"
+    )
+    print(
+        f"  before   a sync of every source + the analysis        {med['before'][0]:.2f} s, {med['before'][1]:.0f} MB"
+    )
+    print(
+        f"  plan / before = {med['plan'][0] / med['before'][0]:.2f}x; plan {med['plan'][0]:.2f} s "
+        f"(target <= {TARGET_S} s: {'met' if med['plan'][0] <= TARGET_S else 'MISSED'})"
+    )
 
 
 # -- part 2: real protocols ----------------------------------------------------------------------
@@ -126,7 +185,15 @@ def protocols(runs: int, latency_s: float) -> None:
     from access_review.suspension.current import read_current_facts
     from access_review.suspension.plan import Protection, build_plan, directory_kinds
     from access_review.sync import run_sync
-    from bench_suspend import EMPLOYEE, LOGIN, Latency, LatencyProxy, delayed, start_samba, write_config
+    from bench_suspend import (
+        EMPLOYEE,
+        LOGIN,
+        Latency,
+        LatencyProxy,
+        delayed,
+        start_samba,
+        write_config,
+    )
     from connectors.ad.client import LdapSession
     from connectors.registry import build_connector
     from entra_fake import small_tenant
@@ -150,8 +217,13 @@ def protocols(runs: int, latency_s: float) -> None:
     try:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             tenant = small_tenant()
-            tenant.add_user(id="0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", userPrincipalName=f"{LOGIN}@district.test",
-                            mail=f"{LOGIN}@district.test", employeeId=EMPLOYEE, displayName="User 00001")
+            tenant.add_user(
+                id="0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0",
+                userPrincipalName=f"{LOGIN}@district.test",
+                mail=f"{LOGIN}@district.test",
+                employeeId=EMPLOYEE,
+                displayName="User 00001",
+            )
             tenant._graph = delayed(tenant._graph, latency)
             tenant._token = delayed(tenant._token, latency)
             tenant.install(mock)
@@ -161,25 +233,50 @@ def protocols(runs: int, latency_s: float) -> None:
 
             def connector_for(source):
                 from connectors.entra.client import clear_token_cache
-                clear_token_cache()        # a new process has no cached token
+
+                clear_token_cache()  # a new process has no cached token
                 return build_connector(source, cfg.sources[source], base_dir=str(cfg.base_dir))
 
             with Store(work / "access-review.db") as store:
-                store.save_roster([Person(EMPLOYEE, "User 00001", email=f"{LOGIN}@district.test")], "bench")
+                store.save_roster(
+                    [Person(EMPLOYEE, "User 00001", email=f"{LOGIN}@district.test")], "bench"
+                )
                 assert all(r.ok for r in run_sync(cfg, store, connector_for))  # noqa: S101 (the bench checks its own premise)
                 analysis = refresh_analysis(cfg, store)
                 latency.on = True
                 plan_s, syncs_s, counts = [], [], []
                 for _ in range(runs):
-                    before = (tenant.graph_requests + tenant.token_requests, sum(google.calls.values()), ldap_ops["n"])
+                    before = (
+                        tenant.graph_requests + tenant.token_requests,
+                        sum(google.calls.values()),
+                        ldap_ops["n"],
+                    )
                     t = time.perf_counter()
-                    facts = read_current_facts(store, analysis, [EMPLOYEE], kinds=kinds, connector_for=connector_for,
-                                               today=analysis.today)
-                    plan = build_plan(facts, [EMPLOYEE], kinds=kinds, protection=Protection(frozenset(), frozenset()))
+                    facts = read_current_facts(
+                        store,
+                        analysis,
+                        [EMPLOYEE],
+                        kinds=kinds,
+                        connector_for=connector_for,
+                        today=analysis.today,
+                    )
+                    plan = build_plan(
+                        facts,
+                        [EMPLOYEE],
+                        kinds=kinds,
+                        protection=Protection(frozenset(), frozenset()),
+                    )
                     plan_s.append(time.perf_counter() - t)
-                    counts.append((tenant.graph_requests + tenant.token_requests - before[0],
-                                   sum(google.calls.values()) - before[1], ldap_ops["n"] - before[2]))
-                    assert sorted(p.source for p in plan.accounts) == ["ad", "entra", "google"], plan.accounts  # noqa: S101
+                    counts.append(
+                        (
+                            tenant.graph_requests + tenant.token_requests - before[0],
+                            sum(google.calls.values()) - before[1],
+                            ldap_ops["n"] - before[2],
+                        )
+                    )
+                    assert sorted(p.source for p in plan.accounts) == ["ad", "entra", "google"], (  # noqa: S101
+                        plan.accounts
+                    )
                     t = time.perf_counter()
                     assert all(r.ok for r in run_sync(cfg, store, connector_for))  # noqa: S101
                     syncs_s.append(time.perf_counter() - t)
@@ -191,13 +288,17 @@ def protocols(runs: int, latency_s: float) -> None:
     p, s = statistics.median(plan_s), statistics.median(syncs_s)
     entra, goog, ldap = counts[-1]
     print(f"\nreal protocols, {latency_s * 1000:.0f} ms per round trip, {runs} runs (medians):")
-    print(f"  plan reads of one person's 3 accounts: {p:.2f} s; requests: entra {entra} (token + GET /users/{{id}}), "
-          f"google {goog} (users.get), ad {ldap} LDAP search(es) (+ bind)")
+    print(
+        f"  plan reads of one person's 3 accounts: {p:.2f} s; requests: entra {entra} (token + GET /users/{{id}}), "
+        f"google {goog} (users.get), ad {ldap} LDAP search(es) (+ bind)"
+    )
     print(f"  a sync of the three directories instead: {s:.2f} s; plan / sync = {p / s:.2f}x")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--latency", type=float, default=0.1)
     parser.add_argument("--skip-protocols", action="store_true")

@@ -16,6 +16,7 @@ Timed, side by side in one run, each ``--samples`` times:
 first with the store quiet, then while `access-review sync --full` (another process) syncs the
 same store over and over. Medians, 90th percentiles and maxima, and the ratio busy / quiet.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,7 +61,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def prepare(folder: pathlib.Path, size: str, port: int, wanted: int) -> tuple[pathlib.Path, str, list[str], int]:
+def prepare(
+    folder: pathlib.Path, size: str, port: int, wanted: int
+) -> tuple[pathlib.Path, str, list[str], int]:
     """(config, the link of the reviewer whose item count is nearest ``wanted``, their unflagged
     items, how many items they have), building the district once."""
     config_path = folder / "access-review.toml"
@@ -75,26 +78,33 @@ def prepare(folder: pathlib.Path, size: str, port: int, wanted: int) -> tuple[pa
             results = run_sync(cfg, store, connector_factory(cfg))
             check(all(r.ok for r in results), [r.error for r in results])
     text = config_path.read_text(encoding="utf-8")
-    text = text.split("\n[web]\n")[0] + (f'\n[web]\ndistrict_name = "Bench District"\nbase_url = "http://127.0.0.1:{port}"\n')
+    text = text.split("\n[web]\n")[0] + (
+        f'\n[web]\ndistrict_name = "Bench District"\nbase_url = "http://127.0.0.1:{port}"\n'
+    )
     config_path.write_text(text, encoding="utf-8")
     cfg = load_config(config_path)
     with Store(cfg.store_path) as store:
         cstore = CampaignStore(store)
-        for c in cstore.all():   # a campaign from an earlier run: start again with a new one
+        for c in cstore.all():  # a campaign from an earlier run: start again with a new one
             store.db.execute("UPDATE campaigns SET quarter='bench-' || id WHERE id=?", (c.id,))
         today = date(2026, 11, 28)
         a = analyse(cfg, store, today=today)
         campaign, items = lifecycle.create_campaign(store, a, quarter="2026Q4", today=today)
-        lifecycle.send_campaign(store, cfg, campaign.id, out=folder / f"sent-{campaign.id}", today=today)
+        lifecycle.send_campaign(
+            store, cfg, campaign.id, out=folder / f"sent-{campaign.id}", today=today
+        )
         counts: dict[str, int] = {}
         for i in items:
             counts[i.reviewer] = counts.get(i.reviewer, 0) + 1
         chosen = min(counts, key=lambda r: (abs(counts[r] - wanted), r))
         link = review_links(store, cstore, cstore.get(campaign.id), cfg, [chosen])[chosen]
         unflagged = [i.item_id for i in items if i.reviewer == chosen and not i.flagged]
-    print(f"campaign {campaign.id}: {len(items):,} items for {len(counts)} reviewers "
-          f"({', '.join(str(n) for n in sorted(counts.values(), reverse=True))}); "
-          f"timed: reviewer {chosen} with {counts[chosen]} items ({len(unflagged)} unflagged)", flush=True)
+    print(
+        f"campaign {campaign.id}: {len(items):,} items for {len(counts)} reviewers "
+        f"({', '.join(str(n) for n in sorted(counts.values(), reverse=True))}); "
+        f"timed: reviewer {chosen} with {counts[chosen]} items ({len(unflagged)} unflagged)",
+        flush=True,
+    )
     return config_path, link, unflagged, counts[chosen]
 
 
@@ -123,9 +133,16 @@ class Client:
     def answer(self, item: str, decision: str) -> float:
         body = urlencode({"csrf": self.csrf, "item": item, "decision": decision})
         started = time.perf_counter()
-        self.conn.request("POST", "/review/answer", body=body, headers={
-            "Cookie": self.cookie, "Accept": "application/json",
-            "Content-Type": "application/x-www-form-urlencoded"})
+        self.conn.request(
+            "POST",
+            "/review/answer",
+            body=body,
+            headers={
+                "Cookie": self.cookie,
+                "Accept": "application/json",
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
         response = self.conn.getresponse()
         data = json.loads(response.read())
         elapsed = time.perf_counter() - started
@@ -133,12 +150,18 @@ class Client:
         return elapsed
 
 
-def measure(client: Client, items: list[str], samples: int, offset: int) -> tuple[list[float], list[float]]:
+def measure(
+    client: Client, items: list[str], samples: int, offset: int
+) -> tuple[list[float], list[float]]:
     pages, answers = [], []
     for n in range(samples):
         pages.append(client.get("/review")[0])
         # A different item each time, so every answer is recorded (not "same as before").
-        answers.append(client.answer(items[(offset + n) % len(items)], "revoke" if (offset + n) % 2 else "keep"))
+        answers.append(
+            client.answer(
+                items[(offset + n) % len(items)], "revoke" if (offset + n) % 2 else "keep"
+            )
+        )
     return pages, answers
 
 
@@ -149,11 +172,17 @@ def describe(times: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", default="district")
     parser.add_argument("--samples", type=int, default=20)
-    parser.add_argument("--items", type=int, default=400, help="time the reviewer with about this many items")
-    parser.add_argument("--folder", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "bench-web")
+    parser.add_argument(
+        "--items", type=int, default=400, help="time the reviewer with about this many items"
+    )
+    parser.add_argument(
+        "--folder", type=pathlib.Path, default=pathlib.Path(tempfile.gettempdir()) / "bench-web"
+    )
     args = parser.parse_args()
     args.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     # The audit and link keys of this bench live beside its district, not in ~/.config.
@@ -161,8 +190,22 @@ def main() -> None:
     port = free_port()
     config_path, link, items, total = prepare(args.folder, args.size, port, args.items)
     log = open(args.folder / "serve.log", "w")  # noqa: SIM115 - the server's output, closed below
-    server = subprocess.Popen([sys.executable, "-m", "access_review", "serve", "--config", str(config_path),  # noqa: S603 - this interpreter, fixed arguments
-                               "--port", str(port)], cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+        [
+            sys.executable,
+            "-m",
+            "access_review",
+            "serve",
+            "--config",
+            str(config_path),
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=ENV,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     sync = None
     try:
         for _ in range(300):
@@ -172,25 +215,41 @@ def main() -> None:
             except OSError:
                 time.sleep(0.1)
         client = Client(link)
-        client.get("/review")                                    # warm up (templates compiled)
+        client.get("/review")  # warm up (templates compiled)
         quiet = measure(client, items, args.samples, 0)
         syncs, busy_pages, busy_answers, deadline = 0, [], [], time.monotonic() + 600
         while len(busy_pages) < args.samples and time.monotonic() < deadline:
             if sync is None or sync.poll() is not None:
-                sync = subprocess.Popen([sys.executable, "-m", "access_review", "sync", "--full", "--config",  # noqa: S603 - this interpreter, fixed arguments
-                                         str(config_path)], cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
+                sync = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+                    [
+                        sys.executable,
+                        "-m",
+                        "access_review",
+                        "sync",
+                        "--full",
+                        "--config",
+                        str(config_path),
+                    ],
+                    cwd=ROOT,
+                    env=ENV,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 syncs += 1
-                time.sleep(0.5)                                  # let it get going
+                time.sleep(0.5)  # let it get going
             page, answer = measure(client, items, 1, args.samples + len(busy_pages))
-            if sync.poll() is None:                              # count only what overlapped the sync
+            if sync.poll() is None:  # count only what overlapped the sync
                 busy_pages += page
                 busy_answers += answer
-        print(f"\n{args.size} demo district, a reviewer with {total} items; {args.samples} samples each;"
-              f" {syncs} full sync(s) of the same store ran during the busy samples\n")
+        print(
+            f"\n{args.size} demo district, a reviewer with {total} items; {args.samples} samples each;"
+            f" {syncs} full sync(s) of the same store ran during the busy samples\n"
+        )
         for name, q, b in (("page  ", quiet[0], busy_pages), ("answer", quiet[1], busy_answers)):
             print(f"{name} quiet: {describe(q)}")
-            print(f"{name} sync:  {describe(b)}   ratio of medians {statistics.median(b) / statistics.median(q):.2f}x")
+            print(
+                f"{name} sync:  {describe(b)}   ratio of medians {statistics.median(b) / statistics.median(q):.2f}x"
+            )
     finally:
         if sync is not None and sync.poll() is None:
             sync.terminate()

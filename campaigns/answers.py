@@ -11,6 +11,7 @@ process while the ISO may be closing the campaign.
 A batch (``answer_items``; "accept all recommendations" is one) is all or nothing: one answer
 with a problem, and nothing of the batch is recorded.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,23 +28,42 @@ from .store import CampaignStore
 VIA_WEB, VIA_WORKBOOK = "web", "workbook"
 
 
-def decision_from_answer(item: Item, answering_reviewer: str, decision: str, justification: str, *,
-                         via: str, file: str = "") -> Decision | AnswerProblem | None:
+def decision_from_answer(
+    item: Item,
+    answering_reviewer: str,
+    decision: str,
+    justification: str,
+    *,
+    via: str,
+    file: str = "",
+) -> Decision | AnswerProblem | None:
     """One answer to ``item`` by ``answering_reviewer`` under the review rules: the Decision to
     record, the problem with it, or None (blank: not answered yet)."""
-    answer = check_answer(item_reviewer=item.reviewer, answering_reviewer=answering_reviewer,
-                          flagged=item.flagged, flag_text=item.flag_text, decision=decision,
-                          justification=justification)
+    answer = check_answer(
+        item_reviewer=item.reviewer,
+        answering_reviewer=answering_reviewer,
+        flagged=item.flagged,
+        flag_text=item.flag_text,
+        decision=decision,
+        justification=justification,
+    )
     if not isinstance(answer, Answer):
         return answer
-    return Decision(item.item_id, answer.decision, "reviewer", answer.justification,
-                    decided_by=item.reviewer_name, file=file, via=via)
+    return Decision(
+        item.item_id,
+        answer.decision,
+        "reviewer",
+        answer.justification,
+        decided_by=item.reviewer_name,
+        file=file,
+        via=via,
+    )
 
 
 @dataclass(frozen=True)
 class ItemProblem:
     item_id: str
-    field: str          # decision | justification | reviewer | item
+    field: str  # decision | justification | reviewer | item
     message: str
 
 
@@ -61,7 +81,7 @@ class AnswersRejected(AccessReviewError):
 @dataclass(frozen=True)
 class AnswerOutcome:
     decisions: tuple[Decision, ...]
-    recorded: int        # how many changed what was stored
+    recorded: int  # how many changed what was stored
 
 
 @dataclass(frozen=True)
@@ -71,8 +91,16 @@ class GivenAnswer:
     justification: str = ""
 
 
-def answer_items(store, campaign_id: int, reviewer: str, answers: Iterable[GivenAnswer], *, via: str,
-                 client: str = "", action: str = "campaign.answer") -> AnswerOutcome:
+def answer_items(
+    store,
+    campaign_id: int,
+    reviewer: str,
+    answers: Iterable[GivenAnswer],
+    *,
+    via: str,
+    client: str = "",
+    action: str = "campaign.answer",
+) -> AnswerOutcome:
     """Record ``reviewer``'s answers (all or nothing) and audit-log them with how they came
     (``via``) and from where (``client``). An item that is not this reviewer's — another
     reviewer's, or no item at all — is a problem, never recorded."""
@@ -100,8 +128,20 @@ def answer_items(store, campaign_id: int, reviewer: str, answers: Iterable[Given
     recorded = cstore.record_decisions(campaign.id, decisions, while_open=True)
     if recorded:
         # The reviewer acted, through the page the ISO's account serves: the entry says both.
-        audit.append(store, action, actor=f"{via}:{reviewer}" if via == VIA_WEB else None, details={
-            "campaign": campaign.id, "reviewer": reviewer, "via": via, "client": client, "recorded": recorded,
-            "decisions": {d.item_id: d.decision for d in decisions},
-            "justifications": {d.item_id: d.justification for d in decisions if d.justification}})
+        audit.append(
+            store,
+            action,
+            actor=f"{via}:{reviewer}" if via == VIA_WEB else None,
+            details={
+                "campaign": campaign.id,
+                "reviewer": reviewer,
+                "via": via,
+                "client": client,
+                "recorded": recorded,
+                "decisions": {d.item_id: d.decision for d in decisions},
+                "justifications": {
+                    d.item_id: d.justification for d in decisions if d.justification
+                },
+            },
+        )
     return AnswerOutcome(tuple(decisions), recorded)

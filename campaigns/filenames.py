@@ -3,6 +3,7 @@ ASCII letters, digits and hyphens — transliterated, so "Søren" is "Soren", no
 path that is proved to stay inside the folder it is meant for. An employee id such as
 ``../../../../../elsewhere/PWNED`` becomes ``elsewhere-PWNED``, never a path.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,11 +13,33 @@ from pathlib import Path
 from access_review.errors import AccessReviewError
 
 # Letters NFKD does not decompose into ASCII (they are letters of their own, not accented ones).
-TRANSLITERATION = str.maketrans({
-    "ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ß": "ss", "ẞ": "SS",
-    "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th", "ł": "l", "Ł": "L",
-    "ı": "i", "ħ": "h", "Ħ": "H", "ŋ": "ng", "Ŋ": "NG", "ĸ": "k", "ſ": "s",
-})
+TRANSLITERATION = str.maketrans(
+    {
+        "ø": "o",
+        "Ø": "O",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ß": "ss",
+        "ẞ": "SS",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "Th",
+        "ł": "l",
+        "Ł": "L",
+        "ı": "i",
+        "ħ": "h",
+        "Ħ": "H",
+        "ŋ": "ng",
+        "Ŋ": "NG",
+        "ĸ": "k",
+        "ſ": "s",
+    }
+)
 MAX_SLUG = 60
 
 

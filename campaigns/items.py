@@ -7,6 +7,7 @@ privileged roles and resources without a valid data manager — never the person
 (``rules.route_review``: the data manager's own access goes to the ISO, the ISO's own to the
 alternate ISO).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -29,36 +30,40 @@ FLAGS: dict[str, bool] = {
     "untrained": False,
 }
 FLAG_LABELS = {
-    "separated": "separated", "leave": "on leave", "unauthorized": "not authorized by the inventory",
-    "dormant": "dormant account", "unapproved_app": "unapproved app", "untrained": "training overdue",
+    "separated": "separated",
+    "leave": "on leave",
+    "unauthorized": "not authorized by the inventory",
+    "dormant": "dormant account",
+    "unapproved_app": "unapproved app",
+    "untrained": "training overdue",
 }
 
 
 @dataclass(frozen=True)
 class Item:
     item_id: str
-    subject: str                      # person key, or account key for an unmatched account
+    subject: str  # person key, or account key for an unmatched account
     name: str
     employee_id: str
     title: str
     building: str
-    accounts: tuple[str, ...]         # account keys
-    account_labels: tuple[str, ...]   # "ad:jdoe" — what a reviewer recognises
+    accounts: tuple[str, ...]  # account keys
+    account_labels: tuple[str, ...]  # "ad:jdoe" — what a reviewer recognises
     resource: str
     classification: str
     level: str
     paths: tuple[tuple[str, ...], ...]
     path_text: str
     flags: tuple[tuple[str, str], ...]  # (flag, reason)
-    recommendation: str               # keep | revoke
+    recommendation: str  # keep | revoke
     reason: str
-    reviewer: str                     # employee id of the data manager, or "iso"
+    reviewer: str  # employee id of the data manager, or "iso"
     reviewer_name: str
     reviewer_email: str
     privileged: bool = False
-    previous: str = ""                # "kept in 2026Q3 by …: …"
-    access_text: str = ""             # the paths in plain words, one per line
-    reviewer_reason: str = ""         # why this reviewer: "data manager", "the ISO's own access", …
+    previous: str = ""  # "kept in 2026Q3 by …: …"
+    access_text: str = ""  # the paths in plain words, one per line
+    reviewer_reason: str = ""  # why this reviewer: "data manager", "the ISO's own access", …
 
     @property
     def flagged(self) -> bool:
@@ -100,7 +105,8 @@ def in_scope(resource, quarter: int, names: Iterable[str] | None) -> bool:
     if names:
         return resource.name.lower() in {n.lower() for n in names}
     return {"quarterly": True, "semiannual": quarter in (2, 4), "annual": quarter == 4}.get(
-        resource.review_frequency, True)
+        resource.review_frequency, True
+    )
 
 
 def _flags_by_subject(analysis) -> tuple[dict, dict, dict, set[str]]:
@@ -113,17 +119,24 @@ def _flags_by_subject(analysis) -> tuple[dict, dict, dict, set[str]]:
         if f.type == "unauthorized":
             unauthorized[(f.account, f.resource)] = f.evidence.get("reason", f.summary)
         elif f.type == "separated_access" and f.person:
-            by_person.setdefault(f.person, {})["separated"] = f"separated on {f.evidence.get('separated_on')}"
+            by_person.setdefault(f.person, {})["separated"] = (
+                f"separated on {f.evidence.get('separated_on')}"
+            )
         elif f.type == "leave_access" and f.person:
-            by_person.setdefault(f.person, {})["leave"] = f"on leave since {f.evidence.get('leave_since')}"
+            by_person.setdefault(f.person, {})["leave"] = (
+                f"on leave since {f.evidence.get('leave_since')}"
+            )
         elif f.type == "training_overdue" and f.person:
             by_person.setdefault(f.person, {})["untrained"] = (
-                f"last training {f.evidence.get('training_date')}" if f.evidence.get("training_date")
-                else "no training on record")
+                f"last training {f.evidence.get('training_date')}"
+                if f.evidence.get("training_date")
+                else "no training on record"
+            )
         elif f.type == "dormant_account" and f.account:
             days = f.evidence.get("days")
             by_account.setdefault(f.account, {})["dormant"] = (
-                f"no sign-in for {days} days" if days is not None else "never signed in")
+                f"no sign-in for {days} days" if days is not None else "never signed in"
+            )
         elif f.type in ("unapproved_app",) and f.resource:
             unapproved_apps.add(f.resource)
     return by_person, by_account, unauthorized, unapproved_apps
@@ -147,13 +160,22 @@ def find_reviewer_people(analysis) -> ReviewerPeople:
             break
     if not iso_person and iso.email:
         iso_person = analysis.person_key_for(iso.email) or ""
-    alternate_person = (analysis.person_key_for(iso.alternate_email) or "") if iso.alternate_email else ""
-    return reviewer_people(iso.name, iso.email, iso_person, iso.alternate_name, iso.alternate_email,
-                           alternate_person)
+    alternate_person = (
+        (analysis.person_key_for(iso.alternate_email) or "") if iso.alternate_email else ""
+    )
+    return reviewer_people(
+        iso.name, iso.email, iso_person, iso.alternate_name, iso.alternate_email, alternate_person
+    )
 
 
-def reviewer_for(analysis, resource, subject: str, privileged: bool, invalid_managers: set[str],
-                 people: ReviewerPeople | None = None) -> tuple[Reviewer, str]:
+def reviewer_for(
+    analysis,
+    resource,
+    subject: str,
+    privileged: bool,
+    invalid_managers: set[str],
+    people: ReviewerPeople | None = None,
+) -> tuple[Reviewer, str]:
     """Who reviews ``subject``'s access to ``resource``, and why — never ``subject`` themselves."""
     people = people or find_reviewer_people(analysis)
     natural, why = people.iso, ""
@@ -166,32 +188,55 @@ def reviewer_for(analysis, resource, subject: str, privileged: bool, invalid_man
         if manager is None or not manager.email:
             why = "data manager has no e-mail address"
         else:
-            natural, why = Reviewer(manager.employee_id, manager.name, manager.email, manager.key), "data manager"
+            natural, why = (
+                Reviewer(manager.employee_id, manager.name, manager.email, manager.key),
+                "data manager",
+            )
     return route_review(natural, subject, people, why)
 
 
-def _path_sentence(analysis, path: tuple[str, ...], person, source_types: Mapping[str, str],
-                   group_names: Mapping[str, str]) -> str:
+def _path_sentence(
+    analysis,
+    path: tuple[str, ...],
+    person,
+    source_types: Mapping[str, str],
+    group_names: Mapping[str, str],
+) -> str:
     """One technical path (account, groups/resources..., inventory node) in words."""
     g = analysis.graph
     account = path[0]
     steps: list[dict[str, Any]] = []
     for prev, node in zip(path[:-2], path[1:-1]):
         if g.nodes[node].get("type") == "group":
-            steps.append({"type": "group", "name": group_names.get(node, node),
-                          "manages": bool(g.edges[prev, node].get("manages"))})
+            steps.append(
+                {
+                    "type": "group",
+                    "name": group_names.get(node, node),
+                    "manages": bool(g.edges[prev, node].get("manages")),
+                }
+            )
         else:
             res = analysis.resources.get(node)
-            level = g.edges[prev, node].get("level", "") if edge_kind(g, prev, node) == "grant" else ""
-            steps.append({"type": "resource", "kind": res.kind if res else "", "level": level,
-                          "name": res.name if res else node})
+            level = (
+                g.edges[prev, node].get("level", "") if edge_kind(g, prev, node) == "grant" else ""
+            )
+            steps.append(
+                {
+                    "type": "resource",
+                    "kind": res.kind if res else "",
+                    "level": level,
+                    "name": res.name if res else node,
+                }
+            )
     acct = analysis.accounts.get(account)
     login = (acct.login or "") if acct else ""
-    usual = ((person.email or "").split("@")[0].lower() if person else "")
+    usual = (person.email or "").split("@")[0].lower() if person else ""
     note = ""
     if login and (person is None or login.split("@")[0].lower() != usual):
         note = f" (account {login})"  # a second, differently named account is worth a look
-    return wording.path_sentence(steps, wording.directory_name(source_of(account), source_types), note)
+    return wording.path_sentence(
+        steps, wording.directory_name(source_of(account), source_types), note
+    )
 
 
 def _source_types(config) -> dict[str, str]:
@@ -202,7 +247,9 @@ def _source_types(config) -> dict[str, str]:
     return out
 
 
-def _reason(analysis, res, person, subject: str, flags: tuple[tuple[str, str], ...], names) -> tuple[str, str]:
+def _reason(
+    analysis, res, person, subject: str, flags: tuple[tuple[str, str], ...], names
+) -> tuple[str, str]:
     """(recommendation, reason in plain words)."""
     revoking = [f for f, _ in flags if FLAGS[f]]
     if revoking:
@@ -221,8 +268,13 @@ def _reason(analysis, res, person, subject: str, flags: tuple[tuple[str, str], .
     return "keep", why + "."
 
 
-def build_items(analysis, *, quarter: int, resources: Iterable[str] | None = None,
-                previous: Mapping[tuple[str, str], str] | None = None) -> list[Item]:
+def build_items(
+    analysis,
+    *,
+    quarter: int,
+    resources: Iterable[str] | None = None,
+    previous: Mapping[tuple[str, str], str] | None = None,
+) -> list[Item]:
     """Every (person or unmatched account, inventory resource) pair in scope, sorted by
     reviewer, resource and name, numbered I0001... in that order."""
     previous = previous or {}
@@ -252,7 +304,8 @@ def build_items(analysis, *, quarter: int, resources: Iterable[str] | None = Non
         accesses.sort(key=lambda x: x.account)
         accounts = tuple(x.account for x in accesses)
         privileged = any(g.nodes[n].get("privileged") for x in accesses for n in x.via) or any(
-            s.kind == "role" for s in res.selectors)
+            s.kind == "role" for s in res.selectors
+        )
         flags: dict[str, str] = dict(by_person.get(subject, {})) if person else {}
         for x in accesses:
             if (x.account, res_name) in unauthorized:
@@ -266,27 +319,45 @@ def build_items(analysis, *, quarter: int, resources: Iterable[str] | None = Non
         if not res.confidential:
             flags.pop("untrained", None)  # the training rule is about confidential data
         ordered_flags = tuple((f, flags[f]) for f in FLAGS if f in flags)
-        recommendation, reason = _reason(analysis, res, person, subject, ordered_flags, person_names)
+        recommendation, reason = _reason(
+            analysis, res, person, subject, ordered_flags, person_names
+        )
         reviewer, why = reviewer_for(analysis, res, subject, privileged, invalid_managers, people)
-        labels = tuple(f"{analysis.accounts[k].source}:{analysis.accounts[k].login}" for k in accounts)
+        labels = tuple(
+            f"{analysis.accounts[k].source}:{analysis.accounts[k].login}" for k in accounts
+        )
         account = analysis.accounts[accounts[0]]
-        drafts.append(dict(
-            subject=subject,
-            name=person.name if person else (account.display_name or account.login) + " (no roster person)",
-            employee_id=person.employee_id if person else "",
-            title=person.title if person else "",
-            building=person.building if person else "",
-            accounts=accounts, account_labels=labels, resource=res_name,
-            classification=res.classification, level=highest_level(x.level for x in accesses),
-            paths=tuple(x.path for x in accesses),
-            path_text=" | ".join(describe_path(g, x.path[:-1]) for x in accesses),
-            flags=ordered_flags, recommendation=recommendation, reason=reason,
-            reviewer=reviewer.key, reviewer_name=reviewer.name, reviewer_email=reviewer.email,
-            privileged=privileged, previous=previous.get((subject, res_name), ""),
-            access_text=wording.paths_text(_path_sentence(analysis, x.path, person, source_types, group_names)
-                                           for x in accesses),
-            reviewer_reason=why,
-        ))
+        drafts.append(
+            dict(
+                subject=subject,
+                name=person.name
+                if person
+                else (account.display_name or account.login) + " (no roster person)",
+                employee_id=person.employee_id if person else "",
+                title=person.title if person else "",
+                building=person.building if person else "",
+                accounts=accounts,
+                account_labels=labels,
+                resource=res_name,
+                classification=res.classification,
+                level=highest_level(x.level for x in accesses),
+                paths=tuple(x.path for x in accesses),
+                path_text=" | ".join(describe_path(g, x.path[:-1]) for x in accesses),
+                flags=ordered_flags,
+                recommendation=recommendation,
+                reason=reason,
+                reviewer=reviewer.key,
+                reviewer_name=reviewer.name,
+                reviewer_email=reviewer.email,
+                privileged=privileged,
+                previous=previous.get((subject, res_name), ""),
+                access_text=wording.paths_text(
+                    _path_sentence(analysis, x.path, person, source_types, group_names)
+                    for x in accesses
+                ),
+                reviewer_reason=why,
+            )
+        )
     drafts.sort(key=lambda d: (d["reviewer"], d["resource"], d["name"], d["subject"]))
     return [Item(item_id=f"I{n:04d}", **d) for n, d in enumerate(drafts, 1)]
 
@@ -294,11 +365,15 @@ def build_items(analysis, *, quarter: int, resources: Iterable[str] | None = Non
 def reviewers_of(items: Iterable[Item]) -> dict[str, Reviewer]:
     out: dict[str, Reviewer] = {}
     for item in items:
-        out.setdefault(item.reviewer, Reviewer(item.reviewer, item.reviewer_name, item.reviewer_email))
+        out.setdefault(
+            item.reviewer, Reviewer(item.reviewer, item.reviewer_name, item.reviewer_email)
+        )
     return out
 
 
 def workbook_order(items: Iterable[Item]) -> list[Item]:
     """How a reviewer's rows are listed: flagged first (the e-mail says to look at those
     first), then by person and resource."""
-    return sorted(items, key=lambda i: (not i.flagged, i.name.casefold(), i.resource.casefold(), i.item_id))
+    return sorted(
+        items, key=lambda i: (not i.flagged, i.name.casefold(), i.resource.casefold(), i.item_id)
+    )

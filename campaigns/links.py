@@ -18,6 +18,7 @@ Where the key comes from, in this order (the ``[web]`` table):
 A token reads ``<campaign>.<reviewer, base64url>.<link id>.<signature>``: URL-safe, about 90
 characters, nothing confidential in it but the reviewer's key.
 """
+
 from __future__ import annotations
 
 import base64
@@ -62,7 +63,9 @@ def sign(key: bytes, purpose: bytes, payload: str) -> str:
 
 def same(a: str, b: str) -> bool:
     """Constant-time comparison of two signatures, whatever characters they hold."""
-    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+    return hmac.compare_digest(
+        a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass")
+    )
 
 
 def default_key_path() -> Path:
@@ -82,8 +85,10 @@ class LinkKeySource:
         if env and file:
             raise LinkKeyError("[web]: set link_key_env or link_key_file, not both")
         if "link_key" in section:
-            raise LinkKeyError("[web]: the link key must not be written in the config",
-                               hint='use link_key_env = "VARIABLE" or link_key_file = "/path/readable/by/owner"')
+            raise LinkKeyError(
+                "[web]: the link key must not be written in the config",
+                hint='use link_key_env = "VARIABLE" or link_key_file = "/path/readable/by/owner"',
+            )
         if env:
             return cls(env=str(env))
         return cls(file=Path(str(file)).expanduser() if file else default_key_path())
@@ -96,13 +101,14 @@ class LinkKeySource:
                 raise LinkKeyError(
                     f"the link key in environment variable {self.env} is "
                     + ("not set" if not value else f"shorter than {MIN_ENV_CHARACTERS} characters"),
-                    hint=f"export {self.env}=$(python3 -c 'import secrets; print(secrets.token_hex(32))')")
+                    hint=f"export {self.env}=$(python3 -c 'import secrets; print(secrets.token_hex(32))')",
+                )
             return value.encode("utf-8")
         file = self.file or default_key_path()
         if not file.exists():
             try:
                 return _create_key_file(file)
-            except FileExistsError:   # another process made it just now: use that one
+            except FileExistsError:  # another process made it just now: use that one
                 pass
         text = check_owner_only(file, "link key file").read_text(encoding="utf-8").strip()
         try:
@@ -110,8 +116,10 @@ class LinkKeySource:
         except ValueError:
             key = b""
         if len(key) < KEY_BYTES:
-            raise LinkKeyError(f"link key file {file} does not hold a key ({KEY_BYTES * 2} hex digits)",
-                               hint="delete it and run `campaign links --reissue` for every reviewer")
+            raise LinkKeyError(
+                f"link key file {file} does not hold a key ({KEY_BYTES * 2} hex digits)",
+                hint="delete it and run `campaign links --reissue` for every reviewer",
+            )
         return key
 
 
@@ -132,6 +140,7 @@ def link_key(config) -> bytes:
 
 
 # ---------------------------------------------------------------- tokens
+
 
 @dataclass(frozen=True)
 class LinkToken:
@@ -163,6 +172,7 @@ def read_token(key: bytes, token: str) -> LinkToken | None:
 
 
 # ---------------------------------------------------------------- what a link opens
+
 
 class LinkRefused(AccessReviewError):
     """A link that opens nothing; ``kind`` says which page the reviewer sees:
@@ -201,6 +211,7 @@ def check_link(cstore: CampaignStore, token: LinkToken | None) -> LinkGrant:
 
 # ---------------------------------------------------------------- issuing and revoking
 
+
 def base_url(config) -> str:
     """``[web] base_url``, checked: https, or http only for this machine (the demo); "" when unset."""
     url = str(config.section("web").get("base_url", "") or "").strip().rstrip("/")
@@ -210,8 +221,10 @@ def base_url(config) -> str:
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigError(f"[web] base_url {url!r} is not like https://review.district.example.org")
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise ConfigError(f"[web] base_url {url!r} is plain http: review links would travel in clear",
-                          hint="use https:// (the server's TLS, or the reverse proxy in front of it)")
+        raise ConfigError(
+            f"[web] base_url {url!r} is plain http: review links would travel in clear",
+            hint="use https:// (the server's TLS, or the reverse proxy in front of it)",
+        )
     if parts.query or parts.fragment:
         raise ConfigError(f"[web] base_url {url!r} must not have a query or fragment")
     return url
@@ -221,7 +234,9 @@ def link_url(base: str, token: str) -> str:
     return f"{base}/r/{token}"
 
 
-def ensure_link(cstore: CampaignStore, campaign: Campaign, reviewer: str, issued_by: str) -> tuple[LinkRecord, bool]:
+def ensure_link(
+    cstore: CampaignStore, campaign: Campaign, reviewer: str, issued_by: str
+) -> tuple[LinkRecord, bool]:
     """The reviewer's link in force, issued now if they have none. (record, newly issued)."""
     record = cstore.active_link(campaign.id, reviewer)
     if record is not None:
@@ -233,6 +248,10 @@ def new_link_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-def reissue_link(cstore: CampaignStore, campaign: Campaign, reviewer: str, issued_by: str) -> LinkRecord:
+def reissue_link(
+    cstore: CampaignStore, campaign: Campaign, reviewer: str, issued_by: str
+) -> LinkRecord:
     """A new link for ``reviewer``; the old one stops working at once ("replaced")."""
-    return cstore.issue_link(campaign.id, reviewer, new_link_id(), issued_by, replace_reason="reissued")
+    return cstore.issue_link(
+        campaign.id, reviewer, new_link_id(), issued_by, replace_reason="reissued"
+    )

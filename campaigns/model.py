@@ -4,6 +4,7 @@ Like midPoint's certification campaigns, a campaign moves through explicit state
 command is an event allowed only from some of them. The table below is the whole lifecycle:
 anything not in it is refused with the state the campaign is in and what to do next.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,12 +15,12 @@ STATES = ("draft", "open", "closed", "remediated", "verified")
 
 # event -> (states it is allowed from, state it leads to; None = stays where it is)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "send":      (("draft", "open"), "open"),      # re-sending an open campaign is allowed
-    "import":    (("open",), None),
-    "remind":    (("open",), None),
-    "close":     (("draft", "open"), "closed"),
+    "send": (("draft", "open"), "open"),  # re-sending an open campaign is allowed
+    "import": (("open",), None),
+    "remind": (("open",), None),
+    "close": (("draft", "open"), "closed"),
     "remediate": (("closed",), "remediated"),
-    "verify":    (("remediated", "verified"), "verified"),
+    "verify": (("remediated", "verified"), "verified"),
 }
 
 NEXT_STEP = {
@@ -48,20 +49,24 @@ def next_state(campaign_id: int, state: str, event: str) -> str:
     if state not in allowed:
         raise CampaignStateError(
             f"campaign {campaign_id} is {state}; `{event}` is possible only when it is "
-            + " or ".join(allowed), hint=NEXT_STEP.get(state))
+            + " or ".join(allowed),
+            hint=NEXT_STEP.get(state),
+        )
     return target or state
 
 
 @dataclass(frozen=True)
 class Decision:
     item_id: str
-    decision: str           # keep | revoke
-    source: str             # reviewer | default
+    decision: str  # keep | revoke
+    source: str  # reviewer | default
     justification: str = ""
     decided_by: str = ""
     decided_at: str = ""
     file: str = ""
-    via: str = ""           # how a reviewer's answer came: workbook | web ("" for a default, or before issue 17)
+    via: str = (
+        ""  # how a reviewer's answer came: workbook | web ("" for a default, or before issue 17)
+    )
 
     @property
     def channel(self) -> str:
@@ -75,7 +80,9 @@ def effective_decision(recorded: list[Decision]) -> Decision | None:
     """The decision that counts for one item: highest-precedence source, latest within it."""
     if not recorded:
         return None
-    return max(enumerate(recorded), key=lambda pair: (DECISION_PRECEDENCE[pair[1].source], pair[0]))[1]
+    return max(
+        enumerate(recorded), key=lambda pair: (DECISION_PRECEDENCE[pair[1].source], pair[0])
+    )[1]
 
 
 def parse_quarter(text: str) -> tuple[int, int]:

@@ -6,6 +6,7 @@ Counted per reviewer and for the whole campaign, the same way for ``campaign sta
 close summary, the evidence pack and the superintendent's report — so non-response is never
 hidden behind "closed" or "verified".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from .store import NonResponse
 DECIDED, DEFAULTED, UNANSWERED = "decided", "defaulted", "unanswered"
 
 
-def response_of(item_id: str, decisions: Mapping[str, Decision], nonresponse: Mapping[str, NonResponse]) -> str:
+def response_of(
+    item_id: str, decisions: Mapping[str, Decision], nonresponse: Mapping[str, NonResponse]
+) -> str:
     d = decisions.get(item_id)
     if d is not None and d.source == "reviewer":
         return DECIDED
@@ -38,9 +41,9 @@ class ResponseTally:
     decided: int
     defaulted: int
     unanswered: int
-    revoked: int           # revoked by the reviewer or by the default
+    revoked: int  # revoked by the reviewer or by the default
     flagged: int
-    flagged_kept: int      # flagged items the reviewer chose to keep
+    flagged_kept: int  # flagged items the reviewer chose to keep
 
     @property
     def not_answered(self) -> int:
@@ -53,8 +56,9 @@ class ResponseTally:
         return f"{self.name} ({role or self.reviewer})" if self.reviewer else "all reviewers"
 
 
-def tally(items: Iterable[Item], decisions: Mapping[str, Decision],
-          nonresponse: Mapping[str, NonResponse]) -> tuple[list[ResponseTally], ResponseTally]:
+def tally(
+    items: Iterable[Item], decisions: Mapping[str, Decision], nonresponse: Mapping[str, NonResponse]
+) -> tuple[list[ResponseTally], ResponseTally]:
     """(per reviewer, sorted by name; the whole campaign)."""
     by_reviewer: dict[str, list[Item]] = {}
     for item in items:
@@ -63,10 +67,22 @@ def tally(items: Iterable[Item], decisions: Mapping[str, Decision],
     def count(key: str, name: str, mine: list[Item]) -> ResponseTally:
         kinds = [response_of(i.item_id, decisions, nonresponse) for i in mine]
         revoked = sum(1 for i in mine if (d := decisions.get(i.item_id)) and d.decision == "revoke")
-        kept_flagged = sum(1 for i, k in zip(mine, kinds)
-                           if k == DECIDED and i.flagged and decisions[i.item_id].decision == "keep")
-        return ResponseTally(key, name, len(mine), kinds.count(DECIDED), kinds.count(DEFAULTED),
-                             kinds.count(UNANSWERED), revoked, sum(i.flagged for i in mine), kept_flagged)
+        kept_flagged = sum(
+            1
+            for i, k in zip(mine, kinds)
+            if k == DECIDED and i.flagged and decisions[i.item_id].decision == "keep"
+        )
+        return ResponseTally(
+            key,
+            name,
+            len(mine),
+            kinds.count(DECIDED),
+            kinds.count(DEFAULTED),
+            kinds.count(UNANSWERED),
+            revoked,
+            sum(i.flagged for i in mine),
+            kept_flagged,
+        )
 
     per = [count(k, mine[0].reviewer_name, mine) for k, mine in by_reviewer.items()]
     per.sort(key=lambda t: (t.name.casefold(), t.reviewer))
@@ -76,4 +92,8 @@ def tally(items: Iterable[Item], decisions: Mapping[str, Decision],
 
 def campaign_responses(cstore, campaign) -> tuple[list[ResponseTally], ResponseTally]:
     """Decided / defaulted / unanswered per reviewer and for the whole campaign, as stored."""
-    return tally(cstore.items(campaign.id), cstore.effective_decisions(campaign.id), cstore.nonresponse(campaign.id))
+    return tally(
+        cstore.items(campaign.id),
+        cstore.effective_decisions(campaign.id),
+        cstore.nonresponse(campaign.id),
+    )

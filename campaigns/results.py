@@ -8,6 +8,7 @@ unanswered, with "no response → default X (who, when)"; the campaign carries t
 per reviewer (``responses``) and overall (``totals``), its default decision, and a
 ``state_text`` that never says just "verified" when reviewers did not answer.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,39 +27,41 @@ from .store import Campaign, CampaignStore
 @dataclass(frozen=True)
 class CampaignItemView:
     item_id: str
-    person: str              # name, or "" for an account with no roster person
+    person: str  # name, or "" for an account with no roster person
     employee_id: str
-    account: str             # login (source)
+    account: str  # login (source)
     resource: str
     classification: str
     path: str
     flags: tuple[str, ...]
     recommendation: str
-    reviewer: str            # the data manager (or ISO) the item was sent to
-    decision: str            # keep | revoke | "" while undecided
-    decision_source: str     # reviewer | default | ""
+    reviewer: str  # the data manager (or ISO) the item was sent to
+    decision: str  # keep | revoke | "" while undecided
+    decision_source: str  # reviewer | default | ""
     justification: str
     decided_by: str
     decided_at: datetime | None
-    action: str              # what remediation did ("" when nothing was needed)
-    action_result: str       # changed | unchanged | refused | failed | "" (not yet run)
+    action: str  # what remediation did ("" when nothing was needed)
+    action_result: str  # changed | unchanged | refused | failed | "" (not yet run)
     action_message: str
-    verification: str        # gone | still present | "" (not yet verified)
-    response: str = ""       # decided | defaulted | unanswered
-    response_text: str = ""  # "decided: keep", "no response → default keep (recorded by tsmith, 2026-12-20 …)"
-    access_text: str = ""    # how they have access, in plain words (one path per line)
-    via: str = ""            # how the reviewer answered: web | workbook ("" for a default or no answer)
+    verification: str  # gone | still present | "" (not yet verified)
+    response: str = ""  # decided | defaulted | unanswered
+    response_text: str = (
+        ""  # "decided: keep", "no response → default keep (recorded by tsmith, 2026-12-20 …)"
+    )
+    access_text: str = ""  # how they have access, in plain words (one path per line)
+    via: str = ""  # how the reviewer answered: web | workbook ("" for a default or no answer)
 
 
 @dataclass(frozen=True)
 class ReviewerResponses:
     """One reviewer's answers (reviewer "" with name "all reviewers": the whole campaign)."""
 
-    reviewer: str            # as on the items: "Dana Lee", "Timothy Smith (ISO)"
+    reviewer: str  # as on the items: "Dana Lee", "Timothy Smith (ISO)"
     items: int
-    decided: int             # answered by the reviewer
-    defaulted: int           # not answered; the default decision kept or revoked it at close
-    unanswered: int          # not answered and nothing decided (still open, or default "no action")
+    decided: int  # answered by the reviewer
+    defaulted: int  # not answered; the default decision kept or revoked it at close
+    unanswered: int  # not answered and nothing decided (still open, or default "no action")
     revoked: int
     flagged: int
     flagged_kept: int
@@ -75,21 +78,23 @@ class CampaignView:
     state: str
     created_at: datetime | None
     due: date | None
-    snapshot_times: dict[str, datetime | None]   # source -> snapshot reviewed
+    snapshot_times: dict[str, datetime | None]  # source -> snapshot reviewed
     items: tuple[CampaignItemView, ...]
     extra: dict[str, Any] = field(default_factory=dict)
-    default_decision: str = ""                   # keep | revoke | recommendation | none ("" unknown)
+    default_decision: str = ""  # keep | revoke | recommendation | none ("" unknown)
     responses: tuple[ReviewerResponses, ...] = ()  # per reviewer, by name
-    totals: ReviewerResponses | None = None        # the whole campaign
+    totals: ReviewerResponses | None = None  # the whole campaign
 
     @property
     def default_text(self) -> str:
-        """"Items with no answer when the review closes: keep — their access is kept." """
+        """ "Items with no answer when the review closes: keep — their access is kept." """
         return wording.default_text(self.default_decision) if self.default_decision else ""
 
     @property
     def closed_with_nonresponse(self) -> bool:
-        return self.state in ("closed", "remediated", "verified") and bool(self.totals and self.totals.not_answered)
+        return self.state in ("closed", "remediated", "verified") and bool(
+            self.totals and self.totals.not_answered
+        )
 
     @property
     def state_text(self) -> str:
@@ -99,8 +104,10 @@ class CampaignView:
         if not self.closed_with_nonresponse or t is None:
             return self.state
         words = wording.DEFAULT_WORDS.get(self.default_decision, self.default_decision or "none")
-        return (f"{self.state} with non-response: {t.not_answered} of {t.items} items had no answer"
-                f" (default {words})")
+        return (
+            f"{self.state} with non-response: {t.not_answered} of {t.items} items had no answer"
+            f" (default {words})"
+        )
 
     def completion_by_reviewer(self, today: date) -> list[tuple[str, int, int, bool]]:
         """(reviewer, items, decided by the reviewer or a default, overdue) per reviewer."""
@@ -110,7 +117,9 @@ class CampaignView:
             counts[0] += 1
             counts[1] += 1 if item.decision else 0
         late = self.state == "open" and self.due is not None and today > self.due
-        return [(reviewer, n, done, late and done < n) for reviewer, (n, done) in sorted(totals.items())]
+        return [
+            (reviewer, n, done, late and done < n) for reviewer, (n, done) in sorted(totals.items())
+        ]
 
 
 def _parse_time(text: str | None) -> datetime | None:
@@ -140,8 +149,9 @@ def _reviewer_label(item) -> str:
 
 
 def _responses_view(t: ResponseTally, label: str) -> ReviewerResponses:
-    return ReviewerResponses(label, t.items, t.decided, t.defaulted, t.unanswered, t.revoked, t.flagged,
-                             t.flagged_kept)
+    return ReviewerResponses(
+        label, t.items, t.decided, t.defaulted, t.unanswered, t.revoked, t.flagged, t.flagged_kept
+    )
 
 
 def _response_text(kind: str, d, nonresponse, default: str) -> str:
@@ -150,8 +160,13 @@ def _response_text(kind: str, d, nonresponse, default: str) -> str:
     r = nonresponse
     if r is None:
         return wording.response_text(kind)
-    return wording.response_text(kind, default=r.default_decision, decision=d.decision if d else "",
-                                 who=f"by {r.recorded_by}", when=r.recorded_at[:16].replace("T", " ") + " UTC")
+    return wording.response_text(
+        kind,
+        default=r.default_decision,
+        decision=d.decision if d else "",
+        who=f"by {r.recorded_by}",
+        when=r.recorded_at[:16].replace("T", " ") + " UTC",
+    )
 
 
 def _campaign_view(store: Store, cstore: CampaignStore, campaign: Any) -> CampaignView:
@@ -168,34 +183,60 @@ def _campaign_view(store: Store, cstore: CampaignStore, campaign: Any) -> Campai
         kind = response_of(item.item_id, decisions, nonresponse)
         item_steps = steps.get(item.item_id, [])
         status, detail = verified.get(item.item_id, ("", ""))
-        items.append(CampaignItemView(
-            item_id=item.item_id, person=item.name, employee_id=item.employee_id,
-            account="; ".join(item.account_labels), resource=item.resource,
-            classification=item.classification, path=item.path_text,
-            flags=tuple(flag for flag, _ in item.flags), recommendation=item.recommendation,
-            reviewer=_reviewer_label(item),
-            decision=d.decision if d else "", decision_source=d.source if d else "",
-            justification=d.justification if d else "", decided_by=d.decided_by if d else "",
-            decided_at=_parse_time(d.decided_at) if d else None,
-            action="; ".join((s.summary or f"{s.kind} {s.target}") + (f" ({s.note})" if s.note else "")
-                             for s in item_steps),
-            action_result="; ".join(s.status for s in item_steps),
-            action_message="; ".join(s.message for s in item_steps if s.message),
-            verification=(status.replace("_", " ") + (f": {detail}" if detail else "")) if status else "",
-            response=kind, response_text=_response_text(kind, d, nonresponse.get(item.item_id), default),
-            access_text=item.access_plain, via=d.channel if d else ""))
+        items.append(
+            CampaignItemView(
+                item_id=item.item_id,
+                person=item.name,
+                employee_id=item.employee_id,
+                account="; ".join(item.account_labels),
+                resource=item.resource,
+                classification=item.classification,
+                path=item.path_text,
+                flags=tuple(flag for flag, _ in item.flags),
+                recommendation=item.recommendation,
+                reviewer=_reviewer_label(item),
+                decision=d.decision if d else "",
+                decision_source=d.source if d else "",
+                justification=d.justification if d else "",
+                decided_by=d.decided_by if d else "",
+                decided_at=_parse_time(d.decided_at) if d else None,
+                action="; ".join(
+                    (s.summary or f"{s.kind} {s.target}") + (f" ({s.note})" if s.note else "")
+                    for s in item_steps
+                ),
+                action_result="; ".join(s.status for s in item_steps),
+                action_message="; ".join(s.message for s in item_steps if s.message),
+                verification=(status.replace("_", " ") + (f": {detail}" if detail else ""))
+                if status
+                else "",
+                response=kind,
+                response_text=_response_text(kind, d, nonresponse.get(item.item_id), default),
+                access_text=item.access_plain,
+                via=d.channel if d else "",
+            )
+        )
     raw_items = cstore.items(campaign.id)
     per, total = tally(raw_items, decisions, nonresponse)
     label_of = {i.reviewer: _reviewer_label(i) for i in raw_items}
-    return CampaignView(id=campaign.id, name=campaign_name(campaign), state=campaign.state,
-                        created_at=_parse_time(campaign.created_at), due=campaign.due,
-                        snapshot_times=_snapshot_times(store, campaign.snapshot_runs), items=tuple(items),
-                        extra={"quarter": campaign.quarter, "scope": campaign.scope,
-                               "closed_at": campaign.closed_at, "remediated_at": campaign.remediated_at,
-                               "verified_at": campaign.verified_at},
-                        default_decision=default,
-                        responses=tuple(_responses_view(t, label_of[t.reviewer]) for t in per),
-                        totals=_responses_view(total, "all reviewers"))
+    return CampaignView(
+        id=campaign.id,
+        name=campaign_name(campaign),
+        state=campaign.state,
+        created_at=_parse_time(campaign.created_at),
+        due=campaign.due,
+        snapshot_times=_snapshot_times(store, campaign.snapshot_runs),
+        items=tuple(items),
+        extra={
+            "quarter": campaign.quarter,
+            "scope": campaign.scope,
+            "closed_at": campaign.closed_at,
+            "remediated_at": campaign.remediated_at,
+            "verified_at": campaign.verified_at,
+        },
+        default_decision=default,
+        responses=tuple(_responses_view(t, label_of[t.reviewer]) for t in per),
+        totals=_responses_view(total, "all reviewers"),
+    )
 
 
 def read_current_campaign(store: Store) -> CampaignView | None:
@@ -234,7 +275,12 @@ def runs_in_use(store: Store) -> dict[int, str]:
         names[campaign.id] = campaign.name
         for run_id in campaign.snapshot_runs.values():
             out.setdefault(int(run_id), f"reviewed by campaign {campaign.name}")
-    for campaign_id, runs in store.db.execute("SELECT DISTINCT campaign_id, sync_runs FROM campaign_verification"):
+    for campaign_id, runs in store.db.execute(
+        "SELECT DISTINCT campaign_id, sync_runs FROM campaign_verification"
+    ):
         for run_id in json.loads(runs).values():
-            out.setdefault(int(run_id), f"read by the verification of campaign {names.get(campaign_id, campaign_id)}")
+            out.setdefault(
+                int(run_id),
+                f"read by the verification of campaign {names.get(campaign_id, campaign_id)}",
+            )
     return out

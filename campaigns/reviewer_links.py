@@ -1,6 +1,7 @@
 """`campaign links`: which reviewer has a working link to the web review page, and the ISO's
 two remedies — revoke a link (a lost phone, a forwarded e-mail), or reissue it (revoke, make a
 new one and e-mail it). Every change is audit-logged with who made it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,16 +23,20 @@ class ReviewerLink:
     name: str
     email: str
     active: LinkRecord | None
-    revoked: int          # earlier links of theirs that no longer work
+    revoked: int  # earlier links of theirs that no longer work
 
 
 def _reviewer_key(cstore: CampaignStore, campaign: Campaign, wanted: str) -> str:
     everyone = reviewers_of(cstore.items(campaign.id))
-    lookup = {k.lower(): k for k in everyone} | {r.email.lower(): k for k, r in everyone.items() if r.email}
+    lookup = {k.lower(): k for k in everyone} | {
+        r.email.lower(): k for k, r in everyone.items() if r.email
+    }
     key = lookup.get(wanted.strip().lower())
     if key is None:
-        raise AccessReviewError(f"no reviewer {wanted!r} in {campaign.label}",
-                                hint="reviewers: " + ", ".join(sorted(everyone)))
+        raise AccessReviewError(
+            f"no reviewer {wanted!r} in {campaign.label}",
+            hint="reviewers: " + ", ".join(sorted(everyone)),
+        )
     return key
 
 
@@ -40,7 +45,9 @@ def list_links(store, campaign_id: str | int | None = None) -> tuple[Campaign, l
     campaign = cstore.current(campaign_id)
     records = cstore.links(campaign.id)
     out = []
-    for key, r in sorted(reviewers_of(cstore.items(campaign.id)).items(), key=lambda kv: kv[1].name.casefold()):
+    for key, r in sorted(
+        reviewers_of(cstore.items(campaign.id)).items(), key=lambda kv: kv[1].name.casefold()
+    ):
         mine = [x for x in records if x.reviewer == key]
         active = next((x for x in reversed(mine) if x.active), None)
         out.append(ReviewerLink(key, r.name, r.email, active, sum(1 for x in mine if not x.active)))
@@ -52,7 +59,7 @@ class LinkChange:
     campaign: Campaign
     reviewer: str
     name: str
-    url: str = ""                          # the new link, when it was not e-mailed
+    url: str = ""  # the new link, when it was not e-mailed
     deliveries: tuple[Delivery, ...] = ()  # the message that carried it
 
 
@@ -69,8 +76,15 @@ def revoke(store, reviewer: str, campaign_id: str | int | None = None) -> LinkCh
     return LinkChange(campaign, key, reviewers_of(cstore.items(campaign.id))[key].name)
 
 
-def reissue(store, config, reviewer: str, campaign_id: str | int | None = None, *, email: bool = True,
-            today: date | None = None) -> LinkChange:
+def reissue(
+    store,
+    config,
+    reviewer: str,
+    campaign_id: str | int | None = None,
+    *,
+    email: bool = True,
+    today: date | None = None,
+) -> LinkChange:
     """Replace the reviewer's link: the old one shows "replaced" from now on. With ``[smtp]``
     set (and ``email``) the review message goes to them again with the new link (recorded as a
     resend); otherwise the new link is returned for the ISO to hand over."""
@@ -79,8 +93,10 @@ def reissue(store, config, reviewer: str, campaign_id: str | int | None = None, 
     check_answers_open(campaign.id, campaign.state)
     base = base_url(config)
     if not base:
-        raise AccessReviewError("no [web] base_url in the config: there is no review page to link to",
-                                hint='set [web] base_url = "https://review.district.example.org"')
+        raise AccessReviewError(
+            "no [web] base_url in the config: there is no review page to link to",
+            hint='set [web] base_url = "https://review.district.example.org"',
+        )
     key = _reviewer_key(cstore, campaign, reviewer)
     record = reissue_link(cstore, campaign, key, audit.current_actor())
     audit.append(store, "campaign.link.reissue", {"campaign": campaign.id, "reviewer": key})
@@ -88,6 +104,9 @@ def reissue(store, config, reviewer: str, campaign_id: str | int | None = None, 
     if email and config.section("smtp").get("host"):
         sent = send_campaign(store, config, campaign.id, resend=True, only=[key], today=today)
         return LinkChange(campaign, key, name, deliveries=tuple(sent))
-    return LinkChange(campaign, key, name, url=link_url(base, build_token(link_key(config), campaign.id, key,
-                                                                           record.link_id)))
-
+    return LinkChange(
+        campaign,
+        key,
+        name,
+        url=link_url(base, build_token(link_key(config), campaign.id, key, record.link_id)),
+    )

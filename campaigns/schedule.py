@@ -7,6 +7,7 @@ date falls in (2026-10-15 starts ``2026Q4``). A date missed while the machine wa
 up within ``CATCH_UP_DAYS``; older ones wait for the next date, so that installing the schedule
 in the middle of a quarter does not e-mail every data manager at once.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,20 +23,34 @@ from .rules import DEFAULT_DECISIONS
 CATCH_UP_DAYS = 7
 
 CAMPAIGN_SETTINGS = (
-    Setting("default", "none", "what unanswered items become at close: keep | revoke | recommendation | none "
-                               "(no action), unless `campaign create --default` says otherwise"),
-    Setting("starts", [], "month-days each quarter's campaign starts by itself (access-review run-due); "
-                          "[] for none", example=["01-15", "04-15", "07-15", "10-15"]),
+    Setting(
+        "default",
+        "none",
+        "what unanswered items become at close: keep | revoke | recommendation | none "
+        "(no action), unless `campaign create --default` says otherwise",
+    ),
+    Setting(
+        "starts",
+        [],
+        "month-days each quarter's campaign starts by itself (access-review run-due); [] for none",
+        example=["01-15", "04-15", "07-15", "10-15"],
+    ),
     Setting("due", "21d", "answers due this long after a scheduled start (21d, 3w)"),
-    Setting("resources", [], "a scheduled campaign reviews only these inventory resources ([]: all)"),
-    Setting("reviewers", [], "a scheduled campaign is sent only to these reviewers, e.g. for a pilot "
-                             "(employee ids or e-mails; []: every reviewer)"),
+    Setting(
+        "resources", [], "a scheduled campaign reviews only these inventory resources ([]: all)"
+    ),
+    Setting(
+        "reviewers",
+        [],
+        "a scheduled campaign is sent only to these reviewers, e.g. for a pilot "
+        "(employee ids or e-mails; []: every reviewer)",
+    ),
 )
 
 
 @dataclass(frozen=True)
 class CampaignSchedule:
-    starts: tuple[tuple[int, int], ...] = ()      # (month, day)
+    starts: tuple[tuple[int, int], ...] = ()  # (month, day)
     due: str = "21d"
     resources: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
@@ -54,25 +69,33 @@ def parse_campaign_schedule(section: Mapping, where: str = "[campaigns]") -> Cam
     known = {s.key for s in CAMPAIGN_SETTINGS}
     unknown = sorted(set(section) - known)
     if unknown:
-        raise ConfigError(f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}")
+        raise ConfigError(
+            f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}"
+        )
     default = section.get("default", "none")
     if default not in DEFAULT_DECISIONS:
-        raise ConfigError(f"{where}: default must be one of {', '.join(DEFAULT_DECISIONS)}, not {default!r}")
+        raise ConfigError(
+            f"{where}: default must be one of {', '.join(DEFAULT_DECISIONS)}, not {default!r}"
+        )
     starts = []
     for text in _strings(section, "starts", where):
         m = re.fullmatch(r"(\d\d)-(\d\d)", text)
         try:
             if not m:
                 raise ValueError
-            date(2024, int(m.group(1)), int(m.group(2)))   # a leap year: 02-29 is a real date
+            date(2024, int(m.group(1)), int(m.group(2)))  # a leap year: 02-29 is a real date
         except ValueError:
-            raise ConfigError(f"{where}: starts {text!r} is not a month-day like \"10-15\"") from None
+            raise ConfigError(f'{where}: starts {text!r} is not a month-day like "10-15"') from None
         starts.append((int(m.group(1)), int(m.group(2))))
     due = section.get("due", "21d")
     if not isinstance(due, str) or not re.fullmatch(r"\d+[dw]", due):
         raise ConfigError(f"{where}: due must be like 21d or 3w, not {due!r}")
-    return CampaignSchedule(tuple(sorted(set(starts))), due, _strings(section, "resources", where),
-                            _strings(section, "reviewers", where))
+    return CampaignSchedule(
+        tuple(sorted(set(starts))),
+        due,
+        _strings(section, "resources", where),
+        _strings(section, "reviewers", where),
+    )
 
 
 def quarter_of(day: date) -> str:
@@ -86,7 +109,7 @@ def latest_start(schedule: CampaignSchedule, today: date) -> date | None:
         for year in (today.year, today.year - 1):
             try:
                 candidate = date(year, month, day)
-            except ValueError:   # 02-29 in a year without it
+            except ValueError:  # 02-29 in a year without it
                 candidate = date(year, month, 28)
             if candidate <= today:
                 candidates.append(candidate)
@@ -97,7 +120,9 @@ def latest_start(schedule: CampaignSchedule, today: date) -> date | None:
     return start
 
 
-def due_quarter(schedule: CampaignSchedule, today: date, existing: Iterable[str]) -> tuple[str | None, str]:
+def due_quarter(
+    schedule: CampaignSchedule, today: date, existing: Iterable[str]
+) -> tuple[str | None, str]:
     """(the quarter whose campaign is due now, or None; why, in words)."""
     if not schedule.starts:
         return None, "no start dates in [campaigns] starts"

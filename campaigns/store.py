@@ -16,6 +16,7 @@ remediation    each planned change, in words and as an action, and once applied,
                and the prior state
 verification   each revoked item: gone or still present, after which sync runs
 """
+
 from __future__ import annotations
 
 import json
@@ -149,7 +150,9 @@ class Campaign:
     closed_at: str | None
     remediated_at: str | None
     verified_at: str | None
-    default_decision: str | None = None   # keep | revoke | recommendation | none; None: set before issue 16
+    default_decision: str | None = (
+        None  # keep | revoke | recommendation | none; None: set before issue 16
+    )
 
     @property
     def label(self) -> str:
@@ -166,7 +169,7 @@ class NonResponse:
     item_id: str
     reviewer: str
     default_decision: str
-    outcome: str            # keep | revoke | none
+    outcome: str  # keep | revoke | none
     recorded_by: str
     recorded_at: str
 
@@ -178,8 +181,10 @@ class ClosedForAnswers(AccessReviewError):
 
     def __init__(self, campaign_id: int, state: str):
         self.campaign_id, self.state = campaign_id, state
-        super().__init__(f"campaign {campaign_id} is {state}: answers are no longer taken",
-                         hint="answers can be given or changed only until the review closes")
+        super().__init__(
+            f"campaign {campaign_id} is {state}: answers are no longer taken",
+            hint="answers can be given or changed only until the review closes",
+        )
 
 
 @dataclass(frozen=True)
@@ -213,12 +218,13 @@ class PlanStep:
     after: dict[str, Any]
     message: str
     applied_at: str | None
-    summary: str = ""      # the change in words: "Remove Zoë O'Brien's AD account zoe.obrien from …"
+    summary: str = ""  # the change in words: "Remove Zoë O'Brien's AD account zoe.obrien from …"
 
     @property
     def change_text(self) -> str:
         return self.summary or f"{self.kind} {self.target}" + (
-            f" member {self.params['member']}" if "member" in self.params else "")
+            f" member {self.params['member']}" if "member" in self.params else ""
+        )
 
 
 class CampaignStore:
@@ -229,58 +235,116 @@ class CampaignStore:
 
     # -- campaigns ------------------------------------------------------------------------
     def _campaign(self, row) -> Campaign:
-        return Campaign(row[0], row[1], row[2], row[3], row[4], date.fromisoformat(row[5]), row[6],
-                        json.loads(row[7]), row[8], row[9], row[10], row[11])
+        return Campaign(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            date.fromisoformat(row[5]),
+            row[6],
+            json.loads(row[7]),
+            row[8],
+            row[9],
+            row[10],
+            row[11],
+        )
 
-    _COLUMNS = ("id, quarter, scope, state, created_at, due, secret, snapshot_runs, closed_at, "
-                "remediated_at, verified_at, default_decision")
+    _COLUMNS = (
+        "id, quarter, scope, state, created_at, due, secret, snapshot_runs, closed_at, "
+        "remediated_at, verified_at, default_decision"
+    )
 
-    def create(self, quarter: str, scope: str, due: date, snapshot_runs: dict[str, int],
-               items: Iterable[Item], default_decision: str = "none") -> Campaign:
+    def create(
+        self,
+        quarter: str,
+        scope: str,
+        due: date,
+        snapshot_runs: dict[str, int],
+        items: Iterable[Item],
+        default_decision: str = "none",
+    ) -> Campaign:
         if default_decision not in DEFAULT_DECISIONS:
-            raise AccessReviewError(f"default decision {default_decision!r} is not one of "
-                                    + ", ".join(DEFAULT_DECISIONS))
-        existing = self.db.execute("SELECT id, state FROM campaigns WHERE quarter=? AND scope=?",
-                                   (quarter, scope)).fetchone()
+            raise AccessReviewError(
+                f"default decision {default_decision!r} is not one of "
+                + ", ".join(DEFAULT_DECISIONS)
+            )
+        existing = self.db.execute(
+            "SELECT id, state FROM campaigns WHERE quarter=? AND scope=?", (quarter, scope)
+        ).fetchone()
         if existing:
             raise AccessReviewError(
                 f"campaign {existing[0]} already covers {quarter} for {scope} (it is {existing[1]})",
-                hint="use that campaign, or choose another quarter or --resource scope")
+                hint="use that campaign, or choose another quarter or --resource scope",
+            )
         with self.store.transaction() as db:
             cur = db.execute(
                 "INSERT INTO campaigns (quarter, scope, state, created_at, due, secret, snapshot_runs,"
                 " default_decision) VALUES (?, ?, 'draft', ?, ?, ?, ?, ?)",
-                (quarter, scope, now_iso(), due.isoformat(), secrets.token_hex(32), json.dumps(snapshot_runs),
-                 default_decision))
+                (
+                    quarter,
+                    scope,
+                    now_iso(),
+                    due.isoformat(),
+                    secrets.token_hex(32),
+                    json.dumps(snapshot_runs),
+                    default_decision,
+                ),
+            )
             campaign_id = inserted_id(cur)
             db.executemany(
                 "INSERT INTO campaign_items VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(campaign_id, i.item_id, i.subject, i.resource, i.reviewer, int(i.flagged),
-                  json.dumps(i.to_json(), ensure_ascii=False)) for i in items])
+                [
+                    (
+                        campaign_id,
+                        i.item_id,
+                        i.subject,
+                        i.resource,
+                        i.reviewer,
+                        int(i.flagged),
+                        json.dumps(i.to_json(), ensure_ascii=False),
+                    )
+                    for i in items
+                ],
+            )
         return self.get(campaign_id)
 
     def get(self, campaign_id: int) -> Campaign:
-        row = self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns WHERE id=?", (campaign_id,)).fetchone()  # noqa: S608 - constant column/stamp names, values bound
+        row = self.db.execute(
+            f"SELECT {self._COLUMNS} FROM campaigns WHERE id=?",  # noqa: S608 - constant column/stamp names, values bound
+            (campaign_id,),
+        ).fetchone()
         if row is None:
-            raise AccessReviewError(f"no campaign {campaign_id}", hint="see `access-review campaign list`")
+            raise AccessReviewError(
+                f"no campaign {campaign_id}", hint="see `access-review campaign list`"
+            )
         return self._campaign(row)
 
     def all(self) -> list[Campaign]:
-        return [self._campaign(r) for r in self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns ORDER BY id")]  # noqa: S608 - constant column/stamp names, values bound
+        return [
+            self._campaign(r)
+            for r in self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns ORDER BY id")  # noqa: S608 - constant column/stamp names, values bound
+        ]
 
     def find(self, name: str | int) -> Campaign:
         """A campaign by id (``3``), label (``2026Q4``) or label with scope as listed
         (``2026Q4 (Payroll)``), any case; an error lists the campaigns when none or several match."""
         campaigns = self.all()
         wanted = str(name).strip()
-        matches = [c for c in campaigns if str(c.id) == wanted] or \
-                  [c for c in campaigns if c.name.lower() == wanted.lower()] or \
-                  [c for c in campaigns if c.quarter.lower() == wanted.lower()]
+        matches = (
+            [c for c in campaigns if str(c.id) == wanted]
+            or [c for c in campaigns if c.name.lower() == wanted.lower()]
+            or [c for c in campaigns if c.quarter.lower() == wanted.lower()]
+        )
         listing = ", ".join(f"{c.id} = {c.name}" for c in campaigns) or "none yet"
         if not matches:
-            raise AccessReviewError(f"no campaign named {str(name)!r}", hint=f"campaigns: {listing}")
+            raise AccessReviewError(
+                f"no campaign named {str(name)!r}", hint=f"campaigns: {listing}"
+            )
         if len(matches) > 1:
-            raise AccessReviewError(f"{str(name)!r} names {len(matches)} campaigns", hint=f"use the id: {listing}")
+            raise AccessReviewError(
+                f"{str(name)!r} names {len(matches)} campaigns", hint=f"use the id: {listing}"
+            )
         return matches[0]
 
     def current(self, campaign: str | int | None = None) -> Campaign:
@@ -288,18 +352,33 @@ class CampaignStore:
         verified, else the latest (so a finished campaign still shows its final figures)."""
         if campaign is not None:
             return self.find(campaign)
-        row = self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns WHERE state != 'verified'"  # noqa: S608 - constant column/stamp names, values bound
-                              " ORDER BY id DESC LIMIT 1").fetchone() or \
-            self.db.execute(f"SELECT {self._COLUMNS} FROM campaigns ORDER BY id DESC LIMIT 1").fetchone()  # noqa: S608 - constant column/stamp names, values bound
+        row = (
+            self.db.execute(
+                f"SELECT {self._COLUMNS} FROM campaigns WHERE state != 'verified'"  # noqa: S608 - constant column/stamp names, values bound
+                " ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+            or self.db.execute(
+                f"SELECT {self._COLUMNS} FROM campaigns ORDER BY id DESC LIMIT 1"  # noqa: S608 - constant column/stamp names, values bound
+            ).fetchone()
+        )
         if row is None:
-            raise AccessReviewError("no campaign yet",
-                                    hint="start one with `access-review campaign create --quarter 2026Q4`")
+            raise AccessReviewError(
+                "no campaign yet",
+                hint="start one with `access-review campaign create --quarter 2026Q4`",
+            )
         return self._campaign(row)
 
     def set_state(self, campaign_id: int, state: str) -> None:
-        stamp = {"closed": "closed_at", "remediated": "remediated_at", "verified": "verified_at"}.get(state)
+        stamp = {
+            "closed": "closed_at",
+            "remediated": "remediated_at",
+            "verified": "verified_at",
+        }.get(state)
         if stamp:
-            self.db.execute(f"UPDATE campaigns SET state=?, {stamp}=? WHERE id=?", (state, now_iso(), campaign_id))  # noqa: S608 - constant column/stamp names, values bound
+            self.db.execute(
+                f"UPDATE campaigns SET state=?, {stamp}=? WHERE id=?",  # noqa: S608 - constant column/stamp names, values bound
+                (state, now_iso(), campaign_id),
+            )
         else:
             self.db.execute("UPDATE campaigns SET state=? WHERE id=?", (state, campaign_id))
 
@@ -309,31 +388,43 @@ class CampaignStore:
         sql, args = "SELECT data FROM campaign_items WHERE campaign_id=?", [campaign_id]
         if reviewer is not None:
             sql, args = sql + " AND reviewer=?", args + [reviewer]
-        return [Item.from_json(json.loads(r[0])) for r in self.db.execute(sql + " ORDER BY item_id", args)]
+        return [
+            Item.from_json(json.loads(r[0]))
+            for r in self.db.execute(sql + " ORDER BY item_id", args)
+        ]
 
     def items_by_id(self, campaign_id: int, item_ids: Iterable[str]) -> dict[str, Item]:
         """The items named (those that exist), read by key: one answer reads one item."""
         wanted = list(dict.fromkeys(item_ids))
         out: dict[str, Item] = {}
-        for start in range(0, len(wanted), 500):   # SQLite's bound-parameter limit
-            chunk = wanted[start:start + 500]
-            for (data,) in self.db.execute(f"SELECT data FROM campaign_items WHERE campaign_id=? AND item_id IN"  # noqa: S608 - placeholders only, values bound
-                                           f" ({','.join('?' * len(chunk))})", [campaign_id, *chunk]):
+        for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+            chunk = wanted[start : start + 500]
+            for (data,) in self.db.execute(
+                f"SELECT data FROM campaign_items WHERE campaign_id=? AND item_id IN"  # noqa: S608 - placeholders only, values bound
+                f" ({','.join('?' * len(chunk))})",
+                [campaign_id, *chunk],
+            ):
                 item = Item.from_json(json.loads(data))
                 out[item.item_id] = item
         return out
 
     def progress(self, campaign_id: int, reviewer: str) -> tuple[int, int]:
         """(items the reviewer answered, items they have), counted in SQL."""
-        total = self.db.execute("SELECT COUNT(*) FROM campaign_items WHERE campaign_id=? AND reviewer=?",
-                                (campaign_id, reviewer)).fetchone()[0]
+        total = self.db.execute(
+            "SELECT COUNT(*) FROM campaign_items WHERE campaign_id=? AND reviewer=?",
+            (campaign_id, reviewer),
+        ).fetchone()[0]
         decided = self.db.execute(
             "SELECT COUNT(DISTINCT d.item_id) FROM campaign_decisions d JOIN campaign_items i"
             " ON i.campaign_id = d.campaign_id AND i.item_id = d.item_id"
-            " WHERE d.campaign_id=? AND i.reviewer=? AND d.source='reviewer'", (campaign_id, reviewer)).fetchone()[0]
+            " WHERE d.campaign_id=? AND i.reviewer=? AND d.source='reviewer'",
+            (campaign_id, reviewer),
+        ).fetchone()[0]
         return decided, total
 
-    def record_decisions(self, campaign_id: int, decisions: Iterable[Decision], *, while_open: bool = False) -> int:
+    def record_decisions(
+        self, campaign_id: int, decisions: Iterable[Decision], *, while_open: bool = False
+    ) -> int:
         """Store answers atomically; an answer identical to the one in force is not stored
         again, so importing the same workbook twice changes nothing. Returns how many changed.
 
@@ -355,12 +446,27 @@ class CampaignStore:
             current = self.effective_decisions(campaign_id, items=[d.item_id for d in decisions])
             for d in decisions:
                 now = current.get(d.item_id)
-                if now and (now.source, now.decision, now.justification) == (d.source, d.decision, d.justification):
+                if now and (now.source, now.decision, now.justification) == (
+                    d.source,
+                    d.decision,
+                    d.justification,
+                ):
                     continue
-                db.execute("INSERT INTO campaign_decisions (campaign_id, item_id, decision, source,"
-                           " justification, decided_by, decided_at, file, via) VALUES (?,?,?,?,?,?,?,?,?)",
-                           (campaign_id, d.item_id, d.decision, d.source, d.justification, d.decided_by,
-                            d.decided_at or now_iso(), d.file, d.via))
+                db.execute(
+                    "INSERT INTO campaign_decisions (campaign_id, item_id, decision, source,"
+                    " justification, decided_by, decided_at, file, via) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        campaign_id,
+                        d.item_id,
+                        d.decision,
+                        d.source,
+                        d.justification,
+                        d.decided_by,
+                        d.decided_at or now_iso(),
+                        d.file,
+                        d.via,
+                    ),
+                )
                 changed += 1
         return changed
 
@@ -370,15 +476,21 @@ class CampaignStore:
         if row is None or row[0] != "open":
             raise ClosedForAnswers(campaign_id, row[0] if row else "gone")
         for start in range(0, len(item_ids), 500):
-            chunk = item_ids[start:start + 500]
-            if db.execute(f"SELECT 1 FROM campaign_nonresponse WHERE campaign_id=? AND item_id IN"  # noqa: S608 - placeholders only, values bound
-                          f" ({','.join('?' * len(chunk))}) LIMIT 1", [campaign_id, *chunk]).fetchone():
+            chunk = item_ids[start : start + 500]
+            if db.execute(
+                f"SELECT 1 FROM campaign_nonresponse WHERE campaign_id=? AND item_id IN"  # noqa: S608 - placeholders only, values bound
+                f" ({','.join('?' * len(chunk))}) LIMIT 1",
+                [campaign_id, *chunk],
+            ).fetchone():
                 raise ClosedForAnswers(campaign_id, "closing")
 
-    _DECISION_COLUMNS = "item_id, decision, source, justification, decided_by, decided_at, file, via"
+    _DECISION_COLUMNS = (
+        "item_id, decision, source, justification, decided_by, decided_at, file, via"
+    )
 
-    def effective_decisions(self, campaign_id: int, *, reviewer: str | None = None,
-                            items: Iterable[str] | None = None) -> dict[str, Decision]:
+    def effective_decisions(
+        self, campaign_id: int, *, reviewer: str | None = None, items: Iterable[str] | None = None
+    ) -> dict[str, Decision]:
         """The decision in force per item: for the whole campaign, one reviewer's items, or
         the ``items`` named."""
         sql = f"SELECT {self._DECISION_COLUMNS} FROM campaign_decisions WHERE campaign_id=?"  # noqa: S608 - constant column names, values bound
@@ -389,10 +501,12 @@ class CampaignStore:
         wanted = None if items is None else list(dict.fromkeys(items))
         recorded: dict[str, list[Decision]] = {}
         if wanted is not None:
-            for start in range(0, len(wanted), 500):   # SQLite's bound-parameter limit
-                chunk = wanted[start:start + 500]
-                for row in self.db.execute(sql + f" AND item_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
-                                           args + chunk):
+            for start in range(0, len(wanted), 500):  # SQLite's bound-parameter limit
+                chunk = wanted[start : start + 500]
+                for row in self.db.execute(
+                    sql + f" AND item_id IN ({','.join('?' * len(chunk))}) ORDER BY id",
+                    args + chunk,
+                ):
                     recorded.setdefault(row[0], []).append(Decision(*row))
         else:
             for row in self.db.execute(sql + " ORDER BY id", args):
@@ -400,8 +514,9 @@ class CampaignStore:
         return {item: d for item, lst in recorded.items() if (d := effective_decision(lst))}
 
     # -- non-response -----------------------------------------------------------------------
-    def record_nonresponse(self, campaign_id: int, rows: Iterable[NonResponse],
-                           defaults: Iterable[Decision]) -> tuple[list[NonResponse], list[Decision]]:
+    def record_nonresponse(
+        self, campaign_id: int, rows: Iterable[NonResponse], defaults: Iterable[Decision]
+    ) -> tuple[list[NonResponse], list[Decision]]:
         """At close, in one transaction: each unanswered item's "no response → default X", and
         the default decisions that follow from it (keep or revoke; none for "no action").
         Returns what was recorded."""
@@ -409,70 +524,140 @@ class CampaignStore:
         with self.store.transaction() as db:
             # An answer that arrived (from the web page) after the caller looked is an answer,
             # not a non-response.
-            late = {r[0] for r in db.execute("SELECT DISTINCT item_id FROM campaign_decisions WHERE campaign_id=?"
-                                             " AND source='reviewer'", (campaign_id,))}
+            late = {
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT item_id FROM campaign_decisions WHERE campaign_id=?"
+                    " AND source='reviewer'",
+                    (campaign_id,),
+                )
+            }
             rows = [r for r in rows if r.item_id not in late]
             defaults = [d for d in defaults if d.item_id not in late]
-            db.executemany("INSERT INTO campaign_nonresponse VALUES (?,?,?,?,?,?,?)",
-                           [(campaign_id, r.item_id, r.reviewer, r.default_decision, r.outcome, r.recorded_by,
-                             r.recorded_at) for r in rows])
-            db.executemany("INSERT INTO campaign_decisions (campaign_id, item_id, decision, source, justification,"
-                           " decided_by, decided_at, file) VALUES (?,?,?,?,?,?,?,?)",
-                           [(campaign_id, d.item_id, d.decision, d.source, d.justification, d.decided_by,
-                             d.decided_at or now_iso(), d.file) for d in defaults])
+            db.executemany(
+                "INSERT INTO campaign_nonresponse VALUES (?,?,?,?,?,?,?)",
+                [
+                    (
+                        campaign_id,
+                        r.item_id,
+                        r.reviewer,
+                        r.default_decision,
+                        r.outcome,
+                        r.recorded_by,
+                        r.recorded_at,
+                    )
+                    for r in rows
+                ],
+            )
+            db.executemany(
+                "INSERT INTO campaign_decisions (campaign_id, item_id, decision, source, justification,"
+                " decided_by, decided_at, file) VALUES (?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        campaign_id,
+                        d.item_id,
+                        d.decision,
+                        d.source,
+                        d.justification,
+                        d.decided_by,
+                        d.decided_at or now_iso(),
+                        d.file,
+                    )
+                    for d in defaults
+                ],
+            )
         return rows, defaults
 
     def nonresponse(self, campaign_id: int) -> dict[str, NonResponse]:
-        return {r[0]: NonResponse(*r) for r in self.db.execute(
-            "SELECT item_id, reviewer, default_decision, outcome, recorded_by, recorded_at"
-            " FROM campaign_nonresponse WHERE campaign_id=?", (campaign_id,))}
+        return {
+            r[0]: NonResponse(*r)
+            for r in self.db.execute(
+                "SELECT item_id, reviewer, default_decision, outcome, recorded_by, recorded_at"
+                " FROM campaign_nonresponse WHERE campaign_id=?",
+                (campaign_id,),
+            )
+        }
 
     # -- personal links to the web review page ------------------------------------------------
     _LINK_COLUMNS = "campaign_id, reviewer, link_id, issued_at, issued_by, revoked_at, revoked_by, revoked_reason"
 
-    def issue_link(self, campaign_id: int, reviewer: str, link_id: str, issued_by: str, *,
-                   replace_reason: str = "reissued") -> LinkRecord:
+    def issue_link(
+        self,
+        campaign_id: int,
+        reviewer: str,
+        link_id: str,
+        issued_by: str,
+        *,
+        replace_reason: str = "reissued",
+    ) -> LinkRecord:
         """A new link for ``reviewer``; any link of theirs still active is revoked with it, in
         one transaction (a reviewer has at most one working link per campaign)."""
         now = now_iso()
         with self.store.transaction() as db:
-            db.execute("UPDATE campaign_links SET revoked_at=?, revoked_by=?, revoked_reason=?"
-                       " WHERE campaign_id=? AND reviewer=? AND revoked_at IS NULL",
-                       (now, issued_by, replace_reason, campaign_id, reviewer))
-            db.execute("INSERT INTO campaign_links (campaign_id, reviewer, link_id, issued_at, issued_by)"
-                       " VALUES (?,?,?,?,?)", (campaign_id, reviewer, link_id, now, issued_by))
+            db.execute(
+                "UPDATE campaign_links SET revoked_at=?, revoked_by=?, revoked_reason=?"
+                " WHERE campaign_id=? AND reviewer=? AND revoked_at IS NULL",
+                (now, issued_by, replace_reason, campaign_id, reviewer),
+            )
+            db.execute(
+                "INSERT INTO campaign_links (campaign_id, reviewer, link_id, issued_at, issued_by)"
+                " VALUES (?,?,?,?,?)",
+                (campaign_id, reviewer, link_id, now, issued_by),
+            )
         return LinkRecord(campaign_id, reviewer, link_id, now, issued_by, None, None, None)
 
-    def revoke_links(self, campaign_id: int, reviewer: str, revoked_by: str, reason: str = "revoked") -> int:
+    def revoke_links(
+        self, campaign_id: int, reviewer: str, revoked_by: str, reason: str = "revoked"
+    ) -> int:
         with self.store.transaction() as db:
-            return db.execute("UPDATE campaign_links SET revoked_at=?, revoked_by=?, revoked_reason=?"
-                              " WHERE campaign_id=? AND reviewer=? AND revoked_at IS NULL",
-                              (now_iso(), revoked_by, reason, campaign_id, reviewer)).rowcount
+            return db.execute(
+                "UPDATE campaign_links SET revoked_at=?, revoked_by=?, revoked_reason=?"
+                " WHERE campaign_id=? AND reviewer=? AND revoked_at IS NULL",
+                (now_iso(), revoked_by, reason, campaign_id, reviewer),
+            ).rowcount
 
     def link(self, campaign_id: int, link_id: str) -> LinkRecord | None:
-        row = self.db.execute(f"SELECT {self._LINK_COLUMNS} FROM campaign_links WHERE campaign_id=? AND link_id=?",  # noqa: S608 - constant column names, values bound
-                              (campaign_id, link_id)).fetchone()
+        row = self.db.execute(
+            f"SELECT {self._LINK_COLUMNS} FROM campaign_links WHERE campaign_id=? AND link_id=?",  # noqa: S608 - constant column names, values bound
+            (campaign_id, link_id),
+        ).fetchone()
         return LinkRecord(*row) if row else None
 
     def links(self, campaign_id: int) -> list[LinkRecord]:
-        return [LinkRecord(*r) for r in self.db.execute(
-            f"SELECT {self._LINK_COLUMNS} FROM campaign_links WHERE campaign_id=? ORDER BY issued_at, link_id",  # noqa: S608 - constant column names, values bound
-            (campaign_id,))]
+        return [
+            LinkRecord(*r)
+            for r in self.db.execute(
+                f"SELECT {self._LINK_COLUMNS} FROM campaign_links WHERE campaign_id=? ORDER BY issued_at, link_id",  # noqa: S608 - constant column names, values bound
+                (campaign_id,),
+            )
+        ]
 
     def active_link(self, campaign_id: int, reviewer: str) -> LinkRecord | None:
-        row = self.db.execute(f"SELECT {self._LINK_COLUMNS} FROM campaign_links WHERE campaign_id=? AND reviewer=?"  # noqa: S608 - constant column names, values bound
-                              " AND revoked_at IS NULL ORDER BY issued_at DESC LIMIT 1",
-                              (campaign_id, reviewer)).fetchone()
+        row = self.db.execute(
+            f"SELECT {self._LINK_COLUMNS} FROM campaign_links WHERE campaign_id=? AND reviewer=?"  # noqa: S608 - constant column names, values bound
+            " AND revoked_at IS NULL ORDER BY issued_at DESC LIMIT 1",
+            (campaign_id, reviewer),
+        ).fetchone()
         return LinkRecord(*row) if row else None
 
     # -- deliveries -------------------------------------------------------------------------
-    def record_delivery(self, campaign_id: int, reviewer: str, kind: str, recipient: str, detail: str = "") -> None:
-        self.db.execute("INSERT INTO campaign_deliveries (campaign_id, reviewer, kind, recipient, at, detail)"
-                        " VALUES (?,?,?,?,?,?)", (campaign_id, reviewer, kind, recipient, now_iso(), detail))
+    def record_delivery(
+        self, campaign_id: int, reviewer: str, kind: str, recipient: str, detail: str = ""
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO campaign_deliveries (campaign_id, reviewer, kind, recipient, at, detail)"
+            " VALUES (?,?,?,?,?,?)",
+            (campaign_id, reviewer, kind, recipient, now_iso(), detail),
+        )
 
     def deliveries(self, campaign_id: int) -> list[tuple[str, str, str, str, str]]:
-        return list(self.db.execute("SELECT reviewer, kind, recipient, at, detail FROM campaign_deliveries"
-                                    " WHERE campaign_id=? ORDER BY id", (campaign_id,)))
+        return list(
+            self.db.execute(
+                "SELECT reviewer, kind, recipient, at, detail FROM campaign_deliveries"
+                " WHERE campaign_id=? ORDER BY id",
+                (campaign_id,),
+            )
+        )
 
     # -- remediation ------------------------------------------------------------------------
     def save_plan(self, campaign_id: int, steps: Iterable[dict]) -> None:
@@ -481,38 +666,89 @@ class CampaignStore:
             db.executemany(
                 "INSERT INTO campaign_remediation (campaign_id, item_id, step, source, kind, target, params,"
                 " note, status, message, summary) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [(campaign_id, s["item_id"], s["step"], s["source"], s["kind"], s["target"],
-                  json.dumps(s["params"], sort_keys=True), s["note"], s["status"], s.get("message", ""),
-                  s.get("summary", "")) for s in steps])
+                [
+                    (
+                        campaign_id,
+                        s["item_id"],
+                        s["step"],
+                        s["source"],
+                        s["kind"],
+                        s["target"],
+                        json.dumps(s["params"], sort_keys=True),
+                        s["note"],
+                        s["status"],
+                        s.get("message", ""),
+                        s.get("summary", ""),
+                    )
+                    for s in steps
+                ],
+            )
 
     def plan(self, campaign_id: int) -> list[PlanStep]:
         rows = self.db.execute(
             "SELECT id, item_id, step, source, kind, target, params, note, status, prior, after, message,"
             " applied_at, summary FROM campaign_remediation WHERE campaign_id=? ORDER BY item_id, step",
-            (campaign_id,))
-        return [PlanStep(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8],
-                         json.loads(r[9]) if r[9] else {}, json.loads(r[10]) if r[10] else {},
-                         r[11] or "", r[12], r[13] or "") for r in rows]
+            (campaign_id,),
+        )
+        return [
+            PlanStep(
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                r[5],
+                json.loads(r[6]),
+                r[7],
+                r[8],
+                json.loads(r[9]) if r[9] else {},
+                json.loads(r[10]) if r[10] else {},
+                r[11] or "",
+                r[12],
+                r[13] or "",
+            )
+            for r in rows
+        ]
 
-    def record_result(self, step_id: int, status: str, prior: dict, after: dict, message: str) -> None:
-        self.db.execute("UPDATE campaign_remediation SET status=?, prior=?, after=?, message=?, applied_at=?"
-                        " WHERE id=?", (status, json.dumps(prior, default=str), json.dumps(after, default=str),
-                                        message, now_iso(), step_id))
+    def record_result(
+        self, step_id: int, status: str, prior: dict, after: dict, message: str
+    ) -> None:
+        self.db.execute(
+            "UPDATE campaign_remediation SET status=?, prior=?, after=?, message=?, applied_at=?"
+            " WHERE id=?",
+            (
+                status,
+                json.dumps(prior, default=str),
+                json.dumps(after, default=str),
+                message,
+                now_iso(),
+                step_id,
+            ),
+        )
 
     # -- verification -----------------------------------------------------------------------
-    def save_verification(self, campaign_id: int, rows: Iterable[tuple[str, str, str]],
-                          sync_runs: dict[str, int]) -> None:
+    def save_verification(
+        self, campaign_id: int, rows: Iterable[tuple[str, str, str]], sync_runs: dict[str, int]
+    ) -> None:
         with self.store.transaction() as db:
             db.executemany(
                 "INSERT INTO campaign_verification VALUES (?,?,?,?,?,?) ON CONFLICT(campaign_id, item_id)"
                 " DO UPDATE SET status=excluded.status, detail=excluded.detail,"
                 " sync_runs=excluded.sync_runs, at=excluded.at",
-                [(campaign_id, item, status, detail, json.dumps(sync_runs), now_iso())
-                 for item, status, detail in rows])
+                [
+                    (campaign_id, item, status, detail, json.dumps(sync_runs), now_iso())
+                    for item, status, detail in rows
+                ],
+            )
 
     def verification(self, campaign_id: int) -> dict[str, tuple[str, str]]:
-        return {r[0]: (r[1], r[2]) for r in self.db.execute(
-            "SELECT item_id, status, detail FROM campaign_verification WHERE campaign_id=?", (campaign_id,))}
+        return {
+            r[0]: (r[1], r[2])
+            for r in self.db.execute(
+                "SELECT item_id, status, detail FROM campaign_verification WHERE campaign_id=?",
+                (campaign_id,),
+            )
+        }
 
     def previous_decisions(self, before_campaign: int | None = None) -> dict[tuple[str, str], str]:
         """For each (subject, resource), the answer in the latest earlier campaign, as context:
@@ -525,7 +761,9 @@ class CampaignStore:
             for item_id, r in self.nonresponse(c.id).items():
                 if r.outcome == "none" and item_id in items:
                     unanswered = items[item_id]
-                    out[(unanswered.subject, unanswered.resource)] = f"not answered in {c.quarter}; left as it was (no action)"
+                    out[(unanswered.subject, unanswered.resource)] = (
+                        f"not answered in {c.quarter}; left as it was (no action)"
+                    )
             for item_id, d in self.effective_decisions(c.id).items():
                 item = items.get(item_id)
                 if item is None:
@@ -533,7 +771,8 @@ class CampaignStore:
                 verb = "kept" if d.decision == "keep" else "revoked"
                 if d.source == "reviewer":
                     text = f"{verb} in {c.quarter} by {item.reviewer_name}" + (
-                        f": {d.justification}" if d.justification else "")
+                        f": {d.justification}" if d.justification else ""
+                    )
                 else:
                     text = f"not answered in {c.quarter}; {verb} by default"
                 out[(item.subject, item.resource)] = text

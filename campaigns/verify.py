@@ -4,6 +4,7 @@ Only a complete snapshot read after the remediation can confirm anything ("nothi
 removed unless it is missing from a complete snapshot"); until every source the plan touched
 (and every source the item's access ran through) has one, verification refuses.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from .items import Item
 @dataclass(frozen=True)
 class VerifiedItem:
     item: Item
-    status: str        # gone | still_present
+    status: str  # gone | still_present
     detail: str
 
 
@@ -46,7 +47,8 @@ def check_fresh_syncs(store, sources: set[str], remediated_at: str) -> dict[str,
     if stale:
         raise AccessReviewError(
             f"no complete sync of {', '.join(stale)} since the remediation ({remediated_at})",
-            hint="run `access-review sync`; only a complete snapshot can confirm that access is gone")
+            hint="run `access-review sync`; only a complete snapshot can confirm that access is gone",
+        )
     return runs
 
 
@@ -61,7 +63,9 @@ def verify_items(analysis, items: list[Item]) -> list[VerifiedItem]:
     for item in items:
         left = reach.get((item.subject, item.resource), [])
         if left:
-            detail = "still reachable: " + " | ".join(describe_path(analysis.graph, x.path[:-1]) for x in left)
+            detail = "still reachable: " + " | ".join(
+                describe_path(analysis.graph, x.path[:-1]) for x in left
+            )
             out.append(VerifiedItem(item, "still_present", detail))
         else:
             out.append(VerifiedItem(item, "gone", "no path in the latest complete snapshots"))

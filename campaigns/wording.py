@@ -6,6 +6,7 @@ no ``->`` paths, no rule syntax. Every function here is pure (text in, text out)
 review workbook, the e-mails and the web review page (issue 17) say the same thing in the
 same words.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -17,8 +18,13 @@ DIRECTORY_NAMES = {"ad": "AD", "entra": "Entra ID", "google": "Google"}
 
 # What a reviewer reads in the Access column. "manage" is a group owner's or manager's: they can
 # add anyone to the group, so they decide who has the access (docs/access-model.md).
-LEVEL_WORDS = {"read": "View", "write": "Edit", "manage": "Manages who has access", "admin": "Admin",
-               "manages who has access": "Manages who has access"}   # as items stored it before
+LEVEL_WORDS = {
+    "read": "View",
+    "write": "Edit",
+    "manage": "Manages who has access",
+    "admin": "Admin",
+    "manages who has access": "Manages who has access",
+}  # as items stored it before
 
 # flag -> the sentence a reviewer reads (the finding's own detail follows in brackets)
 FLAG_SENTENCES = {
@@ -93,7 +99,9 @@ def _grant_phrase(kind: str, level: str, directory: str, name: str, *, held_by_g
     return phrase[0].upper() + phrase[1:]
 
 
-def path_sentence(steps: Sequence[Mapping[str, Any]], directory: str, account_note: str = "") -> str:
+def path_sentence(
+    steps: Sequence[Mapping[str, Any]], directory: str, account_note: str = ""
+) -> str:
     """One access path in words. ``steps`` are the nodes between the account and the data, in
     order: ``{"type": "group", "name": ...}`` or ``{"type": "resource", "kind", "name", "level"}``.
 
@@ -108,14 +116,24 @@ def path_sentence(steps: Sequence[Mapping[str, Any]], directory: str, account_no
         role = "Manager" if first.get("manages") else "Member"
         text = f"{role} of the {directory} group '{first['name']}'"
     else:
-        text = _grant_phrase(first.get("kind", ""), first.get("level", ""), directory, first["name"],
-                             held_by_group=False)
+        text = _grant_phrase(
+            first.get("kind", ""),
+            first.get("level", ""),
+            directory,
+            first["name"],
+            held_by_group=False,
+        )
     for step in rest:
         if step["type"] == "group":
             text += f", which is in the group '{step['name']}'"
         else:
-            text += ", which " + _grant_phrase(step.get("kind", ""), step.get("level", ""), directory,
-                                                step["name"], held_by_group=True)
+            text += ", which " + _grant_phrase(
+                step.get("kind", ""),
+                step.get("level", ""),
+                directory,
+                step["name"],
+                held_by_group=True,
+            )
     return text + account_note
 
 
@@ -131,8 +149,11 @@ def _or_list(values: Sequence[str]) -> str:
     return ", ".join(values[:-1]) + " or " + values[-1]
 
 
-PERSON_TYPE_NOUNS = {"employee": ("employee", "employees"), "volunteer": ("volunteer", "volunteers"),
-                     "contractor": ("contractor", "contractors")}
+PERSON_TYPE_NOUNS = {
+    "employee": ("employee", "employees"),
+    "volunteer": ("volunteer", "volunteers"),
+    "contractor": ("contractor", "contractors"),
+}
 
 
 def rule_text(rule) -> str:
@@ -169,7 +190,9 @@ def rule_text(rule) -> str:
     return text
 
 
-def authorization_text(resource, person, today: date, names: Mapping[str, str] | None = None) -> str:
+def authorization_text(
+    resource, person, today: date, names: Mapping[str, str] | None = None
+) -> str:
     """Why the inventory authorizes ``person`` for ``resource``, in words, or "" when no rule
     or exception does. The data manager's own role is deliberately not a reason here: whoever
     reviews the data manager's access must see what, other than their own say-so, allows it."""
@@ -178,7 +201,9 @@ def authorization_text(resource, person, today: date, names: Mapping[str, str] |
         if person.status == "active" and rule.holds_for(person):
             return f"Authorized: {rule_text(rule)} (inventory rule {number})"
     for exception in resource.exceptions:
-        if exception.employee_id.casefold() == person.employee_id.casefold() and exception.valid_on(today):
+        if exception.employee_id.casefold() == person.employee_id.casefold() and exception.valid_on(
+            today
+        ):
             approver = names.get(exception.approver, exception.approver)
             return f"Authorized by an exception approved by {approver} until {exception.until:%B %d, %Y}"
     return ""
@@ -209,7 +234,7 @@ def recommendation_text(recommendation: str, reason: str) -> str:
 
 
 def default_text(default: str, where: str = "workbook") -> str:
-    """"If you do not answer: …", for every message, the workbook and (``where="page"``) the
+    """ "If you do not answer: …", for every message, the workbook and (``where="page"``) the
     web review page."""
     effect = DEFAULT_EFFECT.get(default, default)
     if where != "workbook":
@@ -217,7 +242,9 @@ def default_text(default: str, where: str = "workbook") -> str:
     return f"Items with no answer when the review closes: {DEFAULT_WORDS.get(default, default)} — {effect}."
 
 
-def response_text(response: str, default: str = "", decision: str = "", when: str = "", who: str = "") -> str:
+def response_text(
+    response: str, default: str = "", decision: str = "", when: str = "", who: str = ""
+) -> str:
     """One item's response, as reports show it: decided / no response → default X / unanswered."""
     if response == "decided":
         return f"decided: {decision}" if decision else "decided"
@@ -225,8 +252,11 @@ def response_text(response: str, default: str = "", decision: str = "", when: st
         text = f"no response → default {DEFAULT_WORDS.get(default, default)}"
         text += f" ({decision})" if decision and default == "recommendation" else ""
     else:
-        text = "no response" + (f" → default {DEFAULT_WORDS.get(default, default)}" if default == "none" and when
-                                else "")
+        text = "no response" + (
+            f" → default {DEFAULT_WORDS.get(default, default)}"
+            if default == "none" and when
+            else ""
+        )
     details = ", ".join(x for x in (who, when) if x)
     return text + (f" (recorded {details})" if details else "")
 

@@ -26,6 +26,7 @@ or its full-width twin ``＝HYPERLINK(...)``, which spreadsheet apps also read a
 when the cell is edited — is never a formula (OWASP "CSV injection", which spreadsheet apps
 also honour in xlsx).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -58,12 +59,26 @@ DECISION_VALUES = ("Keep", "Revoke")
 # (header, width) of the read-only columns, in order; values come from ``row_values``. The
 # widths of the visible columns add up to what fits one landscape Letter/A4 page at about 75 %.
 READ_ONLY_COLUMNS: tuple[tuple[str, int], ...] = (
-    ("Item", 8), ("Person", 18), ("Employee ID", 12), ("Title", 14), ("Building", 13),
-    ("Account(s)", 30), ("Resource", 16), ("Classification", 14), ("Access", 8),
-    ("How they have access", 30), ("Flags", 22), ("Recommendation", 26), ("Previous review", 18),
+    ("Item", 8),
+    ("Person", 18),
+    ("Employee ID", 12),
+    ("Title", 14),
+    ("Building", 13),
+    ("Account(s)", 30),
+    ("Resource", 16),
+    ("Classification", 14),
+    ("Access", 8),
+    ("How they have access", 30),
+    ("Flags", 22),
+    ("Recommendation", 26),
+    ("Previous review", 18),
 )
-HEADERS: tuple[str, ...] = (KEY_HEADER, *(h for h, _ in READ_ONLY_COLUMNS), DECISION_HEADER,
-                            JUSTIFICATION_HEADER)
+HEADERS: tuple[str, ...] = (
+    KEY_HEADER,
+    *(h for h, _ in READ_ONLY_COLUMNS),
+    DECISION_HEADER,
+    JUSTIFICATION_HEADER,
+)
 # Kept in the workbook (signed, checked on import) but not shown: keys and ids mean nothing to
 # a reviewer, and the classification is the resource's, not the person's.
 HIDDEN_HEADERS = frozenset({KEY_HEADER, "Item", "Employee ID", "Account(s)", "Classification"})
@@ -72,12 +87,17 @@ DECISION_WIDTH, JUSTIFICATION_WIDTH = 10, 22
 # printed at the same size (about 75 %); a column hidden for a workbook gives its width to the
 # wordy columns, which then wrap onto fewer lines.
 PRINT_WIDTH = 180
-WIDENED = {"How they have access": 0.4, "Recommendation": 0.3, "Flags": 0.15, JUSTIFICATION_HEADER: 0.15}
+WIDENED = {
+    "How they have access": 0.4,
+    "Recommendation": 0.3,
+    "Flags": 0.15,
+    JUSTIFICATION_HEADER: 0.15,
+}
 # ASCII and full-width (U+FF1D, U+FF0B, U+FF0D, U+FF20) formula starters, and the control
 # characters that smuggle them past a first-character check.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-FONT_NAME = "Calibri"     # the workbook's default font: a font without a name falls back to a serif in LibreOffice
-LINE_HEIGHT = 14.5        # points per line of 11 pt Calibri (Excel's one-line row is 15 pt)
+FONT_NAME = "Calibri"  # the workbook's default font: a font without a name falls back to a serif in LibreOffice
+LINE_HEIGHT = 14.5  # points per line of 11 pt Calibri (Excel's one-line row is 15 pt)
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 FLAGGED_FILL = PatternFill("solid", fgColor="FCE4D6")
@@ -98,8 +118,17 @@ def stamp_signature(secret: str, campaign_id: int, reviewer: str) -> str:
     return sign(secret, "stamp", str(campaign_id), reviewer)
 
 
-def values_signature(secret: str, campaign_id: int, reviewer: str, item_id: str, values: list[str]) -> str:
-    return sign(secret, "values", str(campaign_id), reviewer, item_id, json.dumps(values, ensure_ascii=False))
+def values_signature(
+    secret: str, campaign_id: int, reviewer: str, item_id: str, values: list[str]
+) -> str:
+    return sign(
+        secret,
+        "values",
+        str(campaign_id),
+        reviewer,
+        item_id,
+        json.dumps(values, ensure_ascii=False),
+    )
 
 
 def printable(text: str) -> str:
@@ -111,10 +140,24 @@ def printable(text: str) -> str:
 def row_values(item: Item) -> list[str]:
     """The read-only cells of an item's row, as text, in plain words — exactly as written, so
     that what comes back can be compared with it."""
-    return [printable(v) for v in (
-        item.item_id, item.name, item.employee_id, item.title, item.building,
-        ", ".join(item.account_labels), item.resource, item.classification, wording.level_text(item.level),
-        item.access_plain, item.flags_plain, item.recommendation_plain, item.previous)]
+    return [
+        printable(v)
+        for v in (
+            item.item_id,
+            item.name,
+            item.employee_id,
+            item.title,
+            item.building,
+            ", ".join(item.account_labels),
+            item.resource,
+            item.classification,
+            wording.level_text(item.level),
+            item.access_plain,
+            item.flags_plain,
+            item.recommendation_plain,
+            item.previous,
+        )
+    ]
 
 
 def write_text(cell, value: str) -> None:
@@ -155,21 +198,38 @@ def _wrapped_lines(paragraph: str, per_line: int) -> int:
 
 def row_height(values: Mapping[str, str], widths: Mapping[str, float]) -> float:
     """Points for a row whose wrapped cells are ``values`` (header -> text) in ``widths``."""
-    lines = max((lines_needed(text, widths[header]) for header, text in values.items() if header in widths),
-                default=1)
+    lines = max(
+        (lines_needed(text, widths[header]) for header, text in values.items() if header in widths),
+        default=1,
+    )
     return round(lines * LINE_HEIGHT + 3, 1)
 
 
-def write_review_workbook(path: Path, *, campaign_id: int, quarter: str, secret: str, reviewer: str,
-                          reviewer_name: str, due: date, items: Iterable[Item],
-                          previous_answers: dict[str, tuple[str, str]] | None = None,
-                          default_decision: str = "none") -> Path:
+def write_review_workbook(
+    path: Path,
+    *,
+    campaign_id: int,
+    quarter: str,
+    secret: str,
+    reviewer: str,
+    reviewer_name: str,
+    due: date,
+    items: Iterable[Item],
+    previous_answers: dict[str, tuple[str, str]] | None = None,
+    default_decision: str = "none",
+) -> Path:
     """Write the workbook to ``path`` (owner-only, whole or not at all)."""
     items = workbook_order(items)
     previous_answers = previous_answers or {}
     wb = Workbook()
-    _instructions(wb.active, quarter=quarter, reviewer_name=reviewer_name, due=due, items=items,
-                  default_decision=default_decision)
+    _instructions(
+        wb.active,
+        quarter=quarter,
+        reviewer_name=reviewer_name,
+        due=due,
+        items=items,
+        default_decision=default_decision,
+    )
     ws = wb.create_sheet(REVIEW_SHEET)
     check = wb.create_sheet(CHECK_SHEET)
     check.sheet_state = "hidden"
@@ -179,14 +239,18 @@ def write_review_workbook(path: Path, *, campaign_id: int, quarter: str, secret:
         cell.font = Font(name=FONT_NAME, bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(vertical="center", wrap_text=True)
-    widths = {KEY_HEADER: 10, **dict(READ_ONLY_COLUMNS), DECISION_HEADER: DECISION_WIDTH,
-              JUSTIFICATION_HEADER: JUSTIFICATION_WIDTH}
+    widths = {
+        KEY_HEADER: 10,
+        **dict(READ_ONLY_COLUMNS),
+        DECISION_HEADER: DECISION_WIDTH,
+        JUSTIFICATION_HEADER: JUSTIFICATION_WIDTH,
+    }
     hidden = set(HIDDEN_HEADERS)
     if not any(i.previous for i in items):
         hidden.add("Previous review")  # the first campaign has nothing to show there
     resources = sorted({i.resource for i in items})
     if len(resources) == 1:
-        hidden.add("Resource")         # said once, in the page header, instead of on every row
+        hidden.add("Resource")  # said once, in the page header, instead of on every row
     spare = PRINT_WIDTH - sum(w for h, w in widths.items() if h not in hidden)
     for header, share in WIDENED.items():
         widths[header] += max(0, int(spare * share))
@@ -199,11 +263,20 @@ def write_review_workbook(path: Path, *, campaign_id: int, quarter: str, secret:
 
     decision_col = HEADERS.index(DECISION_HEADER) + 1
     justification_col = decision_col + 1
-    check.append(["campaign", campaign_id, "reviewer", reviewer,
-                  stamp_signature(secret, campaign_id, reviewer)])
+    check.append(
+        [
+            "campaign",
+            campaign_id,
+            "reviewer",
+            reviewer,
+            stamp_signature(secret, campaign_id, reviewer),
+        ]
+    )
     for row, item in enumerate(items, 2):
         values = row_values(item)
-        write_text(ws.cell(row=row, column=1), item_key(secret, campaign_id, reviewer, item.item_id))
+        write_text(
+            ws.cell(row=row, column=1), item_key(secret, campaign_id, reviewer, item.item_id)
+        )
         for col, value in enumerate(values, 2):
             cell = ws.cell(row=row, column=col)
             write_text(cell, value)
@@ -220,26 +293,39 @@ def write_review_workbook(path: Path, *, campaign_id: int, quarter: str, secret:
         shown = dict(zip((h for h, _ in READ_ONLY_COLUMNS), values))
         shown[JUSTIFICATION_HEADER] = justification
         ws.row_dimensions[row].height = row_height(shown, visible_widths)
-        check_row = [item.item_id, json.dumps(values, ensure_ascii=False),
-                     values_signature(secret, campaign_id, reviewer, item.item_id, values)]
+        check_row = [
+            item.item_id,
+            json.dumps(values, ensure_ascii=False),
+            values_signature(secret, campaign_id, reviewer, item.item_id, values),
+        ]
         check.append(check_row)
         for cell in check[check.max_row]:
             cell.data_type = "s"
 
     last = max(len(items) + 1, 2)
-    validation = DataValidation(type="list", formula1='"Keep,Revoke"', allow_blank=True,
-                                showErrorMessage=True, errorTitle="Keep or Revoke",
-                                error="Choose Keep or Revoke from the list.",
-                                promptTitle="Your decision", prompt="Keep or Revoke",
-                                showInputMessage=True)
+    validation = DataValidation(
+        type="list",
+        formula1='"Keep,Revoke"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Keep or Revoke",
+        error="Choose Keep or Revoke from the list.",
+        promptTitle="Your decision",
+        prompt="Keep or Revoke",
+        showInputMessage=True,
+    )
     letter = get_column_letter(decision_col)
     validation.add(f"{letter}2:{letter}{last}")
     ws.add_data_validation(validation)
     # Person (column C) stays in view when scrolling right to the Decision column.
     ws.freeze_panes = f"{get_column_letter(HEADERS.index('Person') + 2)}2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{last}"
-    _print_setup(ws, title=f"Access review {quarter} for {reviewer_name}"
-                 + (f": {resources[0]}" if len(resources) == 1 else ""), repeat_header=True)
+    _print_setup(
+        ws,
+        title=f"Access review {quarter} for {reviewer_name}"
+        + (f": {resources[0]}" if len(resources) == 1 else ""),
+        repeat_header=True,
+    )
     # openpyxl's flags mean "protected": False allows the action on a protected sheet.
     ws.protection.sheet = True
     ws.protection.autoFilter = False
@@ -264,7 +350,9 @@ def _print_setup(ws, *, title: str, repeat_header: bool) -> None:
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.page_margins.header = ws.page_margins.footer = 0.25
-    ws.print_options.gridLines = repeat_header   # the review table has borders; the instructions are prose
+    ws.print_options.gridLines = (
+        repeat_header  # the review table has borders; the instructions are prose
+    )
     if repeat_header:
         ws.print_title_rows = "1:1"
     # In header/footer text "&" starts a code (&P page, &N pages): a name's own "&" is doubled.
@@ -272,8 +360,9 @@ def _print_setup(ws, *, title: str, repeat_header: bool) -> None:
     ws.oddFooter.right.text = "Page &P of &N"
 
 
-def _instructions(ws, *, quarter: str, reviewer_name: str, due: date, items: list[Item],
-                  default_decision: str) -> None:
+def _instructions(
+    ws, *, quarter: str, reviewer_name: str, due: date, items: list[Item], default_decision: str
+) -> None:
     ws.title = INSTRUCTIONS_SHEET
     flagged = sum(1 for i in items if i.flagged)
     lines = [
@@ -282,23 +371,45 @@ def _instructions(ws, *, quarter: str, reviewer_name: str, due: date, items: lis
         ("Data in this review: " + ", ".join(sorted({i.resource for i in items})), None),
         (f"Please return this workbook by {due:%A, %B %d, %Y}.", Font(name=FONT_NAME, bold=True)),
         ("", None),
-        (f"You have {wording.plural(len(items), 'row')} to review."
-         + (f" {flagged} {'is' if flagged == 1 else 'are'} flagged (highlighted and listed first): please look at"
-            f" {'it' if flagged == 1 else 'those'} first." if flagged else ""), None),
-        ("Each row is one person who can reach data you manage: how they got that access, anything that looks"
-         " wrong, and our recommendation.", None),
+        (
+            f"You have {wording.plural(len(items), 'row')} to review."
+            + (
+                f" {flagged} {'is' if flagged == 1 else 'are'} flagged (highlighted and listed first): please look at"
+                f" {'it' if flagged == 1 else 'those'} first."
+                if flagged
+                else ""
+            ),
+            None,
+        ),
+        (
+            "Each row is one person who can reach data you manage: how they got that access, anything that looks"
+            " wrong, and our recommendation.",
+            None,
+        ),
         ("", None),
         ("What to do", Font(name=FONT_NAME, bold=True)),
         ("1. Open the Review sheet.", None),
-        ("2. In the Decision column choose Keep (they still need it) or Revoke (remove their access).", None),
-        ("3. If you keep a highlighted (flagged) row, write why in the Justification column.", None),
-        ("4. Save the file and reply to the e-mail with it attached. You may answer part now and"
-         " the rest later, and change an answer until the review closes.", None),
+        (
+            "2. In the Decision column choose Keep (they still need it) or Revoke (remove their access).",
+            None,
+        ),
+        (
+            "3. If you keep a highlighted (flagged) row, write why in the Justification column.",
+            None,
+        ),
+        (
+            "4. Save the file and reply to the e-mail with it attached. You may answer part now and"
+            " the rest later, and change an answer until the review closes.",
+            None,
+        ),
         ("", None),
         (wording.default_text(default_decision), Font(name=FONT_NAME, bold=True)),
         ("", None),
-        ("Only the Decision and Justification cells can be changed. Leave the other cells as they are:"
-         " the file is checked when it comes back.", None),
+        (
+            "Only the Decision and Justification cells can be changed. Leave the other cells as they are:"
+            " the file is checked when it comes back.",
+            None,
+        ),
         ("Our recommendation and its reason are in the Recommendation column; you decide.", None),
         ("Questions: reply to the e-mail; the Information Security Officer will help.", None),
     ]
@@ -309,7 +420,9 @@ def _instructions(ws, *, quarter: str, reviewer_name: str, due: date, items: lis
         if font:
             cell.font = font
         size = font.size if font is not None and font.size else 11
-        ws.row_dimensions[row].height = round(lines_needed(text, 110) * LINE_HEIGHT * size / 11 + 4, 1)
+        ws.row_dimensions[row].height = round(
+            lines_needed(text, 110) * LINE_HEIGHT * size / 11 + 4, 1
+        )
     ws.column_dimensions["A"].width = 110
     _print_setup(ws, title=f"Access review {quarter} for {reviewer_name}", repeat_header=False)
     ws.protection.sheet = True

@@ -3,6 +3,7 @@
 Only the terminal layer calls ``build_connector`` (``access_review/cli/connectors.py``); the
 core receives the built connectors. Factories are imported lazily, so a directory library is
 imported only when a source of its type is configured."""
+
 from __future__ import annotations
 
 import importlib

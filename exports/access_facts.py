@@ -2,6 +2,7 @@
 detail sheets, the key figures): who reaches confidential or critical data, who is trained,
 and every app holding access with its approval.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -38,8 +39,11 @@ def people_reaching(a: "Analysis", confidential: bool) -> dict[str, set[str]]:
 def active_people_to_train(a: "Analysis") -> dict[str, tuple[int | None, bool]]:
     """Active people who reach confidential data -> their training state (separated and
     on-leave people are reported as findings, not as training gaps)."""
-    return {k: training_state(a, a.persons[k].training_date)
-            for k in people_reaching(a, confidential=True) if a.persons[k].status == "active"}
+    return {
+        k: training_state(a, a.persons[k].training_date)
+        for k in people_reaching(a, confidential=True)
+        if a.persons[k].status == "active"
+    }
 
 
 def app_rows(a: "Analysis") -> list[dict[str, Any]]:
@@ -69,20 +73,38 @@ def app_rows(a: "Analysis") -> list[dict[str, Any]]:
                 status = APPROVED
             if approval is not None:
                 seen_register_rows.add(id(approval))
-            rows.append({"app": r.name, "source": name, "kind": r.kind.replace("_", " "),
-                         "client_id": client_id, "holders": len(holders[r.key]), "scopes": held,
-                         "in_register": approval is not None,
-                         "approved": bool(approval and approval.approved),
-                         "approved_on": approval.approved_on if approval else None,
-                         "approved_scopes": sorted(approval.approved_scopes) if approval else [],
-                         "status": status})
+            rows.append(
+                {
+                    "app": r.name,
+                    "source": name,
+                    "kind": r.kind.replace("_", " "),
+                    "client_id": client_id,
+                    "holders": len(holders[r.key]),
+                    "scopes": held,
+                    "in_register": approval is not None,
+                    "approved": bool(approval and approval.approved),
+                    "approved_on": approval.approved_on if approval else None,
+                    "approved_scopes": sorted(approval.approved_scopes) if approval else [],
+                    "status": status,
+                }
+            )
     for approval in a.inventory.apps:
         if id(approval) not in seen_register_rows:
-            rows.append({"app": approval.app, "source": "", "kind": "", "client_id": approval.client_id,
-                         "holders": 0, "scopes": [], "in_register": True, "approved": approval.approved,
-                         "approved_on": approval.approved_on,
-                         "approved_scopes": sorted(approval.approved_scopes),
-                         "status": IDLE_IN_REGISTER})
+            rows.append(
+                {
+                    "app": approval.app,
+                    "source": "",
+                    "kind": "",
+                    "client_id": approval.client_id,
+                    "holders": 0,
+                    "scopes": [],
+                    "in_register": True,
+                    "approved": approval.approved,
+                    "approved_on": approval.approved_on,
+                    "approved_scopes": sorted(approval.approved_scopes),
+                    "status": IDLE_IN_REGISTER,
+                }
+            )
     return rows
 
 

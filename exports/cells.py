@@ -3,6 +3,7 @@
 The rule itself (which text is formula-like and how it is neutralized) lives in the core,
 ``access_review/cell_text.py``, so that every CSV and workbook the tool writes follows it.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone

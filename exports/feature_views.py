@@ -5,6 +5,7 @@ The exports never write SQL against another package's tables. ``available`` says
 the feature could be read at all, so the sheets show "no campaign yet" / "no suspensions"
 only when that is the truth — never an empty list standing in for "could not read".
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ class SuspensionView:
     person: str
     employee_id: str
     reason: str
-    state: str                # suspended | restored | partial ...
+    state: str  # suspended | restored | partial ...
     suspended_at: datetime | None
     suspended_by: str
     restored_at: datetime | None
@@ -77,13 +78,22 @@ def read_suspensions(store: Store, persons: Mapping[str, Any] | None = None) -> 
         people = list(dict.fromkeys(a.person for a in accounts if a.person))
         names = [getattr(persons.get(k), "name", "") or k.split(":", 1)[1] for k in people]
         state = case_state(case, steps)
-        views.append(SuspensionView(
-            id=case.id, person="; ".join(names) or "; ".join(case.targets),
-            employee_id="; ".join(k.split(":", 1)[1] for k in people), reason=case.reason, state=state,
-            suspended_at=case.created_at, suspended_by=case.created_by, restored_at=case.restored_at,
-            accounts=tuple(f"{a.login} ({a.source})" for a in accounts)))
-    return SuspensionData(available=True, suspensions=tuple(views),
-                          note="" if views else "no suspensions")
+        views.append(
+            SuspensionView(
+                id=case.id,
+                person="; ".join(names) or "; ".join(case.targets),
+                employee_id="; ".join(k.split(":", 1)[1] for k in people),
+                reason=case.reason,
+                state=state,
+                suspended_at=case.created_at,
+                suspended_by=case.created_by,
+                restored_at=case.restored_at,
+                accounts=tuple(f"{a.login} ({a.source})" for a in accounts),
+            )
+        )
+    return SuspensionData(
+        available=True, suspensions=tuple(views), note="" if views else "no suspensions"
+    )
 
 
 @dataclass(frozen=True)
@@ -93,8 +103,8 @@ class AuditAnchor:
 
     verified: bool
     entries: int
-    head_hash: str           # the hash of the last entry ("" for an empty log)
-    problem: str = ""        # what verification found, when it failed
+    head_hash: str  # the hash of the last entry ("" for an empty log)
+    problem: str = ""  # what verification found, when it failed
 
 
 def read_audit_anchor(store: Store) -> AuditAnchor:
@@ -102,8 +112,12 @@ def read_audit_anchor(store: Store) -> AuditAnchor:
     checks later) and whether the chain verifies now."""
     result = audit.verify(store)
     head = audit.anchor(store)
-    return AuditAnchor(verified=result.ok, entries=head.entries or 0,
-                       head_hash=head.hash if head.entries else "", problem=result.problem)
+    return AuditAnchor(
+        verified=result.ok,
+        entries=head.entries or 0,
+        head_hash=head.hash if head.entries else "",
+        problem=result.problem,
+    )
 
 
 @dataclass(frozen=True)
@@ -117,6 +131,9 @@ class HoldView:
 def read_hold_view(snapshots: Mapping[str, Snapshot]) -> HoldView:
     """Partial when a connector could read the directory's own holds only in part (a Google
     subject that sees only the Vault matters shared with it: ``partial_views["holds"]``)."""
-    notes = tuple(f"{name}: {snap.partial_views[VIEW_HOLDS]}" for name, snap in sorted(snapshots.items())
-                  if VIEW_HOLDS in snap.partial_views)
+    notes = tuple(
+        f"{name}: {snap.partial_views[VIEW_HOLDS]}"
+        for name, snap in sorted(snapshots.items())
+        if VIEW_HOLDS in snap.partial_views
+    )
     return HoldView(complete=not notes, notes=notes)

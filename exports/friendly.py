@@ -5,6 +5,7 @@ their inventory name, directories by their product name — never a record key
 ``FriendlyNames`` answers for one analysis; ``text`` also rewrites any record key that a
 finding's own wording carries (a hold names the account key it was placed on).
 """
+
 from __future__ import annotations
 
 import re
@@ -17,13 +18,21 @@ if TYPE_CHECKING:
     from access_review.inventory import Selector
 
 SOURCE_LABELS = {"ad": "AD", "entra": "Entra ID", "google": "Google"}
-SELECTOR_WORDS = {"group": "group", "drive": "shared drive", "app": "app", "app-role": "app role",
-                  "role": "admin role", "oauth": "OAuth app"}
+SELECTOR_WORDS = {
+    "group": "group",
+    "drive": "shared drive",
+    "app": "app",
+    "app-role": "app role",
+    "role": "admin role",
+    "oauth": "OAuth app",
+}
 KIND_WORDS = {"account": "account", "group": "group", "resource": "resource", "grant": "permission"}
 
 # <source>:<kind>:<id> (records.py) and person:<employee id>. Ids hold no spaces or quotes.
-RECORD_KEY = re.compile(r"(?<![\w.-])(?:([a-z0-9][a-z0-9_.-]*):(account|group|resource|grant)|person):"
-                        r"[^\s,;()'\"]+")
+RECORD_KEY = re.compile(
+    r"(?<![\w.-])(?:([a-z0-9][a-z0-9_.-]*):(account|group|resource|grant)|person):"
+    r"[^\s,;()'\"]+"
+)
 
 
 def source_label(name: str) -> str:
@@ -32,7 +41,7 @@ def source_label(name: str) -> str:
 
 
 def with_article(word: str) -> str:
-    """"an AD", "an Entra ID", "a Google" (AD is said letter by letter)."""
+    """ "an AD", "an Entra ID", "a Google" (AD is said letter by letter)."""
     return ("an " if word[:1].upper() in "AEIOU" else "a ") + word
 
 
@@ -95,7 +104,11 @@ class FriendlyNames:
             return self.person(key) or f"employee {key.split(':', 1)[1]}"
         if ":account:" in key:
             account = self.a.accounts.get(key)
-            return f"{account.login} ({source_label(account.source)})" if account else self._unknown(key)
+            return (
+                f"{account.login} ({source_label(account.source)})"
+                if account
+                else self._unknown(key)
+            )
         return self.node(key)
 
     @staticmethod

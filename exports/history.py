@@ -12,6 +12,7 @@ a report built by this tool, ``demo`` for the history the demo generates.
 The table is the "report_history" feature schema of the store (exports own it; the core
 knows nothing of it).
 """
+
 from __future__ import annotations
 
 import json
@@ -67,9 +68,18 @@ def read_history(store: Store) -> list[QuarterFigures]:
     """Every recorded quarter, oldest first."""
     _ready(store)
     rows = store.db.execute(
-        "SELECT quarter, as_of, origin, figures, recorded_at FROM scorecard_quarters ORDER BY quarter").fetchall()
-    return [QuarterFigures(quarter=r[0], as_of=date.fromisoformat(r[1]), origin=r[2],
-                           figures=json.loads(r[3]), recorded_at=r[4]) for r in rows]
+        "SELECT quarter, as_of, origin, figures, recorded_at FROM scorecard_quarters ORDER BY quarter"
+    ).fetchall()
+    return [
+        QuarterFigures(
+            quarter=r[0],
+            as_of=date.fromisoformat(r[1]),
+            origin=r[2],
+            figures=json.loads(r[3]),
+            recorded_at=r[4],
+        )
+        for r in rows
+    ]
 
 
 def record_quarter(store: Store, record: QuarterFigures) -> None:
@@ -78,8 +88,15 @@ def record_quarter(store: Store, record: QuarterFigures) -> None:
         raise ValueError(f"unknown origin {record.origin!r}")
     _ready(store)
     with store.transaction() as db:
-        db.execute("INSERT INTO scorecard_quarters (quarter, as_of, recorded_at, origin, figures)"
-                   " VALUES (?,?,?,?,?) ON CONFLICT(quarter) DO UPDATE SET as_of=excluded.as_of,"
-                   " recorded_at=excluded.recorded_at, origin=excluded.origin, figures=excluded.figures",
-                   (record.quarter, record.as_of.isoformat(), now_iso(), record.origin,
-                    json.dumps(record.figures, sort_keys=True)))
+        db.execute(
+            "INSERT INTO scorecard_quarters (quarter, as_of, recorded_at, origin, figures)"
+            " VALUES (?,?,?,?,?) ON CONFLICT(quarter) DO UPDATE SET as_of=excluded.as_of,"
+            " recorded_at=excluded.recorded_at, origin=excluded.origin, figures=excluded.figures",
+            (
+                record.quarter,
+                record.as_of.isoformat(),
+                now_iso(),
+                record.origin,
+                json.dumps(record.figures, sort_keys=True),
+            ),
+        )

@@ -4,13 +4,14 @@ revoked, the removals applied, confirmed gone by a later complete sync, and stil
 Counted from the campaign's item views only (``campaigns/results.py``): an item with no
 decision is unanswered, one whose decision came from the default was closed by it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .feature_views import CampaignItemView, CampaignView
 
-APPLIED_RESULTS = {"changed", "unchanged"}   # "unchanged": the access was already gone when applied
+APPLIED_RESULTS = {"changed", "unchanged"}  # "unchanged": the access was already gone when applied
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,15 @@ def confirmed_gone(item: CampaignItemView) -> bool:
 def _count(reviewer: str, items: list[CampaignItemView]) -> ReviewerResults:
     revoked = [i for i in items if i.decision == "revoke"]
     return ReviewerResults(
-        reviewer=reviewer, items=len(items),
+        reviewer=reviewer,
+        items=len(items),
         answered=sum(1 for i in items if i.decision and i.decision_source != "default"),
         defaulted=sum(1 for i in items if i.decision and i.decision_source == "default"),
         unanswered=sum(1 for i in items if not i.decision),
-        revoked=len(revoked), applied=sum(1 for i in revoked if applied(i)),
-        confirmed_gone=sum(1 for i in revoked if confirmed_gone(i)))
+        revoked=len(revoked),
+        applied=sum(1 for i in revoked if applied(i)),
+        confirmed_gone=sum(1 for i in revoked if confirmed_gone(i)),
+    )
 
 
 def build_remediation_results(c: CampaignView) -> list[ReviewerResults]:

@@ -2,6 +2,7 @@
 worksheet, a CSV file or a JSON list. Every export builds ``Sheet``s (pure) and hands them
 to these writers, so formatting and formula-injection safety live in one place.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,22 +32,24 @@ PERCENT_FORMAT = "0%"
 class Column:
     title: str
     kind: ColumnKind = "text"
-    width: int = 18           # characters; wide enough for the usual value, text wraps beyond
+    width: int = 18  # characters; wide enough for the usual value, text wraps beyond
 
 
 @dataclass(frozen=True)
 class Sheet:
-    name: str                 # worksheet name (31 characters at most) and CSV/JSON file stem
+    name: str  # worksheet name (31 characters at most) and CSV/JSON file stem
     columns: tuple[Column, ...]
     rows: tuple[tuple[Any, ...], ...] = ()
-    empty_note: str = ""      # shown in the first row when there are no rows ("no campaign yet")
+    empty_note: str = ""  # shown in the first row when there are no rows ("no campaign yet")
 
     def __post_init__(self) -> None:
         if len(self.name) > 31:
             raise ValueError(f"sheet name {self.name!r} is longer than Excel's 31 characters")
         for row in self.rows:
             if len(row) != len(self.columns):
-                raise ValueError(f"sheet {self.name!r}: a row has {len(row)} values for {len(self.columns)} columns")
+                raise ValueError(
+                    f"sheet {self.name!r}: a row has {len(row)} values for {len(self.columns)} columns"
+                )
 
     @property
     def headers(self) -> list[str]:
@@ -81,7 +84,7 @@ def wrapped_lines(text: str, width: float) -> int:
         count = 1
         for word in paragraph.split(" "):
             size = len(word)
-            while size > capacity:              # a word longer than the column breaks anywhere
+            while size > capacity:  # a word longer than the column breaks anywhere
                 if used:
                     count += 1
                 count, size, used = count + 1, size - capacity, 0
@@ -100,7 +103,9 @@ def row_height(texts: Sequence[tuple[str, float]]) -> float:
     return lines * LINE_HEIGHT + ROW_PADDING
 
 
-def set_print_layout(ws: Worksheet, *, one_page: bool = False, title_rows: str | None = "1:1") -> None:
+def set_print_layout(
+    ws: Worksheet, *, one_page: bool = False, title_rows: str | None = "1:1"
+) -> None:
     """Landscape on US Letter, fit to the page width (and height, for ``one_page``), the
     header row repeated on every printed page, page numbers in the footer."""
     ws.page_setup.orientation = "landscape"
@@ -108,7 +113,7 @@ def set_print_layout(ws: Worksheet, *, one_page: bool = False, title_rows: str |
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 1 if one_page else 0
     page_setup = ws.sheet_properties.pageSetUpPr
-    if page_setup is None:   # (every new worksheet has one; the stubs allow none)
+    if page_setup is None:  # (every new worksheet has one; the stubs allow none)
         page_setup = ws.sheet_properties.pageSetUpPr = PageSetupProperties()
     page_setup.fitToPage = True
     ws.page_margins.left = ws.page_margins.right = 0.4
@@ -117,7 +122,7 @@ def set_print_layout(ws: Worksheet, *, one_page: bool = False, title_rows: str |
     if title_rows:
         ws.print_title_rows = title_rows
     footer = ws.oddFooter
-    if footer is None:   # (every new worksheet has one; the stubs allow none)
+    if footer is None:  # (every new worksheet has one; the stubs allow none)
         footer = ws.oddFooter = HeaderFooterItem()
     footer.left.text = "&A"
     footer.right.text = "Page &P of &N"
@@ -139,15 +144,20 @@ def write_worksheet(ws: Worksheet, sheet: Sheet) -> None:
         ws.append(values)
         # (ws.max_row scans every cell: counting rows here keeps a large sheet linear)
         ws.row_dimensions[number].height = row_height(
-            [(v, w) for v, w in zip(values, widths) if isinstance(v, str)])
+            [(v, w) for v, w in zip(values, widths) if isinstance(v, str)]
+        )
     if not sheet.rows and sheet.empty_note:
         ws.append([sheet.empty_note])
     for index, column in enumerate(sheet.columns, start=1):
         letter = get_column_letter(index)
         ws.column_dimensions[letter].width = column.width
-        fmt = {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "percent": PERCENT_FORMAT}.get(column.kind)
+        fmt = {"date": DATE_FORMAT, "datetime": DATETIME_FORMAT, "percent": PERCENT_FORMAT}.get(
+            column.kind
+        )
         if sheet.rows:
-            for (cell,) in ws.iter_rows(min_row=2, max_row=len(sheet.rows) + 1, min_col=index, max_col=index):
+            for (cell,) in ws.iter_rows(
+                min_row=2, max_row=len(sheet.rows) + 1, min_col=index, max_col=index
+            ):
                 cell.alignment = wrap
                 if fmt and isinstance(cell.value, (date, datetime, float, int)):
                     cell.number_format = fmt

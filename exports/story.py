@@ -5,6 +5,7 @@ Pure functions over the scorecard and what it was built from. Each candidate sen
 rank (what a board must hear first: a red clause before an amber one, results before
 routine); the overview always leads.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,8 +17,18 @@ from access_review.config import Scorecard as Thresholds
 from .feature_views import CampaignItemView, CampaignView
 from .remediation_results import build_remediation_results, confirmed_gone, total_results
 from .access_facts import active_people_to_train, unapproved_app_holders
-from .scorecard import (AMBER, GREEN, RED, Scorecard, ScorecardInputs, held_accounts, investigation_age, names,
-                        percent_text, shown_value)
+from .scorecard import (
+    AMBER,
+    GREEN,
+    RED,
+    Scorecard,
+    ScorecardInputs,
+    held_accounts,
+    investigation_age,
+    names,
+    percent_text,
+    shown_value,
+)
 
 if TYPE_CHECKING:
     from access_review.analysis import Analysis
@@ -29,7 +40,7 @@ MAX_DECISIONS = 6
 
 
 def count_words(n: int, singular: str, plural: str | None = None) -> str:
-    """"one person", "two people", "12 people"."""
+    """ "one person", "two people", "12 people"."""
     word = NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
     return f"{word} {singular if n == 1 else (plural or singular + 's')}"
 
@@ -39,21 +50,25 @@ def capitalized(text: str) -> str:
 
 
 def day_text(value: str | date | datetime | None) -> str:
-    """"14 December" (the year when it is not the report's)."""
+    """ "14 December" (the year when it is not the report's)."""
     if not value:
         return ""
-    d = datetime.fromisoformat(value).date() if isinstance(value, str) else \
-        (value.date() if isinstance(value, datetime) else value)
+    d = (
+        datetime.fromisoformat(value).date()
+        if isinstance(value, str)
+        else (value.date() if isinstance(value, datetime) else value)
+    )
     return f"{d.day} {d.strftime('%B')} {d.year}"
 
 
 @dataclass(frozen=True)
 class Decision:
-    topic: str        # the policy clause it falls under
-    text: str         # what to decide, and why the ISO cannot alone
+    topic: str  # the policy clause it falls under
+    text: str  # what to decide, and why the ISO cannot alone
 
 
 # ---------------------------------------------------------------- sentences
+
 
 def number_word(n: int) -> str:
     return NUMBER_WORDS[n] if 0 <= n < len(NUMBER_WORDS) else f"{n:,}"
@@ -61,13 +76,19 @@ def number_word(n: int) -> str:
 
 def _overview(sc: Scorecard) -> str:
     counts = sc.counts()
-    parts = [f"{number_word(counts[GREEN])} of the {number_word(len(sc.rows))} policy measures"
-             f" {'is' if counts[GREEN] == 1 else 'are'} on track"]
+    parts = [
+        f"{number_word(counts[GREEN])} of the {number_word(len(sc.rows))} policy measures"
+        f" {'is' if counts[GREEN] == 1 else 'are'} on track"
+    ]
     if counts[AMBER]:
-        parts.append(f"{number_word(counts[AMBER])} {'needs' if counts[AMBER] == 1 else 'need'} attention")
+        parts.append(
+            f"{number_word(counts[AMBER])} {'needs' if counts[AMBER] == 1 else 'need'} attention"
+        )
     if counts[RED]:
         parts.append(f"{number_word(counts[RED])} {'needs' if counts[RED] == 1 else 'need'} action")
-    text = f"In {sc.quarter}, " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+    text = f"In {sc.quarter}, " + (
+        ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+    )
     if sc.last_quarter:
         last_green = sum(1 for r in sc.rows if r.last_status == GREEN)
         text += f" (in {sc.last_quarter}: {number_word(last_green)} on track)"
@@ -75,18 +96,32 @@ def _overview(sc: Scorecard) -> str:
 
 
 def _who_left(left: set[str], leave: set[str]) -> str:
-    """"two people who left the district and one person on leave"."""
-    return capitalized(" and ".join(p for p in (
-        f"{count_words(len(left), 'person', 'people')} who left the district" if left else "",
-        f"{count_words(len(leave), 'person', 'people')} on leave" if leave else "") if p))
+    """ "two people who left the district and one person on leave"."""
+    return capitalized(
+        " and ".join(
+            p
+            for p in (
+                f"{count_words(len(left), 'person', 'people')} who left the district"
+                if left
+                else "",
+                f"{count_words(len(leave), 'person', 'people')} on leave" if leave else "",
+            )
+            if p
+        )
+    )
 
 
 # How the trend sentence names each measure.
-SHORT_NAMES = {"inventory_valid_percent": "resources with a valid data manager",
-               "campaign_answered_percent": "review items answered", "unauthorized_access": "unauthorized access",
-               "unapproved_apps": "unapproved apps", "training_percent": "staff trained",
-               "retention_awaiting": "separated accounts awaiting a decision",
-               "held_accounts_missing": "held accounts missing", "open_investigations": "open investigations"}
+SHORT_NAMES = {
+    "inventory_valid_percent": "resources with a valid data manager",
+    "campaign_answered_percent": "review items answered",
+    "unauthorized_access": "unauthorized access",
+    "unapproved_apps": "unapproved apps",
+    "training_percent": "staff trained",
+    "retention_awaiting": "separated accounts awaiting a decision",
+    "held_accounts_missing": "held accounts missing",
+    "open_investigations": "open investigations",
+}
 
 
 def _trend(sc: Scorecard) -> tuple[int, str] | None:
@@ -96,11 +131,18 @@ def _trend(sc: Scorecard) -> tuple[int, str] | None:
     better: list[tuple[float, str]] = []
     worse: list[tuple[float, str]] = []
     for r in sc.rows:
-        if r.measure.key not in SHORT_NAMES or r.value is None or r.last_value is None or r.value == r.last_value:
+        if (
+            r.measure.key not in SHORT_NAMES
+            or r.value is None
+            or r.last_value is None
+            or r.value == r.last_value
+        ):
             continue
         up = r.value > r.last_value
-        moved = f"{SHORT_NAMES[r.measure.key]} {'rose' if up else 'fell'} from {r.last_shown} to " \
-                f"{shown_value(r.measure.unit, r.value, r.measure.key)}"
+        moved = (
+            f"{SHORT_NAMES[r.measure.key]} {'rose' if up else 'fell'} from {r.last_shown} to "
+            f"{shown_value(r.measure.unit, r.value, r.measure.key)}"
+        )
         change = abs(r.value - r.last_value) / max(abs(r.last_value), 1)
         (better if up == r.measure.higher_is_better else worse).append((change, moved))
     if not better and not worse:
@@ -117,8 +159,10 @@ def _left_the_district(i: ScorecardInputs, c: CampaignView | None) -> tuple[int,
     """People who left (or are on leave) with access, and what the review did about them."""
     flagged = [x for x in (c.items if c else ()) if "separated" in x.flags or "leave" in x.flags]
     if flagged:
+
         def who(x: CampaignItemView) -> str:
             return x.employee_id or x.person
+
         people = {who(x) for x in flagged}
         left = {who(x) for x in flagged if "separated" in x.flags}
         revoked = {who(x) for x in flagged if x.decision == "revoke"}
@@ -129,12 +173,17 @@ def _left_the_district(i: ScorecardInputs, c: CampaignView | None) -> tuple[int,
         if removed == people:
             subject = "it" if len(people) == 1 else "both" if len(people) == 2 else "all of them"
             when = day_text(c.extra.get("remediated_at")) if c else ""
-            text += (f"; {'the access was' if len(people) == 1 else subject + ' were'} removed"
-                     + (f" on {when}" if when else "") + " and the removal was confirmed by the next sync")
+            text += (
+                f"; {'the access was' if len(people) == 1 else subject + ' were'} removed"
+                + (f" on {when}" if when else "")
+                + " and the removal was confirmed by the next sync"
+            )
         elif revoked:
-            text += (f"; the review revoked the access of {count_words(len(revoked), 'of them', 'of them')}"
-                     f" and {count_words(len(removed), 'removal')} {'is' if len(removed) == 1 else 'are'}"
-                     " confirmed so far")
+            text += (
+                f"; the review revoked the access of {count_words(len(revoked), 'of them', 'of them')}"
+                f" and {count_words(len(removed), 'removal')} {'is' if len(removed) == 1 else 'are'}"
+                " confirmed so far"
+            )
         else:
             text += "; the review has not revoked it yet"
         return (1, text + ".")
@@ -143,7 +192,10 @@ def _left_the_district(i: ScorecardInputs, c: CampaignView | None) -> tuple[int,
         left = {f.person for f in findings if f.type == "separated_access" and f.person is not None}
         leave = {f.person for f in findings if f.type == "leave_access" and f.person is not None}
         verb = "has" if len(left) + len(leave) == 1 else "have"
-        return (1, f"{_who_left(left, leave)} still {verb} an enabled account or access to confidential data.")
+        return (
+            1,
+            f"{_who_left(left, leave)} still {verb} an enabled account or access to confidential data.",
+        )
     return None
 
 
@@ -153,12 +205,17 @@ def _campaign(c: CampaignView | None) -> tuple[int, str] | None:
     total = total_results(c)
     silent = [r for r in build_remediation_results(c) if r.answered == 0]
     partial = [r for r in build_remediation_results(c) if 0 < r.answered < r.items]
-    text = (f"Data managers answered {total.answered:,} of the {total.items:,} review items in campaign {c.name}"
-            f" ({round(100 * total.answered / total.items)}%)")
+    text = (
+        f"Data managers answered {total.answered:,} of the {total.items:,} review items in campaign {c.name}"
+        f" ({round(100 * total.answered / total.items)}%)"
+    )
     if silent:
         who = names([f"{r.reviewer} ({r.items - r.answered:,} items)" for r in silent])
-        outcome = (f"; {who} did not respond, so those items were closed by the default decision"
-                   if all(r.unanswered == 0 for r in silent) else f"; {who} did not respond")
+        outcome = (
+            f"; {who} did not respond, so those items were closed by the default decision"
+            if all(r.unanswered == 0 for r in silent)
+            else f"; {who} did not respond"
+        )
         text += outcome
     elif partial:
         text += f"; {names([r.reviewer for r in partial])} left some items unanswered"
@@ -173,15 +230,25 @@ def _remediation(c: CampaignView | None) -> tuple[int, str] | None:
         return None
     revoked = count_words(total.revoked, "access", "accesses")
     if total.confirmed_gone == total.revoked:
-        return (2, f"All {revoked.split(' ', 1)[0]} accesses revoked in the review were removed and confirmed gone"
-                   f" by a complete sync." if total.revoked > 1 else
-                   "The one access revoked in the review was removed and confirmed gone by a complete sync.")
+        return (
+            2,
+            f"All {revoked.split(' ', 1)[0]} accesses revoked in the review were removed and confirmed gone"
+            f" by a complete sync."
+            if total.revoked > 1
+            else "The one access revoked in the review was removed and confirmed gone by a complete sync.",
+        )
     if total.applied == 0:
-        return (2, f"{capitalized(revoked)} revoked in the review {'is' if total.revoked == 1 else 'are'}"
-                   " still to be removed from the directories.")
-    return (2, f"Of {revoked} revoked in the review, {total.applied} were removed and {total.confirmed_gone}"
-               f" confirmed gone by a complete sync; {total.pending} {'is' if total.pending == 1 else 'are'}"
-               " still pending.")
+        return (
+            2,
+            f"{capitalized(revoked)} revoked in the review {'is' if total.revoked == 1 else 'are'}"
+            " still to be removed from the directories.",
+        )
+    return (
+        2,
+        f"Of {revoked} revoked in the review, {total.applied} were removed and {total.confirmed_gone}"
+        f" confirmed gone by a complete sync; {total.pending} {'is' if total.pending == 1 else 'are'}"
+        " still pending.",
+    )
 
 
 def _row_sentence(sc: Scorecard, i: ScorecardInputs) -> list[tuple[int, str]]:
@@ -190,46 +257,74 @@ def _row_sentence(sc: Scorecard, i: ScorecardInputs) -> list[tuple[int, str]]:
     apps = sc.row("unapproved_apps")
     unapproved = unapproved_app_holders(i.analysis)
     if unapproved:
-        out.append((rank.get(apps.status, 8),
-                    f"{capitalized(count_words(len(unapproved), 'app'))} {'holds' if len(unapproved) == 1 else 'hold'}"
-                    f" district accounts without the ISO's approval ({names(list(unapproved))})."))
+        out.append(
+            (
+                rank.get(apps.status, 8),
+                f"{capitalized(count_words(len(unapproved), 'app'))} {'holds' if len(unapproved) == 1 else 'hold'}"
+                f" district accounts without the ISO's approval ({names(list(unapproved))}).",
+            )
+        )
     holds = sc.row("held_accounts_missing")
     present, missing = held_accounts(i.analysis)
     if missing:
         matters = sorted({f.evidence.get("matter", "") for f in missing} - {""})
-        out.append((3, f"{capitalized(count_words(len(missing), 'account'))} under a litigation hold"
-                       f" ({names(matters)}) {'is' if len(missing) == 1 else 'are'} missing from"
-                       f" {'its' if len(missing) == 1 else 'their'} directory."))
+        out.append(
+            (
+                3,
+                f"{capitalized(count_words(len(missing), 'account'))} under a litigation hold"
+                f" ({names(matters)}) {'is' if len(missing) == 1 else 'are'} missing from"
+                f" {'its' if len(missing) == 1 else 'their'} directory.",
+            )
+        )
     elif holds.status == AMBER:
-        out.append((5, "The litigation-hold view is partial: some directory holds could not be read."))
+        out.append(
+            (5, "The litigation-hold view is partial: some directory holds could not be read.")
+        )
     training = sc.row("training_percent")
     states = active_people_to_train(i.analysis)
     if states:
         late = sum(1 for _, ok in states.values() if not ok)
         trained = len(states) - late
-        out.append((rank.get(training.status, 8) + 1,
-                    f"{percent_text(trained, len(states))} of the staff with access to confidential data were"
-                    f" trained in confidentiality within the year"
-                    + (f"; {count_words(late, 'person', 'people')} {'is' if late == 1 else 'are'} overdue."
-                       if late else ".")))
+        out.append(
+            (
+                rank.get(training.status, 8) + 1,
+                f"{percent_text(trained, len(states))} of the staff with access to confidential data were"
+                f" trained in confidentiality within the year"
+                + (
+                    f"; {count_words(late, 'person', 'people')} {'is' if late == 1 else 'are'} overdue."
+                    if late
+                    else "."
+                ),
+            )
+        )
     audit = sc.row("audit_verified")
     if audit.status == RED:
-        out.append((0, f"The audit record FAILED verification: {i.anchor.problem}."))   # before all else
+        out.append(
+            (0, f"The audit record FAILED verification: {i.anchor.problem}.")
+        )  # before all else
     inventory = sc.row("inventory_valid_percent")
-    bad = sorted({f.resource for f in i.analysis.findings if f.type == "data_manager_invalid" and f.resource})
+    bad = sorted(
+        {f.resource for f in i.analysis.findings if f.type == "data_manager_invalid" and f.resource}
+    )
     if inventory.status in (RED, AMBER) and bad:
-        out.append((rank[inventory.status] + 2,
-                    f"{capitalized(count_words(len(bad), 'resource'))} in the data inventory"
-                    f" {'has' if len(bad) == 1 else 'have'} no valid data manager ({names(bad)})."))
+        out.append(
+            (
+                rank[inventory.status] + 2,
+                f"{capitalized(count_words(len(bad), 'resource'))} in the data inventory"
+                f" {'has' if len(bad) == 1 else 'have'} no valid data manager ({names(bad)}).",
+            )
+        )
     return out
 
 
 def build_sentences(sc: Scorecard, i: ScorecardInputs) -> list[str]:
     c = i.campaigns.current
-    candidates = [x for x in (_trend(sc), _left_the_district(i, c), _campaign(c), _remediation(c)) if x]
+    candidates = [
+        x for x in (_trend(sc), _left_the_district(i, c), _campaign(c), _remediation(c)) if x
+    ]
     candidates += _row_sentence(sc, i)
     candidates.sort(key=lambda pair: pair[0])
-    chosen = [text for _, text in candidates[:MAX_SENTENCES - 1]]
+    chosen = [text for _, text in candidates[: MAX_SENTENCES - 1]]
     # A quiet quarter still gets its three sentences: what is on track, in figures.
     for r in sc.rows:
         if len(chosen) + 1 >= MIN_SENTENCES:
@@ -240,6 +335,7 @@ def build_sentences(sc: Scorecard, i: ScorecardInputs) -> list[str]:
 
 
 # ---------------------------------------------------------------- what needs a decision
+
 
 def manager_problem(a: Analysis, resource: str | None) -> str:
     """Why a resource's data manager is not valid, in words."""
@@ -263,41 +359,77 @@ def build_decisions(sc: Scorecard, i: ScorecardInputs, t: Thresholds) -> tuple[l
     _, missing = held_accounts(a)
     if missing:
         matters = sorted({f.evidence.get("matter", "") for f in missing} - {""})
-        out.append(Decision("Litigation Hold",
-                            f"Tell the district's attorney that {count_words(len(missing), 'held account')} "
-                            f"({names(matters)}) {'is' if len(missing) == 1 else 'are'} missing from the directory,"
-                            " and agree how to respond."))
+        out.append(
+            Decision(
+                "Litigation Hold",
+                f"Tell the district's attorney that {count_words(len(missing), 'held account')} "
+                f"({names(matters)}) {'is' if len(missing) == 1 else 'are'} missing from the directory,"
+                " and agree how to respond.",
+            )
+        )
     if i.anchor.entries and not i.anchor.verified:
-        out.append(Decision("Consequences", f"Order an investigation: the audit record failed verification"
-                                            f" ({i.anchor.problem})."))
+        out.append(
+            Decision(
+                "Consequences",
+                f"Order an investigation: the audit record failed verification"
+                f" ({i.anchor.problem}).",
+            )
+        )
     invalid = [f for f in a.findings if f.type == "data_manager_invalid"]
     if invalid:
-        out.append(Decision("Data Managers", "Name a data manager for " +
-                            names([f"{f.resource} ({manager_problem(a, f.resource)})" for f in invalid], 4) + "."))
-    awaiting = [f for f in a.findings if f.type == "retention_eligible" and not f.evidence.get("must_keep")]
+        out.append(
+            Decision(
+                "Data Managers",
+                "Name a data manager for "
+                + names([f"{f.resource} ({manager_problem(a, f.resource)})" for f in invalid], 4)
+                + ".",
+            )
+        )
+    awaiting = [
+        f for f in a.findings if f.type == "retention_eligible" and not f.evidence.get("must_keep")
+    ]
     if awaiting:
         people = sorted({a.persons[f.person].name for f in awaiting if f.person in a.persons})
-        out.append(Decision("Data Retention and Deletion",
-                            f"Decide whether to archive or keep {count_words(len(awaiting), 'account')} of"
-                            f" {count_words(len(people), 'person', 'people')} who left more than"
-                            f" {a.config.policy.retention_days // 365} years ago"
-                            + (f" ({names(people)})" if people else "") + "."))
+        out.append(
+            Decision(
+                "Data Retention and Deletion",
+                f"Decide whether to archive or keep {count_words(len(awaiting), 'account')} of"
+                f" {count_words(len(people), 'person', 'people')} who left more than"
+                f" {a.config.policy.retention_days // 365} years ago"
+                + (f" ({names(people)})" if people else "")
+                + ".",
+            )
+        )
     for app, holders in unapproved_app_holders(a).items():
         if holders >= t.app_users_for_decision:
-            out.append(Decision("Using Online Services and Applications",
-                                f"Approve or withdraw {app}: {holders:,} district accounts use it without the"
-                                " ISO's approval."))
+            out.append(
+                Decision(
+                    "Using Online Services and Applications",
+                    f"Approve or withdraw {app}: {holders:,} district accounts use it without the"
+                    " ISO's approval.",
+                )
+            )
     c = i.campaigns.current
     if c is not None:
         silent = [r for r in build_remediation_results(c) if r.answered < r.items]
         if silent:
-            out.append(Decision("Data Managers",
-                                "Follow up with the data managers who did not answer their review: "
-                                + names([f"{r.reviewer} ({r.items - r.answered:,} items)" for r in silent], 4) + "."))
+            out.append(
+                Decision(
+                    "Data Managers",
+                    "Follow up with the data managers who did not answer their review: "
+                    + names([f"{r.reviewer} ({r.items - r.answered:,} items)" for r in silent], 4)
+                    + ".",
+                )
+            )
     green_days, _ = t.investigation_days
     for s in i.suspensions.open if i.suspensions.available else ():
         age = investigation_age(s, a.today)
         if age > green_days:
-            out.append(Decision("Consequences", f"Decide on case {s.id}: {s.person or 'accounts'} suspended"
-                                                f" {age} days pending an investigation."))
+            out.append(
+                Decision(
+                    "Consequences",
+                    f"Decide on case {s.id}: {s.person or 'accounts'} suspended"
+                    f" {age} days pending an investigation.",
+                )
+            )
     return out[:MAX_DECISIONS], max(0, len(out) - MAX_DECISIONS)

@@ -2,6 +2,7 @@
 is hopeless, but a client that keeps trying links is told to wait rather than served — and
 the audit log and the server's log are not flooded. In memory, per client address, in one
 server process (the documented deployment); bounded in the addresses it remembers."""
+
 from __future__ import annotations
 
 import threading
@@ -11,9 +12,20 @@ from typing import Callable
 
 
 class AttemptLimiter:
-    def __init__(self, limit: int, window_seconds: float, *, clock: Callable[[], float] = time.monotonic,
-                 max_clients: int = 10_000):
-        self.limit, self.window, self.clock, self.max_clients = limit, window_seconds, clock, max_clients
+    def __init__(
+        self,
+        limit: int,
+        window_seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_clients: int = 10_000,
+    ):
+        self.limit, self.window, self.clock, self.max_clients = (
+            limit,
+            window_seconds,
+            clock,
+            max_clients,
+        )
         self._seen: OrderedDict[str, deque[float]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -24,7 +36,7 @@ class AttemptLimiter:
             times = self._seen.pop(client, None) or deque()
             while times and now - times[0] >= self.window:
                 times.popleft()
-            self._seen[client] = times   # most recently seen last
+            self._seen[client] = times  # most recently seen last
             if len(times) >= self.limit:
                 return max(1.0, self.window - (now - times[0]))
             times.append(now)

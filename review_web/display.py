@@ -3,6 +3,7 @@ this takes care of what autoescape lets through: C0/C1 controls and the invisibl
 characters that reorder or hide text (bidi overrides and isolates, zero-width characters —
 the "Trojan Source" characters, https://trojansource.codes/). They are shown as escapes
 (``\\u202e``), as the terminal shows them (``access_review.cli.common.safe``)."""
+
 from __future__ import annotations
 
 import re
@@ -17,5 +18,9 @@ def visible(value: object) -> object:
     templates made themselves is left alone; text has its hidden characters made visible."""
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                       else f"\\u{ord(m.group()):04x}", value)
+    return _UNSAFE.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        value,
+    )

@@ -10,6 +10,7 @@ The cookie is HttpOnly, SameSite=Strict, and Secure (with the ``__Host-`` prefix
 is served over TLS (https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies#cookie_prefixes).
 A session lasts ``SESSION_HOURS``; the link itself works until the campaign closes.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -21,7 +22,9 @@ SESSION_PURPOSE = b"access-review review session v1\x00"
 CSRF_PURPOSE = b"access-review review form v1\x00"
 SESSION_HOURS = 12
 COOKIE_PLAIN = "review_session"
-COOKIE_SECURE = "__Host-review_session"   # the browser sets it only from https, for this host, path /
+COOKIE_SECURE = (
+    "__Host-review_session"  # the browser sets it only from https, for this host, path /
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Session:
     reviewer: str
     link_id: str
     session_id: str
-    issued: int            # seconds since the epoch
+    issued: int  # seconds since the epoch
 
 
 def new_session(campaign_id: int, reviewer: str, link_id: str, now: float) -> Session:
@@ -38,7 +41,9 @@ def new_session(campaign_id: int, reviewer: str, link_id: str, now: float) -> Se
 
 
 def write_session(key: bytes, s: Session) -> str:
-    payload = f"{s.campaign_id}.{b64(s.reviewer.encode('utf-8'))}.{s.link_id}.{s.session_id}.{s.issued}"
+    payload = (
+        f"{s.campaign_id}.{b64(s.reviewer.encode('utf-8'))}.{s.link_id}.{s.session_id}.{s.issued}"
+    )
     return f"{payload}.{sign(key, SESSION_PURPOSE, payload)}"
 
 
@@ -50,7 +55,9 @@ def read_session(key: bytes, text: str | None, now: float) -> Session | None:
     if len(parts) != 6 or not same(parts[5], sign(key, SESSION_PURPOSE, ".".join(parts[:5]))):
         return None
     try:
-        s = Session(int(parts[0]), unb64(parts[1]).decode("utf-8"), parts[2], parts[3], int(parts[4]))
+        s = Session(
+            int(parts[0]), unb64(parts[1]).decode("utf-8"), parts[2], parts[3], int(parts[4])
+        )
     except (ValueError, UnicodeDecodeError):
         return None
     if not (0 <= now - s.issued < SESSION_HOURS * 3600):

@@ -17,6 +17,7 @@ The server refuses to listen beyond this machine without TLS, unless it is told 
 a reverse proxy that terminates TLS (then it believes that proxy's X-Forwarded-For and
 X-Forwarded-Proto, and no one else's).
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -58,9 +59,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve_settings(section: Mapping[str, Any], *, host: str | None = None, port: int | None = None,
-                   tls_cert: Path | None = None, tls_key: Path | None = None, behind_proxy: bool | None = None,
-                   base_url: str = "") -> ServeSettings:
+def serve_settings(
+    section: Mapping[str, Any],
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    tls_cert: Path | None = None,
+    tls_key: Path | None = None,
+    behind_proxy: bool | None = None,
+    base_url: str = "",
+) -> ServeSettings:
     host = host or str(section.get("host", "127.0.0.1"))
     port = port if port is not None else section.get("port", DEFAULT_PORT)
     if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
@@ -68,9 +76,11 @@ def serve_settings(section: Mapping[str, Any], *, host: str | None = None, port:
     cert = tls_cert or (Path(section["tls_cert_file"]) if section.get("tls_cert_file") else None)
     key = tls_key or (Path(section["tls_key_file"]) if section.get("tls_key_file") else None)
     if bool(cert) != bool(key):
-        raise ConfigError("TLS needs both a certificate and its key (--tls-cert and --tls-key, or [web]"
-                          " tls_cert_file and tls_key_file)")
-    if cert is not None and key is not None:   # (both or neither: checked above)
+        raise ConfigError(
+            "TLS needs both a certificate and its key (--tls-cert and --tls-key, or [web]"
+            " tls_cert_file and tls_key_file)"
+        )
+    if cert is not None and key is not None:  # (both or neither: checked above)
         if not cert.exists():
             raise ConfigError(f"TLS certificate {cert} does not exist")
         check_owner_only(key, "TLS key file")
@@ -89,4 +99,5 @@ def check_listen(s: ServeSettings) -> None:
         f"refusing to serve the review page on {s.host} without TLS: personal links and answers would travel"
         " in clear",
         hint="give --tls-cert and --tls-key (or [web] tls_cert_file and tls_key_file), or put a reverse proxy"
-             " that terminates TLS in front and say so with --behind-proxy (docs/campaigns.md)")
+        " that terminates TLS in front and say so with --behind-proxy (docs/campaigns.md)",
+    )

@@ -1,5 +1,6 @@
 """A demo district built once per test session through the real pipeline (roster import,
 inventory import, sync through the demo connectors), copied per test that changes it."""
+
 from __future__ import annotations
 
 import shutil

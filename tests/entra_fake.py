@@ -28,6 +28,7 @@ follow the documented limits, with these modelled assumptions stated once here:
 Every request is counted (``requests`` per route, ``beta_requests`` for the beta endpoint,
 ``graph_requests``, ``token_requests``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -49,11 +50,19 @@ TENANT_ID = "11111111-2222-3333-4444-555555555555"
 USER_TYPE = "#microsoft.graph.user"
 GROUP_TYPE = "#microsoft.graph.group"
 SP_TYPE = "#microsoft.graph.servicePrincipal"
-ALL_READ_ROLES = ["User.Read.All", "GroupMember.Read.All", "RoleManagement.Read.Directory",
-                  "Application.Read.All", "DelegatedPermissionGrant.Read.All", "AuditLog.Read.All",
-                  "User.EnableDisableAccount.All", "User.RevokeSessions.All",
-                  "GroupMember.ReadWrite.All", "AppRoleAssignment.ReadWrite.All",
-                  "DelegatedPermissionGrant.ReadWrite.All"]
+ALL_READ_ROLES = [
+    "User.Read.All",
+    "GroupMember.Read.All",
+    "RoleManagement.Read.Directory",
+    "Application.Read.All",
+    "DelegatedPermissionGrant.Read.All",
+    "AuditLog.Read.All",
+    "User.EnableDisableAccount.All",
+    "User.RevokeSessions.All",
+    "GroupMember.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
+]
 DELTA_MAX_OBJECTS = 200
 DELTA_MAX_LINKS = 500
 DEFAULT_TOP = 100
@@ -64,14 +73,25 @@ MAX_TOP_WITH_SIGN_IN = 500
 def make_jwt(claims: dict) -> str:
     def b64(d: dict) -> str:
         return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
     return f"{b64({'alg': 'RS256', 'typ': 'JWT'})}.{b64(claims)}.c2lnbmF0dXJl"
 
 
 def graph_error(status: int, code: str, message: str) -> tuple[int, dict, dict]:
-    return status, {"Content-Type": "application/json"}, {
-        "error": {"code": code, "message": message,
-                  "innerError": {"date": "2020-08-18T12:51:51",
-                                 "request-id": "94fb3b52-452a-4535-a601-69e0a90e3aa2"}}}
+    return (
+        status,
+        {"Content-Type": "application/json"},
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "innerError": {
+                    "date": "2020-08-18T12:51:51",
+                    "request-id": "94fb3b52-452a-4535-a601-69e0a90e3aa2",
+                },
+            }
+        },
+    )
 
 
 @dataclass
@@ -91,8 +111,12 @@ class Fault:
 
 
 class FakeTenant:
-    def __init__(self, graph_url: str = GRAPH, authority_host: str = AUTHORITY_HOST,
-                 tenant_id: str = TENANT_ID):
+    def __init__(
+        self,
+        graph_url: str = GRAPH,
+        authority_host: str = AUTHORITY_HOST,
+        tenant_id: str = TENANT_ID,
+    ):
         self.graph_url, self.authority_host, self.tenant_id = graph_url, authority_host, tenant_id
         self.beta_url = graph_url.rsplit("/", 1)[0] + "/beta"
         self.administrative_units: list[dict] = []
@@ -103,7 +127,7 @@ class FakeTenant:
         self.role_definitions: list[dict] = []
         self.role_assignments: list[dict] = []
         self.service_principals: dict[str, dict] = {}
-        self.assigned_to: dict[str, list[dict]] = {}   # resource sp id -> appRoleAssignments
+        self.assigned_to: dict[str, list[dict]] = {}  # resource sp id -> appRoleAssignments
         self.oauth2_grants: dict[str, dict] = {}
         self.token_roles = list(ALL_READ_ROLES)
         self.premium_licence = True
@@ -132,19 +156,35 @@ class FakeTenant:
 
     # -- building the tenant --------------------------------------------------------
     def add_user(self, **props: Any) -> dict:
-        user = {"id": props.pop("id", None) or str(uuid.uuid4()), "accountEnabled": True,
-                "onPremisesSyncEnabled": None, "onPremisesImmutableId": None,
-                "createdDateTime": "2021-03-12T10:36:14Z", "employeeId": None, "jobTitle": None,
-                "department": None, "mail": None, "displayName": "", "userPrincipalName": ""}
+        user = {
+            "id": props.pop("id", None) or str(uuid.uuid4()),
+            "accountEnabled": True,
+            "onPremisesSyncEnabled": None,
+            "onPremisesImmutableId": None,
+            "createdDateTime": "2021-03-12T10:36:14Z",
+            "employeeId": None,
+            "jobTitle": None,
+            "department": None,
+            "mail": None,
+            "displayName": "",
+            "userPrincipalName": "",
+        }
         user.update(props)
         self.users[user["id"]] = user
         return user
 
     def add_group(self, **props: Any) -> dict:
-        group = {"id": props.pop("id", None) or str(uuid.uuid4()), "displayName": "",
-                 "mail": None, "groupTypes": [], "securityEnabled": True, "mailEnabled": False,
-                 "membershipRule": None, "onPremisesSyncEnabled": None,
-                 "createdDateTime": "2018-12-22T02:21:05Z"}
+        group = {
+            "id": props.pop("id", None) or str(uuid.uuid4()),
+            "displayName": "",
+            "mail": None,
+            "groupTypes": [],
+            "securityEnabled": True,
+            "mailEnabled": False,
+            "membershipRule": None,
+            "onPremisesSyncEnabled": None,
+            "createdDateTime": "2018-12-22T02:21:05Z",
+        }
         group.update(props)
         self.groups[group["id"]] = group
         self.members.setdefault(group["id"], {})
@@ -173,7 +213,9 @@ class FakeTenant:
         self.user_log.append((self.version, user["id"]))
         return user
 
-    def change_membership(self, gid: str, mid: str, added: bool, odata_type: str = USER_TYPE) -> None:
+    def change_membership(
+        self, gid: str, mid: str, added: bool, odata_type: str = USER_TYPE
+    ) -> None:
         self.version += 1
         if added:
             self.members[gid][mid] = odata_type
@@ -184,42 +226,64 @@ class FakeTenant:
     # -- serving ------------------------------------------------------------------------
     def install(self, rsps: responses.RequestsMock) -> None:
         authority = f"{self.authority_host}/{self.tenant_id}"
-        rsps.add_callback(responses.GET, f"{authority}/v2.0/.well-known/openid-configuration",
-                          callback=self._openid)
+        rsps.add_callback(
+            responses.GET,
+            f"{authority}/v2.0/.well-known/openid-configuration",
+            callback=self._openid,
+        )
         rsps.add_callback(responses.POST, f"{authority}/oauth2/v2.0/token", callback=self._token)
-        pattern = re.compile("(" + re.escape(self.graph_url) + "|" + re.escape(self.beta_url) + r")/.*")
+        pattern = re.compile(
+            "(" + re.escape(self.graph_url) + "|" + re.escape(self.beta_url) + r")/.*"
+        )
         for method in (responses.GET, responses.POST, responses.PATCH, responses.DELETE):
             rsps.add_callback(method, pattern, callback=self._graph)
 
     def _openid(self, request: Any) -> tuple[int, dict, str]:
         authority = f"{self.authority_host}/{self.tenant_id}"
-        return 200, {}, json.dumps({
-            "token_endpoint": f"{authority}/oauth2/v2.0/token",
-            "authorization_endpoint": f"{authority}/oauth2/v2.0/authorize",
-            "issuer": f"{authority}/v2.0"})
+        return (
+            200,
+            {},
+            json.dumps(
+                {
+                    "token_endpoint": f"{authority}/oauth2/v2.0/token",
+                    "authorization_endpoint": f"{authority}/oauth2/v2.0/authorize",
+                    "issuer": f"{authority}/v2.0",
+                }
+            ),
+        )
 
     def _token(self, request: Any) -> tuple[int, dict, str]:
         self.token_requests += 1
-        token = make_jwt({"aud": self.graph_url.rsplit("/", 1)[0], "tid": self.tenant_id,
-                          "roles": self.token_roles})
-        return 200, {}, json.dumps({"token_type": "Bearer", "expires_in": 3599,
-                                    "access_token": token})
+        token = make_jwt(
+            {
+                "aud": self.graph_url.rsplit("/", 1)[0],
+                "tid": self.tenant_id,
+                "roles": self.token_roles,
+            }
+        )
+        return (
+            200,
+            {},
+            json.dumps({"token_type": "Bearer", "expires_in": 3599, "access_token": token}),
+        )
 
     def _graph(self, request: Any) -> tuple[int, dict, str]:
         self.graph_requests += 1
         body = json.loads(request.body) if request.body else None
         version = "beta" if request.url.startswith(self.beta_url + "/") else "v1.0"
-        status, headers, payload = self.dispatch(request.method, request.url, body, in_batch=False,
-                                                 version=version)
+        status, headers, payload = self.dispatch(
+            request.method, request.url, body, in_batch=False, version=version
+        )
         return status, headers, json.dumps(payload) if payload is not None else ""
 
-    def dispatch(self, method: str, url: str, body: Any, *, in_batch: bool, version: str = "v1.0"
-                 ) -> tuple[int, dict, Any]:
+    def dispatch(
+        self, method: str, url: str, body: Any, *, in_batch: bool, version: str = "v1.0"
+    ) -> tuple[int, dict, Any]:
         root = self.beta_url if version == "beta" else self.graph_url
         if not url.startswith("http"):
             url = root + url
         parts = urlsplit(url)
-        path = parts.path[len(urlsplit(root).path):].strip("/")
+        path = parts.path[len(urlsplit(root).path) :].strip("/")
         query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         route = re.sub(r"[0-9a-f]{8}-[0-9a-f-]{27}", "{id}", path)
         self.requests[(method, route, in_batch)] += 1
@@ -229,8 +293,12 @@ class FakeTenant:
             self.beta_requests[(method, route, in_batch)] += 1
         target = path + ("?" + parts.query if parts.query else "")
         for fault in self.faults:
-            if fault.times > 0 and fault.method == method and re.search(fault.path, target) \
-                    and fault.in_batch in (None, in_batch):
+            if (
+                fault.times > 0
+                and fault.method == method
+                and re.search(fault.path, target)
+                and fault.in_batch in (None, in_batch)
+            ):
                 fault.times -= 1
                 if fault.error is not None:
                     raise fault.error
@@ -240,12 +308,16 @@ class FakeTenant:
                 return handler(target)
         for pattern in self.denied:
             if re.search(pattern, path):
-                return graph_error(403, "Authorization_RequestDenied",
-                                   "Insufficient privileges to complete the operation.")
+                return graph_error(
+                    403,
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                )
         return self.route(method, path, query, body, version)
 
-    def route(self, method: str, path: str, q: dict, body: Any, version: str = "v1.0"
-              ) -> tuple[int, dict, Any]:
+    def route(
+        self, method: str, path: str, q: dict, body: Any, version: str = "v1.0"
+    ) -> tuple[int, dict, Any]:
         seg = path.split("/")
         ok = {"Content-Type": "application/json"}
         if path == "$batch" and method == "POST":
@@ -263,8 +335,9 @@ class FakeTenant:
         if seg[0] == "users" and len(seg) >= 2:
             user = self.users.get(seg[1])
             if user is None:
-                return graph_error(404, "Request_ResourceNotFound",
-                                   f"Resource '{seg[1]}' does not exist.")
+                return graph_error(
+                    404, "Request_ResourceNotFound", f"Resource '{seg[1]}' does not exist."
+                )
             if len(seg) == 2 and method == "GET":
                 return 200, ok, self._select(user, q)
             if len(seg) == 2 and method == "PATCH":
@@ -272,27 +345,37 @@ class FakeTenant:
                 return 204, {}, None
             if seg[2:] == ["revokeSignInSessions"] and method == "POST":
                 user["_revoked"] = user.get("_revoked", 0) + 1
-                return 200, ok, {"@odata.context": f"{self.graph_url}/$metadata#Edm.Boolean",
-                                 "value": True}
+                return (
+                    200,
+                    ok,
+                    {"@odata.context": f"{self.graph_url}/$metadata#Edm.Boolean", "value": True},
+                )
         if seg[0] == "groups" and len(seg) >= 2:
             gid = seg[1]
             if gid not in self.groups:
-                return graph_error(404, "Request_ResourceNotFound",
-                                   f"Resource '{gid}' does not exist.")
+                return graph_error(
+                    404, "Request_ResourceNotFound", f"Resource '{gid}' does not exist."
+                )
             if len(seg) == 2 and method == "GET":
                 return 200, ok, self._select(self.groups[gid], q)
             if seg[2:] == ["members"] and method == "GET":
-                refs = [{"@odata.type": t, "id": m} for m, t in self.members[gid].items()
-                        if version == "beta" or t != SP_TYPE]  # the v1.0 known issue
+                refs = [
+                    {"@odata.type": t, "id": m}
+                    for m, t in self.members[gid].items()
+                    if version == "beta" or t != SP_TYPE
+                ]  # the v1.0 known issue
                 m = re.fullmatch(r"id eq '((?:[^']|'')*)'", q.get("$filter", ""))
                 if m:
                     wanted = m.group(1).replace("''", "'")
                     refs = [r for r in refs if r["id"] == wanted]
-                return self._page(path, refs, q, MAX_TOP, self.beta_url if version == "beta" else None)
+                return self._page(
+                    path, refs, q, MAX_TOP, self.beta_url if version == "beta" else None
+                )
             if len(seg) == 5 and seg[2] == "members" and seg[4] == "$ref" and method == "DELETE":
                 if seg[3] not in self.members[gid]:
-                    return graph_error(404, "Request_ResourceNotFound",
-                                       f"Resource '{seg[3]}' does not exist.")
+                    return graph_error(
+                        404, "Request_ResourceNotFound", f"Resource '{seg[3]}' does not exist."
+                    )
                 self.change_membership(gid, seg[3], added=False)
                 return 204, {}, None
         if path == "roleManagement/directory/roleDefinitions":
@@ -304,7 +387,9 @@ class FakeTenant:
         if seg[0] == "servicePrincipals" and len(seg) == 2 and method == "GET":
             sp = self.service_principals.get(seg[1])
             if sp is None:
-                return graph_error(404, "Request_ResourceNotFound", f"Resource '{seg[1]}' does not exist.")
+                return graph_error(
+                    404, "Request_ResourceNotFound", f"Resource '{seg[1]}' does not exist."
+                )
             return 200, ok, self._select(sp, q)
         if seg[0] == "servicePrincipals" and len(seg) >= 3:
             if seg[1] not in self.service_principals:
@@ -315,8 +400,12 @@ class FakeTenant:
                     return self._page(path, items, q, MAX_TOP)
                 found = [a for a in items if a["id"] == seg[3]]
             elif seg[2] == "appRoleAssignments":
-                items = [a for lst in self.assigned_to.values() for a in lst
-                         if a["principalId"] == seg[1]]
+                items = [
+                    a
+                    for lst in self.assigned_to.values()
+                    for a in lst
+                    if a["principalId"] == seg[1]
+                ]
                 found = [a for a in items if len(seg) > 3 and a["id"] == seg[3]]
             else:
                 found = []
@@ -361,24 +450,43 @@ class FakeTenant:
             select, flt = q.get("$select", ""), q.get("$filter", "")
         with_sign_in = "signInActivity" in select or "signInActivity" in flt
         if with_sign_in and not self.premium_licence:
-            return graph_error(403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-                               "Neither tenant is B2C or tenant doesn't have premium license")
+            return graph_error(
+                403,
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+            )
         users = list(self.users.values())
         if flt:
             m = re.fullmatch(r"signInActivity/lastSignInDateTime ge (\S+)", flt)
             if not m:
-                return graph_error(400, "Request_UnsupportedQuery", f"fake Graph cannot filter {flt!r}")
+                return graph_error(
+                    400, "Request_UnsupportedQuery", f"fake Graph cannot filter {flt!r}"
+                )
             # ISO 8601 UTC strings ending in Z compare in time order.
-            users = [u for u in users
-                     if ((u.get("signInActivity") or {}).get("lastSignInDateTime") or "") >= m.group(1)]
+            users = [
+                u
+                for u in users
+                if ((u.get("signInActivity") or {}).get("lastSignInDateTime") or "") >= m.group(1)
+            ]
         if with_sign_in and int(q.get("$top", DEFAULT_TOP)) > MAX_TOP_WITH_SIGN_IN:
-            return graph_error(400, "Request_UnsupportedQuery",
-                               f"Cannot query data for more than {MAX_TOP_WITH_SIGN_IN} users at a time.")
-        return self._page("users", users, q, MAX_TOP_WITH_SIGN_IN if with_sign_in else MAX_TOP,
-                          extra_token=flt)
+            return graph_error(
+                400,
+                "Request_UnsupportedQuery",
+                f"Cannot query data for more than {MAX_TOP_WITH_SIGN_IN} users at a time.",
+            )
+        return self._page(
+            "users", users, q, MAX_TOP_WITH_SIGN_IN if with_sign_in else MAX_TOP, extra_token=flt
+        )
 
-    def _page(self, path: str, items: list[dict], q: dict, max_top: int | None, root: str | None = None,
-              extra_token: str = "") -> tuple[int, dict, Any]:
+    def _page(
+        self,
+        path: str,
+        items: list[dict],
+        q: dict,
+        max_top: int | None,
+        root: str | None = None,
+        extra_token: str = "",
+    ) -> tuple[int, dict, Any]:
         """One page. ``max_top``: the documented maximum page size, or None when the reference
         documents no $top for the method (then it is ignored)."""
         root = root or self.graph_url
@@ -391,13 +499,18 @@ class FakeTenant:
         else:
             offset, top = 0, int(q.get("$top", DEFAULT_TOP))
             if not 1 <= top <= max_top:
-                return graph_error(400, "Request_BadRequest", f"Invalid page size specified: '{top}'. "
-                                   f"Must be between 1 and {max_top} inclusive.")
-        page = [self._select(i, q) for i in items[offset:offset + top]]
-        out: dict[str, Any] = {"@odata.context": f"{root}/$metadata#{path}",
-                               "value": page}
+                return graph_error(
+                    400,
+                    "Request_BadRequest",
+                    f"Invalid page size specified: '{top}'. "
+                    f"Must be between 1 and {max_top} inclusive.",
+                )
+        page = [self._select(i, q) for i in items[offset : offset + top]]
+        out: dict[str, Any] = {"@odata.context": f"{root}/$metadata#{path}", "value": page}
         if offset + top < len(items):
-            token = f"{offset + top}~{top}~{q.get('$select', '')}" + (f"~{extra_token}" if extra_token else "")
+            token = f"{offset + top}~{top}~{q.get('$select', '')}" + (
+                f"~{extra_token}" if extra_token else ""
+            )
             out["@odata.nextLink"] = f"{root}/{path}?$skiptoken={token}"
         return 200, {"Content-Type": "application/json"}, out
 
@@ -410,18 +523,31 @@ class FakeTenant:
             return 200, ok, pages[int(index)]
         token = q.get("$deltatoken")
         if token == "latest":  # noqa: S105 (a fake token the fake tenant hands out)
-            return 200, ok, self._delta_page(kind, [], None, f"{self.version}~{q.get('$select', '')}")
+            return (
+                200,
+                ok,
+                self._delta_page(kind, [], None, f"{self.version}~{q.get('$select', '')}"),
+            )
         if token is not None:
             if self.expired_delta:
-                return graph_error(410, "syncStateNotFound",
-                                   "The sync state generation is not found. Restart the sync.")
+                return graph_error(
+                    410,
+                    "syncStateNotFound",
+                    "The sync state generation is not found. Restart the sync.",
+                )
             since, select = token.split("~", 1)
-            objects = (self._user_changes(int(since), select) if kind == "users"
-                       else self._group_changes(int(since), select))
+            objects = (
+                self._user_changes(int(since), select)
+                if kind == "users"
+                else self._group_changes(int(since), select)
+            )
         else:
             select = q.get("$select", "")
-            objects = ([self._select(u, {"$select": select}) for u in self.users.values()]
-                       if kind == "users" else self._group_initial(select))
+            objects = (
+                [self._select(u, {"$select": select}) for u in self.users.values()]
+                if kind == "users"
+                else self._group_initial(select)
+            )
         pages = self._split(objects)
         round_id = f"r{next(self._round_ids)}"
         final = f"{self.version}~{select}"
@@ -433,8 +559,10 @@ class FakeTenant:
         return 200, ok, built[0]
 
     def _delta_page(self, kind: str, value: list, skip: str | None, delta: str | None) -> dict:
-        page: dict[str, Any] = {"@odata.context": f"{self.graph_url}/$metadata#{kind}",
-                                "value": value}
+        page: dict[str, Any] = {
+            "@odata.context": f"{self.graph_url}/$metadata#{kind}",
+            "value": value,
+        }
         if skip:
             page["@odata.nextLink"] = f"{self.graph_url}/{kind}/delta?$skiptoken={skip}"
         else:
@@ -483,7 +611,9 @@ class FakeTenant:
         out = []
         for gid, group in self.groups.items():
             obj = self._select(group, {"$select": self._group_select(select)})
-            refs = [{"@odata.type": t, "id": m} for m, t in self.members[gid].items() if t != SP_TYPE]
+            refs = [
+                {"@odata.type": t, "id": m} for m, t in self.members[gid].items() if t != SP_TYPE
+            ]
             if refs and "members" in select.split(","):
                 obj["members@delta"] = refs
             out.append(obj)
@@ -525,8 +655,9 @@ class FakeTenant:
             self.batch_items += 1
             if r["url"].startswith("http"):
                 raise AssertionError("a $batch item's url is relative to the batch's version")
-            status, headers, payload = self.dispatch(r["method"], r["url"], r.get("body"),
-                                                     in_batch=True, version=version)
+            status, headers, payload = self.dispatch(
+                r["method"], r["url"], r.get("body"), in_batch=True, version=version
+            )
             item = {"id": r["id"], "status": status, "headers": headers}
             if payload is not None:
                 item["body"] = payload
@@ -536,8 +667,14 @@ class FakeTenant:
 
 
 # -- a district-scale tenant --------------------------------------------------------------
-def district_tenant(users: int = 60_000, groups: int = 5_000, memberships: int = 400_000,
-                    apps: int = 150, seed: int = 7, user_consents: int | None = None) -> FakeTenant:
+def district_tenant(
+    users: int = 60_000,
+    groups: int = 5_000,
+    memberships: int = 400_000,
+    apps: int = 150,
+    seed: int = 7,
+    user_consents: int | None = None,
+) -> FakeTenant:
     """Users (80% synced from AD), groups (a few very large: all staff, all students),
     ``memberships`` direct memberships incl. some nested groups, enterprise apps with app-role
     assignments, directory role assignments, and delegated consents: 60 apps consented for
@@ -551,18 +688,30 @@ def district_tenant(users: int = 60_000, groups: int = 5_000, memberships: int =
 
     user_ids = []
     for i in range(users):
-        u = t.add_user(id=new_id(), userPrincipalName=f"u{i}@district.org", mail=f"u{i}@district.org",
-                       displayName=f"User {i}", employeeId=f"E{i:06d}",
-                       onPremisesSyncEnabled=True if i % 5 else None,
-                       onPremisesImmutableId=base64.b64encode(i.to_bytes(4, "big")).decode() if i % 5 else None,
-                       signInActivity={"lastSignInDateTime": "2026-10-01T08:00:00Z",
-                                       "lastNonInteractiveSignInDateTime": "2026-10-02T08:00:00Z"})
+        u = t.add_user(
+            id=new_id(),
+            userPrincipalName=f"u{i}@district.org",
+            mail=f"u{i}@district.org",
+            displayName=f"User {i}",
+            employeeId=f"E{i:06d}",
+            onPremisesSyncEnabled=True if i % 5 else None,
+            onPremisesImmutableId=base64.b64encode(i.to_bytes(4, "big")).decode()
+            if i % 5
+            else None,
+            signInActivity={
+                "lastSignInDateTime": "2026-10-01T08:00:00Z",
+                "lastNonInteractiveSignInDateTime": "2026-10-02T08:00:00Z",
+            },
+        )
         user_ids.append(u["id"])
     group_ids = []
     for i in range(groups):
-        g = t.add_group(id=new_id(), displayName=f"Group {i}",
-                        groupTypes=["Unified"] if i % 10 == 0 else [],
-                        onPremisesSyncEnabled=True if i % 3 == 0 else None)
+        g = t.add_group(
+            id=new_id(),
+            displayName=f"Group {i}",
+            groupTypes=["Unified"] if i % 10 == 0 else [],
+            onPremisesSyncEnabled=True if i % 3 == 0 else None,
+        )
         group_ids.append(g["id"])
     # five big groups take 10% of memberships (1000+ members: several member pages)
     big = memberships // 10
@@ -586,62 +735,113 @@ def district_tenant(users: int = 60_000, groups: int = 5_000, memberships: int =
         for uid in rng.sample(user_ids, n):
             t.add_member(gid, uid)
     # directory roles
-    for name, rid in (("Global Administrator", "62e90394-69f5-4237-9190-012177145e10"),
-                      ("User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1"),
-                      ("Groups Administrator", "fdd7a751-b60b-444a-984c-02652fe8fa1c")):
-        t.role_definitions.append({"id": rid, "displayName": name, "isBuiltIn": True,
-                                   "templateId": rid})
+    for name, rid in (
+        ("Global Administrator", "62e90394-69f5-4237-9190-012177145e10"),
+        ("User Administrator", "fe930be7-5e62-47db-91af-98c3a49a38b1"),
+        ("Groups Administrator", "fdd7a751-b60b-444a-984c-02652fe8fa1c"),
+    ):
+        t.role_definitions.append(
+            {"id": rid, "displayName": name, "isBuiltIn": True, "templateId": rid}
+        )
         for uid in rng.sample(user_ids, 10):
-            t.role_assignments.append({"id": new_id(), "principalId": uid,
-                                       "roleDefinitionId": rid, "directoryScopeId": "/"})
+            t.role_assignments.append(
+                {
+                    "id": new_id(),
+                    "principalId": uid,
+                    "roleDefinitionId": rid,
+                    "directoryScopeId": "/",
+                }
+            )
     # service principals: Microsoft Graph (defines app roles = application permissions)
     graph_sp = new_id()
     t.service_principals[graph_sp] = {
-        "id": graph_sp, "appId": "00000003-0000-0000-c000-000000000000",
-        "displayName": "Microsoft Graph", "servicePrincipalType": "Application",
-        "accountEnabled": True, "tags": [], "appOwnerOrganizationId": None,
-        "appRoles": [{"id": "df021288-bdef-4463-88db-98f22de89214", "value": "User.Read.All",
-                      "displayName": "Read all users' full profiles",
-                      "allowedMemberTypes": ["Application"]}]}
+        "id": graph_sp,
+        "appId": "00000003-0000-0000-c000-000000000000",
+        "displayName": "Microsoft Graph",
+        "servicePrincipalType": "Application",
+        "accountEnabled": True,
+        "tags": [],
+        "appOwnerOrganizationId": None,
+        "appRoles": [
+            {
+                "id": "df021288-bdef-4463-88db-98f22de89214",
+                "value": "User.Read.All",
+                "displayName": "Read all users' full profiles",
+                "allowedMemberTypes": ["Application"],
+            }
+        ],
+    }
     t.assigned_to[graph_sp] = []
     for i in range(apps):
         sp = new_id()
         enterprise = i < 40
-        roles = [{"id": new_id(), "value": v, "displayName": v, "allowedMemberTypes": ["User"]}
-                 for v in (("Teacher", "Admin") if enterprise else ())]
+        roles = [
+            {"id": new_id(), "value": v, "displayName": v, "allowedMemberTypes": ["User"]}
+            for v in (("Teacher", "Admin") if enterprise else ())
+        ]
         t.service_principals[sp] = {
-            "id": sp, "appId": new_id(), "displayName": f"App {i}",
-            "servicePrincipalType": "Application", "accountEnabled": True,
+            "id": sp,
+            "appId": new_id(),
+            "displayName": f"App {i}",
+            "servicePrincipalType": "Application",
+            "accountEnabled": True,
             "tags": ["WindowsAzureActiveDirectoryIntegratedApp"] if enterprise else [],
-            "appOwnerOrganizationId": None, "appRoles": roles}
+            "appOwnerOrganizationId": None,
+            "appRoles": roles,
+        }
         if enterprise:
             t.assigned_to[sp] = [
-                {"id": base64.urlsafe_b64encode(rng.randbytes(24)).decode().rstrip("="),
-                 "appRoleId": rng.choice(roles)["id"], "principalId": pid,
-                 "principalType": ptype, "principalDisplayName": "", "resourceId": sp,
-                 "resourceDisplayName": f"App {i}", "createdDateTime": "2024-01-01T00:00:00Z",
-                 "deletedDateTime": None}
-                for pid, ptype in ([(u, "User") for u in rng.sample(user_ids, 30)]
-                                   + [(g, "Group") for g in rng.sample(group_ids, 2)])]
+                {
+                    "id": base64.urlsafe_b64encode(rng.randbytes(24)).decode().rstrip("="),
+                    "appRoleId": rng.choice(roles)["id"],
+                    "principalId": pid,
+                    "principalType": ptype,
+                    "principalDisplayName": "",
+                    "resourceId": sp,
+                    "resourceDisplayName": f"App {i}",
+                    "createdDateTime": "2024-01-01T00:00:00Z",
+                    "deletedDateTime": None,
+                }
+                for pid, ptype in (
+                    [(u, "User") for u in rng.sample(user_ids, 30)]
+                    + [(g, "Group") for g in rng.sample(group_ids, 2)]
+                )
+            ]
         elif i < 60:
             t.assigned_to[graph_sp].append(
-                {"id": base64.urlsafe_b64encode(rng.randbytes(24)).decode().rstrip("="),
-                 "appRoleId": "df021288-bdef-4463-88db-98f22de89214", "principalId": sp,
-                 "principalType": "ServicePrincipal", "resourceId": graph_sp,
-                 "resourceDisplayName": "Microsoft Graph", "createdDateTime": "2024-01-01T00:00:00Z",
-                 "deletedDateTime": None})
+                {
+                    "id": base64.urlsafe_b64encode(rng.randbytes(24)).decode().rstrip("="),
+                    "appRoleId": "df021288-bdef-4463-88db-98f22de89214",
+                    "principalId": sp,
+                    "principalType": "ServicePrincipal",
+                    "resourceId": graph_sp,
+                    "resourceDisplayName": "Microsoft Graph",
+                    "createdDateTime": "2024-01-01T00:00:00Z",
+                    "deletedDateTime": None,
+                }
+            )
         if 60 <= i < 120:
             gid_ = base64.urlsafe_b64encode(rng.randbytes(24)).decode().rstrip("=")
             all_p = i % 4 == 0
-            t.oauth2_grants[gid_] = {"id": gid_, "clientId": sp,
-                                     "consentType": "AllPrincipals" if all_p else "Principal",
-                                     "principalId": None if all_p else rng.choice(user_ids),
-                                     "resourceId": graph_sp, "scope": "openid profile User.Read Mail.Read"}
+            t.oauth2_grants[gid_] = {
+                "id": gid_,
+                "clientId": sp,
+                "consentType": "AllPrincipals" if all_p else "Principal",
+                "principalId": None if all_p else rng.choice(user_ids),
+                "resourceId": graph_sp,
+                "scope": "openid profile User.Read Mail.Read",
+            }
     consenting = [sp_id for sp_id in t.service_principals if sp_id != graph_sp][-20:]
     for uid in rng.sample(user_ids, users // 20 if user_consents is None else user_consents):
         gid_ = base64.urlsafe_b64encode(rng.randbytes(24)).decode().rstrip("=")
-        t.oauth2_grants[gid_] = {"id": gid_, "clientId": rng.choice(consenting), "consentType": "Principal",
-                                 "principalId": uid, "resourceId": graph_sp, "scope": "openid profile User.Read"}
+        t.oauth2_grants[gid_] = {
+            "id": gid_,
+            "clientId": rng.choice(consenting),
+            "consentType": "Principal",
+            "principalId": uid,
+            "resourceId": graph_sp,
+            "scope": "openid profile User.Read",
+        }
     return t
 
 
@@ -649,8 +849,9 @@ def district_tenant(users: int = 60_000, groups: int = 5_000, memberships: int =
 SECRET_ENV = "ACCESS_REVIEW_TEST_ENTRA_SECRET"  # noqa: S105 (the name of an environment variable, not a secret)
 
 
-def build_fake_connector(tenant: FakeTenant, name: str = "entra", sleeps: list | None = None,
-                         **settings: Any):
+def build_fake_connector(
+    tenant: FakeTenant, name: str = "entra", sleeps: list | None = None, **settings: Any
+):
     """An EntraConnector against ``tenant`` with a fresh token cache and recorded sleeps."""
     import os
 
@@ -660,12 +861,23 @@ def build_fake_connector(tenant: FakeTenant, name: str = "entra", sleeps: list |
 
     os.environ[SECRET_ENV] = "fake-secret-value"
     clear_token_cache()
-    raw = {"type": "entra", "tenant_id": tenant.tenant_id, "client_id": "cid-0001",
-           "client_secret_env": SECRET_ENV, "graph_url": tenant.graph_url,
-           "authority_host": tenant.authority_host, **settings}
+    raw = {
+        "type": "entra",
+        "tenant_id": tenant.tenant_id,
+        "client_id": "cid-0001",
+        "client_secret_env": SECRET_ENV,
+        "graph_url": tenant.graph_url,
+        "authority_host": tenant.authority_host,
+        **settings,
+    }
     recorded = sleeps if sleeps is not None else []
-    return build_connector(name, raw, base_dir=".", sleep=recorded.append,
-                           policy=RetryPolicy(tries=4, base=0.01, cap=0.05))
+    return build_connector(
+        name,
+        raw,
+        base_dir=".",
+        sleep=recorded.append,
+        policy=RetryPolicy(tries=4, base=0.01, cap=0.05),
+    )
 
 
 def small_tenant() -> FakeTenant:
@@ -673,19 +885,40 @@ def small_tenant() -> FakeTenant:
     groups incl. a dynamic and a synced one, a nested group, an enterprise app with a role,
     an application permission and two delegated consents."""
     import pathlib
+
     fx = pathlib.Path(__file__).parent / "fixtures" / "entra"
     load = lambda n: json.loads((fx / n).read_text())  # noqa: E731
     t = FakeTenant()
     for u in load("users_with_sign_in.json")["value"]:
         t.add_user(**u)
     for g in load("list_groups.json")["value"]:
-        t.add_group(**{k: v for k, v in g.items() if k in (
-            "id", "displayName", "mail", "groupTypes", "securityEnabled", "mailEnabled",
-            "membershipRule", "onPremisesSyncEnabled", "createdDateTime")})
-    dyn = t.add_group(id="c2f798fd-f95d-4623-8824-63aec21fffff", displayName="All Company",
-                      groupTypes=["DynamicMembership"], membershipRule='user.department -eq "x"')
-    hr = t.add_group(id="ec22655c-8eb2-432a-b4ea-8b8a254bffff", displayName="sg-HR",
-                     onPremisesSyncEnabled=True)
+        t.add_group(
+            **{
+                k: v
+                for k, v in g.items()
+                if k
+                in (
+                    "id",
+                    "displayName",
+                    "mail",
+                    "groupTypes",
+                    "securityEnabled",
+                    "mailEnabled",
+                    "membershipRule",
+                    "onPremisesSyncEnabled",
+                    "createdDateTime",
+                )
+            }
+        )
+    dyn = t.add_group(
+        id="c2f798fd-f95d-4623-8824-63aec21fffff",
+        displayName="All Company",
+        groupTypes=["DynamicMembership"],
+        membershipRule='user.department -eq "x"',
+    )
+    hr = t.add_group(
+        id="ec22655c-8eb2-432a-b4ea-8b8a254bffff", displayName="sg-HR", onPremisesSyncEnabled=True
+    )
     golf = "45b7d2e7-b882-4a80-ba97-10b7a63b8fa4"
     t.add_member(golf, "6ea91a8d-e32e-41a1-b7bd-d2d185eed0e0")
     t.add_member(golf, "4562bcc8-c436-4f95-b7c0-4f8ce89dca5e")
@@ -698,12 +931,19 @@ def small_tenant() -> FakeTenant:
         t.service_principals[sp["id"]] = sp
     sis, graph_sp, quiz = (sp["id"] for sp in load("service_principals.json")["value"])
     t.assigned_to[sis] = load("app_role_assigned_to.json")["value"]
-    t.assigned_to[graph_sp] = [{
-        "id": "pQ1xH8fDkUaDdW5kQ3Jm1Z3c8bY9oW2f0dVq4kLs7nA", "deletedDateTime": None,
-        "appRoleId": "df021288-bdef-4463-88db-98f22de89214", "createdDateTime": "2023-05-05T10:00:00Z",
-        "principalDisplayName": "Quiz Maker Pro", "principalId": quiz,
-        "principalType": "ServicePrincipal", "resourceDisplayName": "Microsoft Graph",
-        "resourceId": graph_sp}]
+    t.assigned_to[graph_sp] = [
+        {
+            "id": "pQ1xH8fDkUaDdW5kQ3Jm1Z3c8bY9oW2f0dVq4kLs7nA",
+            "deletedDateTime": None,
+            "appRoleId": "df021288-bdef-4463-88db-98f22de89214",
+            "createdDateTime": "2023-05-05T10:00:00Z",
+            "principalDisplayName": "Quiz Maker Pro",
+            "principalId": quiz,
+            "principalType": "ServicePrincipal",
+            "resourceDisplayName": "Microsoft Graph",
+            "resourceId": graph_sp,
+        }
+    ]
     for g in load("oauth2_permission_grants.json")["value"]:
         t.oauth2_grants[g["id"]] = g
     return t

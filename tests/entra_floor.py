@@ -30,6 +30,7 @@ So the floor is, per version, the larger of "items / 20" and "the longest chain 
 v1.0 = max(1 + users pages, ceil(all v1.0 items / 20)); beta = max(largest group's member
 pages, ceil(member pages / 20)).
 """
+
 from __future__ import annotations
 
 import math
@@ -59,25 +60,35 @@ class Floor:
         return self.v1_requests + self.beta_requests
 
     def explain(self) -> str:
-        return (f"v1.0 max(1 delta batch + {self.users_pages} users pages, ceil({self.v1_items} items / 20)) = "
-                f"{self.v1_requests}; beta ceil({self.member_pages} member pages / 20) = {self.beta_requests}")
+        return (
+            f"v1.0 max(1 delta batch + {self.users_pages} users pages, ceil({self.v1_items} items / 20)) = "
+            f"{self.v1_requests}; beta ceil({self.member_pages} member pages / 20) = {self.beta_requests}"
+        )
 
 
 def full_sync_floor(tenant, *, with_sign_in: bool = True) -> Floor:
     """The floor of a full sync (members by $batch) of ``tenant`` (tests/entra_fake.FakeTenant)."""
     users_pages = pages(len(tenant.users), SIGN_IN_MAX if with_sign_in else DIRECTORY_MAX)
-    apps = [sp for sp in tenant.service_principals.values()
-            if sp.get("appRoles") or INTEGRATED_APP_TAG in (sp.get("tags") or [])]
-    scoped = any(str(a.get("directoryScopeId", "")).startswith("/administrativeUnits/")
-                 for a in tenant.role_assignments)
-    v1_items = (2  # users and groups "latest" deltaLinks
-                + users_pages + pages(len(tenant.groups), DIRECTORY_MAX)
-                + pages(len(tenant.role_definitions), DEFAULT_PAGE)
-                + pages(len(tenant.role_assignments), DEFAULT_PAGE)
-                + pages(len(tenant.service_principals), DIRECTORY_MAX)
-                + pages(len(tenant.oauth2_grants), DIRECTORY_MAX)
-                + sum(pages(len(tenant.assigned_to.get(sp["id"], [])), DIRECTORY_MAX) for sp in apps)
-                + (pages(len(tenant.administrative_units), DIRECTORY_MAX) if scoped else 0))
+    apps = [
+        sp
+        for sp in tenant.service_principals.values()
+        if sp.get("appRoles") or INTEGRATED_APP_TAG in (sp.get("tags") or [])
+    ]
+    scoped = any(
+        str(a.get("directoryScopeId", "")).startswith("/administrativeUnits/")
+        for a in tenant.role_assignments
+    )
+    v1_items = (
+        2  # users and groups "latest" deltaLinks
+        + users_pages
+        + pages(len(tenant.groups), DIRECTORY_MAX)
+        + pages(len(tenant.role_definitions), DEFAULT_PAGE)
+        + pages(len(tenant.role_assignments), DEFAULT_PAGE)
+        + pages(len(tenant.service_principals), DIRECTORY_MAX)
+        + pages(len(tenant.oauth2_grants), DIRECTORY_MAX)
+        + sum(pages(len(tenant.assigned_to.get(sp["id"], [])), DIRECTORY_MAX) for sp in apps)
+        + (pages(len(tenant.administrative_units), DIRECTORY_MAX) if scoped else 0)
+    )
     member_pages = [pages(len(m), DIRECTORY_MAX) for m in tenant.members.values()]
     v1 = max(1 + users_pages, math.ceil(v1_items / BATCH))
     beta = max(max(member_pages, default=0), math.ceil(sum(member_pages) / BATCH))

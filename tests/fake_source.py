@@ -1,4 +1,5 @@
 """A tiny in-process source for orchestration tests: behaviour chosen by its settings."""
+
 import time
 
 from access_review.errors import PermissionDenied, SourceError
@@ -16,8 +17,10 @@ class FakeSource:
         behaviour = self.settings.get("behaviour", "ok")
         time.sleep(self.settings.get("sleep", 0))
         if behaviour == "forbidden":
-            raise PermissionDenied(self.name, "GET /users", "403 Forbidden", permission="User.Read.All")
-        if behaviour == "leak":   # a server that echoes what it was sent into its error message
+            raise PermissionDenied(
+                self.name, "GET /users", "403 Forbidden", permission="User.Read.All"
+            )
+        if behaviour == "leak":  # a server that echoes what it was sent into its error message
             raise SourceError(self.name, "POST /token", f"refused: {self.settings.get('echo', '')}")
         accounts = [Account(self.name, str(i), f"u{i}") for i in range(self.settings.get("n", 2))]
         progress("users", len(accounts), len(accounts))

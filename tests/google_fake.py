@@ -39,6 +39,7 @@ either, so they are modelled assumptions (bench/bench_google.py says which it us
 them, a batch is counted over seconds, some time after it was sent, as a real one is. ``clock`` with a ``VirtualClock`` lets
 a test run minutes of quota in milliseconds (``call_seconds`` then advances that clock).
 """
+
 from __future__ import annotations
 
 import base64
@@ -62,10 +63,17 @@ SCOPE = "https://www.googleapis.com/auth/"
 USER_R = {SCOPE + "admin.directory.user.readonly", SCOPE + "admin.directory.user"}
 USER_W = {SCOPE + "admin.directory.user"}
 SECURITY = {SCOPE + "admin.directory.user.security"}
-GROUP_R = {SCOPE + "admin.directory.group.readonly", SCOPE + "admin.directory.group",
-           SCOPE + "admin.directory.group.member.readonly", SCOPE + "admin.directory.group.member"}
+GROUP_R = {
+    SCOPE + "admin.directory.group.readonly",
+    SCOPE + "admin.directory.group",
+    SCOPE + "admin.directory.group.member.readonly",
+    SCOPE + "admin.directory.group.member",
+}
 GROUP_W = {SCOPE + "admin.directory.group", SCOPE + "admin.directory.group.member"}
-ROLE_R = {SCOPE + "admin.directory.rolemanagement.readonly", SCOPE + "admin.directory.rolemanagement"}
+ROLE_R = {
+    SCOPE + "admin.directory.rolemanagement.readonly",
+    SCOPE + "admin.directory.rolemanagement",
+}
 DRIVE_R = {SCOPE + "drive.readonly", SCOPE + "drive"}
 DRIVE_W = {SCOPE + "drive"}
 VAULT_R = {SCOPE + "ediscovery.readonly", SCOPE + "ediscovery"}
@@ -80,15 +88,24 @@ def private_key_pem() -> str:
     if _KEY_PEM is None:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
+
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        _KEY_PEM = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption()).decode()
+        _KEY_PEM = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
     return _KEY_PEM
 
 
 def error_body(code: int, reason: str, message: str, status: str | None = None) -> dict:
-    body = {"error": {"errors": [{"domain": "global", "reason": reason, "message": message}],
-                      "code": code, "message": message}}
+    body = {
+        "error": {
+            "errors": [{"domain": "global", "reason": reason, "message": message}],
+            "code": code,
+            "message": message,
+        }
+    }
     if status:
         body["error"]["status"] = status
     return body
@@ -134,11 +151,22 @@ class VirtualClock:
 
 
 class FakeGoogle:
-    def __init__(self, *, granted_scopes: set[str] | None = None, admin: str = "admin@district.org",
-                 quota_per_minute: int | None = None, quota_window: str = "fixed",
-                 clock: Callable[[], float] = time.time, call_seconds: float = 0.0,
-                 batch_delays: Iterable[float] = ()):
-        self.granted_scopes = set(ALL_SCOPES | USER_W | GROUP_W | DRIVE_W) if granted_scopes is None else set(granted_scopes)
+    def __init__(
+        self,
+        *,
+        granted_scopes: set[str] | None = None,
+        admin: str = "admin@district.org",
+        quota_per_minute: int | None = None,
+        quota_window: str = "fixed",
+        clock: Callable[[], float] = time.time,
+        call_seconds: float = 0.0,
+        batch_delays: Iterable[float] = (),
+    ):
+        self.granted_scopes = (
+            set(ALL_SCOPES | USER_W | GROUP_W | DRIVE_W)
+            if granted_scopes is None
+            else set(granted_scopes)
+        )
         self.admin = admin
         self.users: dict[str, dict] = {}
         self.groups: dict[str, dict] = {}
@@ -170,9 +198,11 @@ class FakeGoogle:
         self.quota_per_minute, self.quota_window = quota_per_minute, quota_window
         self.clock, self.call_seconds = clock, call_seconds
         self.batch_delays = iter(batch_delays)
-        self.directory_calls: deque[float] = deque()  # when each counted Directory call was processed
-        self.directory_counted = 0                     # Directory calls accepted
-        self.directory_rejected = 0                    # Directory calls refused for quota
+        self.directory_calls: deque[float] = (
+            deque()
+        )  # when each counted Directory call was processed
+        self.directory_counted = 0  # Directory calls accepted
+        self.directory_rejected = 0  # Directory calls refused for quota
 
     # ---- lifecycle -------------------------------------------------------------------
     def start(self) -> "FakeGoogle":
@@ -193,7 +223,9 @@ class FakeGoogle:
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                status, headers, payload = fake.handle_http(self.command, self.path, dict(self.headers), body)
+                status, headers, payload = fake.handle_http(
+                    self.command, self.path, dict(self.headers), body
+                )
                 self.send_response(status)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -205,7 +237,9 @@ class FakeGoogle:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
         return self
 
     def stop(self) -> None:
@@ -219,15 +253,26 @@ class FakeGoogle:
         return f"http://127.0.0.1:{self._server.server_address[1]}/"
 
     def write_key_file(self, path: Path, mode: int = 0o600) -> Path:
-        path.write_text(json.dumps({
-            "type": "service_account", "project_id": "district-ar", "private_key_id": "k1",
-            "private_key": private_key_pem(), "client_email": "access-review@district-ar.iam.gserviceaccount.com",
-            "client_id": "1234567890", "token_uri": self.url + "token"}))
+        path.write_text(
+            json.dumps(
+                {
+                    "type": "service_account",
+                    "project_id": "district-ar",
+                    "private_key_id": "k1",
+                    "private_key": private_key_pem(),
+                    "client_email": "access-review@district-ar.iam.gserviceaccount.com",
+                    "client_id": "1234567890",
+                    "token_uri": self.url + "token",
+                }
+            )
+        )
         path.chmod(mode)
         return path
 
     # ---- transport -------------------------------------------------------------------
-    def handle_http(self, method: str, raw_path: str, headers: dict, body: bytes) -> tuple[int, dict, bytes]:
+    def handle_http(
+        self, method: str, raw_path: str, headers: dict, body: bytes
+    ) -> tuple[int, dict, bytes]:
         with self.lock:
             self.round_trips += 1
         path = urllib.parse.urlsplit(raw_path).path
@@ -245,12 +290,19 @@ class FakeGoogle:
         self.token_requests.append(claims)
         asked = set(claims.get("scope", "").split())
         if claims.get("sub") != self.admin:
-            return self._json(400, {"error": "invalid_grant", "error_description": "Invalid email or User ID"})
+            return self._json(
+                400, {"error": "invalid_grant", "error_description": "Invalid email or User ID"}
+            )
         if not asked <= self.granted_scopes:
             # What Google answers when domain-wide delegation lacks any requested scope.
-            return self._json(401, {"error": "unauthorized_client", "error_description":
-                                    "Client is unauthorized to retrieve access tokens using this method, "
-                                    "or client not authorized for any of the scopes requested."})
+            return self._json(
+                401,
+                {
+                    "error": "unauthorized_client",
+                    "error_description": "Client is unauthorized to retrieve access tokens using this method, "
+                    "or client not authorized for any of the scopes requested.",
+                },
+            )
         with self.lock:
             token = f"ya29.fake{len(self.token_scopes)}"
             self.token_scopes[token] = asked
@@ -262,7 +314,9 @@ class FakeGoogle:
         parts = message.get_payload()
         limit = 100 if "drive" in path else 1000
         if len(parts) > limit:
-            return self._json(400, error_body(400, "batchSizeTooLarge", f"more than {limit} calls in a batch"))
+            return self._json(
+                400, error_body(400, "batchSizeTooLarge", f"more than {limit} calls in a batch")
+            )
         self.batch_sizes.append(len(parts))
         self._wait(next(self.batch_delays, 0.0))  # queued before its calls are processed
         first = parts[0].get_payload().split(" ", 2)[1] if parts else ""
@@ -280,9 +334,11 @@ class FakeGoogle:
             status, h, payload = self.call(method, target, dict(inner_msg.items()), inner_body)
             reason = {200: "OK", 204: "No Content"}.get(status, "Error")
             inner_headers = "".join(f"{k}: {v}\r\n" for k, v in h.items())
-            out.append(f"--{boundary}\r\nContent-Type: application/http\r\n"
-                       f"Content-ID: <response-{content_id.strip('<>')}>\r\n\r\n"
-                       f"HTTP/1.1 {status} {reason}\r\n{inner_headers}\r\n{payload.decode()}\r\n")
+            out.append(
+                f"--{boundary}\r\nContent-Type: application/http\r\n"
+                f"Content-ID: <response-{content_id.strip('<>')}>\r\n\r\n"
+                f"HTTP/1.1 {status} {reason}\r\n{inner_headers}\r\n{payload.decode()}\r\n"
+            )
         out.append(f"--{boundary}--\r\n")
         return 200, {"Content-Type": f"multipart/mixed; boundary={boundary}"}, "".join(out).encode()
 
@@ -290,22 +346,32 @@ class FakeGoogle:
     def _json(status: int, body: Any) -> tuple[int, dict, bytes]:
         if status == 204 or body is None:
             return status, {}, b""
-        return status, {"Content-Type": "application/json; charset=UTF-8"}, json.dumps(body).encode()
+        return (
+            status,
+            {"Content-Type": "application/json; charset=UTF-8"},
+            json.dumps(body).encode(),
+        )
 
     # ---- one API call ----------------------------------------------------------------
     def call(self, method: str, target: str, headers: dict, body: bytes) -> tuple[int, dict, bytes]:
         split = urllib.parse.urlsplit(target)
         path = urllib.parse.unquote(split.path).lstrip("/")
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(split.query).items()}
-        self._wait(self.call_seconds)  # the time Google takes to process one call (see the docstring)
+        self._wait(
+            self.call_seconds
+        )  # the time Google takes to process one call (see the docstring)
         with self.lock:
             self.requests.append((method, path, query))
             if path.startswith(DIRECTORY_PATH) and not self._within_quota():
                 self.directory_rejected += 1
                 return self._json(403, fixture_error("error_403_userRateLimitExceeded.json"))
             for fault in self.faults:
-                if fault.times > 0 and fault.method == method and re.search(fault.path, path) \
-                        and (not fault.only_with_page_token or "pageToken" in query):
+                if (
+                    fault.times > 0
+                    and fault.method == method
+                    and re.search(fault.path, path)
+                    and (not fault.only_with_page_token or "pageToken" in query)
+                ):
                     fault.times -= 1
                     status, h, payload = self._json(fault.status, fault.body)
                     return status, {**h, **fault.headers}, payload
@@ -320,8 +386,15 @@ class FakeGoogle:
         with self.lock:
             self.calls[name] += 1
         if not scopes & accepted:
-            return self._json(403, error_body(403, "insufficientPermissions",
-                                              "Request had insufficient authentication scopes.", "PERMISSION_DENIED"))
+            return self._json(
+                403,
+                error_body(
+                    403,
+                    "insufficientPermissions",
+                    "Request had insufficient authentication scopes.",
+                    "PERMISSION_DENIED",
+                ),
+            )
         data = json.loads(body) if body.strip() else None
         with self.lock:
             return self._json(*handler(*args, query=query, data=data))
@@ -341,11 +414,14 @@ class FakeGoogle:
             self.directory_counted += 1
             return True
         if self.quota_window == "fixed":  # this minute, from its start on the clock
+
             def expired(t: float) -> bool:
                 return t < (now // QUOTA_WINDOW_SECONDS) * QUOTA_WINDOW_SECONDS
-        else:                             # the last 60 seconds
+        else:  # the last 60 seconds
+
             def expired(t: float) -> bool:
                 return t <= now - QUOTA_WINDOW_SECONDS
+
         while self.directory_calls and expired(self.directory_calls[0]):
             self.directory_calls.popleft()
         if len(self.directory_calls) >= self.quota_per_minute:
@@ -364,19 +440,66 @@ class FakeGoogle:
             ("POST", d + r"users/([^/]+)/signOut", "users.signOut", SECURITY, self._users_sign_out),
             ("GET", d + r"users/([^/]+)/tokens", "tokens.list", SECURITY, self._tokens_list),
             ("GET", d + r"users/([^/]+)/tokens/([^/]+)", "tokens.get", SECURITY, self._tokens_get),
-            ("DELETE", d + r"users/([^/]+)/tokens/([^/]+)", "tokens.delete", SECURITY, self._tokens_delete),
+            (
+                "DELETE",
+                d + r"users/([^/]+)/tokens/([^/]+)",
+                "tokens.delete",
+                SECURITY,
+                self._tokens_delete,
+            ),
             ("GET", d + r"groups", "groups.list", GROUP_R, self._groups_list),
-            ("GET", d + r"customer/([^/]+)/orgunits", "orgunits.list", ORGUNIT_R, self._orgunits_list),
+            (
+                "GET",
+                d + r"customer/([^/]+)/orgunits",
+                "orgunits.list",
+                ORGUNIT_R,
+                self._orgunits_list,
+            ),
             ("GET", d + r"groups/([^/]+)/members", "members.list", GROUP_R, self._members_list),
-            ("GET", d + r"groups/([^/]+)/members/([^/]+)", "members.get", GROUP_R, self._members_get),
-            ("DELETE", d + r"groups/([^/]+)/members/([^/]+)", "members.delete", GROUP_W, self._members_delete),
+            (
+                "GET",
+                d + r"groups/([^/]+)/members/([^/]+)",
+                "members.get",
+                GROUP_R,
+                self._members_get,
+            ),
+            (
+                "DELETE",
+                d + r"groups/([^/]+)/members/([^/]+)",
+                "members.delete",
+                GROUP_W,
+                self._members_delete,
+            ),
             ("GET", d + r"customer/([^/]+)/roles", "roles.list", ROLE_R, self._roles_list),
-            ("GET", d + r"customer/([^/]+)/roleassignments", "roleAssignments.list", ROLE_R, self._assignments_list),
+            (
+                "GET",
+                d + r"customer/([^/]+)/roleassignments",
+                "roleAssignments.list",
+                ROLE_R,
+                self._assignments_list,
+            ),
             ("GET", r"drive/v3/drives", "drives.list", DRIVE_R, self._drives_list),
-            ("GET", r"drive/v3/files/([^/]+)/permissions", "permissions.list", DRIVE_R, self._permissions_list),
-            ("GET", r"drive/v3/files/([^/]+)/permissions/([^/]+)", "permissions.get", DRIVE_R, self._permissions_get),
-            ("DELETE", r"drive/v3/files/([^/]+)/permissions/([^/]+)", "permissions.delete", DRIVE_W,
-             self._permissions_delete),
+            (
+                "GET",
+                r"drive/v3/files/([^/]+)/permissions",
+                "permissions.list",
+                DRIVE_R,
+                self._permissions_list,
+            ),
+            (
+                "GET",
+                r"drive/v3/files/([^/]+)/permissions/([^/]+)",
+                "permissions.get",
+                DRIVE_R,
+                self._permissions_get,
+            ),
+            (
+                "DELETE",
+                r"drive/v3/files/([^/]+)/permissions/([^/]+)",
+                "permissions.delete",
+                DRIVE_W,
+                self._permissions_delete,
+            ),
             ("GET", r"v1/matters", "matters.list", VAULT_R, self._matters_list),
             ("GET", r"v1/matters/([^/]+)/holds", "holds.list", VAULT_R, self._holds_list),
         ]
@@ -386,14 +509,22 @@ class FakeGoogle:
                 return name, accepted, handler, match.groups()
         return None
 
-    def _page(self, items: list, query: dict, size_param: str, maximum: int, default: int, kind: str,
-              field_name: str) -> tuple[int, dict]:
+    def _page(
+        self,
+        items: list,
+        query: dict,
+        size_param: str,
+        maximum: int,
+        default: int,
+        kind: str,
+        field_name: str,
+    ) -> tuple[int, dict]:
         size = min(int(query.get(size_param, default)), maximum, self.max_page or maximum)
         token = query.get("pageToken")
         if token is not None and not re.fullmatch(r"o\d+", token):
             return 400, error_body(400, "invalid", "Invalid page token")
         start = int(token[1:]) if token else 0
-        page = {"kind": kind, field_name: items[start:start + size]}
+        page = {"kind": kind, field_name: items[start : start + size]}
         if start + size < len(items):
             page["nextPageToken"] = f"o{start + size}"
         return 200, page
@@ -412,7 +543,15 @@ class FakeGoogle:
         return 404, error_body(404, "notFound", f"Resource Not Found: {what}")
 
     def _users_list(self, *, query, data):
-        return self._page(list(self.users.values()), query, "maxResults", 500, 100, "admin#directory#users", "users")
+        return self._page(
+            list(self.users.values()),
+            query,
+            "maxResults",
+            500,
+            100,
+            "admin#directory#users",
+            "users",
+        )
 
     def _users_get(self, key, *, query, data):
         user = self._user(key)
@@ -436,11 +575,22 @@ class FakeGoogle:
         user = self._user(key)
         if not user:
             return self._not_found("userKey")
-        return 200, {"kind": "admin#directory#tokenList", "etag": "\"e\"", "items": self.tokens.get(user["id"], [])}
+        return 200, {
+            "kind": "admin#directory#tokenList",
+            "etag": '"e"',
+            "items": self.tokens.get(user["id"], []),
+        }
 
     def _tokens_get(self, key, client_id, *, query, data):
         user = self._user(key)
-        token = next((t for t in self.tokens.get(user["id"] if user else "", []) if t["clientId"] == client_id), None)
+        token = next(
+            (
+                t
+                for t in self.tokens.get(user["id"] if user else "", [])
+                if t["clientId"] == client_id
+            ),
+            None,
+        )
         return (200, token) if token else self._not_found("clientId")
 
     def _tokens_delete(self, key, client_id, *, query, data):
@@ -452,17 +602,34 @@ class FakeGoogle:
         return 204, None
 
     def _groups_list(self, *, query, data):
-        return self._page(list(self.groups.values()), query, "maxResults", 200, 200, "admin#directory#groups", "groups")
+        return self._page(
+            list(self.groups.values()),
+            query,
+            "maxResults",
+            200,
+            200,
+            "admin#directory#groups",
+            "groups",
+        )
 
     def _members_list(self, key, *, query, data):
         gid = self._group_id(key)
         if gid is None:
             return self._not_found("groupKey")
-        return self._page(self.members.get(gid, []), query, "maxResults", 200, 200, "admin#directory#members",
-                          "members")
+        return self._page(
+            self.members.get(gid, []),
+            query,
+            "maxResults",
+            200,
+            200,
+            "admin#directory#members",
+            "members",
+        )
 
     def _find_member(self, gid: str | None, key: str) -> dict | None:
-        return next((m for m in self.members.get(gid or "", []) if key in (m["id"], m.get("email"))), None)
+        return next(
+            (m for m in self.members.get(gid or "", []) if key in (m["id"], m.get("email"))), None
+        )
 
     def _members_get(self, gkey, mkey, *, query, data):
         member = self._find_member(self._group_id(gkey), mkey)
@@ -477,15 +644,27 @@ class FakeGoogle:
         return 204, None
 
     def _roles_list(self, customer, *, query, data):
-        return self._page(self.roles, query, "maxResults", 100, 100, "admin#directory#roles", "items")
+        return self._page(
+            self.roles, query, "maxResults", 100, 100, "admin#directory#roles", "items"
+        )
 
     def _assignments_list(self, customer, *, query, data):
-        return self._page(self.role_assignments, query, "maxResults", 200, 200, "admin#directory#roleAssignments",
-                          "items")
+        return self._page(
+            self.role_assignments,
+            query,
+            "maxResults",
+            200,
+            200,
+            "admin#directory#roleAssignments",
+            "items",
+        )
 
     def _drives_list(self, *, query, data):
         if query.get("useDomainAdminAccess") != "true":
-            return 200, {"kind": "drive#driveList", "drives": []}  # what a non-member admin would see
+            return 200, {
+                "kind": "drive#driveList",
+                "drives": [],
+            }  # what a non-member admin would see
         return self._page(self.drives, query, "pageSize", 100, 10, "drive#driveList", "drives")
 
     def _permissions_list(self, file_id, *, query, data):
@@ -493,8 +672,15 @@ class FakeGoogle:
             return self._not_found("fileId")
         if query.get("supportsAllDrives") != "true":
             return self._not_found("fileId")  # Drive answers 404 for shared-drive files without it
-        return self._page(self.permissions[file_id], query, "pageSize", 100, 100, "drive#permissionList",
-                          "permissions")
+        return self._page(
+            self.permissions[file_id],
+            query,
+            "pageSize",
+            100,
+            100,
+            "drive#permissionList",
+            "permissions",
+        )
 
     def _permissions_get(self, file_id, pid, *, query, data):
         perm = next((p for p in self.permissions.get(file_id, []) if p["id"] == pid), None)
@@ -508,8 +694,15 @@ class FakeGoogle:
         return 204, None
 
     def _matters_list(self, *, query, data):
-        visible = self.matters if self.matter_viewers is None else [
-            m for m in self.matters if self.admin in self.matter_viewers.get(m["matterId"], set())]
+        visible = (
+            self.matters
+            if self.matter_viewers is None
+            else [
+                m
+                for m in self.matters
+                if self.admin in self.matter_viewers.get(m["matterId"], set())
+            ]
+        )
         return self._page(visible, query, "pageSize", 100, 100, "", "matters")
 
     def _orgunits_list(self, customer, *, query, data):
@@ -519,27 +712,53 @@ class FakeGoogle:
             units = [o for o in units if o["orgUnitPath"].count("/") == 1]
         elif kind == "allIncludingParent":
             units = self.org_units
-        return 200, {"kind": "admin#directory#orgUnits", "etag": "\"e\"", "organizationUnits": units}
+        return 200, {"kind": "admin#directory#orgUnits", "etag": '"e"', "organizationUnits": units}
 
     def org_unit(self, path: str, unit_id: str) -> dict:
         parent = path.rsplit("/", 1)[0] or "/"
-        return {"kind": "admin#directory#orgUnit", "etag": "\"e\"", "name": path.rsplit("/", 1)[-1],
-                "description": "", "orgUnitPath": path, "orgUnitId": unit_id,
-                "parentOrgUnitPath": parent, "parentOrgUnitId": "id:03ph8a2z0root"}
+        return {
+            "kind": "admin#directory#orgUnit",
+            "etag": '"e"',
+            "name": path.rsplit("/", 1)[-1],
+            "description": "",
+            "orgUnitPath": path,
+            "orgUnitId": unit_id,
+            "parentOrgUnitPath": parent,
+            "parentOrgUnitId": "id:03ph8a2z0root",
+        }
 
     def _holds_list(self, matter_id, *, query, data):
         return self._page(self.holds.get(matter_id, []), query, "pageSize", 100, 100, "", "holds")
 
     # ---- data --------------------------------------------------------------------------
-    def add_user(self, uid: str, email: str, *, org_unit: str = "/Staff", suspended: bool = False,
-                 archived: bool = False, employee_id: str | None = None, is_admin: bool = False,
-                 last_login: str = "2026-10-01T12:00:00.000Z", name: str | None = None,
-                 aliases: tuple[str, ...] = ()) -> dict:
-        user = {"kind": "admin#directory#user", "id": uid, "primaryEmail": email,
-                "name": {"fullName": name or email.split("@")[0].title()},
-                "isAdmin": is_admin, "isDelegatedAdmin": False, "lastLoginTime": last_login,
-                "creationTime": "2019-08-01T15:00:00.000Z", "suspended": suspended, "archived": archived,
-                "orgUnitPath": org_unit, "customerId": "C01fake"}
+    def add_user(
+        self,
+        uid: str,
+        email: str,
+        *,
+        org_unit: str = "/Staff",
+        suspended: bool = False,
+        archived: bool = False,
+        employee_id: str | None = None,
+        is_admin: bool = False,
+        last_login: str = "2026-10-01T12:00:00.000Z",
+        name: str | None = None,
+        aliases: tuple[str, ...] = (),
+    ) -> dict:
+        user = {
+            "kind": "admin#directory#user",
+            "id": uid,
+            "primaryEmail": email,
+            "name": {"fullName": name or email.split("@")[0].title()},
+            "isAdmin": is_admin,
+            "isDelegatedAdmin": False,
+            "lastLoginTime": last_login,
+            "creationTime": "2019-08-01T15:00:00.000Z",
+            "suspended": suspended,
+            "archived": archived,
+            "orgUnitPath": org_unit,
+            "customerId": "C01fake",
+        }
         if employee_id:
             user["externalIds"] = [{"value": employee_id, "type": "organization"}]
         if aliases:
@@ -547,10 +766,18 @@ class FakeGoogle:
         self.users[uid] = user
         return user
 
-    def add_group(self, gid: str, email: str, name: str, members: list[tuple[str, str]] = ()) -> dict:
+    def add_group(
+        self, gid: str, email: str, name: str, members: list[tuple[str, str]] = ()
+    ) -> dict:
         """members: (type, id) with type USER, GROUP or CUSTOMER."""
-        group = {"kind": "admin#directory#group", "id": gid, "email": email, "name": name,
-                 "directMembersCount": str(len(members)), "adminCreated": True}
+        group = {
+            "kind": "admin#directory#group",
+            "id": gid,
+            "email": email,
+            "name": name,
+            "directMembersCount": str(len(members)),
+            "adminCreated": True,
+        }
         self.groups[gid] = group
         self.members[gid] = [self.member(t, i) for t, i in members]
         return group
@@ -561,14 +788,28 @@ class FakeGoogle:
             email = self.users[ident]["primaryEmail"]
         elif kind == "GROUP" and ident in self.groups:
             email = self.groups[ident]["email"]
-        m = {"kind": "admin#directory#member", "id": ident, "role": "MEMBER", "type": kind, "status": "ACTIVE"}
+        m = {
+            "kind": "admin#directory#member",
+            "id": ident,
+            "role": "MEMBER",
+            "type": kind,
+            "status": "ACTIVE",
+        }
         if email:
             m["email"] = email
         return m
 
 
-def district(fake: FakeGoogle, *, users: int = 30_000, groups: int = 3_000, memberships: int = 300_000,
-             drives: int = 200, staff_fraction: float = 0.1, seed: int = 7) -> FakeGoogle:
+def district(
+    fake: FakeGoogle,
+    *,
+    users: int = 30_000,
+    groups: int = 3_000,
+    memberships: int = 300_000,
+    drives: int = 200,
+    staff_fraction: float = 0.1,
+    seed: int = 7,
+) -> FakeGoogle:
     """A district-scale domain: students under /Students/<school>, staff under /Staff."""
     rng = random.Random(seed)  # noqa: S311 (seeded, reproducible fake data, not security)
     staff = int(users * staff_fraction)
@@ -576,10 +817,14 @@ def district(fake: FakeGoogle, *, users: int = 30_000, groups: int = 3_000, memb
     for n in range(users):
         uid = str(100000000000000000000 + n)
         is_staff = n < staff
-        fake.add_user(uid, f"{'staff' if is_staff else 'student'}{n}@district.org",
-                      org_unit="/Staff" if is_staff else f"/Students/School{n % 12}",
-                      employee_id=f"E{n:05d}" if is_staff else None,
-                      suspended=(n % 97 == 0), archived=(n % 211 == 0))
+        fake.add_user(
+            uid,
+            f"{'staff' if is_staff else 'student'}{n}@district.org",
+            org_unit="/Staff" if is_staff else f"/Students/School{n % 12}",
+            employee_id=f"E{n:05d}" if is_staff else None,
+            suspended=(n % 97 == 0),
+            archived=(n % 211 == 0),
+        )
         user_ids.append(uid)
     fake.users[user_ids[0]]["primaryEmail"] = fake.admin
     # Group sizes: mostly around the mean, a few large ones that need more than one page.
@@ -593,39 +838,100 @@ def district(fake: FakeGoogle, *, users: int = 30_000, groups: int = 3_000, memb
         sizes[i % groups] += 1
     group_ids = [f"0{g:08d}grp" for g in range(groups)]
     for g, gid in enumerate(group_ids):
-        fake.groups[gid] = {"kind": "admin#directory#group", "id": gid, "email": f"group{g}@district.org",
-                            "name": f"Group {g}", "directMembersCount": str(sizes[g]), "adminCreated": True}
+        fake.groups[gid] = {
+            "kind": "admin#directory#group",
+            "id": gid,
+            "email": f"group{g}@district.org",
+            "name": f"Group {g}",
+            "directMembersCount": str(sizes[g]),
+            "adminCreated": True,
+        }
     for g, gid in enumerate(group_ids):
         nested = [group_ids[rng.randrange(groups)]] if g % 10 == 0 else []
         picks = rng.sample(user_ids, sizes[g] - len(nested))
-        fake.members[gid] = [fake.member("GROUP", x) for x in nested if x != gid] + \
-                            [fake.member("USER", u) for u in picks]
+        fake.members[gid] = [fake.member("GROUP", x) for x in nested if x != gid] + [
+            fake.member("USER", u) for u in picks
+        ]
     apps = [(f"{i}-app.apps.googleusercontent.com", f"App {i}") for i in range(40)]
     for uid in user_ids[:staff]:
-        fake.tokens[uid] = [{"kind": "admin#directory#token", "clientId": c, "displayText": name,
-                             "scopes": ["openid", "https://www.googleapis.com/auth/drive.readonly"],
-                             "userKey": uid, "anonymous": False, "nativeApp": False}
-                            for c, name in rng.sample(apps, rng.randint(0, 3))]
-    fake.roles = [{"roleId": "1", "roleName": "_SEED_ADMIN_ROLE", "isSuperAdminRole": True, "isSystemRole": True},
-                  {"roleId": "2", "roleName": "_GROUPS_ADMIN_ROLE", "isSystemRole": True}]
-    fake.role_assignments = [{"roleAssignmentId": f"ra{i}", "roleId": "1" if i < 3 else "2",
-                              "assignedTo": user_ids[i], "assigneeType": "user", "scopeType": "CUSTOMER"}
-                             for i in range(10)]
+        fake.tokens[uid] = [
+            {
+                "kind": "admin#directory#token",
+                "clientId": c,
+                "displayText": name,
+                "scopes": ["openid", "https://www.googleapis.com/auth/drive.readonly"],
+                "userKey": uid,
+                "anonymous": False,
+                "nativeApp": False,
+            }
+            for c, name in rng.sample(apps, rng.randint(0, 3))
+        ]
+    fake.roles = [
+        {
+            "roleId": "1",
+            "roleName": "_SEED_ADMIN_ROLE",
+            "isSuperAdminRole": True,
+            "isSystemRole": True,
+        },
+        {"roleId": "2", "roleName": "_GROUPS_ADMIN_ROLE", "isSystemRole": True},
+    ]
+    fake.role_assignments = [
+        {
+            "roleAssignmentId": f"ra{i}",
+            "roleId": "1" if i < 3 else "2",
+            "assignedTo": user_ids[i],
+            "assigneeType": "user",
+            "scopeType": "CUSTOMER",
+        }
+        for i in range(10)
+    ]
     for d in range(drives):
         did = f"0AdriveX{d:05d}Uk9PVA"
-        fake.drives.append({"kind": "drive#drive", "id": did, "name": f"Shared drive {d}",
-                            "createdTime": "2021-01-01T00:00:00.000Z"})
-        perms = [{"kind": "drive#permission", "id": f"{100 + i}", "type": "user", "role": role,
-                  "emailAddress": fake.users[user_ids[rng.randrange(staff)]]["primaryEmail"]}
-                 for i, role in enumerate(rng.choices(["organizer", "writer", "reader", "commenter"], k=12))]
-        perms.append({"kind": "drive#permission", "id": "g1", "type": "group", "role": "reader",
-                      "emailAddress": fake.groups[group_ids[d]]["email"]})
+        fake.drives.append(
+            {
+                "kind": "drive#drive",
+                "id": did,
+                "name": f"Shared drive {d}",
+                "createdTime": "2021-01-01T00:00:00.000Z",
+            }
+        )
+        perms = [
+            {
+                "kind": "drive#permission",
+                "id": f"{100 + i}",
+                "type": "user",
+                "role": role,
+                "emailAddress": fake.users[user_ids[rng.randrange(staff)]]["primaryEmail"],
+            }
+            for i, role in enumerate(
+                rng.choices(["organizer", "writer", "reader", "commenter"], k=12)
+            )
+        ]
+        perms.append(
+            {
+                "kind": "drive#permission",
+                "id": "g1",
+                "type": "group",
+                "role": "reader",
+                "emailAddress": fake.groups[group_ids[d]]["email"],
+            }
+        )
         fake.permissions[did] = perms
     fake.matters = [{"matterId": f"m{i}", "name": f"Matter {i}", "state": "OPEN"} for i in range(3)]
     for i in range(3):
-        fake.holds[f"m{i}"] = [{"holdId": f"h{i}", "name": f"Hold {i}", "corpus": "MAIL",
-                                "accounts": [{"accountId": user_ids[staff - 1 - i],
-                                              "email": fake.users[user_ids[staff - 1 - i]]["primaryEmail"]}]}]
+        fake.holds[f"m{i}"] = [
+            {
+                "holdId": f"h{i}",
+                "name": f"Hold {i}",
+                "corpus": "MAIL",
+                "accounts": [
+                    {
+                        "accountId": user_ids[staff - 1 - i],
+                        "email": fake.users[user_ids[staff - 1 - i]]["primaryEmail"],
+                    }
+                ],
+            }
+        ]
     return fake
 
 
@@ -633,26 +939,67 @@ def district(fake: FakeGoogle, *, users: int = 30_000, groups: int = 3_000, memb
 def small_domain(fake: FakeGoogle) -> FakeGoogle:
     """A handful of users and groups covering the documented cases."""
     fake.add_user("1001", fake.admin, employee_id="E0001", is_admin=True, name="Ada Admin")
-    fake.add_user("1002", "teacher@district.org", employee_id="E0002", aliases=("t.one@district.org",))
+    fake.add_user(
+        "1002", "teacher@district.org", employee_id="E0002", aliases=("t.one@district.org",)
+    )
     fake.add_user("1003", "gone@district.org", employee_id="E0003", suspended=True)
     fake.add_user("1004", "archived@district.org", employee_id="E0004", archived=True)
-    fake.add_user("1005", "kid@students.district.org", org_unit="/Students/HS",
-                  last_login="1970-01-01T00:00:00.000Z")
+    fake.add_user(
+        "1005",
+        "kid@students.district.org",
+        org_unit="/Students/HS",
+        last_login="1970-01-01T00:00:00.000Z",
+    )
     fake.add_group("g1", "sped@district.org", "SpEd Staff", [("USER", "1002"), ("GROUP", "g2")])
-    fake.add_group("g2", "sped-leads@district.org", "SpEd Leads", [("USER", "1001"), ("GROUP", "g1")])
+    fake.add_group(
+        "g2", "sped-leads@district.org", "SpEd Leads", [("USER", "1001"), ("GROUP", "g1")]
+    )
     fake.add_group("g3", "everyone@district.org", "Everyone", [("CUSTOMER", "C01fake")])
-    fake.tokens["1002"] = [{"kind": "admin#directory#token", "clientId": "999-grades.apps.googleusercontent.com",
-                            "displayText": "GradeHelper", "scopes": ["https://www.googleapis.com/auth/drive"],
-                            "userKey": "1002", "anonymous": False, "nativeApp": False}]
-    fake.tokens["1005"] = [{"kind": "admin#directory#token", "clientId": "777-game.apps.googleusercontent.com",
-                            "displayText": "Game", "scopes": ["openid"], "userKey": "1005"}]
-    fake.roles = [{"roleId": "91", "roleName": "_SEED_ADMIN_ROLE", "isSuperAdminRole": True, "isSystemRole": True},
-                  {"roleId": "92", "roleName": "Help Desk"}]
+    fake.tokens["1002"] = [
+        {
+            "kind": "admin#directory#token",
+            "clientId": "999-grades.apps.googleusercontent.com",
+            "displayText": "GradeHelper",
+            "scopes": ["https://www.googleapis.com/auth/drive"],
+            "userKey": "1002",
+            "anonymous": False,
+            "nativeApp": False,
+        }
+    ]
+    fake.tokens["1005"] = [
+        {
+            "kind": "admin#directory#token",
+            "clientId": "777-game.apps.googleusercontent.com",
+            "displayText": "Game",
+            "scopes": ["openid"],
+            "userKey": "1005",
+        }
+    ]
+    fake.roles = [
+        {
+            "roleId": "91",
+            "roleName": "_SEED_ADMIN_ROLE",
+            "isSuperAdminRole": True,
+            "isSystemRole": True,
+        },
+        {"roleId": "92", "roleName": "Help Desk"},
+    ]
     fake.role_assignments = [
-        {"roleAssignmentId": "ra1", "roleId": "91", "assignedTo": "1001", "assigneeType": "user",
-         "scopeType": "CUSTOMER"},
-        {"roleAssignmentId": "ra2", "roleId": "92", "assignedTo": "g2", "assigneeType": "group",
-         "scopeType": "CUSTOMER"}]
+        {
+            "roleAssignmentId": "ra1",
+            "roleId": "91",
+            "assignedTo": "1001",
+            "assigneeType": "user",
+            "scopeType": "CUSTOMER",
+        },
+        {
+            "roleAssignmentId": "ra2",
+            "roleId": "92",
+            "assignedTo": "g2",
+            "assigneeType": "group",
+            "scopeType": "CUSTOMER",
+        },
+    ]
     fake.drives = [{"kind": "drive#drive", "id": "0ASpEd", "name": "Special Education Records"}]
     fake.permissions["0ASpEd"] = [
         {"id": "p1", "type": "group", "role": "organizer", "emailAddress": "SPED@district.org"},
@@ -661,13 +1008,26 @@ def small_domain(fake: FakeGoogle) -> FakeGoogle:
         {"id": "p4", "type": "domain", "role": "reader", "domain": "district.org"},
         {"id": "p5", "type": "user", "role": "fileOrganizer", "emailAddress": "gone@district.org"},
     ]
-    fake.org_units += [fake.org_unit("/Staff", "id:03ph8a2zstaff"), fake.org_unit("/Students", "id:03ph8a2zstu"),
-                       fake.org_unit("/Students/HS", "id:03ph8a2z1")]
+    fake.org_units += [
+        fake.org_unit("/Staff", "id:03ph8a2zstaff"),
+        fake.org_unit("/Students", "id:03ph8a2zstu"),
+        fake.org_unit("/Students/HS", "id:03ph8a2z1"),
+    ]
     fake.matters = [{"matterId": "m1", "name": "Doe v. District", "state": "OPEN"}]
-    fake.holds["m1"] = [{"holdId": "h1", "name": "Doe mail", "corpus": "MAIL",
-                         "accounts": [{"accountId": "1003", "email": "gone@district.org"}]},
-                        {"holdId": "h2", "name": "HS drive", "corpus": "DRIVE",
-                         "orgUnit": {"orgUnitId": "03ph8a2z1", "holdTime": "2026-01-01T00:00:00Z"}}]
+    fake.holds["m1"] = [
+        {
+            "holdId": "h1",
+            "name": "Doe mail",
+            "corpus": "MAIL",
+            "accounts": [{"accountId": "1003", "email": "gone@district.org"}],
+        },
+        {
+            "holdId": "h2",
+            "name": "HS drive",
+            "corpus": "DRIVE",
+            "orgUnit": {"orgUnitId": "03ph8a2z1", "holdTime": "2026-01-01T00:00:00Z"},
+        },
+    ]
     return fake
 
 
@@ -681,9 +1041,16 @@ class Sleeps(list):
 def make_connector(fake: FakeGoogle, tmp_path: Path, **settings: Any):
     from access_review.retry import RetryPolicy
     from connectors.google.connector import build_connector
+
     key = fake.write_key_file(tmp_path / "sa-key.json")
-    config = {"type": "google", "key_file": key.name, "subject": fake.admin, "api_endpoint": fake.url,
-              "vault": True, **settings}
+    config = {
+        "type": "google",
+        "key_file": key.name,
+        "subject": fake.admin,
+        "api_endpoint": fake.url,
+        "vault": True,
+        **settings,
+    }
     connector = build_connector("google", config, base_dir=str(tmp_path))
     connector.policy = RetryPolicy(tries=4, base=0.01, cap=0.05)
     connector.sleep = Sleeps()

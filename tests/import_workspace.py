@@ -1,6 +1,7 @@
 """A small store holding a roster, an inventory and both registers (tests/fixtures), and the
 `access-review` commands run against a private copy of it — for the tests that feed the
 import commands hostile files and check that nothing stored moves when they are refused."""
+
 from __future__ import annotations
 
 import shutil
@@ -59,7 +60,9 @@ class Workspace:
     def copy_to(self, folder: Path) -> "Workspace":
         shutil.copytree(self.folder, folder, dirs_exist_ok=True)
         copy = Workspace(folder)
-        copy.config_path.write_text(self.config_path.read_text().replace(str(self.folder), str(folder)))
+        copy.config_path.write_text(
+            self.config_path.read_text().replace(str(self.folder), str(folder))
+        )
         return copy
 
 
@@ -68,7 +71,9 @@ def build_workspace(folder: Path, *, extra_config: str = "") -> Workspace:
     approvals, 3 holds), imported through the import functions."""
     folder.mkdir(parents=True, exist_ok=True)
     ws = Workspace(folder)
-    ws.config_path.write_text(f'[store]\npath = "{ws.store_path}"\n{extra_config}', encoding="utf-8")
+    ws.config_path.write_text(
+        f'[store]\npath = "{ws.store_path}"\n{extra_config}', encoding="utf-8"
+    )
     cfg = ws.config()
     with ws.store() as store:
         import_roster(cfg, store, ROSTER)

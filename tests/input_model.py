@@ -2,6 +2,7 @@
 from the code that reads them — and hypothesis strategies for such rows, seeded with the
 values that broke imports before (quotes, commas, semicolons, formulas, BOMs, NULs, huge and
 non-ASCII values). The property tests compare what the import commands store against this."""
+
 from __future__ import annotations
 
 import csv
@@ -14,28 +15,68 @@ from hypothesis import strategies as st
 
 MAX_CELL_CHARS = 4000  # docs/formats.md: "a value longer than 4,000 characters"
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-EXCEL_ERRORS = {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                "#GETTING_DATA", "#SPILL!", "#CALC!"}
-ROSTER_IDS = ["E0001", "E0002", "E0003", "E0004", "V0100", "C0200"]   # tests/fixtures roster
+EXCEL_ERRORS = {
+    "#NULL!",
+    "#DIV/0!",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#NUM!",
+    "#N/A",
+    "#GETTING_DATA",
+    "#SPILL!",
+    "#CALC!",
+}
+ROSTER_IDS = ["E0001", "E0002", "E0003", "E0004", "V0100", "C0200"]  # tests/fixtures roster
 
 # Dates as written -> what they mean ("" = no date; None = not a date, an error).
 DATES: dict[str, date | None | str] = {
-    "": "", "2026-01-31": date(2026, 1, 31), "01/31/2026": date(2026, 1, 31),
-    "2025-12-01": date(2025, 12, 1), "2026-02-30": None, "31/01/2026": None, "soon": None}
+    "": "",
+    "2026-01-31": date(2026, 1, 31),
+    "01/31/2026": date(2026, 1, 31),
+    "2025-12-01": date(2025, 12, 1),
+    "2026-02-30": None,
+    "31/01/2026": None,
+    "soon": None,
+}
 
 SEEDED_TEXT = [
-    "Zoë Müller", "O'Brien, Pat", 'He said "hi"', "a;b;c", "tab\tinside", "  padded  ",
-    "=1+2", "=HYPERLINK(\"http://x\")", "+SUM(A1)", "@cmd", "-2", "#REF!", " #N/A",
-    "名前 テスト", "emoji 🎉", "\ufeffbom-inside", "nul\x00inside", "esc\x1b[31m", "bell\x07",
-    "x" * MAX_CELL_CHARS, "y" * (MAX_CELL_CHARS + 1), "line\nbreak", " ", "",
+    "Zoë Müller",
+    "O'Brien, Pat",
+    'He said "hi"',
+    "a;b;c",
+    "tab\tinside",
+    "  padded  ",
+    "=1+2",
+    '=HYPERLINK("http://x")',
+    "+SUM(A1)",
+    "@cmd",
+    "-2",
+    "#REF!",
+    " #N/A",
+    "名前 テスト",
+    "emoji 🎉",
+    "\ufeffbom-inside",
+    "nul\x00inside",
+    "esc\x1b[31m",
+    "bell\x07",
+    "x" * MAX_CELL_CHARS,
+    "y" * (MAX_CELL_CHARS + 1),
+    "line\nbreak",
+    " ",
+    "",
 ]
 
 # CSV text may hold anything but a line break (a seed holds one); a workbook cannot hold
 # control characters at all (openpyxl refuses to write them).
-csv_text = st.one_of(st.sampled_from(SEEDED_TEXT), st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=24))
-xlsx_text = st.one_of(st.sampled_from([t for t in SEEDED_TEXT if not CONTROL.search(t)]), st.text(
-    st.characters(blacklist_categories=("Cs", "Cc")), max_size=24))
+csv_text = st.one_of(
+    st.sampled_from(SEEDED_TEXT),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"), max_size=24),
+)
+xlsx_text = st.one_of(
+    st.sampled_from([t for t in SEEDED_TEXT if not CONTROL.search(t)]),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=24),
+)
 
 
 def bad_cell(value: str, *, excel: bool) -> bool:
@@ -58,8 +99,8 @@ class Spec:
 
     header: list[str]
     rows: list[list[str]]
-    bad_rows: set[int] = field(default_factory=set)   # spreadsheet row numbers that must be refused
-    expected: list = field(default_factory=list)       # what is stored when nothing is bad
+    bad_rows: set[int] = field(default_factory=set)  # spreadsheet row numbers that must be refused
+    expected: list = field(default_factory=list)  # what is stored when nothing is bad
 
     @property
     def valid(self) -> bool:
@@ -67,7 +108,7 @@ class Spec:
 
 
 def _row_number(index: int) -> int:
-    return index + 2   # header = row 1
+    return index + 2  # header = row 1
 
 
 def _cells_bad(row: list[str], excel: bool) -> bool:
@@ -81,13 +122,14 @@ def _blank(row) -> bool:
 
 # ---------------------------------------------------------------- roster
 
+
 def roster_row(text):
     return st.tuples(
         st.one_of(st.sampled_from(ROSTER_IDS + ["T1", "t1", " T2 ", ""]), text),  # employee_id
-        text,                                                                       # name
-        st.one_of(st.just(""), text),                                               # title
-        st.sampled_from(["", "active", "Leave", "SEPARATED", "retired"]),           # status
-        st.sampled_from(list(DATES)),                                               # status_date
+        text,  # name
+        st.one_of(st.just(""), text),  # title
+        st.sampled_from(["", "active", "Leave", "SEPARATED", "retired"]),  # status
+        st.sampled_from(list(DATES)),  # status_date
     )
 
 
@@ -119,26 +161,51 @@ def stored_roster(people) -> list[tuple]:
 
 # ---------------------------------------------------------------- inventory resources
 
-SELECTORS = {"ad:group:SpEd Staff": True, "google:drive:Nurse; entra:app:PowerSchool SIS": True,
-             "ad:group:Ok; :group:Missing Source": False, "ad group SpEd": False, "": False}
-CLASSIFICATIONS = {"confidential": "confidential", "Critical": "critical", "BOTH": "both", "secret": None, "": None}
-MANAGERS = {"E0001": "E0001", "lortega@district.org": "E0002", "": "", "E7777": None, "nobody@x.org": None}
-RULES = {"": True, "*": True, "department=Special Education & person_type=employee": True,
-         "shoe_size=9": False, "title=Principal|": False}
+SELECTORS = {
+    "ad:group:SpEd Staff": True,
+    "google:drive:Nurse; entra:app:PowerSchool SIS": True,
+    "ad:group:Ok; :group:Missing Source": False,
+    "ad group SpEd": False,
+    "": False,
+}
+CLASSIFICATIONS = {
+    "confidential": "confidential",
+    "Critical": "critical",
+    "BOTH": "both",
+    "secret": None,
+    "": None,
+}
+MANAGERS = {
+    "E0001": "E0001",
+    "lortega@district.org": "E0002",
+    "": "",
+    "E7777": None,
+    "nobody@x.org": None,
+}
+RULES = {
+    "": True,
+    "*": True,
+    "department=Special Education & person_type=employee": True,
+    "shoe_size=9": False,
+    "title=Principal|": False,
+}
+
 
 def inventory_row(text):
     return st.tuples(
-    text,                                        # resource
-    st.sampled_from(list(CLASSIFICATIONS)),      # classification
-    st.sampled_from(list(MANAGERS)),             # data_manager
-    st.sampled_from(list(SELECTORS)),            # entitlements
-    st.sampled_from(list(RULES)),                # authorized
+        text,  # resource
+        st.sampled_from(list(CLASSIFICATIONS)),  # classification
+        st.sampled_from(list(MANAGERS)),  # data_manager
+        st.sampled_from(list(SELECTORS)),  # entitlements
+        st.sampled_from(list(RULES)),  # authorized
     )
 
 
 def inventory_spec(rows: list[tuple], *, excel: bool) -> Spec:
-    spec = Spec(["resource", "classification", "data_manager", "entitlements", "authorized"],
-                [list(r) for r in rows])
+    spec = Spec(
+        ["resource", "classification", "data_manager", "entitlements", "authorized"],
+        [list(r) for r in rows],
+    )
     seen: set[str] = set()
     for index, (name, classification, manager, selectors, rules) in enumerate(rows):
         if _blank(rows[index]):
@@ -164,12 +231,17 @@ def stored_resources(inventory) -> list[tuple]:
 
 APPROVED = {"yes": True, "No": False, "approved": True, "": False, "maybe": None}
 
+
 def apps_row(text):
     return st.tuples(
-        st.one_of(st.just(""), text),                                     # app
-        st.one_of(st.just(""), st.sampled_from(["quiz-1", "QUIZ-1", "gb.apps.googleusercontent.com"]), text),
-        st.sampled_from(list(APPROVED)),                                  # approved
-        st.sampled_from(list(DATES)),                                     # approved_on
+        st.one_of(st.just(""), text),  # app
+        st.one_of(
+            st.just(""),
+            st.sampled_from(["quiz-1", "QUIZ-1", "gb.apps.googleusercontent.com"]),
+            text,
+        ),
+        st.sampled_from(list(APPROVED)),  # approved
+        st.sampled_from(list(DATES)),  # approved_on
     )
 
 
@@ -187,8 +259,9 @@ def apps_spec(rows: list[tuple], *, excel: bool) -> Spec:
         if bad:
             spec.bad_rows.add(_row_number(index))
         else:
-            spec.expected.append((app.strip(), client_id.strip(), APPROVED[approved],
-                                  DATES[approved_on] or None))
+            spec.expected.append(
+                (app.strip(), client_id.strip(), APPROVED[approved], DATES[approved_on] or None)
+            )
     return spec
 
 
@@ -198,12 +271,13 @@ def stored_apps(inventory) -> list[tuple]:
 
 # ---------------------------------------------------------------- holds
 
+
 def holds_row(text):
     return st.tuples(
         st.one_of(st.sampled_from(["E0004", "sprice@district.org", "ad:account:1b2c"]), text),
-        text,                                    # matter
-        st.sampled_from(list(DATES)),            # since
-        st.sampled_from(list(DATES)),            # released
+        text,  # matter
+        st.sampled_from(list(DATES)),  # since
+        st.sampled_from(list(DATES)),  # released
     )
 
 
@@ -228,10 +302,12 @@ def stored_holds(inventory) -> list[tuple]:
 
 # ---------------------------------------------------------------- writing the files
 
+
 def csv_bytes(spec: Spec, *, delimiter: str = ",", bom: bool = False, crlf: bool = False) -> bytes:
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n" if crlf else "\n").writerows(
-        [spec.header, *spec.rows])
+        [spec.header, *spec.rows]
+    )
     return (b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode("utf-8")
 
 
@@ -252,22 +328,52 @@ _GOOD_TEXT = st.sampled_from(["Ann", "Zoë Müller", "O'Brien, Pat", 'He said "h
 def good_rows(draw, part: str) -> list[tuple]:
     """1-6 rows the model accepts, so that what damage does to them is all that is judged."""
     n = draw(st.integers(1, 6))
-    keys = draw(st.lists(st.sampled_from(ROSTER_IDS + ["T1", "T2", "T3"]), min_size=n, max_size=n,
-                         unique=True))
+    keys = draw(
+        st.lists(
+            st.sampled_from(ROSTER_IDS + ["T1", "T2", "T3"]), min_size=n, max_size=n, unique=True
+        )
+    )
     rows = []
     for key in keys:
         text = draw(_GOOD_TEXT)
         if part == "roster":
-            rows.append((key, text, draw(_GOOD_TEXT), draw(st.sampled_from(["", "active", "Leave"])), ""))
+            rows.append(
+                (key, text, draw(_GOOD_TEXT), draw(st.sampled_from(["", "active", "Leave"])), "")
+            )
         elif part == "resources":
-            rows.append((f"{text} {key}", draw(st.sampled_from(["confidential", "Critical", "BOTH"])),
-                         draw(st.sampled_from(["E0001", "lortega@district.org", ""])),
-                         draw(st.sampled_from(["ad:group:SpEd Staff", "google:drive:Nurse; entra:app:PowerSchool SIS"])),
-                         draw(st.sampled_from(["", "*", "department=Special Education & person_type=employee"]))))
+            rows.append(
+                (
+                    f"{text} {key}",
+                    draw(st.sampled_from(["confidential", "Critical", "BOTH"])),
+                    draw(st.sampled_from(["E0001", "lortega@district.org", ""])),
+                    draw(
+                        st.sampled_from(
+                            ["ad:group:SpEd Staff", "google:drive:Nurse; entra:app:PowerSchool SIS"]
+                        )
+                    ),
+                    draw(
+                        st.sampled_from(
+                            ["", "*", "department=Special Education & person_type=employee"]
+                        )
+                    ),
+                )
+            )
         elif part == "apps":
-            rows.append((text, f"client-{key}", draw(st.sampled_from(["yes", "No", ""])),
-                         draw(st.sampled_from(["", "2026-01-31", "01/31/2026"]))))
+            rows.append(
+                (
+                    text,
+                    f"client-{key}",
+                    draw(st.sampled_from(["yes", "No", ""])),
+                    draw(st.sampled_from(["", "2026-01-31", "01/31/2026"])),
+                )
+            )
         else:
-            rows.append((key, text, draw(st.sampled_from(["", "2025-12-01"])),
-                         draw(st.sampled_from(["", "2026-01-31"]))))
+            rows.append(
+                (
+                    key,
+                    text,
+                    draw(st.sampled_from(["", "2025-12-01"])),
+                    draw(st.sampled_from(["", "2026-01-31"])),
+                )
+            )
     return rows

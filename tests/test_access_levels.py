@@ -1,14 +1,21 @@
 """The level pass and the access rules of the graph (docs/access-model.md): the level is the
 highest over all paths, `why` shows the path that gives it first, owners/managers "manage who
 has access", distribution groups confer nothing, app-role grants reach direct members only."""
+
 import time
 
 from access_review.config import Classification
 from access_review.correlation import correlate
-from access_review.graph import (all_paths, best_paths_to, build_graph, describe_path,
-                                 effective_access, inventory_node, path_level)
-from access_review.records import (Account, Grant, Group, Membership, Resource, Snapshot,
-                                   level_label)
+from access_review.graph import (
+    all_paths,
+    best_paths_to,
+    build_graph,
+    describe_path,
+    effective_access,
+    inventory_node,
+    path_level,
+)
+from access_review.records import Account, Grant, Group, Membership, Resource, Snapshot, level_label
 
 RULES = Classification(student_org_units=(), student_domains=(), service_patterns=("svc-*",))
 
@@ -35,8 +42,10 @@ def drive_through_nested_groups():
         Membership(s, key["Inner"], ann.key),
     ]
     drive = Resource(s, "drive:0A1", "SpEd Drive", "shared_drive")
-    grants = [Grant(s, "p1", drive.key, key["Readers"], "read", "drive_permission", role="reader"),
-              Grant(s, "p2", drive.key, key["Org"], "write", "drive_permission", role="fileOrganizer")]
+    grants = [
+        Grant(s, "p1", drive.key, key["Readers"], "read", "drive_permission", role="reader"),
+        Grant(s, "p2", drive.key, key["Org"], "write", "drive_permission", role="fileOrganizer"),
+    ]
     return Snapshot(s, [ann], groups, memberships, [drive], grants, complete=True), key, drive
 
 
@@ -45,7 +54,14 @@ def test_level_is_the_highest_over_all_paths_not_the_shortest():
     g, access = analyse([snap], {"SpEd": [drive.key]})
     x = access[("google:account:1", "SpEd")]
     assert x.level == "write"
-    assert x.path == ("google:account:1", key["Inner"], key["Mid"], key["Org"], drive.key, "inventory:SpEd")
+    assert x.path == (
+        "google:account:1",
+        key["Inner"],
+        key["Mid"],
+        key["Org"],
+        drive.key,
+        "inventory:SpEd",
+    )
     paths = all_paths(g, "google:account:1", "SpEd")
     assert paths[0] == x.path and path_level(g, paths[0]) == "write"
     assert [path_level(g, p) for p in paths] == ["write", "read"]
@@ -57,15 +73,24 @@ def test_a_group_selector_and_a_grant_to_the_same_group_give_the_grant_level():
     ann = Account(s, "a", "ann")
     da = Group(s, "da", "Domain Admins")
     role = Resource(s, "S-1-5-21-1-512", "Domain Admins", "admin_role", privileged=True)
-    snap = Snapshot(s, [ann], [da], [Membership(s, da.key, ann.key)], [role],
-                    [Grant(s, "pg", role.key, da.key, "admin", "privileged_group")], complete=True)
+    snap = Snapshot(
+        s,
+        [ann],
+        [da],
+        [Membership(s, da.key, ann.key)],
+        [role],
+        [Grant(s, "pg", role.key, da.key, "admin", "privileged_group")],
+        complete=True,
+    )
     g, access = analyse([snap], {"Domain": [role.key, da.key]})
     assert access[(ann.key, "Domain")].level == "admin"
 
 
 def test_cycles_terminate_and_carry_the_level_through():
     snap, key, drive = drive_through_nested_groups()
-    snap.memberships.append(Membership("google", key["Inner"], key["Org"], "group"))  # Org <-> Inner
+    snap.memberships.append(
+        Membership("google", key["Inner"], key["Org"], "group")
+    )  # Org <-> Inner
     g, access = analyse([snap], {"SpEd": [drive.key]})
     assert access[("google:account:1", "SpEd")].level == "write"
 
@@ -82,8 +107,11 @@ def test_a_group_manager_manages_who_has_access():
     assert x.level == "manage" and level_label(x.level) == "manages who has access"
     assert "manager of google group 'Readers'" in describe_path(g, x.path)
     # a manager of a group that is an organizer still holds the organizer's admin
-    snap.grants.append(Grant("google", "p3", drive.key, key["Readers"], "admin", "drive_permission",
-                             role="organizer"))
+    snap.grants.append(
+        Grant(
+            "google", "p3", drive.key, key["Readers"], "admin", "drive_permission", role="organizer"
+        )
+    )
     g, access = analyse([snap], {"SpEd": [drive.key]})
     assert access[(bob.key, "SpEd")].level == "admin"
 
@@ -96,8 +124,12 @@ def test_a_distribution_group_nested_in_a_security_group_confers_nothing():
     sec = Group(s, "sec", "SpEd Records")
     dist = Group(s, "dl", "SpEd Newsletter", kind="distribution")
     nested = Group(s, "sub", "SpEd Aides")
-    memberships = [Membership(s, sec.key, dist.key, "group"), Membership(s, dist.key, ann.key),
-                   Membership(s, sec.key, nested.key, "group"), Membership(s, nested.key, bob.key)]
+    memberships = [
+        Membership(s, sec.key, dist.key, "group"),
+        Membership(s, dist.key, ann.key),
+        Membership(s, sec.key, nested.key, "group"),
+        Membership(s, nested.key, bob.key),
+    ]
     snap = Snapshot(s, [ann, bob], [sec, dist, nested], memberships, complete=True)
     g, access = analyse([snap], {"SpEd": [sec.key]})
     assert set(access) == {(bob.key, "SpEd")}
@@ -110,11 +142,19 @@ def test_app_role_grants_reach_direct_members_only():
     ann, bob = Account(s, "a", "ann@d.org"), Account(s, "b", "bob@d.org")
     teachers, nested = Group(s, "t", "SIS Teachers"), Group(s, "n", "New Teachers")
     role = Resource(s, "app_role:sis:t", "SIS/Teacher", "app_role")
-    snap = Snapshot(s, [ann, bob], [teachers, nested],
-                    [Membership(s, teachers.key, ann.key), Membership(s, teachers.key, nested.key, "group"),
-                     Membership(s, nested.key, bob.key)],
-                    [role], [Grant(s, "ar", role.key, teachers.key, "write", "app_role",
-                                   direct_members_only=True)], complete=True)
+    snap = Snapshot(
+        s,
+        [ann, bob],
+        [teachers, nested],
+        [
+            Membership(s, teachers.key, ann.key),
+            Membership(s, teachers.key, nested.key, "group"),
+            Membership(s, nested.key, bob.key),
+        ],
+        [role],
+        [Grant(s, "ar", role.key, teachers.key, "write", "app_role", direct_members_only=True)],
+        complete=True,
+    )
     g, access = analyse([snap], {"SIS": [role.key]})
     assert set(access) == {(ann.key, "SIS")}
     assert "(direct members only)" in describe_path(g, access[(ann.key, "SIS")].path)
@@ -127,8 +167,13 @@ def test_contacts_are_members_but_never_access_holders():
     s = "ad"
     ann = Account(s, "a", "ann")
     sec = Group(s, "sec", "SpEd Records")
-    snap = Snapshot(s, [ann], [sec], [Membership(s, sec.key, ann.key),
-                                       Membership(s, sec.key, "ad:contact:c1", "contact")], complete=True)
+    snap = Snapshot(
+        s,
+        [ann],
+        [sec],
+        [Membership(s, sec.key, ann.key), Membership(s, sec.key, "ad:contact:c1", "contact")],
+        complete=True,
+    )
     g, access = analyse([snap], {"SpEd": [sec.key]})
     assert set(access) == {(ann.key, "SpEd")} and "ad:contact:c1" not in g
 
@@ -143,14 +188,26 @@ def test_level_pass_is_linear_not_path_enumeration():
     for i in range(60):
         left, right, join = (Group(s, f"{i}{x}", f"{i}{x}", kind="google") for x in "lrj")
         groups += [left, right, join]
-        memberships += [Membership(s, left.key, prev, "group" if i else "account"),
-                        Membership(s, right.key, prev, "group" if i else "account"),
-                        Membership(s, join.key, left.key, "group"), Membership(s, join.key, right.key, "group")]
+        memberships += [
+            Membership(s, left.key, prev, "group" if i else "account"),
+            Membership(s, right.key, prev, "group" if i else "account"),
+            Membership(s, join.key, left.key, "group"),
+            Membership(s, join.key, right.key, "group"),
+        ]
         prev = join.key
     drive = Resource(s, "drive:0A", "Drive", "shared_drive")
-    snap = Snapshot(s, [ann], groups, memberships, [drive],
-                    [Grant(s, "w", drive.key, prev, "write", "drive_permission"),
-                     Grant(s, "r", drive.key, groups[0].key, "read", "drive_permission")], complete=True)
+    snap = Snapshot(
+        s,
+        [ann],
+        groups,
+        memberships,
+        [drive],
+        [
+            Grant(s, "w", drive.key, prev, "write", "drive_permission"),
+            Grant(s, "r", drive.key, groups[0].key, "read", "drive_permission"),
+        ],
+        complete=True,
+    )
     t = time.perf_counter()
     g, access = analyse([snap], {"Drive": [drive.key]})
     assert time.perf_counter() - t < 2.0

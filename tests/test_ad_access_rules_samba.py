@@ -3,6 +3,7 @@ primary group, computer and contact members, and a distribution group inside a s
 group. The independent check is Samba's own ``tokenGroups`` — the security groups Windows
 puts in an account's token (https://learn.microsoft.com/windows/win32/adschema/a-tokengroups):
 for every account, the groups the entitlement graph says it reaches must be exactly those."""
+
 from __future__ import annotations
 
 import ldap3
@@ -31,28 +32,73 @@ def user_dn(sam: str) -> str:
 
 
 def district_ldif() -> str:
-    out = [ldif_entry(f"OU=Groups,{BASE}", {"objectClass": "organizationalUnit"}),
-           ldif_entry(f"OU=Staff,{BASE}", {"objectClass": "organizationalUnit"})]
+    out = [
+        ldif_entry(f"OU=Groups,{BASE}", {"objectClass": "organizationalUnit"}),
+        ldif_entry(f"OU=Staff,{BASE}", {"objectClass": "organizationalUnit"}),
+    ]
     for sam in USERS:
-        out.append(ldif_entry(user_dn(sam), {"objectClass": "user", "sAMAccountName": sam,
-                                             "userPrincipalName": f"{sam}@district.test",
-                                             "userAccountControl": "512"}))
+        out.append(
+            ldif_entry(
+                user_dn(sam),
+                {
+                    "objectClass": "user",
+                    "sAMAccountName": sam,
+                    "userPrincipalName": f"{sam}@district.test",
+                    "userAccountControl": "512",
+                },
+            )
+        )
     # WORKSTATION_TRUST_ACCOUNT (0x1000): Samba gives it primary group Domain Computers (515).
-    out.append(ldif_entry(f"CN=WS01,CN=Computers,{BASE}", {"objectClass": "computer",
-                                                            "sAMAccountName": "WS01$",
-                                                            "userAccountControl": "4096"}))
-    out.append(ldif_entry(f"CN=Parent Liaison,OU=Staff,{BASE}", {"objectClass": "contact",
-                                                                  "mail": "liaison@parents.example"}))
-    out.append(ldif_entry(group_dn("SpEd Aides"), {"objectClass": "group", "sAMAccountName": "SpEd Aides",
-                                                   "groupType": str(GLOBAL_SECURITY),
-                                                   "member": [user_dn("sam")]}))
-    out.append(ldif_entry(group_dn("SpEd List"), {"objectClass": "group", "sAMAccountName": "SpEd List",
-                                                  "groupType": str(GLOBAL_DISTRIBUTION),
-                                                  "member": [user_dn("quinn"), f"CN=Parent Liaison,OU=Staff,{BASE}"]}))
-    out.append(ldif_entry(group_dn("SpEd Records"), {
-        "objectClass": "group", "sAMAccountName": "SpEd Records", "groupType": str(GLOBAL_SECURITY),
-        "member": [user_dn("rita"), group_dn("SpEd Aides"), group_dn("SpEd List"),
-                   f"CN=Parent Liaison,OU=Staff,{BASE}"]}))
+    out.append(
+        ldif_entry(
+            f"CN=WS01,CN=Computers,{BASE}",
+            {"objectClass": "computer", "sAMAccountName": "WS01$", "userAccountControl": "4096"},
+        )
+    )
+    out.append(
+        ldif_entry(
+            f"CN=Parent Liaison,OU=Staff,{BASE}",
+            {"objectClass": "contact", "mail": "liaison@parents.example"},
+        )
+    )
+    out.append(
+        ldif_entry(
+            group_dn("SpEd Aides"),
+            {
+                "objectClass": "group",
+                "sAMAccountName": "SpEd Aides",
+                "groupType": str(GLOBAL_SECURITY),
+                "member": [user_dn("sam")],
+            },
+        )
+    )
+    out.append(
+        ldif_entry(
+            group_dn("SpEd List"),
+            {
+                "objectClass": "group",
+                "sAMAccountName": "SpEd List",
+                "groupType": str(GLOBAL_DISTRIBUTION),
+                "member": [user_dn("quinn"), f"CN=Parent Liaison,OU=Staff,{BASE}"],
+            },
+        )
+    )
+    out.append(
+        ldif_entry(
+            group_dn("SpEd Records"),
+            {
+                "objectClass": "group",
+                "sAMAccountName": "SpEd Records",
+                "groupType": str(GLOBAL_SECURITY),
+                "member": [
+                    user_dn("rita"),
+                    group_dn("SpEd Aides"),
+                    group_dn("SpEd List"),
+                    f"CN=Parent Liaison,OU=Staff,{BASE}",
+                ],
+            },
+        )
+    )
     return "".join(out)
 
 
@@ -62,7 +108,10 @@ def dc(tmp_path_factory):
     conn = dc.admin_connection()
     try:
         domain_admins = f"CN=Domain Admins,CN=Users,{BASE}"
-        conn.modify(domain_admins, {"member": [(ldap3.MODIFY_ADD, [user_dn("pat"), f"CN=WS01,CN=Computers,{BASE}"])]})
+        conn.modify(
+            domain_admins,
+            {"member": [(ldap3.MODIFY_ADD, [user_dn("pat"), f"CN=WS01,CN=Computers,{BASE}"])]},
+        )
         # Making Domain Admins pat's primary group, the way an admin does it: AD then keeps
         # the membership in primaryGroupID only, and drops pat from the group's member values.
         conn.modify(user_dn("pat"), {"primaryGroupID": [(ldap3.MODIFY_REPLACE, ["512"])]})
@@ -74,7 +123,9 @@ def dc(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def snapshot(dc):
-    connector = build_connector("ad", dc.settings(), retry_policy=RetryPolicy(tries=2, base=0.01, cap=0.05))
+    connector = build_connector(
+        "ad", dc.settings(), retry_policy=RetryPolicy(tries=2, base=0.01, cap=0.05)
+    )
     return connector.fetch_snapshot(None)
 
 
@@ -103,7 +154,9 @@ def reached_groups(snapshot):
 
 
 def test_the_precondition_pat_is_in_no_member_value_of_domain_admins(dc):
-    members = dc.ldbsearch("(cn=Domain Admins)", ["member"], base=f"CN=Users,{BASE}")[0].get("member", [])
+    members = dc.ldbsearch("(cn=Domain Admins)", ["member"], base=f"CN=Users,{BASE}")[0].get(
+        "member", []
+    )
     assert not any(m.lower().startswith("cn=pat,") for m in members)
     assert dc.ldbsearch("(sAMAccountName=pat)", ["primaryGroupID"])[0]["primaryGroupID"] == ["512"]
 
@@ -129,7 +182,9 @@ def test_computers_and_contacts_are_stored_as_members(snapshot):
     liaison = next(c for c in snapshot.contacts if c.name == "Parent Liaison")
     assert liaison.email == "liaison@parents.example"
     records = next(g for g in snapshot.groups if g.name == "SpEd Records")
-    members = {m.member_key: m.member_type for m in snapshot.memberships if m.group_key == records.key}
+    members = {
+        m.member_key: m.member_type for m in snapshot.memberships if m.group_key == records.key
+    }
     assert members[liaison.key] == "contact"
     assert not any("not recorded" in w for w in snapshot.warnings), snapshot.warnings
 
@@ -147,13 +202,16 @@ def test_groups_reached_match_samba_token_groups_for_every_account(dc, snapshot)
     assert checked >= len(USERS) + 1
     quinn = next(a for a in snapshot.accounts if a.login == "quinn")
     records = next(g for g in snapshot.groups if g.name == "SpEd Records")
-    assert records.extra["sid"] not in reached.get(quinn.key, set())  # only through a distribution list
+    assert records.extra["sid"] not in reached.get(
+        quinn.key, set()
+    )  # only through a distribution list
 
 
 def test_incremental_sync_follows_a_primary_group_change(dc, snapshot, tmp_path):
     """A changed primaryGroupID bumps the account's uSNChanged: the incremental read rebuilds
     the primary membership, and tokenGroups still agrees."""
     from access_review.store import Store
+
     with Store(tmp_path / "store.db") as store:
         previous = store.load_snapshot(store.save_snapshot(snapshot))
     records = next(g for g in snapshot.groups if g.name == "SpEd Records")
@@ -163,12 +221,21 @@ def test_incremental_sync_follows_a_primary_group_change(dc, snapshot, tmp_path)
         conn.modify(user_dn("rita"), {"primaryGroupID": [(ldap3.MODIFY_REPLACE, [rid])]})
     finally:
         conn.unbind()
-    connector = build_connector("ad", dc.settings(), retry_policy=RetryPolicy(tries=2, base=0.01, cap=0.05))
+    connector = build_connector(
+        "ad", dc.settings(), retry_policy=RetryPolicy(tries=2, base=0.01, cap=0.05)
+    )
     incremental = connector.fetch_snapshot(previous)
     assert incremental.mode == "incremental"
     rita = next(a for a in incremental.accounts if a.login == "rita")
-    primary = {m.group_key for m in incremental.memberships if m.member_key == rita.key and m.role == "primary"}
+    primary = {
+        m.group_key
+        for m in incremental.memberships
+        if m.member_key == rita.key and m.role == "primary"
+    }
     assert primary == {records.key}
     in_snapshot = {g.extra["sid"] for g in incremental.groups}
-    assert reached_groups(incremental)[rita.key] == token_group_sids(dc, rita.extra["dn"]) & in_snapshot
+    assert (
+        reached_groups(incremental)[rita.key]
+        == token_group_sids(dc, rita.extra["dn"]) & in_snapshot
+    )
     assert len(incremental.contacts) == len(snapshot.contacts) == 1

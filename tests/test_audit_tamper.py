@@ -7,6 +7,7 @@ head; and a garbage head file gave a ValueError traceback. Each attack is perfor
 real store, as the attacker could (SQL on the file, the head file rewritten), without the audit
 key, which the store does not hold.
 """
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,9 @@ def make_log(path: Path, keys: AuditKeySource, n: int = 5) -> Store:
 
 
 def rows(store: Store) -> list:
-    return store.db.execute("SELECT seq, at, actor, action, details, prev_hash, hash FROM audit_log ORDER BY seq").fetchall()
+    return store.db.execute(
+        "SELECT seq, at, actor, action, details, prev_hash, hash FROM audit_log ORDER BY seq"
+    ).fetchall()
 
 
 def rehash_without_key(store: Store, start_prev: str, records: list[tuple]) -> str:
@@ -53,7 +56,10 @@ def rehash_without_key(store: Store, start_prev: str, records: list[tuple]) -> s
     prev = start_prev
     for seq, at, actor, action, details in records:
         digest = audit.legacy_entry_hash(prev, seq, at, actor, action, details)
-        store.db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)", (seq, at, actor, action, details, prev, digest))
+        store.db.execute(
+            "INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)",
+            (seq, at, actor, action, details, prev, digest),
+        )
         prev = digest
     return prev
 
@@ -80,14 +86,21 @@ def test_truncation_and_deleting_the_head(tmp_path, keys):
     actions = [r[3] for r in rows(store)]
     assert actions[3:] == [audit.HEAD_MISMATCH, "findings"]
     result = audit.verify(store)
-    assert not result.ok and result.first_bad_seq == 4 and "was missing (the log ended at entry 3)" in result.problem
+    assert (
+        not result.ok
+        and result.first_bad_seq == 4
+        and "was missing (the log ended at entry 3)" in result.problem
+    )
 
 
 def test_truncation_and_rewriting_the_head(tmp_path, keys):
     store = make_log(tmp_path / "s.db", keys)
     store.db.execute("DELETE FROM audit_log WHERE seq > 3")
     seq, digest = rows(store)[-1][0], rows(store)[-1][6]
-    for forged in (f"{seq} {digest}\n", f"{seq} {digest} {'0' * 64}\n"):   # no seal, or a made-up seal
+    for forged in (
+        f"{seq} {digest}\n",
+        f"{seq} {digest} {'0' * 64}\n",
+    ):  # no seal, or a made-up seal
         write_head(store, forged)
         result = audit.verify(store)
         assert not result.ok and "not sealed by the audit key" in result.problem
@@ -100,11 +113,11 @@ def test_an_old_head_put_back_with_a_log_cut_to_match_is_caught_by_the_anchor(tm
     old_head = head_path(store.path).read_text()
     for i in range(3):
         audit.append(store, "suspension.step", {"n": i})
-    report_anchor = audit.anchor(store)                        # printed in the board report
-    store.db.execute("DELETE FROM audit_log WHERE seq > 3")    # the suspension is erased
+    report_anchor = audit.anchor(store)  # printed in the board report
+    store.db.execute("DELETE FROM audit_log WHERE seq > 3")  # the suspension is erased
     write_head(store, old_head)
-    assert audit.verify(store).ok                              # locally consistent ...
-    result = audit.verify(store, expect=report_anchor)         # ... but not what the board saw
+    assert audit.verify(store).ok  # locally consistent ...
+    result = audit.verify(store, expect=report_anchor)  # ... but not what the board saw
     assert not result.ok and f"has no entry {report_anchor.entries}" in result.problem
 
 
@@ -121,11 +134,14 @@ def test_editing_an_entry_rehashing_the_chain_and_updating_the_head(tmp_path, ke
 def test_deleting_and_renumbering(tmp_path, keys):
     store = make_log(tmp_path / "s.db", keys)
     original = rows(store)
-    kept = [original[0]] + original[2:]          # entry 2 removed, the rest renumbered 2..4
+    kept = [original[0]] + original[2:]  # entry 2 removed, the rest renumbered 2..4
     store.db.execute("DELETE FROM audit_log")
     prev = audit.GENESIS
     for new_seq, (_, at, actor, action, details, _, digest) in enumerate(kept, start=1):
-        store.db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)", (new_seq, at, actor, action, details, prev, digest))
+        store.db.execute(
+            "INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)",
+            (new_seq, at, actor, action, details, prev, digest),
+        )
         prev = digest
     result = audit.verify(store)
     assert not result.ok and result.first_bad_seq == 2 and "altered" in result.problem
@@ -144,13 +160,13 @@ def test_appending_a_forged_entry(tmp_path, keys):
 
 def test_wiping_every_entry_and_the_head(tmp_path, keys):
     store = make_log(tmp_path / "s.db", keys)
-    store.save_roster([], "roster.csv")                      # the store holds data the log recorded
+    store.save_roster([], "roster.csv")  # the store holds data the log recorded
     anchor = audit.anchor(store)
     store.db.execute("DELETE FROM audit_log")
     head_path(store.path).unlink()
     result = audit.verify(store)
     assert not result.ok and "keyed from entry 1, which is missing" in result.problem
-    store.db.execute("DELETE FROM audit_keying")              # the keying record too
+    store.db.execute("DELETE FROM audit_keying")  # the keying record too
     result = audit.verify(store)
     assert not result.ok and "the log is empty, but the store holds 1" in result.problem
     assert not audit.verify(store, expect=anchor).ok
@@ -164,9 +180,13 @@ def test_a_wiped_log_is_recorded_by_the_next_append_in_an_established_store(tmp_
     store.db.execute("DELETE FROM audit_log")
     store.db.execute("DELETE FROM audit_keying")
     head_path(store.path).unlink()
-    audit.append(store, "sync", {"n": 1})                     # the next sync starts a fresh chain ...
-    result = audit.verify(store)                               # ... that still says what happened
-    assert not result.ok and result.first_bad_seq == 1 and "its entries and head were removed" in result.problem
+    audit.append(store, "sync", {"n": 1})  # the next sync starts a fresh chain ...
+    result = audit.verify(store)  # ... that still says what happened
+    assert (
+        not result.ok
+        and result.first_bad_seq == 1
+        and "its entries and head were removed" in result.problem
+    )
 
 
 def test_deleting_only_the_head(tmp_path, keys):
@@ -181,7 +201,7 @@ def test_a_garbage_head_file_is_a_clear_verdict_not_a_traceback(tmp_path, keys):
     write_head(store, "garbage\x1b[31m here\n")
     result = audit.verify(store)
     assert not result.ok and "is not a head" in result.problem and "\x1b" not in result.problem
-    audit.append(store, "sync", {"n": 9})                      # and the next append records it
+    audit.append(store, "sync", {"n": 9})  # and the next append records it
     assert [r[3] for r in rows(store)][-2] == audit.HEAD_MISMATCH
 
 
@@ -189,7 +209,11 @@ def test_through_the_cli_a_tampered_log_is_one_line_and_exit_7(tmp_path):
     config = build_tiny_district(tmp_path / "d")
     (tmp_path / "d" / "store.db.audit-head").write_text("garbage\n")
     result = runner.invoke(app, ["audit", "verify", "-c", str(config)])
-    assert result.exit_code == 7 and "audit log TAMPERED" in result.output and "is not a head" in result.output
+    assert (
+        result.exit_code == 7
+        and "audit log TAMPERED" in result.output
+        and "is not a head" in result.output
+    )
     assert "Traceback" not in result.output
 
 
@@ -223,7 +247,7 @@ def test_a_missing_or_wrong_key_is_never_replaced_by_a_new_one(tmp_path, keys):
         audit.verify(store)
     with pytest.raises(AuditKeyError, match="its key is missing"):
         audit.append(store, "sync", {})
-    assert not keys.file.exists()                            # no new key was made for a keyed log
+    assert not keys.file.exists()  # no new key was made for a keyed log
     keys.file.write_text(os.urandom(32).hex() + "\n")
     os.chmod(keys.file, 0o600)
     result = audit.verify(store)
@@ -273,7 +297,10 @@ def make_legacy_log(path: Path, n: int = 4) -> Store:
     for seq in range(1, n + 1):
         at, details = f"2026-01-0{seq}T00:00:00+00:00", json.dumps({"n": seq})
         digest = audit.legacy_entry_hash(prev, seq, at, "iso", "sync", details)
-        store.db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)", (seq, at, "iso", "sync", details, prev, digest))
+        store.db.execute(
+            "INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)",
+            (seq, at, "iso", "sync", details, prev, digest),
+        )
         prev = digest
     head_path(path).write_text(f"{n} {prev}\n")
     return store
@@ -288,8 +315,12 @@ def test_an_unkeyed_log_is_not_called_intact_and_is_keyed_by_the_next_append(tmp
     audit.append(store, "findings", {"run": 1})
     keyed = [r for r in rows(store) if r[3] == audit.KEYED]
     assert len(keyed) == 1 and keyed[0][0] == 5
-    assert json.loads(keyed[0][4]) == {"key_id": key_id(keys.load(create=False)), "legacy_entries": 4,
-                                       "legacy_head": legacy_head, "legacy_chain": "intact"}
+    assert json.loads(keyed[0][4]) == {
+        "key_id": key_id(keys.load(create=False)),
+        "legacy_entries": 4,
+        "legacy_head": legacy_head,
+        "legacy_chain": "intact",
+    }
     result = audit.verify(store)
     assert result.ok and result.keyed_from == 5 and result.entries == 6
 
@@ -301,7 +332,7 @@ def test_after_keying_the_old_entries_cannot_be_rewritten(tmp_path, keys):
     old = [r[:5] for r in rows(store)][:4]
     old[2] = (*old[2][:4], json.dumps({"n": 99}))
     keyed_tail = rows(store)[4:]
-    rehash_without_key(store, audit.GENESIS, old)             # the unkeyed part re-hashed consistently
+    rehash_without_key(store, audit.GENESIS, old)  # the unkeyed part re-hashed consistently
     for r in keyed_tail:
         store.db.execute("INSERT INTO audit_log VALUES (?,?,?,?,?,?,?)", r)
     result = audit.verify(store)
@@ -318,9 +349,16 @@ def test_the_board_report_and_the_cli_carry_and_check_the_anchor(tmp_path):
     with Store(tmp_path / "d" / "store.db") as store:
         before = audit.anchor(store)
     out = tmp_path / "board.xlsx"
-    result = runner.invoke(app, ["export", "superintendent", "--out", str(out), "--today", "2026-11-28", "-c", str(config)])
+    result = runner.invoke(
+        app,
+        ["export", "superintendent", "--out", str(out), "--today", "2026-11-28", "-c", str(config)],
+    )
     assert result.exit_code == 0, result.output
-    summary = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True) if r[0]}
+    summary = {
+        r[0]: r[1]
+        for r in openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True)
+        if r[0]
+    }
     anchor = next(v for k, v in summary.items() if str(k).startswith("Anchor"))
     assert anchor == str(before) and summary["Entries when this report was made"] == before.entries
     assert summary["Hash chain"].startswith("intact")

@@ -2,6 +2,7 @@
 create → send (e-mail, and --out) → reviewers fill their workbooks (one stays silent) →
 import, including every rejection → remind and escalate → status → close → remediate
 --apply against the demo directories → sync → verify."""
+
 import shutil
 import socket
 import subprocess
@@ -42,6 +43,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 # ---------------------------------------------------------------- fixtures
 
+
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
     """The small demo district, imported and synced once; each test works on a copy."""
@@ -65,7 +67,9 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         assert session.authenticated, "the client must log in"
         with self.lock:
-            self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy)))
+            self.messages.append(
+                (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy))
+            )
         return "250 OK"
 
     def take(self):
@@ -82,15 +86,23 @@ def free_port() -> int:
 
 def authenticator(server, session, envelope, mechanism, auth_data):
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        SMTP_USER.encode(), SMTP_PASSWORD.encode())
+        SMTP_USER.encode(),
+        SMTP_PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)
 
 
 @pytest.fixture()
 def smtp():
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
-                            auth_require_tls=False, auth_required=True)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_required=True,
+    )
     controller.start()
     inbox.port = controller.port
     yield inbox
@@ -102,7 +114,9 @@ def district(demo_template, smtp, tmp_path, monkeypatch):
     folder = tmp_path / "district"
     shutil.copytree(demo_template, folder)
     config = folder / "access-review.toml"
-    config.write_text(config.read_text() + f"""
+    config.write_text(
+        config.read_text()
+        + f"""
 [smtp]
 host = "127.0.0.1"
 port = {smtp.port}
@@ -114,7 +128,8 @@ from = "access-review@district.example.org"
 
 [campaigns]
 default = "keep"
-""")
+"""
+    )
     monkeypatch.setenv("CAMPAIGN_TEST_SMTP_PASSWORD", SMTP_PASSWORD)
     monkeypatch.delenv("ACCESS_REVIEW_CONFIG", raising=False)
     return folder
@@ -127,6 +142,7 @@ def cli(folder: Path, *args, code: int = 0):
 
 
 # ---------------------------------------------------------------- helpers a reviewer's hands
+
 
 def attachments(messages):
     """reviewer key -> (recipient, message, workbook bytes); the workbook is named
@@ -182,8 +198,20 @@ def decisions(folder):
 def convert_with_libreoffice(files: list[Path], out: Path) -> None:
     profile = out / "lo-profile"
     result = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
-        ["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",  # noqa: S607 (soffice from PATH, installed by scripts/test)
-         "--outdir", str(out), *map(str, files)], capture_output=True, text=True, timeout=180)
+        [  # noqa: S607 (soffice from PATH, installed by scripts/test)
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     for f in files:
         pdf = out / (f.stem + ".pdf")
@@ -192,8 +220,11 @@ def convert_with_libreoffice(files: list[Path], out: Path) -> None:
 
 # ---------------------------------------------------------------- the loop
 
+
 def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
-    out = cli(district, "campaign", "create", "--quarter", "2026Q4", "--due", "21d", "--today", AS_OF)
+    out = cli(
+        district, "campaign", "create", "--quarter", "2026Q4", "--due", "21d", "--today", AS_OF
+    )
     assert "Created campaign 1 (2026Q4, all)" in out and "due 2026-12-19" in out
     out = cli(district, "campaign", "create", "--quarter", "2026Q4", "--today", AS_OF, code=1)
     assert "campaign 1 already covers 2026Q4 for all" in out
@@ -217,8 +248,14 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
         assert email == mine[0].reviewer_email
         text = msg.get_body(("plain",)).get_content()
         assert f"{len(mine)} item(s) for 2026Q4" in text
-        flagged = sum(i.flagged for i in mine)  # issue 16: the flagged sentence only when something is
-        assert (f"{flagged} of them are flagged" in text) if flagged else ("flagged" not in text.lower())
+        flagged = sum(
+            i.flagged for i in mine
+        )  # issue 16: the flagged sentence only when something is
+        assert (
+            (f"{flagged} of them are flagged" in text)
+            if flagged
+            else ("flagged" not in text.lower())
+        )
         assert "December 19, 2026" in text and "Keep or Revoke" in text
         assert msg.get_body(("html",)) is not None
         files[reviewer] = save(inbox, f"{reviewer}.xlsx", data)
@@ -226,15 +263,28 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
         assert sorted(frame["Item"]) == sorted(i.item_id for i in mine)
         assert frame["Decision"].isna().all()
 
-    sped = next(i for i in items if i.resource == "Special Education Records" and i.name == "Zoë O'Brien")
+    sped = next(
+        i for i in items if i.resource == "Special Education Records" and i.name == "Zoë O'Brien"
+    )
     assert sped.recommendation == "revoke" and "Summer School Aides" in sped.path_text
     sped_file = files[sped.reviewer]
-    silent = max(by_reviewer, key=lambda e: len(by_reviewer[e]))  # the busiest reviewer never answers
+    silent = max(
+        by_reviewer, key=lambda e: len(by_reviewer[e])
+    )  # the busiest reviewer never answers
     assert silent != sped.reviewer
 
     # -- a second, narrower campaign delivered by hand (--out) -------------------------------------
-    cli(district, "campaign", "create", "--quarter", "2026Q4", "--resource", "special education records",
-        "--today", AS_OF)
+    cli(
+        district,
+        "campaign",
+        "create",
+        "--quarter",
+        "2026Q4",
+        "--resource",
+        "special education records",
+        "--today",
+        AS_OF,
+    )
     cli(district, "campaign", "send", "--campaign", "2", "--out", str(tmp_path / "by-hand"))
     assert not smtp.take()
     (other_campaign_file,) = (tmp_path / "by-hand").glob(f"*-{sped.reviewer}.xlsx")
@@ -242,23 +292,35 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
     # -- every rejection, each on its own copy; none records anything -----------------------------
     bad = tmp_path / "bad"
     bad.mkdir()
-    flagged_keep_row = next(i for i in by_reviewer[sped.reviewer]
-                            if i.flagged and i.recommendation == "keep")
+    flagged_keep_row = next(
+        i for i in by_reviewer[sped.reviewer] if i.flagged and i.recommendation == "keep"
+    )
     other_reviewer_file = next(f for e, f in files.items() if e != sped.reviewer)
     other_ws = load_workbook(other_reviewer_file)["Review"]
 
     def set_cell(item_id, column, value):
-        return lambda ws: setattr(ws.cell(rows(ws)[item_id], HEADERS.index(column) + 1), "value", value)
+        return lambda ws: setattr(
+            ws.cell(rows(ws)[item_id], HEADERS.index(column) + 1), "value", value
+        )
 
     def paste_other_row(ws):
         for col in range(1, len(HEADERS) + 1):
             ws.cell(2, col).value = other_ws.cell(2, col).value
+
     cases = {
-        "bad-value.xlsx": (set_cell(sped.item_id, "Decision", "Maybe"), "decision 'Maybe' is not Keep or Revoke"),
-        "no-justification.xlsx": (set_cell(flagged_keep_row.item_id, "Justification", None),
-                                  "needs a justification"),
+        "bad-value.xlsx": (
+            set_cell(sped.item_id, "Decision", "Maybe"),
+            "decision 'Maybe' is not Keep or Revoke",
+        ),
+        "no-justification.xlsx": (
+            set_cell(flagged_keep_row.item_id, "Justification", None),
+            "needs a justification",
+        ),
         "edited.xlsx": (set_cell(sped.item_id, "Access", "admin"), "the Access cell was edited"),
-        "key.xlsx": (set_cell(sped.item_id, "Key", f"1/{sped.item_id}/{'0' * 64}"), "the item key was altered"),
+        "key.xlsx": (
+            set_cell(sped.item_id, "Key", f"1/{sped.item_id}/{'0' * 64}"),
+            "the item key was altered",
+        ),
         "pasted.xlsx": (paste_other_row, "belongs to another reviewer's workbook"),
     }
     for name, (edit, _) in cases.items():
@@ -279,20 +341,34 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
         assert "please fix 1 thing in" in msg["Subject"]
         assert reason in msg.get_body(("plain",)).get_content()
         (attached,) = msg.iter_attachments()
-        assert attached.get_filename() == name and attached.get_content() == (bad / name).read_bytes()
+        assert (
+            attached.get_filename() == name and attached.get_content() == (bad / name).read_bytes()
+        )
 
     # -- the real returns: sorted, partial, one reviewer silent --------------------------------------
     def sort_by_person(ws):
-        body = sorted(([c.value for c in row] for row in ws.iter_rows(min_row=2)), key=lambda v: v[2])
+        body = sorted(
+            ([c.value for c in row] for row in ws.iter_rows(min_row=2)), key=lambda v: v[2]
+        )
         for r, values in enumerate(body, 2):
             for col, v in enumerate(values, 1):
                 ws.cell(r, col).value = v
+
     returned = [answer(sped_file, reviewer_style, edit=sort_by_person)]
     partial_email = next(e for e in files if e not in (silent, sped.reviewer))
     partial_items = {i.item_id for i in by_reviewer[partial_email][:1]}
-    returned.append(answer(files[partial_email], lambda v: reviewer_style(v) if v["Item"] in partial_items else None))
-    rubber_stamper = next(k for k in files if k not in (silent, sped.reviewer, partial_email)
-                          and any(i.flagged for i in by_reviewer[k]))
+    returned.append(
+        answer(
+            files[partial_email],
+            lambda v: reviewer_style(v) if v["Item"] in partial_items else None,
+        )
+    )
+    rubber_stamper = next(
+        k
+        for k in files
+        if k not in (silent, sped.reviewer, partial_email)
+        and any(i.flagged for i in by_reviewer[k])
+    )
     for email, path in files.items():
         if email == rubber_stamper:  # keeps everything, flagged or not, with a token justification
             returned.append(answer(path, lambda v: ("Keep", "ok")))
@@ -300,7 +376,9 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
             returned.append(answer(path, reviewer_style))
     out = cli(district, "campaign", "import", "--campaign", "1", *map(str, returned))
     answered = decisions(district)
-    assert answered == sum(len(by_reviewer[e]) for e in files if e not in (silent, partial_email)) + 1
+    assert (
+        answered == sum(len(by_reviewer[e]) for e in files if e not in (silent, partial_email)) + 1
+    )
     out = cli(district, "campaign", "import", "--campaign", "1", *map(str, returned))
     assert "(0 new or changed)" in out and decisions(district) == answered
 
@@ -312,17 +390,27 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
     # -- remind before the due date: reminders only; after it: escalation to both ISOs -------------
     out = cli(district, "campaign", "remind", "--campaign", "1", "--today", "2026-12-01")
     reminders = smtp.take()
-    assert sorted(r[0] for r, _ in reminders) == sorted(by_reviewer[k][0].reviewer_email for k in (silent, partial_email))
+    assert sorted(r[0] for r, _ in reminders) == sorted(
+        by_reviewer[k][0].reviewer_email for k in (silent, partial_email)
+    )
     assert all(m["Subject"].startswith("Reminder:") for _, m in reminders)
-    partial_msg = next(m for r, m in reminders if r[0] == by_reviewer[partial_email][0].reviewer_email
-                       and "still has" in m.get_body(("plain",)).get_content())
-    assert f"still has {len(by_reviewer[partial_email]) - 1} undecided item(s)" in \
-        partial_msg.get_body(("plain",)).get_content()
+    partial_msg = next(
+        m
+        for r, m in reminders
+        if r[0] == by_reviewer[partial_email][0].reviewer_email
+        and "still has" in m.get_body(("plain",)).get_content()
+    )
+    assert (
+        f"still has {len(by_reviewer[partial_email]) - 1} undecided item(s)"
+        in partial_msg.get_body(("plain",)).get_content()
+    )
     cli(district, "campaign", "remind", "--campaign", "1", "--today", "2026-12-22")
     late = smtp.take()
     (escalation,) = [m for _, m in late if m["Subject"].startswith("Overdue")]
     cfg = load_config(district / "access-review.toml")
-    assert {cfg.iso.email, cfg.iso.alternate_email} <= {a.addr_spec for a in escalation["To"].addresses}
+    assert {cfg.iso.email, cfg.iso.alternate_email} <= {
+        a.addr_spec for a in escalation["To"].addresses
+    }
     body = escalation.get_body(("plain",)).get_content()
     silent_name = by_reviewer[silent][0].reviewer_name
     silent_email = by_reviewer[silent][0].reviewer_email
@@ -341,8 +429,10 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
     out = cli(district, "campaign", "close", "--campaign", "1", "--today", AS_OF, "--yes")
     with Store(district / "access-review.db") as store:
         final = CampaignStore(store).effective_decisions(1)
-    assert all(final[i.item_id].source == "default" and final[i.item_id].decision == "keep"
-               for i in by_reviewer[silent])
+    assert all(
+        final[i.item_id].source == "default" and final[i.item_id].decision == "keep"
+        for i in by_reviewer[silent]
+    )
     assert final[sped.item_id].source == "reviewer" and final[sped.item_id].decision == "revoke"
     out = cli(district, "campaign", "remediate", "--campaign", "1")
     assert "This is the plan only" in out and "zoe.obrien" in out
@@ -350,7 +440,10 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
         plan = CampaignStore(store).plan(1)
     assert plan and all(s.status == "planned" for s in plan)
     zoe = next(s for s in plan if s.item_id == sped.item_id)
-    assert (zoe.kind, zoe.source) == ("remove_membership", "ad") and "Summer School Aides" in zoe.note
+    assert (zoe.kind, zoe.source) == (
+        "remove_membership",
+        "ad",
+    ) and "Summer School Aides" in zoe.note
 
     cli(district, "campaign", "verify", "--campaign", "1", code=6)  # not remediated yet
     out = cli(district, "campaign", "remediate", "--campaign", "1", "--apply")
@@ -380,10 +473,14 @@ def test_the_whole_campaign_loop_on_the_demo_district(district, smtp, tmp_path):
         context = {(i.subject, i.resource): i.previous for i in cstore.items(latest.id)}
     kept = flagged_keep_row
     assert context[(kept.subject, kept.resource)] == (
-        f"kept in 2026Q4 by {kept.reviewer_name}: needed for their job; training booked")
+        f"kept in 2026Q4 by {kept.reviewer_name}: needed for their job; training booked"
+    )
     silent_item = by_reviewer[silent][0]
-    assert context[(silent_item.subject, silent_item.resource)] == (  # issue 16: non-response, said so
-        "not answered in 2026Q4; kept by default")
+    assert context[
+        (silent_item.subject, silent_item.resource)
+    ] == (  # issue 16: non-response, said so
+        "not answered in 2026Q4; kept by default"
+    )
     assert (sped.subject, sped.resource) not in context  # revoked and gone: no longer an item
 
 
@@ -396,10 +493,20 @@ def test_remediation_failure_is_reported_and_only_failed_changes_are_retried(dis
         lifecycle.send_campaign(store, cfg, campaign.id, out=tmp_path / "wb")
         cstore = CampaignStore(store)
         from campaigns.model import Decision
-        cstore.record_decisions(campaign.id, [Decision(i.item_id, "revoke", "reviewer")
-                                              for i in items if i.recommendation == "revoke"])
+
+        cstore.record_decisions(
+            campaign.id,
+            [
+                Decision(i.item_id, "revoke", "reviewer")
+                for i in items
+                if i.recommendation == "revoke"
+            ],
+        )
         lifecycle.close_campaign(store, a, campaign.id, confirmed=True)
-        real = {name: build_connector(name, s, base_dir=str(cfg.base_dir)) for name, s in cfg.sources.items()}
+        real = {
+            name: build_connector(name, s, base_dir=str(cfg.base_dir))
+            for name, s in cfg.sources.items()
+        }
 
         class Unreachable:
             def apply(self, action):
@@ -422,6 +529,7 @@ def test_remediation_failure_is_reported_and_only_failed_changes_are_retried(dis
             def apply(self, action):
                 applied.append(action)
                 return self.inner.apply(action)
+
         report = lifecycle.remediate(store, campaign.id, lambda name: Recording(real[name]))
         assert not report.failed and {a.source for a in applied} == {"google"}
         assert cstore.get(campaign.id).state == "remediated"
@@ -447,18 +555,33 @@ def test_a_revoke_that_could_not_be_made_is_reported_still_present(district, tmp
     with Store(cfg.store_path) as store:
         a = analyse(cfg, store, today=today)
         campaign, items = lifecycle.create_campaign(store, a, quarter="2026Q4", today=today)
-        zoe = next(i for i in items if i.name == "Zoë O'Brien" and i.resource == "Special Education Records")
-        luis = next(i for i in items if i.name == "Luis Núñez" and i.resource == "Special Education Records")
+        zoe = next(
+            i
+            for i in items
+            if i.name == "Zoë O'Brien" and i.resource == "Special Education Records"
+        )
+        luis = next(
+            i for i in items if i.name == "Luis Núñez" and i.resource == "Special Education Records"
+        )
     config = district / "access-review.toml"
-    config.write_text(config.read_text().replace("[protected]\naccounts = [",
-                                                 f'[protected]\naccounts = ["{zoe.accounts[0]}", ', 1))
+    config.write_text(
+        config.read_text().replace(
+            "[protected]\naccounts = [", f'[protected]\naccounts = ["{zoe.accounts[0]}", ', 1
+        )
+    )
     cfg = load_config(config)
     assert zoe.accounts[0] in cfg.protected_accounts
     with Store(cfg.store_path) as store:
         lifecycle.send_campaign(store, cfg, campaign.id, out=tmp_path / "wb")
         from campaigns.model import Decision
-        CampaignStore(store).record_decisions(campaign.id, [Decision(zoe.item_id, "revoke", "reviewer"),
-                                                            Decision(luis.item_id, "revoke", "reviewer")])
+
+        CampaignStore(store).record_decisions(
+            campaign.id,
+            [
+                Decision(zoe.item_id, "revoke", "reviewer"),
+                Decision(luis.item_id, "revoke", "reviewer"),
+            ],
+        )
     cli(district, "campaign", "close", "--today", AS_OF, "--yes")
     out = cli(district, "campaign", "remediate", "--apply")
     assert "1 refused" in out and "is a protected account — make this change by hand" in out

@@ -7,6 +7,7 @@ The bound, stated: the busiest demo reviewer (160 rows, one resource) prints in 
 Decision column pages away from the Person). Every review page repeats the header row and
 shows Person and Decision; no visible cell, and nothing printed, holds a record key or id;
 every word of every visible cell is printed (rows tall enough for their wrapped text)."""
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,10 @@ runner = CliRunner()
 ROWS_PER_PAGE_AT_LEAST = 16
 # What a key or id looks like: record keys (ad:group:…), person keys, signed item keys, item
 # numbers, the demo's employee ids.
-KEY_LIKE = re.compile(r"\b[a-z][a-z0-9_.-]*:(account|group|resource|grant|role|app):|\bperson:|"
-                      r"\b\d+/I\d{4}/[0-9a-f]{64}\b|\bI\d{4}\b|\bE\d{5}\b")
+KEY_LIKE = re.compile(
+    r"\b[a-z][a-z0-9_.-]*:(account|group|resource|grant|role|app):|\bperson:|"
+    r"\b\d+/I\d{4}/[0-9a-f]{64}\b|\bI\d{4}\b|\bE\d{5}\b"
+)
 
 
 def cli(config: Path, *args):
@@ -40,9 +43,21 @@ def cli(config: Path, *args):
 
 def to_pdf(workbook: Path, out: Path) -> Path:
     profile = out / "lo-profile"
-    result = subprocess.run(["soffice",  # noqa: S603, S607 (LibreOffice from PATH with arguments the test builds)
-                             f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
-                             "pdf", "--outdir", str(out), str(workbook)], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(  # noqa: S603 (LibreOffice from PATH with arguments the test builds)
+        [  # noqa: S607 (LibreOffice from PATH with arguments the test builds)
+            "soffice",
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out),
+            str(workbook),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     pdf = out / (workbook.stem + ".pdf")
     assert pdf.exists(), (result.stdout, result.stderr)
@@ -50,21 +65,48 @@ def to_pdf(workbook: Path, out: Path) -> Path:
 
 
 def pdf_pages(pdf: Path) -> list[str]:
-    info = subprocess.run(["pdfinfo", str(pdf)],  # noqa: S603, S607 (poppler from PATH)
-                          capture_output=True, text=True, check=True).stdout
+    info = subprocess.run(  # noqa: S603 (poppler from PATH)
+        ["pdfinfo", str(pdf)],  # noqa: S607 (poppler from PATH)
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])
     width, height = map(float, re.search(r"^Page size:\s+([\d.]+) x ([\d.]+)", info, re.M).groups())
     assert width > height, "landscape"
-    return [subprocess.run(["pdftotext",  # noqa: S603, S607 (poppler from PATH)
-                            "-f", str(n), "-l", str(n), "-layout", str(pdf), "-"],
-                           capture_output=True, text=True, check=True).stdout for n in range(1, pages + 1)]
+    return [
+        subprocess.run(  # noqa: S603 (poppler from PATH)
+            [  # noqa: S607 (poppler from PATH)
+                "pdftotext",
+                "-f",
+                str(n),
+                "-l",
+                str(n),
+                "-layout",
+                str(pdf),
+                "-",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for n in range(1, pages + 1)
+    ]
 
 
 @pytest.fixture(scope="module")
 def sent(tmp_path_factory, demo_template):
     """The demo campaign created and written with --out once; the busiest reviewer's workbook."""
     env = demo_template.copy_to(tmp_path_factory.mktemp("print") / "demo")
-    cli(env.config_path, "campaign", "create", "--quarter", "2026Q4", "--today", str(env.district.as_of))
+    cli(
+        env.config_path,
+        "campaign",
+        "create",
+        "--quarter",
+        "2026Q4",
+        "--today",
+        str(env.district.as_of),
+    )
     out = env.folder / "out"
     cli(env.config_path, "campaign", "send", "--out", str(out))
     with Store(env.config.store_path) as store:
@@ -78,7 +120,11 @@ def sent(tmp_path_factory, demo_template):
 
 
 def visible_cells(ws):
-    hidden = {col for col in range(1, len(HEADERS) + 1) if ws.column_dimensions[get_column_letter(col)].hidden}
+    hidden = {
+        col
+        for col in range(1, len(HEADERS) + 1)
+        if ws.column_dimensions[get_column_letter(col)].hidden
+    }
     for row in ws.iter_rows(min_row=1, max_col=len(HEADERS)):
         for cell in row:
             if cell.column not in hidden and cell.value not in (None, ""):
@@ -86,15 +132,18 @@ def visible_cells(ws):
 
 
 def test_the_busiest_reviewers_workbook_prints_within_the_bound_with_person_and_decision_on_every_page(
-        sent, tmp_path):
+    sent, tmp_path
+):
     workbook, mine, _ = sent
-    assert len(mine) == 161   # the busiest demo reviewer (the ISO as data manager)
+    assert len(mine) == 161  # the busiest demo reviewer (the ISO as data manager)
     pages = pdf_pages(to_pdf(workbook, tmp_path))
     bound = 1 + math.ceil(len(mine) / ROWS_PER_PAGE_AT_LEAST)
     assert len(pages) <= bound, f"{len(pages)} pages for {len(mine)} rows (bound {bound})"
     assert "Please return this workbook by" in pages[0]
     for number, text in enumerate(pages[1:], 2):
-        header = next(line for line in text.splitlines() if line.strip())  # page header, then the column titles
+        header = next(
+            line for line in text.splitlines() if line.strip()
+        )  # page header, then the column titles
         assert "Access review 2026Q4 for" in header, number
         assert re.search(r"Person\s+Title\s+Building.*Decision\s+Justification", text), number
         assert f"Page {number} of {len(pages)}" in text
@@ -105,8 +154,10 @@ def printed_in_pieces(word: str, printed_words: set[str]) -> bool:
     ``…#EXT#@…onmicrosoft.com`` login — cut into pieces on consecutive lines, each printed."""
     if word in printed_words:
         return True
-    return any(word[:i] in printed_words and printed_in_pieces(word[i:], printed_words)
-               for i in range(len(word) - 1, 0, -1))
+    return any(
+        word[:i] in printed_words and printed_in_pieces(word[i:], printed_words)
+        for i in range(len(word) - 1, 0, -1)
+    )
 
 
 def test_no_visible_cell_or_printed_text_holds_a_key_and_every_word_is_printed(sent, tmp_path):
@@ -114,30 +165,47 @@ def test_no_visible_cell_or_printed_text_holds_a_key_and_every_word_is_printed(s
     ws = load_workbook(workbook)["Review"]
     cells = list(visible_cells(ws))
     assert cells and not [c.value for c in cells if KEY_LIKE.search(str(c.value))]
-    assert {ws.cell(1, c.column).value for c in cells} >= {"Person", "How they have access", "Recommendation",
-                                                            "Decision", "Justification"}
+    assert {ws.cell(1, c.column).value for c in cells} >= {
+        "Person",
+        "How they have access",
+        "Recommendation",
+        "Decision",
+        "Justification",
+    }
     printed = "\n".join(pdf_pages(to_pdf(workbook, tmp_path)))
     assert not KEY_LIKE.search(printed), KEY_LIKE.search(printed)
-    split = re.compile(r"[\s\-/]+")   # LibreOffice may break a line after a hyphen or a slash
+    split = re.compile(r"[\s\-/]+")  # LibreOffice may break a line after a hyphen or a slash
     words = set(split.split(printed))
-    missing = [(c.coordinate, w) for c in cells for w in split.split(str(c.value))
-               if w and not printed_in_pieces(w, words)]
-    assert not missing, missing[:10]   # a row too short would hide its last lines
+    missing = [
+        (c.coordinate, w)
+        for c in cells
+        for w in split.split(str(c.value))
+        if w and not printed_in_pieces(w, words)
+    ]
+    assert not missing, missing[:10]  # a row too short would hide its last lines
 
 
 def test_rows_are_flagged_first_then_by_person_in_plain_words(sent):
     workbook, mine, _ = sent
     ws = load_workbook(workbook)["Review"]
     col = {h: HEADERS.index(h) + 1 for h in HEADERS}
-    rows = [{h: ws.cell(r, c).value or "" for h, c in col.items()} for r in range(2, ws.max_row + 1)]
+    rows = [
+        {h: ws.cell(r, c).value or "" for h, c in col.items()} for r in range(2, ws.max_row + 1)
+    ]
     flagged = [bool(r["Flags"]) for r in rows]
     assert flagged == sorted(flagged, reverse=True) and any(flagged)
     for group in (True, False):
         names = [r["Person"].casefold() for r, f in zip(rows, flagged) if f is group]
         assert names == sorted(names)
     assert all(r["Recommendation"].startswith(("Keep. ", "Revoke. ")) for r in rows)
-    assert not [r for r in rows if "→" in r["How they have access"] or re.search(r"rule \d+:", r["Recommendation"])]
+    assert not [
+        r
+        for r in rows
+        if "→" in r["How they have access"] or re.search(r"rule \d+:", r["Recommendation"])
+    ]
     assert any(r["How they have access"].startswith("Member of the Entra ID group '") for r in rows)
-    assert any(re.fullmatch(r"Keep\. Authorized: any employee \(inventory rule 1\)\.", r["Recommendation"])
-               for r in rows)
+    assert any(
+        re.fullmatch(r"Keep\. Authorized: any employee \(inventory rule 1\)\.", r["Recommendation"])
+        for r in rows
+    )
     assert all(ws.row_dimensions[r].height for r in range(1, ws.max_row + 1))

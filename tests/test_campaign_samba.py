@@ -1,5 +1,6 @@
 """A campaign revoke carried out against a real Samba AD DC, read back with Samba's own tools,
 then confirmed gone by the next sync."""
+
 import csv
 from datetime import date
 
@@ -19,7 +20,7 @@ from openpyxl import load_workbook
 from samba_dc import SambaDC, build_district
 
 pytestmark = pytest.mark.samba
-ADDRESS = "127.0.0.31"   # its own loopback address, so it never meets the AD tests' DC
+ADDRESS = "127.0.0.31"  # its own loopback address, so it never meets the AD tests' DC
 TODAY = date(2026, 11, 28)
 DECISION = HEADERS.index("Decision") + 1
 
@@ -27,7 +28,9 @@ DECISION = HEADERS.index("Decision") + 1
 @pytest.fixture(scope="module")
 def samba(tmp_path_factory):
     district = build_district(30)
-    dc = SambaDC.create(tmp_path_factory.mktemp("samba-campaign"), ldif=district.ldif, address=ADDRESS)
+    dc = SambaDC.create(
+        tmp_path_factory.mktemp("samba-campaign"), ldif=district.ldif, address=ADDRESS
+    )
     yield dc, district
     dc.stop()
 
@@ -36,23 +39,64 @@ def write_district_files(folder, dc, district):
     staff = [p for p in district.people if not p["student"]]
     with open(folder / "roster.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(["employee_id", "name", "email", "title", "department", "building", "training_date"])
+        w.writerow(
+            ["employee_id", "name", "email", "title", "department", "building", "training_date"]
+        )
         for p in staff:
             i = int(p["sam"][1:])
-            w.writerow([f"E{i:05d}", p["cn"], f"{p['sam']}@district.test", "Teacher", p["building"],
-                        p["building"], "2026-09-01"])
-        w.writerow(["E90000", "Dana Director", "dana@district.test", "Director of Special Education",
-                    "Special Education", "District Office", "2026-09-01"])
+            w.writerow(
+                [
+                    f"E{i:05d}",
+                    p["cn"],
+                    f"{p['sam']}@district.test",
+                    "Teacher",
+                    p["building"],
+                    p["building"],
+                    "2026-09-01",
+                ]
+            )
+        w.writerow(
+            [
+                "E90000",
+                "Dana Director",
+                "dana@district.test",
+                "Director of Special Education",
+                "Special Education",
+                "District Office",
+                "2026-09-01",
+            ]
+        )
     with open(folder / "inventory.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["resource", "classification", "data_manager", "entitlements", "authorized"])
-        w.writerow(["Special Education Records", "confidential", "E90000", "ad:group:SpEd Staff",
-                    "building=Lincoln Elementary"])
+        w.writerow(
+            [
+                "Special Education Records",
+                "confidential",
+                "E90000",
+                "ad:group:SpEd Staff",
+                "building=Lincoln Elementary",
+            ]
+        )
     settings = dc.settings()
-    lines = ["[store]", 'path = "store.db"', "[roster]", 'path = "roster.csv"', "[inventory]",
-             'path = "inventory.csv"', "[iso]", 'name = "Iso"', 'email = "iso@district.test"',
-             "[classify]", 'student_org_units = ["OU=Students"]', "[sources.ad]"]
-    lines += [f"{k} = {v!r}".replace("'", '"') if isinstance(v, str) else f"{k} = {v}" for k, v in settings.items()]
+    lines = [
+        "[store]",
+        'path = "store.db"',
+        "[roster]",
+        'path = "roster.csv"',
+        "[inventory]",
+        'path = "inventory.csv"',
+        "[iso]",
+        'name = "Iso"',
+        'email = "iso@district.test"',
+        "[classify]",
+        'student_org_units = ["OU=Students"]',
+        "[sources.ad]",
+    ]
+    lines += [
+        f"{k} = {v!r}".replace("'", '"') if isinstance(v, str) else f"{k} = {v}"
+        for k, v in settings.items()
+    ]
     (folder / "access-review.toml").write_text("\n".join(lines) + "\n")
     return load_config(folder / "access-review.toml")
 
@@ -78,7 +122,10 @@ def test_a_revoked_membership_is_removed_in_samba_and_verified_by_the_next_sync(
         campaign, items = lifecycle.create_campaign(store, a, quarter="2026Q4", today=TODAY)
         target = next(i for i in items if i.employee_id == "E00004")
         assert target.recommendation == "revoke" and target.reviewer == "E90000"
-        delivered = {d.reviewer: d.where for d in lifecycle.send_campaign(store, cfg, campaign.id, out=tmp_path / "out")}
+        delivered = {
+            d.reviewer: d.where
+            for d in lifecycle.send_campaign(store, cfg, campaign.id, out=tmp_path / "out")
+        }
 
         wb = load_workbook(delivered["E90000"])
         ws = wb["Review"]
@@ -86,7 +133,9 @@ def test_a_revoked_membership_is_removed_in_samba_and_verified_by_the_next_sync(
             flagged = bool(ws.cell(r, HEADERS.index("Flags") + 1).value)
             revoke = ws.cell(r, 2).value == target.item_id
             ws.cell(r, DECISION).value = "Revoke" if revoke else "Keep"
-            ws.cell(r, DECISION + 1).value = "student aide in the SpEd program" if flagged and not revoke else ""
+            ws.cell(r, DECISION + 1).value = (
+                "student aide in the SpEd program" if flagged and not revoke else ""
+            )
         wb.save(delivered["E90000"])
         outcome = lifecycle.import_workbooks(store, [delivered["E90000"]], campaign.id)
         assert not outcome.rejected, outcome.rejected
@@ -98,7 +147,9 @@ def test_a_revoked_membership_is_removed_in_samba_and_verified_by_the_next_sync(
         connector = build_connector("ad", cfg.sources["ad"], base_dir=str(cfg.base_dir))
         report = lifecycle.remediate(store, campaign.id, lambda name: connector)
         assert not report.failed and report.changed >= 1
-        applied = next(s for s in CampaignStore(store).plan(campaign.id) if s.item_id == target.item_id)
+        applied = next(
+            s for s in CampaignStore(store).plan(campaign.id) if s.item_id == target.item_id
+        )
         assert applied.status == "changed" and applied.prior.get("was_member") is True
 
         # read back with Samba's own tools: gone from the group, the account itself untouched

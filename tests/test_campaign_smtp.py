@@ -1,5 +1,6 @@
 """E-mail delivery against a real SMTP server (aiosmtpd) over STARTTLS and implicit TLS,
 with login; certificates are verified, a wrong password is one clear error."""
+
 import socket
 import ssl
 import subprocess
@@ -18,9 +19,28 @@ USER, PASSWORD = "mailer", "tls-test-password"
 def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("smtp-tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",  # noqa: S603, S607 (openssl from PATH with arguments the test builds)
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(  # noqa: S603 (openssl from PATH with arguments the test builds)
+        [  # noqa: S607 (openssl from PATH with arguments the test builds)
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     return cert, context
@@ -42,15 +62,20 @@ def free_port():
 
 
 def check_login(server, session, envelope, mechanism, auth_data):
-    return AuthResult(handled=False, success=isinstance(auth_data, LoginPassword)
-                      and (auth_data.login, auth_data.password) == (USER.encode(), PASSWORD.encode()))
+    return AuthResult(
+        handled=False,
+        success=isinstance(auth_data, LoginPassword)
+        and (auth_data.login, auth_data.password) == (USER.encode(), PASSWORD.encode()),
+    )
 
 
 @pytest.fixture(params=["starttls", "tls"])
 def server(request, certificate):
     _, context = certificate
     inbox = Inbox()
-    kwargs = dict(hostname="127.0.0.1", port=free_port(), authenticator=check_login, auth_required=True)
+    kwargs = dict(
+        hostname="127.0.0.1", port=free_port(), authenticator=check_login, auth_required=True
+    )
     if request.param == "starttls":
         controller = Controller(inbox, tls_context=context, require_starttls=True, **kwargs)
     else:
@@ -70,8 +95,14 @@ def message():
 
 def settings_for(security, port, monkeypatch, *, ca_file=None, password=PASSWORD):
     monkeypatch.setenv("SMTP_TEST_PASSWORD", password)
-    section = {"host": "127.0.0.1", "port": port, "security": security, "username": USER,
-               "password_env": "SMTP_TEST_PASSWORD", "timeout": 10}
+    section = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": security,
+        "username": USER,
+        "password_env": "SMTP_TEST_PASSWORD",
+        "timeout": 10,
+    }
     if ca_file:
         section["ca_file"] = str(ca_file)
     return smtp_settings(section, "ar@d.org")

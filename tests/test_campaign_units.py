@@ -1,6 +1,7 @@
 """Campaign pieces on small hand-made inputs: the state machine, the review workbook (formula
 safety, protection, signatures), the importer's rejections, messages, and the remediation plan
 (nested groups, grants, groups synced from AD, protected accounts)."""
+
 from datetime import date
 from email import message_from_bytes
 from email.policy import default as default_policy
@@ -20,8 +21,13 @@ from campaigns.importer import import_workbook
 from campaigns.items import Item
 from campaigns.lifecycle import parse_due
 from campaigns.mail import build_escalation_message, build_review_message
-from campaigns.model import (CampaignStateError, Decision, effective_decision, next_state,
-                             parse_quarter)
+from campaigns.model import (
+    CampaignStateError,
+    Decision,
+    effective_decision,
+    next_state,
+    parse_quarter,
+)
 from campaigns.remediation import default_decisions, plan_revocations
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS, write_review_workbook
@@ -29,13 +35,16 @@ from campaigns.workbook import HEADERS, write_review_workbook
 
 # ---------------------------------------------------------------- state machine and decisions
 
+
 def test_lifecycle_moves_only_along_the_table():
     assert next_state(1, "draft", "send") == "open"
     assert next_state(1, "open", "import") == "open"
     assert next_state(1, "open", "close") == "closed"
     assert next_state(1, "closed", "remediate") == "remediated"
     assert next_state(1, "remediated", "verify") == "verified"
-    with pytest.raises(CampaignStateError, match="campaign 1 is draft; `import` is possible only when it is open"):
+    with pytest.raises(
+        CampaignStateError, match="campaign 1 is draft; `import` is possible only when it is open"
+    ):
         next_state(1, "draft", "import")
     with pytest.raises(CampaignStateError) as exc:
         next_state(1, "open", "remediate")
@@ -68,28 +77,46 @@ def test_due_dates_and_quarters():
 
 # ---------------------------------------------------------------- workbook and importer
 
+
 def make_item(n: int, *, reviewer="E1", name="Ann Lee", flags=(), **over) -> Item:
-    fields = dict(item_id=f"I{n:04d}", subject=f"person:P{n}", name=name, employee_id=f"P{n}",
-                  title="Teacher", building="North", accounts=(f"ad:account:{n}",),
-                  account_labels=(f"ad:user{n}",), resource="SpEd Records", classification="confidential",
-                  level="read", paths=((f"ad:account:{n}", "ad:group:g", "inventory:SpEd Records"),),
-                  path_text=f"ad account user{n} → ad group 'SpEd Staff'", flags=tuple(flags),
-                  recommendation="revoke" if flags else "keep", reason="x", reviewer=reviewer,
-                  reviewer_name="Dana Boss", reviewer_email="dana@d.org")
+    fields = dict(
+        item_id=f"I{n:04d}",
+        subject=f"person:P{n}",
+        name=name,
+        employee_id=f"P{n}",
+        title="Teacher",
+        building="North",
+        accounts=(f"ad:account:{n}",),
+        account_labels=(f"ad:user{n}",),
+        resource="SpEd Records",
+        classification="confidential",
+        level="read",
+        paths=((f"ad:account:{n}", "ad:group:g", "inventory:SpEd Records"),),
+        path_text=f"ad account user{n} → ad group 'SpEd Staff'",
+        flags=tuple(flags),
+        recommendation="revoke" if flags else "keep",
+        reason="x",
+        reviewer=reviewer,
+        reviewer_name="Dana Boss",
+        reviewer_email="dana@d.org",
+    )
     fields.update(over)
     return Item(**fields)
 
 
-HOSTILE = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+2", "-3+4", "@SUM(A1)", "\t=1", "\r=2"]
+HOSTILE = ['=HYPERLINK("http://evil","x")', "+1+2", "-3+4", "@SUM(A1)", "\t=1", "\r=2"]
 
 
 @pytest.fixture()
 def campaign(tmp_path):
     store = Store(tmp_path / "s.db")
     cstore = CampaignStore(store)
-    items = [make_item(1), make_item(2, flags=(("unauthorized", "no rule matches"),)),
-             make_item(3, name=HOSTILE[0], title=HOSTILE[1], building=HOSTILE[2]),
-             make_item(4, reviewer="E2", name="Bo Ng")]
+    items = [
+        make_item(1),
+        make_item(2, flags=(("unauthorized", "no rule matches"),)),
+        make_item(3, name=HOSTILE[0], title=HOSTILE[1], building=HOSTILE[2]),
+        make_item(4, reviewer="E2", name="Bo Ng"),
+    ]
     c = cstore.create("2026Q4", "all", date(2026, 12, 19), {"ad": 1}, items)
     cstore.set_state(c.id, "open")
     yield store, cstore, cstore.get(c.id)
@@ -97,8 +124,16 @@ def campaign(tmp_path):
 
 
 def write_for(cstore, c, reviewer, path):
-    return write_review_workbook(path, campaign_id=c.id, quarter=c.quarter, secret=c.secret, reviewer=reviewer,
-                                 reviewer_name="Dana Boss", due=c.due, items=cstore.items(c.id, reviewer))
+    return write_review_workbook(
+        path,
+        campaign_id=c.id,
+        quarter=c.quarter,
+        secret=c.secret,
+        reviewer=reviewer,
+        reviewer_name="Dana Boss",
+        due=c.due,
+        items=cstore.items(c.id, reviewer),
+    )
 
 
 def row_of(ws, item_id):
@@ -120,8 +155,12 @@ def test_workbook_is_protected_with_only_decision_and_justification_editable(cam
     assert ws.column_dimensions["A"].hidden
     # issue 16: the Person column (C) stays in view with the header, as on every printed page
     assert ws.freeze_panes == "D2" and ws.auto_filter.ref.startswith("A1:")
-    unlocked = {ws.cell(1, col).value for row in ws.iter_rows(min_row=2) for col, cell in enumerate(row, 1)
-                if not cell.protection.locked}
+    unlocked = {
+        ws.cell(1, col).value
+        for row in ws.iter_rows(min_row=2)
+        for col, cell in enumerate(row, 1)
+        if not cell.protection.locked
+    }
     assert unlocked == {"Decision", "Justification"}
     validation = ws.data_validations.dataValidation[0]
     assert validation.formula1 == '"Keep,Revoke"' and str(validation.sqref) == "O2:O4"
@@ -129,8 +168,11 @@ def test_workbook_is_protected_with_only_decision_and_justification_editable(cam
     assert ws.cell(flagged_row, 2).fill.fgColor.rgb.endswith("FCE4D6")
     # issue 16: flags in plain words
     assert ws.cell(flagged_row, HEADERS.index("Flags") + 1).value == (
-        "Not authorized by the data inventory (no inventory rule covers this person)")
-    assert ws.cell(row_of(ws, "I0001"), 2).fill.fgColor.rgb != ws.cell(flagged_row, 2).fill.fgColor.rgb
+        "Not authorized by the data inventory (no inventory rule covers this person)"
+    )
+    assert (
+        ws.cell(row_of(ws, "I0001"), 2).fill.fgColor.rgb != ws.cell(flagged_row, 2).fill.fgColor.rgb
+    )
     assert "1 is flagged" in " ".join(str(c.value) for c in wb["Instructions"]["A"])
 
 
@@ -146,6 +188,7 @@ def test_directory_text_is_never_a_formula(campaign, tmp_path):
     frame = pd.read_excel(path, sheet_name="Review", dtype=str)
     assert frame.loc[frame["Item"] == "I0003", "Person"].item() == HOSTILE[0]
     import zipfile
+
     sheet_xml = zipfile.ZipFile(path).read("xl/worksheets/sheet2.xml").decode()
     assert "<f>" not in sheet_xml
 
@@ -168,7 +211,9 @@ def decisions_count(store):
     return store.db.execute("SELECT count(*) FROM campaign_decisions").fetchone()[0]
 
 
-def test_import_records_answers_idempotently_and_accepts_partial_reordered_returns(campaign, tmp_path):
+def test_import_records_answers_idempotently_and_accepts_partial_reordered_returns(
+    campaign, tmp_path
+):
     store, cstore, c = campaign
     path = write_for(cstore, c, "E1", tmp_path / "e1.xlsx")
 
@@ -177,6 +222,7 @@ def test_import_records_answers_idempotently_and_accepts_partial_reordered_retur
         for i, values in enumerate(reversed(rows), 2):
             for col, v in enumerate(values, 1):
                 ws.cell(i, col).value = v
+
     fill(path, {"I0002": ("Revoke", ""), "I0003": (" keep ", "")}, edit=reverse_rows)
     result = import_workbook(path, c, cstore)
     assert (result.reviewer, result.answered, result.recorded, result.undecided) == ("E1", 2, 2, 1)
@@ -185,17 +231,27 @@ def test_import_records_answers_idempotently_and_accepts_partial_reordered_retur
     fill(path, {"I0002": ("Keep", "covers for the nurse until June")})
     assert import_workbook(path, c, cstore).recorded == 1
     decided = cstore.effective_decisions(c.id)
-    assert (decided["I0002"].decision, decided["I0002"].justification) == ("keep", "covers for the nurse until June")
+    assert (decided["I0002"].decision, decided["I0002"].justification) == (
+        "keep",
+        "covers for the nurse until June",
+    )
     assert decided["I0003"].decision == "keep" and "I0001" not in decided
 
 
-@pytest.mark.parametrize("case, reason, column", [
-    ("bad value", "decision 'Maybe' is not Keep or Revoke", "Decision"),
-    ("keep flagged", "Keep on a flagged item (not authorized by the inventory: no rule matches) needs a justification", "Justification"),
-    ("edited cell", "the Resource cell was edited", "Resource"),
-    ("altered key", "the item key was altered", "Key"),
-    ("other reviewer", "item I0004 belongs to another reviewer's workbook", "Key"),
-])
+@pytest.mark.parametrize(
+    "case, reason, column",
+    [
+        ("bad value", "decision 'Maybe' is not Keep or Revoke", "Decision"),
+        (
+            "keep flagged",
+            "Keep on a flagged item (not authorized by the inventory: no rule matches) needs a justification",
+            "Justification",
+        ),
+        ("edited cell", "the Resource cell was edited", "Resource"),
+        ("altered key", "the item key was altered", "Key"),
+        ("other reviewer", "item I0004 belongs to another reviewer's workbook", "Key"),
+    ],
+)
 def test_import_rejects_a_bad_workbook_whole(campaign, tmp_path, case, reason, column):
     store, cstore, c = campaign
     path = write_for(cstore, c, "E1", tmp_path / "e1.xlsx")
@@ -212,17 +268,23 @@ def test_import_rejects_a_bad_workbook_whole(campaign, tmp_path, case, reason, c
         elif case == "edited cell":
             ws.cell(r, HEADERS.index("Resource") + 1).value = "Payroll"
         elif case == "altered key":
-            ws.cell(r, 1).value = ws.cell(r, 1).value[:-1] + ("0" if ws.cell(r, 1).value[-1] != "0" else "1")
+            ws.cell(r, 1).value = ws.cell(r, 1).value[:-1] + (
+                "0" if ws.cell(r, 1).value[-1] != "0" else "1"
+            )
         elif case == "other reviewer":
             for col in range(1, len(HEADERS) + 1):  # a row pasted from a colleague's workbook
                 ws.cell(r, col).value = other.cell(2, col).value
+
     fill(path, answers, edit=edit)
     with pytest.raises(InputError) as exc:
         import_workbook(path, c, cstore)
     err = exc.value
     assert err.path == str(path) and reason in err.reason and err.column == column
-    assert err.row == (row_of(load_workbook(path)["Review"], "I0002") if case == "keep flagged"
-                       else row_of(load_workbook(path)["Review"], "I0004" if case == "other reviewer" else target))
+    assert err.row == (
+        row_of(load_workbook(path)["Review"], "I0002")
+        if case == "keep flagged"
+        else row_of(load_workbook(path)["Review"], "I0004" if case == "other reviewer" else target)
+    )
     assert decisions_count(store) == 0, "none of a rejected workbook's answers may be recorded"
 
 
@@ -248,20 +310,39 @@ def test_review_message_has_text_html_and_the_workbook(campaign, tmp_path):
     store, cstore, c = campaign
     items = cstore.items(c.id, "E1")
     path = write_for(cstore, c, "E1", tmp_path / "e1.xlsx")
-    msg = build_review_message(sender="iso@d.org", reviewer_name="Dana Boss", reviewer_email="dana@d.org",
-                               quarter="2026Q4", due=c.due, items=items, workbook=path)
+    msg = build_review_message(
+        sender="iso@d.org",
+        reviewer_name="Dana Boss",
+        reviewer_email="dana@d.org",
+        quarter="2026Q4",
+        due=c.due,
+        items=items,
+        workbook=path,
+    )
     parsed = message_from_bytes(msg.as_bytes(), policy=default_policy)
     assert parsed["To"] == "Dana Boss <dana@d.org>"
     text = parsed.get_body(("plain",)).get_content()
-    assert "3 item(s)" in text and "1 of them are flagged" in text and "Saturday, December 19, 2026" in text
+    assert (
+        "3 item(s)" in text
+        and "1 of them are flagged" in text
+        and "Saturday, December 19, 2026" in text
+    )
     assert "Keep or Revoke" in parsed.get_body(("html",)).get_content()
     (attachment,) = list(parsed.iter_attachments())
     assert attachment.get_filename() == "e1.xlsx"
     assert attachment.get_content() == path.read_bytes()
-    escalation = build_escalation_message(sender="a@d.org", iso_names=[("Iso", "iso@d.org"), ("Alt", "alt@d.org")],
-                                          quarter="2026Q4", due=c.due, overdue=[("Dana Boss", "dana@d.org", 3, 1)])
+    escalation = build_escalation_message(
+        sender="a@d.org",
+        iso_names=[("Iso", "iso@d.org"), ("Alt", "alt@d.org")],
+        quarter="2026Q4",
+        due=c.due,
+        overdue=[("Dana Boss", "dana@d.org", 3, 1)],
+    )
     assert escalation["To"] == "Iso <iso@d.org>, Alt <alt@d.org>"
-    assert "Dana Boss <dana@d.org>: 3 undecided item(s), 1 flagged" in escalation.get_body(("plain",)).get_content()
+    assert (
+        "Dana Boss <dana@d.org>: 3 undecided item(s), 1 flagged"
+        in escalation.get_body(("plain",)).get_content()
+    )
 
 
 def test_default_at_close_is_recorded_as_default_only_for_undecided():
@@ -274,35 +355,74 @@ def test_default_at_close_is_recorded_as_default_only_for_undecided():
 
 # ---------------------------------------------------------------- remediation plan
 
+
 def small_analysis(tmp_path, protected=()):
     cfg_path = tmp_path / "access-review.toml"
     cfg_path.write_text(
         '[iso]\nname = "Iso"\nemail = "iso@d.org"\n[protected]\naccounts = %s\n'
-        '[sources.ad]\ntype = "ad"\n[sources.entra]\ntype = "entra"\n' % list(protected).__repr__().replace("'", '"'))
+        '[sources.ad]\ntype = "ad"\n[sources.entra]\ntype = "entra"\n'
+        % list(protected).__repr__().replace("'", '"')
+    )
     ad = Snapshot("ad", complete=True)
-    ad.accounts = [Account("ad", "ann", "ann", employee_id="E1"), Account("ad", "bob", "bob", employee_id="E2"),
-                   Account("ad", "cy", "cy", employee_id="E3")]
-    ad.groups = [Group("ad", "sped", "SpEd Staff"), Group("ad", "aides", "Aides"), Group("ad", "pst", "PS Teachers")]
-    ad.memberships = [Membership("ad", "ad:group:sped", "ad:group:aides", "group"),
-                      Membership("ad", "ad:group:aides", "ad:account:ann"),
-                      Membership("ad", "ad:group:aides", "ad:account:bob"),
-                      Membership("ad", "ad:group:pst", "ad:account:cy")]
+    ad.accounts = [
+        Account("ad", "ann", "ann", employee_id="E1"),
+        Account("ad", "bob", "bob", employee_id="E2"),
+        Account("ad", "cy", "cy", employee_id="E3"),
+    ]
+    ad.groups = [
+        Group("ad", "sped", "SpEd Staff"),
+        Group("ad", "aides", "Aides"),
+        Group("ad", "pst", "PS Teachers"),
+    ]
+    ad.memberships = [
+        Membership("ad", "ad:group:sped", "ad:group:aides", "group"),
+        Membership("ad", "ad:group:aides", "ad:account:ann"),
+        Membership("ad", "ad:group:aides", "ad:account:bob"),
+        Membership("ad", "ad:group:pst", "ad:account:cy"),
+    ]
     entra = Snapshot("entra", complete=True)
-    entra.accounts = [Account("entra", "cy", "cy@d.org", employee_id="E3", authority="ad"),
-                      Account("entra", "ann", "ann@d.org", employee_id="E1")]
+    entra.accounts = [
+        Account("entra", "cy", "cy@d.org", employee_id="E3", authority="ad"),
+        Account("entra", "ann", "ann@d.org", employee_id="E1"),
+    ]
     entra.groups = [Group("entra", "pst", "PS Teachers", authority="ad")]
     entra.memberships = [Membership("entra", "entra:group:pst", "entra:account:cy")]
     entra.resources = [Resource("entra", "sis", "SIS", "app")]
-    entra.grants = [Grant("entra", "g1", "entra:resource:sis", "entra:account:ann", "write", "app_role")]
-    persons = [Person("E1", "Ann"), Person("E2", "Bob"), Person("E3", "Cy"), Person("E9", "Boss", title="Director")]
+    entra.grants = [
+        Grant("entra", "g1", "entra:resource:sis", "entra:account:ann", "write", "app_role")
+    ]
+    persons = [
+        Person("E1", "Ann"),
+        Person("E2", "Bob"),
+        Person("E3", "Cy"),
+        Person("E9", "Boss", title="Director"),
+    ]
     everyone = parse_rules("person_type=employee")
-    inventory = Inventory(resources=(
-        InventoryResource("SpEd Records", "confidential", "E9", (Selector("ad", "group", "SpEd Staff"),), everyone),
-        InventoryResource("Student Info", "confidential", "E9",
-                          (Selector("entra", "group", "PS Teachers"), Selector("entra", "app", "SIS")), everyone),
-    ))
-    return Analysis(config=load_config(cfg_path), snapshots={"ad": ad, "entra": entra},
-                    persons={p.key: p for p in persons}, inventory=inventory, today=date(2026, 11, 28))
+    inventory = Inventory(
+        resources=(
+            InventoryResource(
+                "SpEd Records",
+                "confidential",
+                "E9",
+                (Selector("ad", "group", "SpEd Staff"),),
+                everyone,
+            ),
+            InventoryResource(
+                "Student Info",
+                "confidential",
+                "E9",
+                (Selector("entra", "group", "PS Teachers"), Selector("entra", "app", "SIS")),
+                everyone,
+            ),
+        )
+    )
+    return Analysis(
+        config=load_config(cfg_path),
+        snapshots={"ad": ad, "entra": entra},
+        persons={p.key: p for p in persons},
+        inventory=inventory,
+        today=date(2026, 11, 28),
+    )
 
 
 def test_plan_cuts_the_persons_own_membership_of_a_shared_nested_group(tmp_path):
@@ -310,7 +430,11 @@ def test_plan_cuts_the_persons_own_membership_of_a_shared_nested_group(tmp_path)
     item = make_item(1, subject="person:E1", resource="SpEd Records")
     (step,) = plan_revocations(a, [item], ["I0001"])
     assert (step.source, step.kind, step.target, step.params) == (
-        "ad", "remove_membership", "ad:group:aides", {"member": "ad:account:ann"})
+        "ad",
+        "remove_membership",
+        "ad:group:aides",
+        {"member": "ad:account:ann"},
+    )
     assert "Aides' also serves 1 other member(s): only ann's own membership is removed" in step.note
 
 
@@ -322,7 +446,11 @@ def test_plan_removes_a_direct_grant_and_plans_synced_groups_in_ad(tmp_path):
     by_item = {s.item_id: s for s in steps}
     assert (by_item["I0001"].kind, by_item["I0001"].target) == ("remove_grant", "entra:grant:g1")
     cy_step = by_item["I0002"]
-    assert (cy_step.source, cy_step.target, cy_step.params) == ("ad", "ad:group:pst", {"member": "ad:account:cy"})
+    assert (cy_step.source, cy_step.target, cy_step.params) == (
+        "ad",
+        "ad:group:pst",
+        {"member": "ad:account:cy"},
+    )
     assert "synced from AD: the change is made in AD" in cy_step.note
 
 
@@ -342,15 +470,33 @@ def test_a_workbook_saved_by_libreoffice_still_imports(campaign, tmp_path):
     import subprocess
 
     store, cstore, c = campaign
-    path = fill(write_for(cstore, c, "E1", tmp_path / "in" / "e1.xlsx"),
-                {"I0001": ("Keep", ""), "I0002": ("Revoke", ""), "I0003": ("Keep", "")})
+    path = fill(
+        write_for(cstore, c, "E1", tmp_path / "in" / "e1.xlsx"),
+        {"I0001": ("Keep", ""), "I0002": ("Revoke", ""), "I0003": ("Keep", "")},
+    )
     result = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
-        ["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",  # noqa: S607 (soffice from PATH, installed by scripts/test)
-         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(tmp_path / "out"), str(path)],
-        capture_output=True, text=True, timeout=180)
+        [  # noqa: S607 (soffice from PATH, installed by scripts/test)
+            "soffice",
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     resaved = tmp_path / "out" / "e1.xlsx"
     assert resaved.read_bytes() != path.read_bytes()
     outcome = import_workbook(resaved, c, cstore)
     assert (outcome.answered, outcome.recorded) == (3, 3)
-    assert load_workbook(resaved)["Review"].cell(row_of(load_workbook(resaved)["Review"], "I0003"), 3).value == HOSTILE[0]
+    assert (
+        load_workbook(resaved)["Review"]
+        .cell(row_of(load_workbook(resaved)["Review"], "I0003"), 3)
+        .value
+        == HOSTILE[0]
+    )

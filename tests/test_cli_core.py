@@ -1,4 +1,5 @@
 """The core commands through typer's runner, as the ISO would type them."""
+
 import json
 import os
 import stat
@@ -28,7 +29,9 @@ def test_findings_json_lists_every_type_and_records_the_run(demo):
 def test_findings_filters(demo):
     result = run(demo, "findings", "--type", "orphan_account", "--format", "csv")
     lines = result.stdout.strip().splitlines()
-    assert lines[0].startswith("severity,type") and len(lines) == 1 + len(demo.district.planted["orphan_account"])
+    assert lines[0].startswith("severity,type") and len(lines) == 1 + len(
+        demo.district.planted["orphan_account"]
+    )
     bad = run(demo, "findings", "--type", "nonsense")
     assert bad.exit_code != 0 and "unknown finding type 'nonsense'" in bad.output
 
@@ -62,8 +65,11 @@ def test_unknown_person_is_one_clear_line(demo):
 
 def test_bad_roster_gives_file_row_column_and_stores_nothing(demo, tmp_path):
     bad = tmp_path / "roster.csv"
-    bad.write_text("\ufeffemployee_id,name,email,status,status_date\nE1,Ann,ann@d.org,active,\n"
-                   "E2,Bob,bob@d.org,separated,2026-13-45\n", encoding="utf-8")
+    bad.write_text(
+        "\ufeffemployee_id,name,email,status,status_date\nE1,Ann,ann@d.org,active,\n"
+        "E2,Bob,bob@d.org,separated,2026-13-45\n",
+        encoding="utf-8",
+    )
     with Store(demo.config.store_path) as store:
         before = store.latest_roster_import()
     result = run(demo, "roster", "import", str(bad))
@@ -123,8 +129,11 @@ def test_sync_command_shows_counts_and_demo_runs(tmp_path):
 
 def test_bad_inventory_names_the_row_and_keeps_the_stored_version(demo, tmp_path):
     bad = tmp_path / "inventory.csv"
-    bad.write_text("resource,classification,data_manager,entitlements\n"
-                   "Payroll,critical,E99999,ad:group:Payroll Clerks\n", encoding="utf-8")
+    bad.write_text(
+        "resource,classification,data_manager,entitlements\n"
+        "Payroll,critical,E99999,ad:group:Payroll Clerks\n",
+        encoding="utf-8",
+    )
     with Store(demo.config.store_path) as store:
         before = store.latest_inventory_files()[0]
     result = run(demo, "inventory", "import", str(bad))
@@ -138,7 +147,9 @@ def test_inventory_check_and_accounts_summaries(demo):
     result = run(demo, "inventory", "check")
     assert result.exit_code == 0 and "Inventory resources" in result.output
     result = run(demo, "accounts", "--unmatched")
-    assert result.exit_code == 0 and "joined to" in result.output and "by employee id" in result.output
+    assert (
+        result.exit_code == 0 and "joined to" in result.output and "by employee id" in result.output
+    )
     for key in demo.district.planted["orphan_account"]:
         login = demo.analysis().accounts[key].login
         assert login in result.output

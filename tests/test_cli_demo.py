@@ -1,6 +1,7 @@
 """The demo's ending (issue 19): the findings counted by severity, the most severe shown first
 under a title, and what to try next — every suggested command runs as printed. Wording: a
 data manager on leave "is on leave"."""
+
 from __future__ import annotations
 
 import re
@@ -33,22 +34,31 @@ def test_counts_by_severity_most_severe_first(demo_output, demo_template):
     assert counts["critical"] >= 1
     # The table of findings has a title and starts with the critical ones, whichever type they are.
     assert f"The 8 most severe of {len(found)} findings" in out
-    table = out.split(f"The 8 most severe of {len(found)} findings", 1)[1].split("Finished in", 1)[0]
+    table = out.split(f"The 8 most severe of {len(found)} findings", 1)[1].split("Finished in", 1)[
+        0
+    ]
     shown = re.findall(r"│ (critical|high|medium|low|info) +│", table)
-    assert shown == sorted(shown, key=SEVERITY_ORDER.get) and shown[:counts["critical"]] == ["critical"] * counts["critical"]
+    assert (
+        shown == sorted(shown, key=SEVERITY_ORDER.get)
+        and shown[: counts["critical"]] == ["critical"] * counts["critical"]
+    )
 
 
 def test_every_suggested_next_step_runs_as_printed(demo_output):
     folder, out = demo_output
     tail = out.split("Try next", 1)[1]
-    commands = [line.strip() for line in tail.splitlines() if line.strip().startswith("access-review ")]
+    commands = [
+        line.strip() for line in tail.splitlines() if line.strip().startswith("access-review ")
+    ]
     verbs = [shlex.split(c)[1] for c in commands]
-    assert verbs[:1] == ["findings"] and {"why", "campaign", "suspend", "export"} <= set(verbs), commands
+    assert verbs[:1] == ["findings"] and {"why", "campaign", "suspend", "export"} <= set(verbs), (
+        commands
+    )
     for line in commands:
         for part in line.split(" && "):
             words = shlex.split(part)
             assert words[0] == "access-review"
-            if "--out" in words:   # keep what they write inside the test's folder
+            if "--out" in words:  # keep what they write inside the test's folder
                 where = words.index("--out") + 1
                 words[where] = str(folder / words[where])
             result = runner.invoke(app, words[1:], env={"COLUMNS": "200"})

@@ -1,6 +1,7 @@
 """`access-review doctor` checks SMTP (issue 19): it connects, starts TLS with the certificate
 checked and logs in — against a real SMTP server (aiosmtpd) — and sends nothing. Each failure is
 one line naming the cause, with the fix."""
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,28 @@ runner = CliRunner()
 def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("smtp-tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",  # noqa: S603, S607 (openssl from PATH with arguments the test builds)
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    subprocess.run(  # noqa: S603 (openssl from PATH with arguments the test builds)
+        [  # noqa: S607 (openssl from PATH with arguments the test builds)
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     return cert, context
@@ -47,15 +67,25 @@ def free_port() -> int:
 
 
 def check_login(server, session, envelope, mechanism, auth_data):
-    return AuthResult(handled=False, success=isinstance(auth_data, LoginPassword)
-                      and (auth_data.login, auth_data.password) == (USER.encode(), PASSWORD.encode()))
+    return AuthResult(
+        handled=False,
+        success=isinstance(auth_data, LoginPassword)
+        and (auth_data.login, auth_data.password) == (USER.encode(), PASSWORD.encode()),
+    )
 
 
 @pytest.fixture
 def server(certificate):
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), authenticator=check_login,
-                            auth_required=True, tls_context=certificate[1], require_starttls=True)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=check_login,
+        auth_required=True,
+        tls_context=certificate[1],
+        require_starttls=True,
+    )
     controller.start()
     yield controller.port, inbox
     controller.stop()
@@ -64,10 +94,14 @@ def server(certificate):
 def doctor(demo, monkeypatch, *, port, password=PASSWORD, ca_file=None, security="starttls"):
     monkeypatch.setenv("AR_DOCTOR_SMTP_PASSWORD", password)
     with demo.config_path.open("a", encoding="utf-8") as fh:
-        fh.write(f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "{security}"\nusername = "{USER}"\n'
-                 f'password_env = "AR_DOCTOR_SMTP_PASSWORD"\ntimeout = 5\n'
-                 + (f'ca_file = "{ca_file}"\n' if ca_file else ""))
-    result = runner.invoke(app, ["doctor", "--config", str(demo.config_path)], env={"COLUMNS": "300"})
+        fh.write(
+            f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "{security}"\nusername = "{USER}"\n'
+            f'password_env = "AR_DOCTOR_SMTP_PASSWORD"\ntimeout = 5\n'
+            + (f'ca_file = "{ca_file}"\n' if ca_file else "")
+        )
+    result = runner.invoke(
+        app, ["doctor", "--config", str(demo.config_path)], env={"COLUMNS": "300"}
+    )
     return result, [line for line in result.output.splitlines() if "smtp" in line or "fix:" in line]
 
 
@@ -77,22 +111,41 @@ def test_connect_tls_and_login_pass_and_nothing_is_sent(demo, server, certificat
     assert result.exit_code == 0, result.output
     assert any(re.match(rf"ok\s+smtp: connect — 127.0.0.1:{port}", ln) for ln in lines), lines
     assert any(re.match(r"ok\s+smtp: STARTTLS — certificate trusted", ln) for ln in lines), lines
-    assert any(re.match(rf"ok\s+smtp: login — as {USER} \(nothing was sent\)", ln) for ln in lines), lines
+    assert any(
+        re.match(rf"ok\s+smtp: login — as {USER} \(nothing was sent\)", ln) for ln in lines
+    ), lines
     assert inbox.received == []
 
 
-@pytest.mark.parametrize("case, expected, fix", [
-    ("wrong password", "smtp: login — 127.0.0.1:{port} refused the login for mailer (535",
-     "check [smtp] username and the password in password_env / password_file"),
-    ("untrusted certificate", "smtp: STARTTLS — the certificate of 127.0.0.1:{port} is not trusted "
-                              "(certificate verify failed: self-signed certificate)",
-     "set [smtp] ca_file to the PEM of the CA that signed it"),
-    ("nothing listening", "smtp: connect — 127.0.0.1:{port} refused the connection",
-     "check [smtp] host and port (587 for starttls, 465 for tls)"),
-    ("implicit TLS against a STARTTLS port", "smtp: connect over TLS — TLS with 127.0.0.1:{port} failed",
-     "security = \"tls\" is implicit TLS (port 465)"),
-])
-def test_each_failure_is_one_line_with_the_fix(demo, server, certificate, monkeypatch, case, expected, fix):
+@pytest.mark.parametrize(
+    "case, expected, fix",
+    [
+        (
+            "wrong password",
+            "smtp: login — 127.0.0.1:{port} refused the login for mailer (535",
+            "check [smtp] username and the password in password_env / password_file",
+        ),
+        (
+            "untrusted certificate",
+            "smtp: STARTTLS — the certificate of 127.0.0.1:{port} is not trusted "
+            "(certificate verify failed: self-signed certificate)",
+            "set [smtp] ca_file to the PEM of the CA that signed it",
+        ),
+        (
+            "nothing listening",
+            "smtp: connect — 127.0.0.1:{port} refused the connection",
+            "check [smtp] host and port (587 for starttls, 465 for tls)",
+        ),
+        (
+            "implicit TLS against a STARTTLS port",
+            "smtp: connect over TLS — TLS with 127.0.0.1:{port} failed",
+            'security = "tls" is implicit TLS (port 465)',
+        ),
+    ],
+)
+def test_each_failure_is_one_line_with_the_fix(
+    demo, server, certificate, monkeypatch, case, expected, fix
+):
     port, inbox = server
     kwargs = {"port": port, "ca_file": certificate[0]}
     if case == "wrong password":

@@ -1,6 +1,7 @@
 """`--help` as the ISO reads it (issue 19, "Output for people and for scripts"): the version,
 the exit codes, and metavars in typer's classic and GAM's style — no ``<bool>``, no
 ``{person}``, no markup eaten out of a help text."""
+
 from __future__ import annotations
 
 import ast
@@ -33,19 +34,21 @@ def every_command(group: click.Group = None, path: tuple[str, ...] = ()):
     for name in group.list_commands(ctx):
         cmd = group.get_command(ctx, name)
         yield (*path, name), cmd
-        if hasattr(cmd, "list_commands"):   # typer ships its own click: not click.Group
+        if hasattr(cmd, "list_commands"):  # typer ships its own click: not click.Group
             yield from every_command(cmd, (*path, name))
 
 
 COMMANDS = [words for words, _ in every_command()]
-assert len(COMMANDS) > 40, COMMANDS   # a lazy app that lists nothing would make the test below empty
+assert len(COMMANDS) > 40, COMMANDS  # a lazy app that lists nothing would make the test below empty
 
 
 @pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
 def test_help_shows_no_typer_type_labels_or_braces(words):
     text = help_of(*words)
     assert "<bool>" not in text and "<str>" not in text and "list[" not in text, text
-    assert not re.search(r"\{[a-z_]+\}", text), text   # {person}: an argument as typer 0.29 prints it
+    assert not re.search(r"\{[a-z_]+\}", text), (
+        text
+    )  # {person}: an argument as typer 0.29 prints it
 
 
 def test_arguments_and_options_read_like_classic_help():
@@ -54,11 +57,13 @@ def test_arguments_and_options_read_like_classic_help():
     assert re.search(r"--config\s+-c\s+PATH", why)
     suspend = help_of("suspend")
     assert "suspend [OPTIONS] [TARGETS]..." in suspend
-    assert re.search(r"--apply\s+Carry it out", suspend)       # a flag takes no value
+    assert re.search(r"--apply\s+Carry it out", suspend)  # a flag takes no value
     assert re.search(r"--case\s+TEXT", suspend)
     assert re.search(r"--today\s+DATE", help_of("campaign", "status"))
-    assert re.search(r"--source\s+-s\s+TEXT\s+Only these sources \(repeat for more\)", help_of("sync"))
-    assert re.search(r"--verbose\s+-v\s+Also show the log", help_of())         # -v, -vv: no INTEGER
+    assert re.search(
+        r"--source\s+-s\s+TEXT\s+Only these sources \(repeat for more\)", help_of("sync")
+    )
+    assert re.search(r"--verbose\s+-v\s+Also show the log", help_of())  # -v, -vv: no INTEGER
 
 
 def test_help_text_is_text_not_markup():
@@ -92,7 +97,10 @@ def _error_types():
 
     for path in REPO.glob("*/**/*.py"):
         parts = path.relative_to(REPO).with_suffix("").parts
-        if parts[0] in ("access_review", "connectors", "campaigns", "exports") and parts[-1] != "__main__":
+        if (
+            parts[0] in ("access_review", "connectors", "campaigns", "exports")
+            and parts[-1] != "__main__"
+        ):
             importlib.import_module(".".join(p for p in parts if p != "__init__"))
     seen, todo = set(), [AccessReviewError]
     while todo:
@@ -105,9 +113,17 @@ def _error_types():
 def test_every_exit_code_used_is_documented():
     used = {cls.exit_code for cls in _error_types()}
     # Literal exits in the terminal layer: typer.Exit(n).
-    for path in [*REPO.glob("access_review/cli/*.py"), REPO / "campaigns" / "cli.py", REPO / "exports" / "cli.py"]:
+    for path in [
+        *REPO.glob("access_review/cli/*.py"),
+        REPO / "campaigns" / "cli.py",
+        REPO / "exports" / "cli.py",
+    ]:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "Exit" and node.args
-                    and isinstance(node.args[0], ast.Constant)):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "attr", "") == "Exit"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
                 used.add(node.args[0].value)
     assert used <= set(EXIT_CODES), sorted(used - set(EXIT_CODES))

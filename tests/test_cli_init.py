@@ -2,6 +2,7 @@
 every connector, [smtp], [campaigns], [schedule] and [logging], commented, with its default;
 it is derived from the settings the code declares, and a test reads every key each connector
 reads, so the two cannot drift. A misspelt key is an error naming the known ones."""
+
 from __future__ import annotations
 
 import re
@@ -58,7 +59,7 @@ def block(text: str, header: str) -> str:
     """The lines of one table in the starter, commented or not, up to the next blank line."""
     start = re.search(rf"^(# )?\[{re.escape(header)}\]$", text, re.M)
     assert start, f"[{header}] is not in the starter"
-    return text[start.start():].split("\n\n", 1)[0]
+    return text[start.start() :].split("\n\n", 1)[0]
 
 
 def keys_in(block_text: str) -> set[str]:
@@ -73,6 +74,7 @@ def test_the_starter_is_valid_toml_and_a_valid_config(starter, tmp_path):
     from access_review.schedule import parse_schedule
     from campaigns.schedule import parse_campaign_schedule
     from access_review.cli.logs import LogSettings
+
     cfg = load_config(path)
     parse_schedule(cfg.section("schedule"))
     parse_campaign_schedule(cfg.section("campaigns"))
@@ -93,16 +95,26 @@ def test_every_connector_setting_is_in_the_starter_with_its_default(starter, kin
 
 def _toml(value):
     from access_review.settings_spec import toml_value
+
     return toml_value(value)
 
 
 def test_the_keys_the_issue_named_are_there(starter):
-    for key in ("tls_server_name", "start_tls", "users_base", "groups_base", "timeout", "page_size"):
+    for key in (
+        "tls_server_name",
+        "start_tls",
+        "users_base",
+        "groups_base",
+        "timeout",
+        "page_size",
+    ):
         assert key in keys_in(block(starter, "sources.ad"))
     for key in ("api_endpoint", "vault", "quota_per_minute", "action_subject"):
         assert key in keys_in(block(starter, "sources.google"))
     assert "token_scope" in keys_in(block(starter, "sources.entra"))
-    assert {"host", "port", "security", "username", "password_env"} <= keys_in(block(starter, "smtp"))
+    assert {"host", "port", "security", "username", "password_env"} <= keys_in(
+        block(starter, "smtp")
+    )
 
 
 def _full_table(kind: str, tmp_path: Path) -> dict:
@@ -129,7 +141,10 @@ def _full_table(kind: str, tmp_path: Path) -> dict:
 
 def _ca_pem() -> str:
     import ssl
-    return Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt").read_text()
+
+    return Path(
+        ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"
+    ).read_text()
 
 
 @pytest.mark.parametrize("kind", sorted(registry.SETTINGS))
@@ -138,7 +153,7 @@ def test_every_key_a_connector_reads_is_declared(kind, tmp_path, monkeypatch):
     real_read_secret = secrets_module.read_secret
 
     def recording_read_secret(settings, name, *, source=""):
-        asked.update({f"{name}_env", f"{name}_file"})   # a literal {name} is read only to refuse it
+        asked.update({f"{name}_env", f"{name}_file"})  # a literal {name} is read only to refuse it
         return real_read_secret(settings, name, source=source)
 
     monkeypatch.setattr(secrets_module, "read_secret", recording_read_secret)
@@ -150,10 +165,14 @@ def test_every_key_a_connector_reads_is_declared(kind, tmp_path, monkeypatch):
     connector = registry.build_connector(kind, table, base_dir=str(tmp_path))
     if kind == "ad":
         from connectors.ad.client import read_password
+
         read_password(kind, table)
-    if kind == "entra":   # the certificate path of the credential, too
-        cert = dict(_full_table(kind, tmp_path), certificate_file=str(tmp_path / "c.pem"),
-                    certificate_thumbprint="AB")
+    if kind == "entra":  # the certificate path of the credential, too
+        cert = dict(
+            _full_table(kind, tmp_path),
+            certificate_file=str(tmp_path / "c.pem"),
+            certificate_thumbprint="AB",
+        )
         (tmp_path / "c.pem").write_text("x")
         (tmp_path / "c.pem").chmod(0o600)
         cert.pop("client_secret_env")
@@ -161,21 +180,27 @@ def test_every_key_a_connector_reads_is_declared(kind, tmp_path, monkeypatch):
     declared = {s.key for s in registry.settings_of(kind)} | {"type"}
     assert connector is not None
     assert asked - declared == set(), f"{kind} reads undeclared settings"
-    assert {s.key for s in registry.settings_of(kind)} - asked == set(), f"{kind} declares settings it never reads"
+    assert {s.key for s in registry.settings_of(kind)} - asked == set(), (
+        f"{kind} declares settings it never reads"
+    )
 
 
 def test_every_smtp_key_read_is_declared(monkeypatch):
     from campaigns.mail import SMTP_SETTINGS, smtp_settings
+
     asked: set[str] = set()
-    table = {s.key: s.shown_value() for s in SMTP_SETTINGS if s.key not in ("password_file", "ca_file")}
+    table = {
+        s.key: s.shown_value() for s in SMTP_SETTINGS if s.key not in ("password_file", "ca_file")
+    }
     monkeypatch.setenv("ACCESS_REVIEW_SMTP_PASSWORD", "a-test-value")  # noqa: S105 (not a real password)
     smtp_settings(Recording(table, asked), "iso@district.example.org", "Ann")
-    asked |= {"password_env", "password_file", "ca_file"}   # read through read_secret / a path check
+    asked |= {"password_env", "password_file", "ca_file"}  # read through read_secret / a path check
     assert asked - {s.key for s in SMTP_SETTINGS} == set()
 
 
 def test_log_settings_match_the_logging_code():
     from access_review.cli.logs import LOG_SETTINGS, LogSettings
+
     assert [s.key for s in LOG_SETTINGS] == list(LogSettings.__dataclass_fields__)
     defaults = LogSettings()
     for s in LOG_SETTINGS:
@@ -183,7 +208,9 @@ def test_log_settings_match_the_logging_code():
             assert getattr(defaults, s.key) == s.default, s.key
 
 
-@pytest.mark.parametrize("kind, key", [("ad", "page_sise"), ("entra", "tenantid"), ("google", "subjet")])
+@pytest.mark.parametrize(
+    "kind, key", [("ad", "page_sise"), ("entra", "tenantid"), ("google", "subjet")]
+)
 def test_a_misspelt_key_is_an_error_naming_the_known_ones(kind, key, tmp_path):
     table = _full_table(kind, tmp_path)
     table[key] = "x"
@@ -196,8 +223,9 @@ def test_required_settings_say_so(starter):
     for kind in registry.SETTINGS:
         for s in registry.settings_of(kind):
             if s.default is REQUIRED:
-                assert f"# required: {s.help}" in starter.replace("  ", " ") or "required:" in block(
-                    starter, f"sources.{kind}")
+                assert f"# required: {s.help}" in starter.replace(
+                    "  ", " "
+                ) or "required:" in block(starter, f"sources.{kind}")
 
 
 def test_a_missing_ca_file_is_named_with_the_fix(tmp_path):

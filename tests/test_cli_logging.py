@@ -3,6 +3,7 @@ every error reach a rotating owner-only file beside the store, JSON lines and sy
 asked; --log-level, --quiet, --verbose; never a secret — tried with the secrets of every
 connector; the audit log names the OS user and the ISO; a config with nothing to store
 creates nothing."""
+
 from __future__ import annotations
 
 import getpass
@@ -68,8 +69,17 @@ def test_json_lines_carry_the_fields_a_siem_reads(demo):
     records = [json.loads(line) for line in log_of(demo).splitlines() if line.startswith("{")]
     sync = next(r for r in records if r.get("event") == "sync")
     assert sync["source"] == "ad" and sync["ok"] is True and sync["mode"] == "full"
-    assert sync["requests"] == 6 and sync["pages"] == 6 and sync["retries"] == 0 and sync["seconds"] >= 0
-    assert sync["counts"]["accounts"] > 0 and sync["command"] == "sync" and sync["user"] == getpass.getuser()
+    assert (
+        sync["requests"] == 6
+        and sync["pages"] == 6
+        and sync["retries"] == 0
+        and sync["seconds"] >= 0
+    )
+    assert (
+        sync["counts"]["accounts"] > 0
+        and sync["command"] == "sync"
+        and sync["user"] == getpass.getuser()
+    )
     end = records[-1]
     assert end["event"] == "command.end" and end["exit_code"] == 0
 
@@ -86,8 +96,21 @@ def test_errors_and_exit_codes_are_logged(demo):
 
 def test_actions_are_logged(demo):
     a = demo.analysis()
-    person = next(p for p in a.persons.values() if p.status == "active" and a.correlation.accounts_of.get(p.key))
-    cli(demo.config_path, "suspend", person.employee_id, "--case", "LOG-1", "--reason", "rehearsal", "--apply")
+    person = next(
+        p
+        for p in a.persons.values()
+        if p.status == "active" and a.correlation.accounts_of.get(p.key)
+    )
+    cli(
+        demo.config_path,
+        "suspend",
+        person.employee_id,
+        "--case",
+        "LOG-1",
+        "--reason",
+        "rehearsal",
+        "--apply",
+    )
     text = log_of(demo)
     assert "audit suspension.case by" in text and "audit suspension.step by" in text
     assert '"action": "disable_account"' in text
@@ -111,7 +134,11 @@ def test_the_log_rotates_and_every_file_stays_owner_only(demo):
         cli(demo.config_path, "sync", "--source", "ad")
     folder = demo.config.store_path.parent
     files = sorted(folder.glob("access-review.log*"))
-    assert [f.name for f in files] == ["access-review.log", "access-review.log.1", "access-review.log.2"]
+    assert [f.name for f in files] == [
+        "access-review.log",
+        "access-review.log.1",
+        "access-review.log.2",
+    ]
     assert all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in files)
 
 
@@ -119,8 +146,11 @@ def test_syslog_receives_the_records(demo):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
         server.bind(("127.0.0.1", 0))
         server.settimeout(0.2)
-        add_to_config(demo, f'[logging]\nsyslog = "udp://127.0.0.1:{server.getsockname()[1]}"\n'
-                            'syslog_facility = "local3"')
+        add_to_config(
+            demo,
+            f'[logging]\nsyslog = "udp://127.0.0.1:{server.getsockname()[1]}"\n'
+            'syslog_facility = "local3"',
+        )
         cli(demo.config_path, "sync", "--source", "ad")
         got, deadline = [], time.monotonic() + 5
         while time.monotonic() < deadline:
@@ -129,7 +159,9 @@ def test_syslog_receives_the_records(demo):
             except socket.timeout:
                 if any("ended with exit code" in g for g in got):
                     break
-    assert any(g.startswith("<158>access-review[") and "sync ad: complete (full)" in g for g in got), got
+    assert any(
+        g.startswith("<158>access-review[") and "sync ad: complete (full)" in g for g in got
+    ), got
     # <158> = facility local3 (19) * 8 + severity info (6)
 
 
@@ -155,29 +187,60 @@ def every_secret(demo, tmp_path, monkeypatch):
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     import datetime as dt
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "access-review")])
     now = dt.datetime.now(dt.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(1).not_valid_before(now).not_valid_after(now + dt.timedelta(days=30))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
     cert_file = tmp_path / "entra-cert.pem"
-    cert_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption()) + cert.public_bytes(serialization.Encoding.PEM))
+    cert_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        + cert.public_bytes(serialization.Encoding.PEM)
+    )
     cert_file.chmod(0o600)
     google_key_line = next(ln for ln in private_key_pem().splitlines() if len(ln) > 40)
     cert_key_line = next(ln for ln in cert_file.read_text().splitlines() if len(ln) > 40)
     from access_review.audit_key import default_key_path
-    audit_key = default_key_path().read_text().strip()   # the demo's log is keyed with the default key file
+
+    audit_key = (
+        default_key_path().read_text().strip()
+    )  # the demo's log is keyed with the default key file
     # The review links' default key file, named nowhere in the config (a district that set no
     # [web] link key first and then moved it to the environment still has it on disk).
     from campaigns.links import LinkKeySource, default_key_path as default_link_key_path
+
     LinkKeySource(file=default_link_key_path()).load()
     default_link_key = default_link_key_path().read_text().strip()
-    echo = " ".join([*SECRETS.values(), google_key_line, cert_key_line, audit_key, default_link_key, "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"])
+    echo = " ".join(
+        [
+            *SECRETS.values(),
+            google_key_line,
+            cert_key_line,
+            audit_key,
+            default_link_key,
+            "Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+        ]
+    )
     text = demo.config_path.read_text(encoding="utf-8")
-    text = text.replace("[sources.", "[sources.leaky]\ntype = \"fake\"\nbehaviour = \"leak\"\n"
-                        f"echo = {json.dumps(echo)}\n\n[sources.", 1)
+    text = text.replace(
+        "[sources.",
+        '[sources.leaky]\ntype = "fake"\nbehaviour = "leak"\n'
+        f"echo = {json.dumps(echo)}\n\n[sources.",
+        1,
+    )
     text += f"""
 [sources.corp-ad]
 type = "ad"
@@ -223,7 +286,11 @@ format = "json"
 """
     demo.config_path.write_text(text, encoding="utf-8")
     monkeypatch.setitem(registry.FACTORIES, "fake", "fake_source:build_connector")
-    yield demo, [*SECRETS.values(), google_key_line, cert_key_line, audit_key, default_link_key], fake
+    yield (
+        demo,
+        [*SECRETS.values(), google_key_line, cert_key_line, audit_key, default_link_key],
+        fake,
+    )
     fake.stop()
 
 
@@ -238,18 +305,29 @@ def test_no_secret_of_any_connector_reaches_the_log(every_secret):
         tenant = small_tenant()
         tenant.install(mock)
         # The token endpoint refuses the secret and quotes it back, as a hostile proxy might.
-        mock.replace(responses.POST, f"{tenant.authority_host}/{tenant.tenant_id}/oauth2/v2.0/token",
-                     status=401, json={"error": "invalid_client",
-                                       "error_description": f"AADSTS7000215: Invalid client secret "
-                                                            f"{SECRETS['AR_T_ENTRA_SECRET']} provided."})
+        mock.replace(
+            responses.POST,
+            f"{tenant.authority_host}/{tenant.tenant_id}/oauth2/v2.0/token",
+            status=401,
+            json={
+                "error": "invalid_client",
+                "error_description": f"AADSTS7000215: Invalid client secret "
+                f"{SECRETS['AR_T_ENTRA_SECRET']} provided.",
+            },
+        )
         mock.add_passthru(fake.url)
         result = cli(demo.config_path, "sync", before=("--log-level", "debug"), code=5)
         cli(demo.config_path, "doctor", code=1)
     log_text = log_of(demo)
     assert "[redacted]" in log_text
     records = [json.loads(line) for line in log_text.splitlines()]
-    assert {r.get("source") for r in records if r.get("event") == "sync"} >= {"leaky", "corp-ad", "cloud",
-                                                                              "cloud-cert", "workspace"}
+    assert {r.get("source") for r in records if r.get("event") == "sync"} >= {
+        "leaky",
+        "corp-ad",
+        "cloud",
+        "cloud-cert",
+        "workspace",
+    }
     for secret in secrets:
         assert secret not in log_text, secret
     assert "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0" not in log_text
@@ -261,7 +339,9 @@ def test_the_audit_log_records_the_os_user_and_the_iso(demo):
     cli(demo.config_path, "sync", "--source", "ad")
     with demo.store() as store:
         last = audit.entries(store)[-1]
-    assert last.action == "sync" and last.actor == f"{getpass.getuser()} (ISO: {demo.config.iso.name})"
+    assert (
+        last.action == "sync" and last.actor == f"{getpass.getuser()} (ISO: {demo.config.iso.name})"
+    )
 
 
 # ---------------------------------------------------------------------------- create nothing
@@ -294,16 +374,25 @@ def test_retries_and_throttling_waits_are_logged_per_source(tmp_path, monkeypatc
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         t = small_tenant()
         t.install(mock)
-        config.write_text(f'[store]\npath = "access-review.db"\n\n[sources.entra]\ntype = "entra"\n'
-                          f'tenant_id = "{t.tenant_id}"\nclient_id = "cid-0001"\n'
-                          'client_secret_env = "AR_LOG_ENTRA_SECRET"\n', encoding="utf-8")
+        config.write_text(
+            f'[store]\npath = "access-review.db"\n\n[sources.entra]\ntype = "entra"\n'
+            f'tenant_id = "{t.tenant_id}"\nclient_id = "cid-0001"\n'
+            'client_secret_env = "AR_LOG_ENTRA_SECRET"\n',
+            encoding="utf-8",
+        )
         status, headers, body = graph_error(429, "TooManyRequests", "Too many requests")
         # Top-level or inside a $batch, whichever way the connector lists users.
-        t.faults.append(Fault("GET", r"^users\?", status, {**headers, "Retry-After": "0.01"}, body, times=1))
+        t.faults.append(
+            Fault("GET", r"^users\?", status, {**headers, "Retry-After": "0.01"}, body, times=1)
+        )
         cli(config, "sync")
     text = (folder / "access-review.log").read_text(encoding="utf-8")
-    assert re.search(r"WARNING .*entra: (GET /v1\.0/users: HTTP 429 TooManyRequests: Too many requests|"
-                     r"POST /v1\.0/\$batch: 1 listing\(s\) of the batch to send again); throttled, waiting 0\.0 s",
-                     text), text
+    assert re.search(
+        r"WARNING .*entra: (GET /v1\.0/users: HTTP 429 TooManyRequests: Too many requests|"
+        r"POST /v1\.0/\$batch: 1 listing\(s\) of the batch to send again); throttled, waiting 0\.0 s",
+        text,
+    ), text
     line = next(ln for ln in text.splitlines() if "sync entra: complete" in ln)
-    assert re.search(r"\d+ requests, \d+ pages, 1 retries, throttled 1 time\(s\) \(waited 0\.0 s\)", line), line
+    assert re.search(
+        r"\d+ requests, \d+ pages, 1 retries, throttled 1 time\(s\) \(waited 0\.0 s\)", line
+    ), line

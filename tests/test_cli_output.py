@@ -2,6 +2,7 @@
 `campaign status` (issue 19): what a script reads equals what the table shows, the fields are
 the ones docs/output.md documents, the same thing has the same name in each command, and a CSV
 cell never becomes a formula."""
+
 from __future__ import annotations
 
 import csv
@@ -58,10 +59,24 @@ def busy(demo_template, tmp_path_factory):
     """The demo district with a campaign and a suspension case in it."""
     env = demo_template.copy_to(tmp_path_factory.mktemp("busy") / "demo")
     a = env.analysis()
-    person = next(p for p in a.persons.values() if p.status == "active" and a.correlation.accounts_of.get(p.key)
-                  and p.employee_id not in (a.config.iso.accounts or ()))
+    person = next(
+        p
+        for p in a.persons.values()
+        if p.status == "active"
+        and a.correlation.accounts_of.get(p.key)
+        and p.employee_id not in (a.config.iso.accounts or ())
+    )
     cli(env, "campaign", "create", "--quarter", "2026Q4", "--today", a.today.isoformat())
-    cli(env, "suspend", person.employee_id, "--case", "HR-1", "--reason", "=HYPERLINK(\"http://x\")", "--apply")
+    cli(
+        env,
+        "suspend",
+        person.employee_id,
+        "--case",
+        "HR-1",
+        "--reason",
+        '=HYPERLINK("http://x")',
+        "--apply",
+    )
     return env
 
 
@@ -101,29 +116,50 @@ def test_suspensions_json_nests_accounts_and_csv_flattens_them_without_formulas(
     case = cases[0]
     case_fields, account_fields = documented_fields("access-review suspensions")
     assert list(case) == case_fields
-    assert case["state"] == "suspended" and case["review_date_passed"] is False and case["restored"] is None
+    assert (
+        case["state"] == "suspended"
+        and case["review_date_passed"] is False
+        and case["restored"] is None
+    )
     assert case["accounts"] and all(list(a) == account_fields for a in case["accounts"])
     assert {a["account_state"].split(" (")[0] for a in case["accounts"]} <= {
-        "disabled by this case", "sessions revoked", "was already disabled"}
+        "disabled by this case",
+        "sessions revoked",
+        "was already disabled",
+    }
     employee_ids = {a["employee_id"] for a in case["accounts"]}
     assert len(employee_ids) == 1 and None not in employee_ids
     text = cli(busy, "suspensions", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert len(rows) == len(case["accounts"]) and list(rows[0]) == [f for f in case_fields if f != "accounts"] + account_fields
+    assert (
+        len(rows) == len(case["accounts"])
+        and list(rows[0]) == [f for f in case_fields if f != "accounts"] + account_fields
+    )
     # Data from the command line and the directories is text in a spreadsheet, never a formula.
     assert rows[0]["case"] == "HR-1" and rows[0]["reason"].startswith("'=HYPERLINK")
 
 
 def test_campaign_list_and_status(busy):
     listed = as_json(busy, "campaign", "list")
-    assert len(listed) == 1 and list(listed[0]) == documented_fields("access-review campaign list")[0]
+    assert (
+        len(listed) == 1 and list(listed[0]) == documented_fields("access-review campaign list")[0]
+    )
     c = listed[0]
-    assert c["quarter"] == "2026Q4" and c["state"] == "draft" and c["items"] > 0 and c["unanswered"] == c["items"]
+    assert (
+        c["quarter"] == "2026Q4"
+        and c["state"] == "draft"
+        and c["items"] > 0
+        and c["unanswered"] == c["items"]
+    )
     assert as_csv(busy, "campaign", "list")[0]["items"] == str(c["items"])
 
     status = as_json(busy, "campaign", "status")
     assert {k: status[k] for k in c} == c
-    assert status["overdue"] is False and status["verification"] is None and status["remediation"] == {}
+    assert (
+        status["overdue"] is False
+        and status["verification"] is None
+        and status["remediation"] == {}
+    )
     reviewers = status["reviewers"]
     assert sum(r["items"] for r in reviewers) == c["items"]
     reviewer_fields = documented_fields("access-review campaign status")[1]

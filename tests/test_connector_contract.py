@@ -9,6 +9,7 @@
   them), answers None for an account the directory does not have, and costs a handful of
   requests, not a listing.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,7 +46,12 @@ def check_targeted(conn, snap: Snapshot, missing_id: str, requests=None) -> None
     assert fetched[missing] is None
     for a in chosen:
         got = fetched[a.key]
-        assert (got.key, got.login, got.enabled, got.authority) == (a.key, a.login, a.enabled, a.authority)
+        assert (got.key, got.login, got.enabled, got.authority) == (
+            a.key,
+            a.login,
+            a.enabled,
+            a.authority,
+        )
     with pytest.raises(AccessReviewError, match="not an account key"):
         conn.fetch_accounts([f"{snap.source}:group:x"])
 
@@ -79,7 +85,9 @@ def entra(fault=None):
 
     tenant = small_tenant()
     for i in range(1200):  # more than one page of users
-        tenant.add_user(userPrincipalName=f"u{i}@district.org", displayName=f"U{i}", accountEnabled=i % 7 != 0)
+        tenant.add_user(
+            userPrincipalName=f"u{i}@district.org", displayName=f"U{i}", accountEnabled=i % 7 != 0
+        )
     if fault:
         tenant.faults.append(fault)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -93,13 +101,37 @@ def test_entra():
     with entra() as conn:
         snap = conn.fetch_snapshot(None)
         check_records(snap, "entra")
-        check_targeted(conn, snap, "0f0e0d0c-0b0a-0908-0706-050403020100", lambda: conn.client.requests_sent)
-    denied = Fault("GET", r"^users/[0-9a-f-]+\?", 403, {}, {"error": {"code": "Authorization_RequestDenied",
-                                                                      "message": "Insufficient privileges to complete the operation."}}, times=99)
+        check_targeted(
+            conn, snap, "0f0e0d0c-0b0a-0908-0706-050403020100", lambda: conn.client.requests_sent
+        )
+    denied = Fault(
+        "GET",
+        r"^users/[0-9a-f-]+\?",
+        403,
+        {},
+        {
+            "error": {
+                "code": "Authorization_RequestDenied",
+                "message": "Insufficient privileges to complete the operation.",
+            }
+        },
+        times=99,
+    )
     with entra(denied) as conn, pytest.raises(PermissionDenied, match="User.Read.All"):
         conn.fetch_accounts(["entra:account:0f0e0d0c-0b0a-0908-0706-050403020100"])
-    forbidden = Fault("GET", r"^groups", 403, {}, {"error": {"code": "Authorization_RequestDenied",
-                                                            "message": "Insufficient privileges to complete the operation."}}, times=99)
+    forbidden = Fault(
+        "GET",
+        r"^groups",
+        403,
+        {},
+        {
+            "error": {
+                "code": "Authorization_RequestDenied",
+                "message": "Insufficient privileges to complete the operation.",
+            }
+        },
+        times=99,
+    )
     with entra(forbidden) as conn, pytest.raises(PermissionDenied):
         conn.fetch_snapshot(None)
     cut = Fault("GET", r"^users\?\$skiptoken=", 500, {}, None, times=99)
@@ -124,23 +156,50 @@ def test_google(google_fake, tmp_path):
     snap = conn.fetch_snapshot(None)
     check_records(snap, "google")
     check_targeted(conn, snap, "999999999", lambda: sum(google_fake.calls.values()))
-    google_fake.faults.append(Fault(r"directory/v1/users/[^/]+$", 403,
-                                    {"error": {"code": 403, "message": "Not Authorized to access this resource/api",
-                                               "errors": [{"reason": "forbidden", "message": "Not Authorized"}]}},
-                                    times=1))
+    google_fake.faults.append(
+        Fault(
+            r"directory/v1/users/[^/]+$",
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "Not Authorized to access this resource/api",
+                    "errors": [{"reason": "forbidden", "message": "Not Authorized"}],
+                }
+            },
+            times=1,
+        )
+    )
     with pytest.raises(PermissionDenied):
         make_connector(google_fake, tmp_path).fetch_accounts([snap.accounts[0].key])
     google_fake.faults.clear()
-    google_fake.faults.append(Fault(r"directory/v1/groups$", 403,
-                                    {"error": {"code": 403, "message": "Not Authorized to access this resource/api",
-                                               "errors": [{"reason": "forbidden", "message": "Not Authorized"}]}},
-                                    times=99))
+    google_fake.faults.append(
+        Fault(
+            r"directory/v1/groups$",
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "Not Authorized to access this resource/api",
+                    "errors": [{"reason": "forbidden", "message": "Not Authorized"}],
+                }
+            },
+            times=99,
+        )
+    )
     with pytest.raises(PermissionDenied):
         make_connector(google_fake, tmp_path).fetch_snapshot(None)
     google_fake.faults.clear()
     google_fake.max_page = 2
-    google_fake.faults.append(Fault(r"directory/v1/users$", 503, fixture_error("error_429_rateLimitExceeded.json"),
-                                    times=99, only_with_page_token=True))
+    google_fake.faults.append(
+        Fault(
+            r"directory/v1/users$",
+            503,
+            fixture_error("error_429_rateLimitExceeded.json"),
+            times=99,
+            only_with_page_token=True,
+        )
+    )
     never_complete(lambda: make_connector(google_fake, tmp_path).fetch_snapshot(None))
 
 
@@ -156,7 +215,12 @@ def test_ad(tmp_path):
     dc.ldbmodify(district.modify_ldif)
     dc.start()
     try:
-        conn = build_connector("ad", dc.settings(), base_dir=".", retry_policy=RetryPolicy(tries=2, base=0.01, cap=0.02))
+        conn = build_connector(
+            "ad",
+            dc.settings(),
+            base_dir=".",
+            retry_policy=RetryPolicy(tries=2, base=0.01, cap=0.02),
+        )
         snap = conn.fetch_snapshot(None)
         check_records(snap, "ad")
         check_targeted(conn, snap, "0f0e0d0c-0b0a-0908-0706-050403020100")

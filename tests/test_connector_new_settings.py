@@ -2,6 +2,7 @@
 gateway Graph's own host is not the audience), with the scope derived from graph_url as its
 default; Google actions act as their own admin (action_subject), so the sync's subject can stay
 read-only."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs
@@ -16,8 +17,11 @@ from google_fake import FakeGoogle, make_connector, small_domain
 
 
 def token_scopes(mock) -> list[str]:
-    return [parse_qs(call.request.body)["scope"][0] for call in mock.calls
-            if call.request.url.endswith("/oauth2/v2.0/token")]
+    return [
+        parse_qs(call.request.body)["scope"][0]
+        for call in mock.calls
+        if call.request.url.endswith("/oauth2/v2.0/token")
+    ]
 
 
 def test_entra_token_scope_is_derived_from_graph_url_by_default():
@@ -32,12 +36,18 @@ def test_entra_token_scope_can_be_set():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         t = small_tenant()
         t.install(mock)
-        build_fake_connector(t, token_scope="https://gateway.district.example.org/.default").fetch_snapshot(None)  # noqa: S106 (a scope, not a password)
+        build_fake_connector(
+            t,
+            token_scope="https://gateway.district.example.org/.default",  # noqa: S106 (a scope, not a password)
+        ).fetch_snapshot(None)
         assert set(token_scopes(mock)) == {"https://gateway.district.example.org/.default"}
     # A value that is not an https resource with /.default is a config error, not a failed token.
     from access_review.errors import ConfigError
     from connectors.entra.client import build_settings
-    with pytest.raises(ConfigError, match="token_scope must be an https:// resource ending in /.default"):
+
+    with pytest.raises(
+        ConfigError, match="token_scope must be an https:// resource ending in /.default"
+    ):
         build_settings("entra", {"tenant_id": "t", "client_id": "c", "token_scope": "graph"})
 
 
@@ -49,8 +59,9 @@ def fake():
 
 
 def test_google_sync_acts_as_the_subject_and_actions_as_the_action_subject(fake, tmp_path):
-    connector = make_connector(fake, tmp_path, subject="reader@district.org",
-                               action_subject="actions@district.org")
+    connector = make_connector(
+        fake, tmp_path, subject="reader@district.org", action_subject="actions@district.org"
+    )
     assert connector.fetch_snapshot().complete
     assert {t["sub"] for t in fake.token_requests} == {"reader@district.org"}
     # The action admin is a different account: the reader could not suspend anyone.

@@ -1,23 +1,35 @@
 """Correlation and the entitlement graph: joins and how they were made, nesting to any depth,
 cycles that must not loop, and the path that explains access."""
+
 from access_review.config import Classification
 from access_review.correlation import classify_account, correlate
 from access_review.graph import all_paths, build_graph, describe_path, effective_access
 from access_review.records import Account, Grant, Group, Membership, Person, Resource, Snapshot
 
-RULES = Classification(student_org_units=("students",), student_domains=("students.d.org",),
-                       service_patterns=("svc-*", "*$"))
+RULES = Classification(
+    student_org_units=("students",),
+    student_domains=("students.d.org",),
+    service_patterns=("svc-*", "*$"),
+)
 
 
 def test_correlation_prefers_employee_id_then_email_case_insensitively():
-    persons = [Person("E1", "Ann", "ann@d.org"), Person("E2", "Bob", "BOB@d.org", aliases=("robert@d.org",))]
-    accounts = [Account("ad", "a1", "ann", email="other@d.org", employee_id="e1"),
-                Account("entra", "b1", "Bob@D.org"),
-                Account("google", "b2", "robert@d.org"),
-                Account("google", "x", "nobody@d.org")]
+    persons = [
+        Person("E1", "Ann", "ann@d.org"),
+        Person("E2", "Bob", "BOB@d.org", aliases=("robert@d.org",)),
+    ]
+    accounts = [
+        Account("ad", "a1", "ann", email="other@d.org", employee_id="e1"),
+        Account("entra", "b1", "Bob@D.org"),
+        Account("google", "b2", "robert@d.org"),
+        Account("google", "x", "nobody@d.org"),
+    ]
     c = correlate(accounts, persons, RULES)
     assert c.links["ad:account:a1"].method == "employee id"
-    assert (c.links["entra:account:b1"].person_key, c.links["entra:account:b1"].method) == ("person:E2", "login")
+    assert (c.links["entra:account:b1"].person_key, c.links["entra:account:b1"].method) == (
+        "person:E2",
+        "login",
+    )
     assert c.links["google:account:b2"].method == "login"
     assert c.unmatched == ["google:account:x"]
     assert sorted(c.accounts_of["person:E2"]) == ["entra:account:b1", "google:account:b2"]
@@ -37,7 +49,10 @@ def test_missing_employee_id_falls_back_to_alias():
 
 
 def test_account_classification_rules():
-    assert classify_account(Account("ad", "1", "jdoe", org_unit="OU=Students,OU=North,DC=d"), RULES) == "student"
+    assert (
+        classify_account(Account("ad", "1", "jdoe", org_unit="OU=Students,OU=North,DC=d"), RULES)
+        == "student"
+    )
     assert classify_account(Account("google", "2", "kid@students.d.org"), RULES) == "student"
     assert classify_account(Account("ad", "3", "svc-backup"), RULES) == "service"
     assert classify_account(Account("ad", "4", "WS01$"), RULES) == "service"
@@ -46,7 +61,10 @@ def test_account_classification_rules():
 
 def nested_snapshot():
     s = "ad"
-    accounts = [Account(s, "ann", "ann", employee_id="E1"), Account(s, "bob", "bob", employee_id="E2")]
+    accounts = [
+        Account(s, "ann", "ann", employee_id="E1"),
+        Account(s, "bob", "bob", employee_id="E2"),
+    ]
     groups = [Group(s, n, n) for n in ("SpEd Staff", "Aides", "Temp", "Loop A", "Loop B")]
     key = {g.id: g.key for g in groups}
     memberships = [
@@ -68,14 +86,29 @@ def test_nested_groups_and_cycles_give_effective_access_with_paths():
     snap, key = nested_snapshot()
     persons = [Person("E1", "Ann"), Person("E2", "Bob")]
     c = correlate(snap.accounts, persons, RULES)
-    g = build_graph({"ad": snap}, persons, c, {"SpEd Records": [key["SpEd Staff"]], "Admin": [snap.resources[0].key]})
+    g = build_graph(
+        {"ad": snap},
+        persons,
+        c,
+        {"SpEd Records": [key["SpEd Staff"]], "Admin": [snap.resources[0].key]},
+    )
     access = effective_access(g, c, ["SpEd Records", "Admin"])
     by = {(x.account, x.resource): x for x in access}
     bob = by[("ad:account:bob", "SpEd Records")]
     assert bob.person == "person:E2"
-    assert bob.path == ("ad:account:bob", key["Temp"], key["Aides"], key["SpEd Staff"], "inventory:SpEd Records")
+    assert bob.path == (
+        "ad:account:bob",
+        key["Temp"],
+        key["Aides"],
+        key["SpEd Staff"],
+        "inventory:SpEd Records",
+    )
     assert "ad group 'Temp'" in describe_path(g, bob.path)
-    assert by[("ad:account:ann", "SpEd Records")].path == ("ad:account:ann", key["SpEd Staff"], "inventory:SpEd Records")
+    assert by[("ad:account:ann", "SpEd Records")].path == (
+        "ad:account:ann",
+        key["SpEd Staff"],
+        "inventory:SpEd Records",
+    )
     # nobody is a member of the loop, so nobody reaches Admin — and the walk terminates
     assert not [x for x in access if x.resource == "Admin"]
 
@@ -89,7 +122,13 @@ def test_cycle_members_reach_through_the_cycle_once():
     access = effective_access(g, c, ["Admin"])
     assert [(x.account, x.level) for x in access] == [("ad:account:ann", "admin")]
     paths = all_paths(g, "ad:account:ann", "Admin")
-    assert paths[0] == ("ad:account:ann", key["Loop A"], key["Loop B"], snap.resources[0].key, "inventory:Admin")
+    assert paths[0] == (
+        "ad:account:ann",
+        key["Loop A"],
+        key["Loop B"],
+        snap.resources[0].key,
+        "inventory:Admin",
+    )
 
 
 def test_memberships_of_groups_that_lead_nowhere_are_left_out():
@@ -100,23 +139,33 @@ def test_memberships_of_groups_that_lead_nowhere_are_left_out():
     persons = [Person("E1", "Ann"), Person("E2", "Bob")]
     c = correlate(snap.accounts, persons, RULES)
     g = build_graph({"ad": snap}, persons, c, {"SpEd Records": [key["SpEd Staff"]]})
-    assert not g.has_edge("ad:account:ann", club)              # leads to nothing
-    assert g.has_edge("ad:account:bob", key["Temp"])           # nested into a selected group
-    assert g.has_edge(key["Loop A"], key["Aides"])             # a cycle below a selected group
-    assert g.has_edge(key["Loop A"], key["Loop B"])            # a member of the group holding a grant
-    assert describe_path(g, ("ad:account:ann", key["SpEd Staff"])) == "ad account ann → ad group 'SpEd Staff'"
+    assert not g.has_edge("ad:account:ann", club)  # leads to nothing
+    assert g.has_edge("ad:account:bob", key["Temp"])  # nested into a selected group
+    assert g.has_edge(key["Loop A"], key["Aides"])  # a cycle below a selected group
+    assert g.has_edge(key["Loop A"], key["Loop B"])  # a member of the group holding a grant
+    assert (
+        describe_path(g, ("ad:account:ann", key["SpEd Staff"]))
+        == "ad account ann → ad group 'SpEd Staff'"
+    )
 
 
 def test_an_account_without_mail_joins_by_its_upn_and_says_so():
     """An AD admin account with no mail, but a UPN equal to the person's roster e-mail."""
     persons = [Person("E7", "Dee", "dee@d.org")]
-    accounts = [Account("ad", "adm", "adm-dee", upn="Dee@d.org"),
-                Account("entra", "e", "dee@d.org", upn="dee@d.org")]
+    accounts = [
+        Account("ad", "adm", "adm-dee", upn="Dee@d.org"),
+        Account("entra", "e", "dee@d.org", upn="dee@d.org"),
+    ]
     c = correlate(accounts, persons, RULES)
-    assert (c.links["ad:account:adm"].person_key, c.links["ad:account:adm"].method) == ("person:E7", "UPN")
+    assert (c.links["ad:account:adm"].person_key, c.links["ad:account:adm"].method) == (
+        "person:E7",
+        "UPN",
+    )
     assert c.links["entra:account:e"].method == "UPN"
 
 
 def test_computers_and_guests_are_their_own_kinds():
     assert classify_account(Account("ad", "c", "WS01$", kind="computer"), RULES) == "computer"
-    assert classify_account(Account("entra", "g", "x_y.org#EXT#@d.org", guest=True), RULES) == "guest"
+    assert (
+        classify_account(Account("entra", "g", "x_y.org#EXT#@d.org", guest=True), RULES) == "guest"
+    )

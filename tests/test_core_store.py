@@ -1,4 +1,5 @@
 """Store and audit log: complete vs failed snapshots, migrations, tampering detected."""
+
 import os
 import stat
 import sqlite3
@@ -13,16 +14,40 @@ from access_review.store import SCHEMA_VERSION, Store
 
 
 def small_snapshot(source="ad", n=3, complete=True):
-    accounts = [Account(source, f"u{i}", f"user{i}", email=f"user{i}@d.org", enabled=i != 2,
-                        last_sign_in=datetime(2026, 1, i + 1, tzinfo=timezone.utc), aliases=("x@d.org",),
-                        extra={"uac": 512}) for i in range(n)]
+    accounts = [
+        Account(
+            source,
+            f"u{i}",
+            f"user{i}",
+            email=f"user{i}@d.org",
+            enabled=i != 2,
+            last_sign_in=datetime(2026, 1, i + 1, tzinfo=timezone.utc),
+            aliases=("x@d.org",),
+            extra={"uac": 512},
+        )
+        for i in range(n)
+    ]
     g = Group(source, "g1", "Staff, All", email="staff@d.org")
-    return Snapshot(source, accounts=accounts, groups=[g],
-                    memberships=[Membership(source, g.key, a.key) for a in accounts],
-                    resources=[Resource(source, "r1", "Domain Admins", "admin_role", privileged=True)],
-                    grants=[Grant(source, "gr1", f"{source}:resource:r1", g.key, "admin", "privileged_group",
-                                  scopes=("a", "b"))],
-                    cursor={"usn": 42}, complete=complete)
+    return Snapshot(
+        source,
+        accounts=accounts,
+        groups=[g],
+        memberships=[Membership(source, g.key, a.key) for a in accounts],
+        resources=[Resource(source, "r1", "Domain Admins", "admin_role", privileged=True)],
+        grants=[
+            Grant(
+                source,
+                "gr1",
+                f"{source}:resource:r1",
+                g.key,
+                "admin",
+                "privileged_group",
+                scopes=("a", "b"),
+            )
+        ],
+        cursor={"usn": 42},
+        complete=complete,
+    )
 
 
 def test_store_round_trips_a_snapshot(tmp_path):
@@ -43,8 +68,13 @@ def test_a_stored_membership_of_an_unknown_type_is_refused_by_name(tmp_path):
     the graph would misread."""
     store = Store(tmp_path / "s.db")
     run_id = store.save_snapshot(small_snapshot())
-    store.db.execute("UPDATE memberships SET member_type='printer' WHERE rowid=(SELECT MIN(rowid) FROM memberships)")
-    with pytest.raises(StoreError, match=rf"sync run {run_id} \(ad\): a membership has an unknown type or role 'printer'"):
+    store.db.execute(
+        "UPDATE memberships SET member_type='printer' WHERE rowid=(SELECT MIN(rowid) FROM memberships)"
+    )
+    with pytest.raises(
+        StoreError,
+        match=rf"sync run {run_id} \(ad\): a membership has an unknown type or role 'printer'",
+    ):
         store.latest_snapshot("ad")
 
 
@@ -86,7 +116,10 @@ def test_newer_schema_is_refused(tmp_path):
 
 def test_roster_round_trip(tmp_path):
     store = Store(tmp_path / "s.db")
-    people = [Person("E1", "Zoë O'Brien", "zoe@d.org", aliases=("z@d.org",)), Person("E2", "Smith, John")]
+    people = [
+        Person("E1", "Zoë O'Brien", "zoe@d.org", aliases=("z@d.org",)),
+        Person("E2", "Smith, John"),
+    ]
     store.save_roster(people, "roster.csv")
     assert store.load_roster() == people
 
@@ -122,13 +155,18 @@ def test_audit_detects_a_rehashed_rewrite_against_the_head(tmp_path):
     store = Store(tmp_path / "s.db")
     for i in range(3):
         audit.append(store, "sync", {"n": i})
-    rows = store.db.execute("SELECT seq, at, actor, action, details, hash FROM audit_log ORDER BY seq").fetchall()
+    rows = store.db.execute(
+        "SELECT seq, at, actor, action, details, hash FROM audit_log ORDER BY seq"
+    ).fetchall()
     prev = rows[0][5]
     for seq, at, actor, action, details, _ in rows[1:]:
         if seq == 2:
             details = '{"n": 1000}'
         h = audit.legacy_entry_hash(prev, seq, at, actor, action, details)
-        store.db.execute("UPDATE audit_log SET details=?, prev_hash=?, hash=? WHERE seq=?", (details, prev, h, seq))
+        store.db.execute(
+            "UPDATE audit_log SET details=?, prev_hash=?, hash=? WHERE seq=?",
+            (details, prev, h, seq),
+        )
         prev = h
     result = audit.verify(store)
     assert not result.ok and result.first_bad_seq == 2 and "altered" in result.problem

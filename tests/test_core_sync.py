@@ -1,5 +1,6 @@
 """Sync orchestration: sources run concurrently, a failed or truncated read never becomes
 the current snapshot, and two syncs at once are refused with a clear message."""
+
 import multiprocessing
 import time
 
@@ -22,7 +23,7 @@ def fake_type(monkeypatch):
 def write_config(tmp_path, sources: dict) -> str:
     lines = ['[store]\npath = "s.db"\n']
     for name, settings in sources.items():
-        lines.append(f"[sources.{name}]\ntype = \"fake\"\n")
+        lines.append(f'[sources.{name}]\ntype = "fake"\n')
         for k, v in settings.items():
             lines.append(f"{k} = {v!r}\n" if not isinstance(v, str) else f'{k} = "{v}"\n')
     path = tmp_path / "access-review.toml"
@@ -34,14 +35,23 @@ def test_failed_and_truncated_sources_keep_the_previous_snapshot(tmp_path):
     cfg = load_config(write_config(tmp_path, {"a": {"n": 3}, "b": {"n": 4}}))
     store = Store(cfg.store_path)
     assert all(r.ok for r in run_sync(cfg, store, connector_factory(cfg)))
-    cfg = load_config(write_config(tmp_path, {"a": {"behaviour": "forbidden"}, "b": {"behaviour": "truncated", "n": 1}}))
+    cfg = load_config(
+        write_config(
+            tmp_path, {"a": {"behaviour": "forbidden"}, "b": {"behaviour": "truncated", "n": 1}}
+        )
+    )
     results = {r.source: r for r in run_sync(cfg, store, connector_factory(cfg))}
     assert not results["a"].ok
     assert "403" in results["a"].error
     assert not results["b"].ok and "did not finish" in results["b"].error
     assert len(store.latest_snapshot("a").accounts) == 3
     assert len(store.latest_snapshot("b").accounts) == 4
-    assert [e.details["ok"] for e in audit.entries(store, action_prefix="sync")] == [True, True, False, False]
+    assert [e.details["ok"] for e in audit.entries(store, action_prefix="sync")] == [
+        True,
+        True,
+        False,
+        False,
+    ]
 
 
 def test_sources_run_concurrently(tmp_path):

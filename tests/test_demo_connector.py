@@ -1,6 +1,7 @@
 """The demo source connector: reads back exactly what was generated, under the configured
 source name, and applies each action idempotently, returning and persisting the prior state
 (revoke -> sync -> verify)."""
+
 from __future__ import annotations
 
 import shutil
@@ -47,6 +48,7 @@ def person(district, key):
 
 # ---- reading ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("source", ["ad", "entra", "google"])
 def test_fetch_returns_exactly_the_generated_snapshot(district, folder, source):
     snap = connect(folder, source).fetch_snapshot(None)
@@ -62,15 +64,19 @@ def test_keys_use_the_configured_source_name(district, folder):
     snap = connect(folder, "district-ad", directory="ad").fetch_snapshot(None)
     assert snap.source == "district-ad"
     assert all(a.key.startswith("district-ad:account:") for a in snap.accounts)
-    assert all(m.group_key.startswith("district-ad:group:") and m.member_key.startswith("district-ad:")
-               for m in snap.memberships)
+    assert all(
+        m.group_key.startswith("district-ad:group:") and m.member_key.startswith("district-ad:")
+        for m in snap.memberships
+    )
     assert all(g.resource_key.startswith("district-ad:resource:") for g in snap.grants)
     assert len(snap.memberships) == len(district.snapshots["ad"].memberships)
 
 
 def test_progress_is_reported_per_stage(folder):
     stages = []
-    connect(folder, "google").fetch_snapshot(None, progress=lambda stage, done, total: stages.append(stage))
+    connect(folder, "google").fetch_snapshot(
+        None, progress=lambda stage, done, total: stages.append(stage)
+    )
     assert stages == ["accounts", "groups", "memberships", "grants"]
 
 
@@ -90,7 +96,9 @@ def test_factory_validates_settings_and_is_registered(folder):
         build_connector("ad", {"type": "demo"}, base_dir=str(folder))
     with pytest.raises(ConfigError, match="not a demo directory"):
         build_connector("x", {"type": "demo", "state": "s.db", "directory": "ldap"}, base_dir=".")
-    connector = build_from_registry("ad", {"type": "demo", "state": "demo-directory.db"}, base_dir=str(folder))
+    connector = build_from_registry(
+        "ad", {"type": "demo", "state": "demo-directory.db"}, base_dir=str(folder)
+    )
     assert isinstance(connector, Connector) and connector.type == "demo"
     assert connector.state_path == folder / "demo-directory.db"
 
@@ -104,11 +112,16 @@ def test_doctor_reports_a_missing_file_with_a_fix_and_a_good_one_as_ok(folder, t
 
 # ---- acting: each action idempotent, prior state returned and persisted ----------------------
 
+
 def test_disable_then_enable_account_round_trip(district, folder):
     connector = connect(folder, "ad")
     target = account_of(district, "ad", lambda a: a.login == "svc-print").key
     first = connector.apply(Action("disable_account", "ad", target))
-    assert (first.status, first.prior, first.after) == ("changed", {"enabled": True}, {"enabled": False})
+    assert (first.status, first.prior, first.after) == (
+        "changed",
+        {"enabled": True},
+        {"enabled": False},
+    )
     again = connector.apply(Action("disable_account", "ad", target))
     assert (again.status, again.prior) == ("unchanged", {"enabled": False})
     synced = {a.key: a for a in connector.fetch_snapshot(None).accounts}
@@ -150,8 +163,11 @@ def test_remove_grant_returns_enough_to_restore_it(district, folder):
     connector = connect(folder, "google")
     luis = person(district, district.planted["unauthorized"][1])
     account = account_of(district, "google", lambda a: a.email == luis.email).key
-    grant = next(g for g in district.snapshots["google"].grants if g.principal_key == account
-                 and g.kind == "drive_permission")
+    grant = next(
+        g
+        for g in district.snapshots["google"].grants
+        if g.principal_key == account and g.kind == "drive_permission"
+    )
     first = connector.apply(Action("remove_grant", "google", grant.key))
     assert first.status == "changed"
     assert first.prior["resource"] == grant.resource_key and first.prior["principal"] == account
@@ -184,12 +200,15 @@ def test_acting_on_something_missing_fails_with_a_message(folder):
 
 # ---- refusals --------------------------------------------------------------------------------
 
+
 def test_a_synced_user_is_changed_in_ad_not_in_entra(district, folder):
     connector = connect(folder, "entra")
     synced = account_of(district, "entra", lambda a: a.authority == "ad" and a.kind == "person")
     action = Action("disable_account", "entra", synced.key)
     assert connector.refusal(action) == "synced from AD: change it in AD"
-    assert connector.refusal(action, district.snapshots["entra"]) == "synced from AD: change it in AD"
+    assert (
+        connector.refusal(action, district.snapshots["entra"]) == "synced from AD: change it in AD"
+    )
     result = connector.apply(action)
     assert result.status == "refused"
     assert {a.key: a for a in connector.fetch_snapshot(None).accounts}[synced.key].enabled is True
@@ -201,9 +220,16 @@ def test_a_synced_user_is_changed_in_ad_not_in_entra(district, folder):
 def test_dynamic_group_membership_and_foreign_or_unknown_actions_are_refused(district, folder):
     connector = connect(folder, "entra")
     dynamic = next(g for g in district.snapshots["entra"].groups if g.kind == "dynamic")
-    member = next(m.member_key for m in district.snapshots["entra"].memberships if m.group_key == dynamic.key)
+    member = next(
+        m.member_key for m in district.snapshots["entra"].memberships if m.group_key == dynamic.key
+    )
     assert "dynamic group" in connector.refusal(
-        Action("remove_membership", "entra", dynamic.key, {"member": member}))
+        Action("remove_membership", "entra", dynamic.key, {"member": member})
+    )
     assert "never deletes" in connector.refusal(Action("delete_account", "entra", member))
-    assert "belongs to source 'ad'" in connector.refusal(Action("disable_account", "ad", "ad:account:x"))
-    assert "params['member']" in connector.refusal(Action("remove_membership", "entra", dynamic.key))
+    assert "belongs to source 'ad'" in connector.refusal(
+        Action("disable_account", "ad", "ad:account:x")
+    )
+    assert "params['member']" in connector.refusal(
+        Action("remove_membership", "entra", dynamic.key)
+    )

@@ -1,6 +1,7 @@
 """The demo district generator: deterministic, realistic, the right size, every finding type
 planted — and nothing else flagged (checked by a small reference evaluation of the inventory
 rules, independent of the findings module)."""
+
 from __future__ import annotations
 
 import csv
@@ -40,6 +41,7 @@ def fingerprint(district) -> str:
 
 # ---- determinism -----------------------------------------------------------------------------
 
+
 def test_same_seed_gives_the_same_district(small):
     assert fingerprint(generate_district("small", seed=2026)) == fingerprint(small)
 
@@ -63,6 +65,7 @@ def test_unknown_size_is_refused():
 
 
 # ---- size and shape --------------------------------------------------------------------------
+
 
 def test_small_has_about_300_staff_3_schools_and_1500_students(small):
     assert 270 <= len(small.roster) <= 330
@@ -105,7 +108,9 @@ def test_ad_has_building_ous_escaped_display_names_and_service_accounts(small):
     assert {a.login for a in ad.accounts if a.kind == "service"} >= {"svc-backup", "svc-print"}
     assert any(not a.enabled for a in ad.accounts if a.kind == "person")
     with_id = sum(1 for a in ad.accounts if a.kind == "person" and a.employee_id)
-    google_with_id = sum(1 for a in small.snapshots["google"].accounts if a.kind == "person" and a.employee_id)
+    google_with_id = sum(
+        1 for a in small.snapshots["google"].accounts if a.kind == "person" and a.employee_id
+    )
     assert google_with_id < with_id
 
 
@@ -127,6 +132,7 @@ def _has_cycle(children) -> bool:
                 return True
         state[node] = 2
         return False
+
     return any(node not in state and visit(node) for node in list(children))
 
 
@@ -161,8 +167,12 @@ def test_entra_has_synced_and_cloud_users_groups_and_the_sis_app(small):
     teacher = next(r for r in entra.resources if r.name == "PowerSchool SIS/Teacher")
     assert teacher.kind == "app_role" and teacher.extra["app"] == "PowerSchool SIS"
     assert any(r.kind == "app" and r.name == "PowerSchool SIS" for r in entra.resources)
-    assert any(g.kind == "app_role" and g.principal_key.startswith("entra:group:") for g in entra.grants)
-    assert any(g.kind == "app_role" and g.principal_key.startswith("entra:account:") for g in entra.grants)
+    assert any(
+        g.kind == "app_role" and g.principal_key.startswith("entra:group:") for g in entra.grants
+    )
+    assert any(
+        g.kind == "app_role" and g.principal_key.startswith("entra:account:") for g in entra.grants
+    )
 
 
 def test_google_has_org_units_drives_and_oauth_tokens(small):
@@ -181,10 +191,13 @@ def test_inventory_has_15_to_30_resources_with_data_managers_from_the_roster(sma
     by_id = {p.employee_id: p for p in small.roster}
     managers = [row["data_manager"] for row in small.inventory if row["data_manager"]]
     assert all(m in by_id for m in managers)
-    assert {"resource", "classification", "data_manager", "entitlements", "authorized"} <= set(small.inventory[0])
+    assert {"resource", "classification", "data_manager", "entitlements", "authorized"} <= set(
+        small.inventory[0]
+    )
 
 
 # ---- planted cases ---------------------------------------------------------------------------
+
 
 def test_every_finding_type_is_planted_on_records_that_exist(small):
     assert set(small.planted) == set(FINDING_TYPES)
@@ -193,7 +206,12 @@ def test_every_finding_type_is_planted_on_records_that_exist(small):
     accounts = {a.key for s in small.snapshots.values() for a in s.accounts}
     groups = {g.key for s in small.snapshots.values() for g in s.groups}
     resources = {row["resource"] for row in small.inventory}
-    apps = {r.name for s in small.snapshots.values() for r in s.resources if r.kind in ("oauth_app", "app")}
+    apps = {
+        r.name
+        for s in small.snapshots.values()
+        for r in s.resources
+        if r.kind in ("oauth_app", "app")
+    }
     for kind in ("separated_access", "leave_access", "training_overdue"):
         assert set(small.planted[kind]) <= persons, kind
     # A guest (issue 12) reaches data with no roster person: planted by its account.
@@ -219,20 +237,30 @@ def test_planted_cases_are_what_they_claim(small):
         trained = person[key].training_date
         assert trained is None or (as_of - trained).days > 365
     for key in small.planted["retention_eligible"]:
-        owner = next(p for p in small.roster if p.employee_id == account[key].employee_id
-                     or p.email == account[key].email)
+        owner = next(
+            p
+            for p in small.roster
+            if p.employee_id == account[key].employee_id or p.email == account[key].email
+        )
         assert owner.status == "separated" and (as_of - owner.status_date).days > 1095
     held_subjects = {h["subject"] for h in small.holds if not h["released"]}
     assert small.must_keep and set(small.must_keep) <= set(small.planted["retention_eligible"])
-    assert any(p.employee_id in held_subjects for p in small.roster
-               if account[small.must_keep[0]].email == p.email)
+    assert any(
+        p.employee_id in held_subjects
+        for p in small.roster
+        if account[small.must_keep[0]].email == p.email
+    )
     approved = {row["app"]: row for row in small.apps}
     for app in small.planted["unapproved_app"]:
         assert app not in approved or approved[app]["approved"] == "no"
     kami = approved[small.planted["app_scope_exceeded"][0]]
     allowed = set(kami["approved_scopes"].split())
-    held = {s for g in small.snapshots["google"].grants if g.kind == "oauth"
-            and g.extra["client_id"] == kami["client_id"] for s in g.scopes}
+    held = {
+        s
+        for g in small.snapshots["google"].grants
+        if g.kind == "oauth" and g.extra["client_id"] == kami["client_id"]
+        for s in g.scopes
+    }
     assert held - allowed
     managers = {row["resource"]: row["data_manager"] for row in small.inventory}
     by_id = {p.employee_id: p for p in small.roster}
@@ -243,22 +271,32 @@ def test_planted_cases_are_what_they_claim(small):
 
 # ---- the rest of the district is clean: a reference evaluation -------------------------------
 
+
 def _selector_principals(selector: str, snapshots) -> tuple[set[tuple[str, bool]], set[str]]:
     """((principal key, reaches direct members only) the selector grants, group keys it names).
     A distribution group named by a selector stands for nothing (docs/access-model.md)."""
     source, kind, name = selector.split(":", 2)
     snap, wanted = snapshots[source], name.lower()
     if kind == "group":
-        keys = {g.key for g in snap.groups if wanted in (g.name.lower(), (g.email or "").lower())
-                and g.kind != "distribution"}
+        keys = {
+            g.key
+            for g in snap.groups
+            if wanted in (g.name.lower(), (g.email or "").lower()) and g.kind != "distribution"
+        }
         assert keys, selector
         return {(k, False) for k in keys}, keys
     if kind == "app":
-        resources = {r.key for r in snap.resources if r.kind == "app_role" and r.extra["app"].lower() == wanted}
+        resources = {
+            r.key
+            for r in snap.resources
+            if r.kind == "app_role" and r.extra["app"].lower() == wanted
+        }
     else:
         resources = {r.key for r in snap.resources if r.name.lower() == wanted}
     assert resources, selector
-    return {(g.principal_key, g.direct_members_only) for g in snap.grants if g.resource_key in resources}, set()
+    return {
+        (g.principal_key, g.direct_members_only) for g in snap.grants if g.resource_key in resources
+    }, set()
 
 
 def _authorized(rule: str, person) -> bool:
@@ -268,8 +306,10 @@ def _authorized(rule: str, person) -> bool:
         return person.person_type == "employee"
     for alternative in rule.split(";"):
         conditions = [c.split("=", 1) for c in alternative.split("&") if c.strip()]
-        if conditions and all(getattr(person, a.strip()).lower() in {v.strip().lower() for v in values.split("|")}
-                              for a, values in conditions):
+        if conditions and all(
+            getattr(person, a.strip()).lower() in {v.strip().lower() for v in values.split("|")}
+            for a, values in conditions
+        ):
             return True
     return False
 
@@ -306,8 +346,9 @@ def test_only_planted_cases_break_the_rules(small):
             if ":group:" in key:
                 if key not in named and confidential:
                     ungoverned.add(key)
-                stack.extend((m, False) for m in members.get(key, ())
-                             if not (direct_only and ":group:" in m))
+                stack.extend(
+                    (m, False) for m in members.get(key, ()) if not (direct_only and ":group:" in m)
+                )
                 continue
             account = accounts[key]
             if account.kind != "person":
@@ -321,34 +362,53 @@ def test_only_planted_cases_break_the_rules(small):
             if not _authorized(row["authorized"], person) and person.employee_id not in excepted:
                 unauthorized.add(person.key)
     planted = small.planted
-    assert unauthorized == set(planted["unauthorized"] + planted["separated_access"] + planted["leave_access"])
+    assert unauthorized == set(
+        planted["unauthorized"] + planted["separated_access"] + planted["leave_access"]
+    )
     assert ungoverned == set(planted["ungoverned_group"])
     assert set(small.clean["excepted_person"]) <= {p.key for p in small.roster}
 
     as_of = small.as_of
-    dormant = {k for k in reached_accounts if accounts[k].last_sign_in is None
-               or (as_of - accounts[k].last_sign_in.date()).days > 90}
+    dormant = {
+        k
+        for k in reached_accounts
+        if accounts[k].last_sign_in is None or (as_of - accounts[k].last_sign_in.date()).days > 90
+    }
     assert dormant == set(planted["dormant_account"])
     untrained = {_owner(accounts[k], by_id, by_email) for k in reached_accounts} - {None}
-    untrained = {p.key for p in untrained if p.status == "active" and (
-        p.training_date is None or (as_of - p.training_date).days > 365)}
+    untrained = {
+        p.key
+        for p in untrained
+        if p.status == "active"
+        and (p.training_date is None or (as_of - p.training_date).days > 365)
+    }
     assert untrained == set(planted["training_overdue"])
 
 
 def _owner(account, by_id, by_email):
-    return by_id.get(account.employee_id) or by_email.get(account.email) or by_email.get(account.upn)
+    return (
+        by_id.get(account.employee_id) or by_email.get(account.email) or by_email.get(account.upn)
+    )
 
 
 def test_orphans_are_only_the_planted_ones(small):
     emails = {p.email for p in small.roster}
     ids = {p.employee_id for p in small.roster}
-    orphans = {a.key for s in small.snapshots.values() for a in s.accounts
-               if a.kind == "person" and not a.guest and a.employee_id not in ids and a.email not in emails
-               and a.upn not in emails}
+    orphans = {
+        a.key
+        for s in small.snapshots.values()
+        for a in s.accounts
+        if a.kind == "person"
+        and not a.guest
+        and a.employee_id not in ids
+        and a.email not in emails
+        and a.upn not in emails
+    }
     assert orphans == set(small.planted["orphan_account"])
 
 
 # ---- files -----------------------------------------------------------------------------------
+
 
 def test_write_demo_files_load_back(small, tmp_path):
     config_path = write_demo(tmp_path / "demo", small)
@@ -363,13 +423,23 @@ def test_write_demo_files_load_back(small, tmp_path):
     workbook = openpyxl.load_workbook(folder / "inventory.xlsx", read_only=True)
     assert workbook.sheetnames == ["Resources", "Apps", "Holds"]
     resources = list(workbook["Resources"].values)
-    assert resources[0][:5] == ("resource", "classification", "data_manager", "entitlements", "authorized")
+    assert resources[0][:5] == (
+        "resource",
+        "classification",
+        "data_manager",
+        "entitlements",
+        "authorized",
+    )
     assert len(resources) - 1 == len(small.inventory)
     assert len(list(workbook["Holds"].values)) - 1 == len(small.holds)
     workbook.close()
 
     config = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    assert config["sources"]["entra"] == {"type": "demo", "directory": "entra", "state": "demo-directory.db"}
+    assert config["sources"]["entra"] == {
+        "type": "demo",
+        "directory": "entra",
+        "state": "demo-directory.db",
+    }
     assert (folder / config["sources"]["ad"]["state"]).is_file()
     assert config["iso"]["email"] in {r["email"] for r in rows}
     assert config["policy"]["retention_days"] == 1095
@@ -377,6 +447,7 @@ def test_write_demo_files_load_back(small, tmp_path):
 
 def test_written_config_loads_with_the_project_loader(small, tmp_path):
     from access_review.config import load_config
+
     config = load_config(write_demo(tmp_path, small))
     assert set(config.sources) == {"ad", "entra", "google"}
     assert config.roster_path.is_file() and config.inventory_path.is_file()

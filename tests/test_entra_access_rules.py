@@ -2,6 +2,7 @@
 shapes the Graph reference pages publish: app roles reach direct members only, roles scoped
 to an administrative unit, service principals that are group members (v1.0 known issue),
 role-assignable groups and guests, and sign-in activity kept true on incremental syncs."""
+
 from __future__ import annotations
 
 import json
@@ -53,12 +54,15 @@ def test_app_role_assigned_to_a_group_reaches_its_direct_members_only(rsps):
     t.add_member(nested["id"], newcomer["id"])
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)
-    grant = next(g for g in snap.grants if g.principal_key == f"entra:group:{ALL_COMPANY}"
-                 and g.kind == "app_role")
+    grant = next(
+        g
+        for g in snap.grants
+        if g.principal_key == f"entra:group:{ALL_COMPANY}" and g.kind == "app_role"
+    )
     assert grant.direct_members_only
     sis = [r.key for r in snap.resources if r.kind == "app_role"]
     access = access_of(snap, {"SIS": sis, "All Company": [f"entra:group:{ALL_COMPANY}"]})
-    assert (f"entra:account:{ADAMS}", "SIS") in access            # a direct member
+    assert (f"entra:account:{ADAMS}", "SIS") in access  # a direct member
     assert (f"entra:account:{newcomer['id']}", "SIS") not in access  # nested: no app access
     assert (f"entra:account:{newcomer['id']}", "All Company") in access  # still a member
 
@@ -66,28 +70,46 @@ def test_app_role_assigned_to_a_group_reaches_its_direct_members_only(rsps):
 def test_a_role_scoped_to_an_administrative_unit_is_its_own_scoped_resource(rsps):
     t = small_tenant()
     t.administrative_units = [UNIT]
-    t.role_assignments.append({"id": "au-assignment-1", "principalId": ADAMS, "roleDefinitionId": USER_ADMIN,
-                               "directoryScopeId": f"/administrativeUnits/{UNIT['id']}"})
+    t.role_assignments.append(
+        {
+            "id": "au-assignment-1",
+            "principalId": ADAMS,
+            "roleDefinitionId": USER_ADMIN,
+            "directoryScopeId": f"/administrativeUnits/{UNIT['id']}",
+        }
+    )
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)
-    user_admin = sorted((r for r in snap.resources if r.name == "User Administrator"), key=lambda r: r.scope)
+    user_admin = sorted(
+        (r for r in snap.resources if r.name == "User Administrator"), key=lambda r: r.scope
+    )
     assert [r.scope for r in user_admin] == ["", "administrative unit 'North Schools'"]
     scoped = user_admin[1]
     grant = next(g for g in snap.grants if g.resource_key == scoped.key)
-    assert grant.principal_key == f"entra:account:{ADAMS}" and grant.extra["directoryScopeId"].endswith(UNIT["id"])
+    assert grant.principal_key == f"entra:account:{ADAMS}" and grant.extra[
+        "directoryScopeId"
+    ].endswith(UNIT["id"])
     assert t.reads("GET", "directory/administrativeUnits") == 1
 
 
 def test_administrative_unit_names_unreadable_is_said_and_the_scope_kept(rsps):
     t = small_tenant()
-    t.role_assignments.append({"id": "au-assignment-1", "principalId": ADAMS, "roleDefinitionId": USER_ADMIN,
-                               "directoryScopeId": f"/administrativeUnits/{UNIT['id']}"})
+    t.role_assignments.append(
+        {
+            "id": "au-assignment-1",
+            "principalId": ADAMS,
+            "roleDefinitionId": USER_ADMIN,
+            "directoryScopeId": f"/administrativeUnits/{UNIT['id']}",
+        }
+    )
     t.denied.append(r"^directory/administrativeUnits")
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)
     assert any(r.scope == f"administrative unit '{UNIT['id']}'" for r in snap.resources)
-    assert any("administrative unit names not read" in w and "AdministrativeUnit.Read.All" in w
-               for w in snap.warnings)
+    assert any(
+        "administrative unit names not read" in w and "AdministrativeUnit.Read.All" in w
+        for w in snap.warnings
+    )
 
 
 def test_no_administrative_unit_listing_without_a_scoped_role(rsps):
@@ -103,13 +125,26 @@ def test_service_principal_group_members_are_read_on_beta_without_extra_requests
     t = small_tenant()
     tier0 = t.add_group(displayName="Tier0 Admins", isAssignableToRole=True)
     t.add_member(tier0["id"], QUIZ, SP_TYPE)
-    t.role_assignments.append({"id": "tier0-ga", "principalId": tier0["id"], "roleDefinitionId": GLOBAL_ADMIN,
-                               "directoryScopeId": "/"})
+    t.role_assignments.append(
+        {
+            "id": "tier0-ga",
+            "principalId": tier0["id"],
+            "roleDefinitionId": GLOBAL_ADMIN,
+            "directoryScopeId": "/",
+        }
+    )
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)
     quiz = next(a for a in snap.accounts if a.id == QUIZ)
-    assert quiz.kind == "service" and quiz.display_name == "Quiz Maker Pro" and quiz.extra["servicePrincipal"]
-    assert any(m.group_key == f"entra:group:{tier0['id']}" and m.member_key == quiz.key for m in snap.memberships)
+    assert (
+        quiz.kind == "service"
+        and quiz.display_name == "Quiz Maker Pro"
+        and quiz.extra["servicePrincipal"]
+    )
+    assert any(
+        m.group_key == f"entra:group:{tier0['id']}" and m.member_key == quiz.key
+        for m in snap.memberships
+    )
     group = next(g for g in snap.groups if g.id == tier0["id"])
     assert group.role_assignable is True
     ga = [r.key for r in snap.resources if r.name == "Global Administrator"]
@@ -122,14 +157,21 @@ def test_service_principal_group_members_are_read_on_beta_without_extra_requests
 def test_members_from_the_documented_beta_payload():
     raw = json.loads((FX / "group_members_beta_with_service_principal.json").read_text())["value"]
     members = {(m.member_key, m.member_type) for m in transform_members("g", raw, "entra")}
-    assert members == {(f"entra:account:{ADMIN}", "account"), (f"entra:account:{QUIZ}", "account"),
-                       ("entra:contact:25caf5a6-9dc7-4d2c-b1a8-0b8f1c3e2d11", "contact")}
+    assert members == {
+        (f"entra:account:{ADMIN}", "account"),
+        (f"entra:account:{QUIZ}", "account"),
+        ("entra:contact:25caf5a6-9dc7-4d2c-b1a8-0b8f1c3e2d11", "contact"),
+    }
 
 
 def test_guests_and_upns_are_stored(rsps):
     t = small_tenant()
-    t.add_user(userPrincipalName="pat_example.org#EXT#@contoso.onmicrosoft.com", mail="pat@example.org",
-               userType="Guest", accountEnabled=True)
+    t.add_user(
+        userPrincipalName="pat_example.org#EXT#@contoso.onmicrosoft.com",
+        mail="pat@example.org",
+        userType="Guest",
+        accountEnabled=True,
+    )
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)
     guest = next(a for a in snap.accounts if a.email == "pat@example.org")
@@ -157,7 +199,9 @@ def test_incremental_sync_refreshes_sign_in_and_new_users_are_unknown(rsps):
     by_id = {a.id: a for a in inc.accounts}
     assert by_id[ADAMS].last_sign_in.replace(microsecond=0) == recent.replace(microsecond=0)
     assert by_id[newcomer["id"]].sign_in_known is False  # unknown, not "never signed in"
-    assert by_id[ADMIN].sign_in_known and by_id[ADMIN].last_sign_in is None  # as the full read had it
+    assert (
+        by_id[ADMIN].sign_in_known and by_id[ADMIN].last_sign_in is None
+    )  # as the full read had it
     assert inc.cursor["sign_in_read_at"] >= full.cursor["sign_in_read_at"]
 
 

@@ -1,4 +1,5 @@
 """The connector contract on a generated district-like tenant, and building from config."""
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,9 @@ def test_keys_unique_and_non_empty(district, records):
     keys = [(m.group_key, m.member_key) if records == "memberships" else m.key for m in items]
     assert items and len(set(keys)) == len(keys)
     assert all(k and all(k) for k in keys)
-    assert all(k.startswith("entra:") if isinstance(k, str) else k[0].startswith("entra:")
-               for k in keys)
+    assert all(
+        k.startswith("entra:") if isinstance(k, str) else k[0].startswith("entra:") for k in keys
+    )
 
 
 def test_enabled_is_a_real_bool_and_authority_set_for_synced(district):
@@ -58,9 +60,16 @@ def test_full_sync_requests_within_ten_percent_of_the_documented_floor(district)
 
 def test_is_a_connector_and_registry_builds_it(monkeypatch):
     monkeypatch.setenv("ENTRA_SECRET_FOR_TEST", "s3cret")
-    conn = build_connector("entra-district", {
-        "type": "entra", "tenant_id": "t", "client_id": "c",
-        "client_secret_env": "ENTRA_SECRET_FOR_TEST"}, base_dir=".")
+    conn = build_connector(
+        "entra-district",
+        {
+            "type": "entra",
+            "tenant_id": "t",
+            "client_id": "c",
+            "client_secret_env": "ENTRA_SECRET_FOR_TEST",
+        },
+        base_dir=".",
+    )
     assert isinstance(conn, EntraConnector) and isinstance(conn, Connector)
     assert conn.name == "entra-district" and conn.type == "entra"
     assert conn.client.settings.graph_scope == "https://graph.microsoft.com/.default"
@@ -76,13 +85,19 @@ def test_certificate_file_must_be_owner_only_and_needs_thumbprint(tmp_path):
     pem.write_text("-----BEGIN PRIVATE KEY-----\n...\n")
     os.chmod(pem, 0o644)
     with pytest.raises(SecretError, match="readable by others"):
-        build_credential("entra", {"certificate_file": "app.pem", "certificate_thumbprint": "AB"},
-                         base_dir=str(tmp_path))
+        build_credential(
+            "entra",
+            {"certificate_file": "app.pem", "certificate_thumbprint": "AB"},
+            base_dir=str(tmp_path),
+        )
     os.chmod(pem, 0o600)
     with pytest.raises(ConfigError, match="thumbprint"):
         build_credential("entra", {"certificate_file": "app.pem"}, base_dir=str(tmp_path))
-    cred = build_credential("entra", {"certificate_file": "app.pem", "certificate_thumbprint": "AB"},
-                            base_dir=str(tmp_path))
+    cred = build_credential(
+        "entra",
+        {"certificate_file": "app.pem", "certificate_thumbprint": "AB"},
+        base_dir=str(tmp_path),
+    )
     assert cred["thumbprint"] == "AB" and "PRIVATE KEY" in cred["private_key"]
 
 

@@ -1,4 +1,5 @@
 """Incremental sync: replaying deltaLinks onto the previous snapshot."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,12 @@ def rsps():
 
 
 def facts(snap):
-    return ({(a.key, a.login, a.enabled, a.title) for a in snap.accounts},
-            {(g.key, g.name, g.kind) for g in snap.groups}, set(snap.memberships),
-            {(g.key, g.principal_key) for g in snap.grants})
+    return (
+        {(a.key, a.login, a.enabled, a.title) for a in snap.accounts},
+        {(g.key, g.name, g.kind) for g in snap.groups},
+        set(snap.memberships),
+        {(g.key, g.principal_key) for g in snap.grants},
+    )
 
 
 def test_incremental_replays_changes_and_equals_a_fresh_full_sync(rsps):
@@ -47,7 +51,9 @@ def test_incremental_replays_changes_and_equals_a_fresh_full_sync(rsps):
     # (issue 12) and the four grant listings (no delta for those in v1.0); a second for the
     # app-role assignments of the apps the first one listed (issue 13: 8 separate requests before).
     assert t.graph_requests - before == 2
-    assert t.reads("GET", "users/delta") == t.reads("GET", "groups/delta") == 2  # full's "latest" + replay
+    assert (
+        t.reads("GET", "users/delta") == t.reads("GET", "groups/delta") == 2
+    )  # full's "latest" + replay
     assert facts(inc) == facts(conn.fetch_snapshot(None))
     adams = next(a for a in inc.accounts if a.id == ADAMS)
     assert (adams.title, adams.enabled) == ("Librarian", False)
@@ -112,9 +118,11 @@ def test_groups_delta_doc_pages_followed_to_delta_link(rsps):
     full sync reads it: every page followed, members@delta accumulated, deltaLink kept."""
     t = small_tenant()
     t.install(rsps)
-    pages = {None: "groups_delta_page1_nextlink.json",
-             "pqwSUjGYvb3jQpbwVAwEL7yuI3dU1LecfkkfLPtnIjvB7XnF_yllFsCrZJ": "groups_delta_page2_nextlink.json",
-             "pqwSUjGYvb3jQpbwVAwEL7yuI3dU1LecfkkfLPtnIjtQ5LOhVoS7qQG_wdVCHHlbQpga7": "groups_delta_page3_deltalink.json"}
+    pages = {
+        None: "groups_delta_page1_nextlink.json",
+        "pqwSUjGYvb3jQpbwVAwEL7yuI3dU1LecfkkfLPtnIjvB7XnF_yllFsCrZJ": "groups_delta_page2_nextlink.json",
+        "pqwSUjGYvb3jQpbwVAwEL7yuI3dU1LecfkkfLPtnIjtQ5LOhVoS7qQG_wdVCHHlbQpga7": "groups_delta_page3_deltalink.json",
+    }
 
     def serve(target):
         m = re.search(r"\$skiptoken=([^&]+)", target)
@@ -122,10 +130,18 @@ def test_groups_delta_doc_pages_followed_to_delta_link(rsps):
 
     t.overrides.append(("GET", r"^groups/delta", serve))
     snap = build_fake_connector(t, members_via="delta").fetch_snapshot(None)
-    assert {g.name for g in snap.groups} == {"All Company", "sg-HR", "Mark 8 Project Team",
-                                             "Sales and Marketing", "All Employees", "Remote living"}
+    assert {g.name for g in snap.groups} == {
+        "All Company",
+        "sg-HR",
+        "Mark 8 Project Team",
+        "Sales and Marketing",
+        "All Employees",
+        "Remote living",
+    }
     assert len(snap.memberships) == 5
-    assert snap.cursor["groups_delta"].endswith("$deltatoken=sZwAFZibx-LQOdZIo1hHhmmDhHzCY0Hs6snoIHJCSIfCHdqKdWNZ2VX3kErpyna9GygROwBk-rqWWMFxJC3pw")
+    assert snap.cursor["groups_delta"].endswith(
+        "$deltatoken=sZwAFZibx-LQOdZIo1hHhmmDhHzCY0Hs6snoIHJCSIfCHdqKdWNZ2VX3kErpyna9GygROwBk-rqWWMFxJC3pw"
+    )
 
 
 def test_members_via_delta_equals_batch(rsps):

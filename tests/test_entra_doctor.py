@@ -1,4 +1,5 @@
 """doctor: token obtained, roles claim decoded, missing application permissions named."""
+
 from __future__ import annotations
 
 import responses
@@ -15,8 +16,12 @@ def test_decode_jwt_claims_without_signature_check():
 def test_broader_permission_satisfies_a_narrower_one():
     assert missing_permissions({"Directory.Read.All"}, ["read"]) == []
     assert missing_permissions({"Directory.Read.All"}, ["read", "act"]) == [
-        "User.EnableDisableAccount.All", "User.RevokeSessions.All", "GroupMember.ReadWrite.All",
-        "AppRoleAssignment.ReadWrite.All", "DelegatedPermissionGrant.ReadWrite.All"]
+        "User.EnableDisableAccount.All",
+        "User.RevokeSessions.All",
+        "GroupMember.ReadWrite.All",
+        "AppRoleAssignment.ReadWrite.All",
+        "DelegatedPermissionGrant.ReadWrite.All",
+    ]
 
 
 def test_doctor_lists_missing_permissions_by_name():
@@ -28,8 +33,10 @@ def test_doctor_lists_missing_permissions_by_name():
     assert checks[0].ok
     perms = checks[1]
     assert not perms.ok
-    assert perms.detail == ("missing: RoleManagement.Read.Directory, "
-                            "DelegatedPermissionGrant.Read.All, AuditLog.Read.All")
+    assert perms.detail == (
+        "missing: RoleManagement.Read.Directory, "
+        "DelegatedPermissionGrant.Read.All, AuditLog.Read.All"
+    )
     assert "Grant admin consent" in perms.fix
     assert t.graph_requests == 0  # doctor reads the token only
 
@@ -45,8 +52,12 @@ def test_doctor_all_granted():
 def test_doctor_reports_a_refused_token():
     with responses.RequestsMock(assert_all_requests_are_fired=False) as r:
         t = small_tenant()
-        r.add(responses.POST, f"{t.authority_host}/{t.tenant_id}/oauth2/v2.0/token", status=401,
-              json={"error": "invalid_client", "error_description": "AADSTS7000222: expired secret"})
+        r.add(
+            responses.POST,
+            f"{t.authority_host}/{t.tenant_id}/oauth2/v2.0/token",
+            status=401,
+            json={"error": "invalid_client", "error_description": "AADSTS7000222: expired secret"},
+        )
         t.install(r)
         checks = build_fake_connector(t).doctor()
     assert len(checks) == 1 and not checks[0].ok and "invalid_client" in checks[0].detail

@@ -1,4 +1,5 @@
 """Reading through the fake Graph tenant: paging, throttling, faults, permissions, licensing."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,9 @@ def test_users_page_through_next_links_to_the_end(rsps):
 @pytest.mark.parametrize("retry_after,expected", [("10", 10.0), ("2.128", 2.128)])
 def test_429_on_a_page_waits_retry_after_then_continues(rsps, retry_after, expected):
     t = tenant_with_users(750)
-    t.faults.append(Fault("GET", r"^users\?\$skiptoken=", 429,
-                          {"Retry-After": retry_after}, THROTTLED, times=1))
+    t.faults.append(
+        Fault("GET", r"^users\?\$skiptoken=", 429, {"Retry-After": retry_after}, THROTTLED, times=1)
+    )
     t.install(rsps)
     sleeps: list[float] = []
     snap = build_fake_connector(t, sleeps=sleeps).fetch_snapshot(None)
@@ -76,19 +78,35 @@ def test_403_names_the_missing_permission_and_never_yields_a_snapshot(rsps):
 
 def test_403_inside_batch_names_the_permission(rsps):
     t = small_tenant()
-    t.faults.append(Fault("GET", r"/members", 403, {},
-                          json.loads((FX / "error_403_insufficient_privileges.json").read_text()),
-                          times=1, in_batch=True))
+    t.faults.append(
+        Fault(
+            "GET",
+            r"/members",
+            403,
+            {},
+            json.loads((FX / "error_403_insufficient_privileges.json").read_text()),
+            times=1,
+            in_batch=True,
+        )
+    )
     t.install(rsps)
     with pytest.raises(PermissionDenied) as err:
         build_fake_connector(t).fetch_snapshot(None)
     assert err.value.permission == "GroupMember.Read.All"
 
 
-@pytest.mark.parametrize("fault", [
-    Fault("GET", r"^users\?\$skiptoken=", 500, {}, None, times=99),
-    Fault("GET", r"^users\?\$skiptoken=", error=requests.ConnectionError("reset by peer"), times=99),
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("GET", r"^users\?\$skiptoken=", 500, {}, None, times=99),
+        Fault(
+            "GET",
+            r"^users\?\$skiptoken=",
+            error=requests.ConnectionError("reset by peer"),
+            times=99,
+        ),
+    ],
+)
 def test_truncated_page_sequence_raises_incomplete_read(rsps, fault):
     t = tenant_with_users(750)
     t.faults.append(fault)
@@ -103,8 +121,17 @@ def test_truncated_page_sequence_raises_incomplete_read(rsps, fault):
 def test_429_on_one_item_inside_batch_is_retried_after_its_own_retry_after(rsps):
     t = small_tenant()
     golf = "45b7d2e7-b882-4a80-ba97-10b7a63b8fa4"
-    t.faults.append(Fault("GET", rf"groups/{golf}/members", 429, {"Retry-After": "2.128"},
-                          THROTTLED, times=1, in_batch=True))
+    t.faults.append(
+        Fault(
+            "GET",
+            rf"groups/{golf}/members",
+            429,
+            {"Retry-After": "2.128"},
+            THROTTLED,
+            times=1,
+            in_batch=True,
+        )
+    )
     t.install(rsps)
     sleeps: list[float] = []
     snap = build_fake_connector(t, sleeps=sleeps).fetch_snapshot(None)
@@ -115,8 +142,9 @@ def test_429_on_one_item_inside_batch_is_retried_after_its_own_retry_after(rsps)
 
 def test_batch_item_throttled_until_tries_run_out_is_incomplete(rsps):
     t = small_tenant()
-    t.faults.append(Fault("GET", r"/members", 429, {"Retry-After": "1"}, THROTTLED, times=99,
-                          in_batch=True))
+    t.faults.append(
+        Fault("GET", r"/members", 429, {"Retry-After": "1"}, THROTTLED, times=99, in_batch=True)
+    )
     t.install(rsps)
     with pytest.raises(IncompleteRead, match="still throttled"):
         build_fake_connector(t).fetch_snapshot(None)
@@ -148,8 +176,16 @@ def test_missing_auditlog_permission_costs_the_sign_in_view_not_the_snapshot(rsp
     from access_review.records import VIEW_SIGN_IN
 
     t = small_tenant()
-    t.faults.append(Fault("GET", r"^users\?.*signInActivity", 403, {},
-                          json.loads((FX / "error_403_insufficient_privileges.json").read_text()), times=9))
+    t.faults.append(
+        Fault(
+            "GET",
+            r"^users\?.*signInActivity",
+            403,
+            {},
+            json.loads((FX / "error_403_insufficient_privileges.json").read_text()),
+            times=9,
+        )
+    )
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)
     assert snap.complete and snap.accounts
@@ -161,8 +197,21 @@ def test_missing_auditlog_permission_costs_the_sign_in_view_not_the_snapshot(rsp
 
 def test_401_is_an_auth_error_and_not_retried(rsps):
     t = small_tenant()
-    t.faults.append(Fault("GET", r"^users\?", 401, {}, {"error": {
-        "code": "InvalidAuthenticationToken", "message": "Access token has expired."}}, times=9))
+    t.faults.append(
+        Fault(
+            "GET",
+            r"^users\?",
+            401,
+            {},
+            {
+                "error": {
+                    "code": "InvalidAuthenticationToken",
+                    "message": "Access token has expired.",
+                }
+            },
+            times=9,
+        )
+    )
     t.install(rsps)
     sleeps: list[float] = []
     with pytest.raises(AuthError):
@@ -173,17 +222,25 @@ def test_401_is_an_auth_error_and_not_retried(rsps):
 def test_token_refused_is_an_auth_error(rsps):
     t = small_tenant()
     authority = f"{t.authority_host}/{t.tenant_id}"
-    rsps.add(responses.POST, f"{authority}/oauth2/v2.0/token", status=401, json={
-        "error": "invalid_client",
-        "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x"})
+    rsps.add(
+        responses.POST,
+        f"{authority}/oauth2/v2.0/token",
+        status=401,
+        json={
+            "error": "invalid_client",
+            "error_description": "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x",
+        },
+    )
     t.install(rsps)
     with pytest.raises(AuthError, match="invalid_client: AADSTS7000215"):
         build_fake_connector(t).fetch_snapshot(None)
 
 
 def test_national_cloud_hosts_come_from_settings(rsps):
-    t = FakeTenant(graph_url="https://graph.microsoft.us/v1.0",
-                   authority_host="https://login.microsoftonline.us")
+    t = FakeTenant(
+        graph_url="https://graph.microsoft.us/v1.0",
+        authority_host="https://login.microsoftonline.us",
+    )
     t.add_user(userPrincipalName="a@district.us", accountEnabled=True)
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)

@@ -2,6 +2,7 @@
 documented limits allow (tests/entra_floor.py), and an incremental one after 1% churn no more
 than 5% of that. The fake refuses page sizes above the documented maxima the way Graph does,
 so a request saved against it is one Graph would save too."""
+
 from __future__ import annotations
 
 import random
@@ -20,21 +21,30 @@ def rsps():
         yield r
 
 
-@pytest.mark.parametrize("path,params,maximum", [
-    ("users", {"$select": "id,signInActivity", "$top": "501"}, "more than 500 users"),
-    ("users", {"$filter": "signInActivity/lastSignInDateTime ge 2026-01-01T00:00:00Z", "$top": "501"},
-     "more than 500 users"),
-    ("users", {"$select": "id", "$top": "1000"}, "between 1 and 999"),
-    ("groups", {"$top": "1000"}, "between 1 and 999"),
-])
+@pytest.mark.parametrize(
+    "path,params,maximum",
+    [
+        ("users", {"$select": "id,signInActivity", "$top": "501"}, "more than 500 users"),
+        (
+            "users",
+            {"$filter": "signInActivity/lastSignInDateTime ge 2026-01-01T00:00:00Z", "$top": "501"},
+            "more than 500 users",
+        ),
+        ("users", {"$select": "id", "$top": "1000"}, "between 1 and 999"),
+        ("groups", {"$top": "1000"}, "between 1 and 999"),
+    ],
+)
 def test_the_fake_refuses_a_page_size_above_the_documented_maximum(rsps, path, params, maximum):
     t = small_tenant()
     t.install(rsps)
     client = build_fake_connector(t).client
     with pytest.raises(SourceError, match=f"HTTP 400.*{maximum}"):
         client.get_json(path, params=params, permission="User.Read.All")
-    page = client.get_json("users", params={"$select": "id,signInActivity", "$top": "500"},
-                           permission="AuditLog.Read.All")
+    page = client.get_json(
+        "users",
+        params={"$select": "id,signInActivity", "$top": "500"},
+        permission="AuditLog.Read.All",
+    )
     assert len(page["value"]) == len(t.users)
 
 
@@ -54,12 +64,25 @@ def test_delegated_consents_are_read_999_a_page(rsps):
     uid = next(iter(t.users))
     client = next(iter(t.service_principals))
     for i in range(1500):
-        t.oauth2_grants[f"g{i}"] = {"id": f"g{i}", "clientId": client, "consentType": "Principal",
-                                   "principalId": uid, "resourceId": client, "scope": "User.Read"}
+        t.oauth2_grants[f"g{i}"] = {
+            "id": f"g{i}",
+            "clientId": client,
+            "consentType": "Principal",
+            "principalId": uid,
+            "resourceId": client,
+            "scope": "User.Read",
+        }
     t.install(rsps)
     snap = build_fake_connector(t).fetch_snapshot(None)
     assert t.reads("GET", "oauth2PermissionGrants") == 2
-    assert sum(1 for g in snap.grants if g.kind == "oauth" and g.extra.get("permission_type") == "delegated") == 1502
+    assert (
+        sum(
+            1
+            for g in snap.grants
+            if g.kind == "oauth" and g.extra.get("permission_type") == "delegated"
+        )
+        == 1502
+    )
 
 
 def test_delta_links_are_taken_in_a_batch_before_the_listings(rsps):
@@ -69,12 +92,19 @@ def test_delta_links_are_taken_in_a_batch_before_the_listings(rsps):
     t = small_tenant()
     t.install(rsps)
     build_fake_connector(t).fetch_snapshot(None)
-    assert t.requests[("GET", "users/delta", False)] == t.requests[("GET", "groups/delta", False)] == 0
-    assert t.requests[("GET", "users/delta", True)] == t.requests[("GET", "groups/delta", True)] == 1
+    assert (
+        t.requests[("GET", "users/delta", False)] == t.requests[("GET", "groups/delta", False)] == 0
+    )
+    assert (
+        t.requests[("GET", "users/delta", True)] == t.requests[("GET", "groups/delta", True)] == 1
+    )
     batch_of = {}
     for route, n in t.batch_log:
         batch_of.setdefault(route, n)
-    assert batch_of["users/delta"] < batch_of["users"] and batch_of["groups/delta"] < batch_of["groups"]
+    assert (
+        batch_of["users/delta"] < batch_of["users"]
+        and batch_of["groups/delta"] < batch_of["groups"]
+    )
 
 
 @pytest.fixture(scope="module")

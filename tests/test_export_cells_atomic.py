@@ -1,4 +1,5 @@
 """Formula-injection-safe cell values and atomic, owner-only writes."""
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,9 @@ def test_formula_like_text_gets_a_leading_quote(text):
     assert safe_text(text) == "'" + text.replace("\r", "\n")
 
 
-@pytest.mark.parametrize("text", ["Pat Principal", "O'Brien", "a=b", "Room 101-B", "", "'quoted already"])
+@pytest.mark.parametrize(
+    "text", ["Pat Principal", "O'Brien", "a=b", "Room 101-B", "", "'quoted already"]
+)
 def test_ordinary_text_is_unchanged(text):
     assert safe_text(text) == text
 
@@ -34,7 +37,7 @@ def test_control_characters_that_xml_forbids_are_replaced_not_fatal():
 
 def test_values_keep_their_types_for_spreadsheets():
     aware = datetime(2026, 11, 28, 8, 0, tzinfo=timezone(timedelta(hours=-5)))
-    assert spreadsheet_value(aware) == datetime(2026, 11, 28, 13, 0)      # UTC, naive for Excel
+    assert spreadsheet_value(aware) == datetime(2026, 11, 28, 13, 0)  # UTC, naive for Excel
     assert spreadsheet_value(date(2026, 1, 2)) == date(2026, 1, 2)
     assert spreadsheet_value(3) == 3 and spreadsheet_value(True) == "yes"
     assert spreadsheet_value(["=a", "b"]) == "'=a; b"
@@ -82,8 +85,12 @@ def test_a_killed_process_never_leaves_a_partial_destination(tmp_path):
             print("writing", flush=True)
             time.sleep(60)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,  # noqa: S603 (this Python with a script the test wrote)
-                            cwd=Path(__file__).resolve().parents[1])
+    proc = subprocess.Popen(  # noqa: S603 (this Python with a script the test wrote)
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
     try:
         assert proc.stdout.readline().strip() == "writing"
         os.kill(proc.pid, signal.SIGKILL)
@@ -94,13 +101,16 @@ def test_a_killed_process_never_leaves_a_partial_destination(tmp_path):
     assert not target.exists()
     leftovers = list(tmp_path.iterdir())
     # Only the hidden temporary file remains, and it is owner-only too.
-    assert all(p.name.startswith(".report.xlsx.") and stat.S_IMODE(p.stat().st_mode) == 0o600 for p in leftovers)
+    assert all(
+        p.name.startswith(".report.xlsx.") and stat.S_IMODE(p.stat().st_mode) == 0o600
+        for p in leftovers
+    )
 
 
 def test_atomic_folder_appears_whole_and_refuses_to_mix_with_other_files(tmp_path):
     with atomic_folder(tmp_path / "pack") as tmp:
         write_private_file(tmp, "a.csv", b"1")
-        assert not (tmp_path / "pack").exists()          # not visible until complete
+        assert not (tmp_path / "pack").exists()  # not visible until complete
     assert stat.S_IMODE((tmp_path / "pack").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "pack" / "a.csv").stat().st_mode) == 0o600
     with pytest.raises(AccessReviewError, match="not empty"):

@@ -1,6 +1,7 @@
 """The superintendent workbook on a hand-written district whose names, titles and apps carry a
 formula-injection corpus: read back by pandas, openpyxl and LibreOffice (one conversion to
 CSV of every sheet, one to PDF, for the whole module); the board brief's text made safe."""
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,15 @@ from access_review.cli import app
 from exports.board_brief import safe_pdf_text
 from exports.superintendent import SHEET_ORDER, build_superintendent_report, read_report_inputs
 from exports.superintendent_xlsx import write_workbook
-from test_export_support import (AS_OF, INJECTION_CORPUS, build_tiny_district, copy_district,
-                                 libreoffice_convert, pdf_pages, tiny_analysis)
+from test_export_support import (
+    AS_OF,
+    INJECTION_CORPUS,
+    build_tiny_district,
+    copy_district,
+    libreoffice_convert,
+    pdf_pages,
+    tiny_analysis,
+)
 
 # Every corpus string as it must read back: a leading quote, the literal text (CR as a line break).
 EXPECTED_LITERALS = {s: "'" + s.replace("\r", "\n") for s in INJECTION_CORPUS}
@@ -43,8 +51,11 @@ def written(tiny_template, tmp_path_factory):
         write_workbook(report, out)
         # Filter options: comma, double quote, UTF-8, ..., token 12 = -1: every sheet to its own file.
         lo_dir = tmp_path_factory.mktemp("lo")
-        libreoffice_convert(out, "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
-                            lo_dir)
+        libreoffice_convert(
+            out,
+            "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1",
+            lo_dir,
+        )
         lo_csv = {}
         for sheet in SHEET_ORDER:
             with (lo_dir / f"superintendent-{sheet}.csv").open(encoding="utf-8", newline="") as fh:
@@ -62,11 +73,16 @@ def test_sheets_and_counts_read_back_by_pandas_match_the_analysis(written):
     assert list(sheets["Findings"].columns[:3]) == ["Severity", "Finding", "What was found"]
     access = sheets["Access to confidential data"]
     assert len(access) == len(a.access)
-    assert {"Person", "Building", "Resource", "Classification", "How they reach it"} <= set(access.columns)
+    assert {"Person", "Building", "Resource", "Classification", "How they reach it"} <= set(
+        access.columns
+    )
     assert sorted(access["Resource"].unique()) == ["Payroll", "Special Education Records"]
     assert set(sheets["Data inventory"]["Resource"]) == {"Special Education Records", "Payroll"}
-    assert sheets["Data inventory"].set_index("Resource").loc["Payroll", "Data manager"] == "Pat Principal"
-    assert len(sheets["Training"]) == 6                      # active people reaching confidential data
+    assert (
+        sheets["Data inventory"].set_index("Resource").loc["Payroll", "Data manager"]
+        == "Pat Principal"
+    )
+    assert len(sheets["Training"]) == 6  # active people reaching confidential data
     assert len(sheets["Apps"]) == 4
     assert sheets["Campaign decisions"].iloc[0, 0].startswith("no campaign yet")
     assert sheets["Remediation"].iloc[0, 0].startswith("no campaign yet")
@@ -80,7 +96,13 @@ def test_summary_figures_for_the_tiny_district(written):
     assert f["sources"] == [{"source": "ad", "snapshot": "2026-11-28T06:30:00Z", "accounts": 8}]
     assert (f["people_with_confidential_access"], f["people_with_critical_access"]) == (7, 2)
     assert f["accounts_without_roster_person_with_access"] == 1
-    assert f["training"] == {"people": 6, "compliant": 4, "overdue": 1, "never_trained": 1, "threshold_days": 365}
+    assert f["training"] == {
+        "people": 6,
+        "compliant": 4,
+        "overdue": 1,
+        "never_trained": 1,
+        "threshold_days": 365,
+    }
     assert f["unapproved_apps"] == sorted(INJECTION_CORPUS[5:7] + ("=cmd|' /C calc'!A0",))
     assert f["findings_by_type"]["unapproved_app"] == 3
     assert sum(f["findings_by_severity"].values()) == f["findings_total"] == 11
@@ -93,7 +115,10 @@ def test_formatting_a_person_expects(written):
     summary = wb["Summary"]
     assert summary.sheet_view.showGridLines is False
     # The first sheet is one landscape page; the trend has a line chart per kind of figure.
-    assert summary.page_setup.orientation == "landscape" and summary.sheet_properties.pageSetUpPr.fitToPage
+    assert (
+        summary.page_setup.orientation == "landscape"
+        and summary.sheet_properties.pageSetUpPr.fitToPage
+    )
     assert (summary.page_setup.fitToWidth, summary.page_setup.fitToHeight) == (1, 1)
     assert [type(c).__name__ for c in wb["Trend"]._charts] == ["LineChart", "LineChart"]
     for name in SHEET_ORDER[2:]:
@@ -108,16 +133,25 @@ def test_formatting_a_person_expects(written):
     assert wb["Findings"].auto_filter.ref == f"A1:I{len(list(wb['Findings'].rows))}"
     training = wb["Training"]
     last_training = [c.value for c in training["E"][1:]]
-    assert any(isinstance(v, datetime) for v in last_training)      # real dates, not text
+    assert any(isinstance(v, datetime) for v in last_training)  # real dates, not text
     assert all(c.number_format == "yyyy-mm-dd" for c in training["E"][1:] if c.value is not None)
-    assert str(summary["A1"].value).startswith("Data governance report to the superintendent — 2026Q4")
+    assert str(summary["A1"].value).startswith(
+        "Data governance report to the superintendent — 2026Q4"
+    )
 
 
 def test_the_first_sheet_carries_the_audit_anchor_as_label_and_value(written):
     out, _, report, _ = written
-    rows = {r[0]: r[1] for r in openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True) if r[0]}
+    rows = {
+        r[0]: r[1]
+        for r in openpyxl.load_workbook(out)["Summary"].iter_rows(values_only=True)
+        if r[0]
+    }
     anchor = next(v for k, v in rows.items() if str(k).startswith("Anchor"))
-    assert anchor == f"{report.anchor.head_hash}:{report.anchor.entries}" and len(anchor.split(":")[0]) == 64
+    assert (
+        anchor == f"{report.anchor.head_hash}:{report.anchor.entries}"
+        and len(anchor.split(":")[0]) == 64
+    )
     assert rows["Entries when this report was made"] == report.anchor.entries
     assert rows["Hash chain"].startswith("intact")
 
@@ -140,14 +174,24 @@ def test_injection_corpus_is_text_in_openpyxl(written):
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
-                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate} is a formula: {cell.value!r}"
+                assert cell.data_type != "f", (
+                    f"{ws.title}!{cell.coordinate} is a formula: {cell.value!r}"
+                )
                 values.add(cell.value)
                 if cell.row > 1 and isinstance(cell.value, str) and cell.value.startswith("'"):
-                    assert cell.quotePrefix, f"{ws.title}!{cell.coordinate} stays text only until edited"
+                    assert cell.quotePrefix, (
+                        f"{ws.title}!{cell.coordinate} stays text only until edited"
+                    )
     for original, literal in EXPECTED_LITERALS.items():
         assert literal in values, original
     persons = {c.value for c in wb["Access to confidential data"]["A"][1:]}
-    assert {"'=1+1", "'-2+3", "'@SUM(A1)", "'+cmd|' /C calc'!A0", EXPECTED_LITERALS[INJECTION_CORPUS[4]]} <= persons
+    assert {
+        "'=1+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'+cmd|' /C calc'!A0",
+        EXPECTED_LITERALS[INJECTION_CORPUS[4]],
+    } <= persons
 
 
 def test_injection_corpus_is_literal_text_in_libreoffice(written):
@@ -157,8 +201,14 @@ def test_injection_corpus_is_literal_text_in_libreoffice(written):
         assert "'" + original.replace("\r", "\n") in apps
     access = lo["Access to confidential data"]
     persons = {row[access[0].index("Person")] for row in access[1:]}
-    assert {"'=1+1", "'-2+3", "'@SUM(A1)", "'+cmd|' /C calc'!A0", EXPECTED_LITERALS[INJECTION_CORPUS[4]]} <= persons
-    assert "2" not in persons and "1" not in persons          # =1+1 and -2+3 never evaluated
+    assert {
+        "'=1+1",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'+cmd|' /C calc'!A0",
+        EXPECTED_LITERALS[INJECTION_CORPUS[4]],
+    } <= persons
+    assert "2" not in persons and "1" not in persons  # =1+1 and -2+3 never evaluated
     summary_col = lo["Findings"][0].index("What was found")
     assert any(row[summary_col].startswith("'=1+1 (E2) can reach") for row in lo["Findings"][1:])
     training_header = lo["Training"][0]
@@ -182,33 +232,56 @@ def test_libreoffice_prints_the_first_sheet_on_exactly_one_page(written, tmp_pat
 
 
 def test_board_brief_text_is_made_safe_for_the_page():
-    assert safe_pdf_text('<font size="40">big</font> & <b>') == '&lt;font size="40"&gt;big&lt;/font&gt; &amp; &lt;b&gt;'
-    assert safe_pdf_text("a\x1b[31mred\x07") == "a[31mred"              # control characters dropped
+    assert (
+        safe_pdf_text('<font size="40">big</font> & <b>')
+        == '&lt;font size="40"&gt;big&lt;/font&gt; &amp; &lt;b&gt;'
+    )
+    assert safe_pdf_text("a\x1b[31mred\x07") == "a[31mred"  # control characters dropped
     assert safe_pdf_text("line one\r\nline two") == "line one<br/>line two"
     assert safe_pdf_text("Zoë Ní Bhriain Søren Kowalczyk") == "Zoë Ní Bhriain Søren Kowalczyk"
-    assert safe_pdf_text("校长 Zhang") == "?? Zhang"                        # no glyph: shown, not a blank box
+    assert safe_pdf_text("校长 Zhang") == "?? Zhang"  # no glyph: shown, not a blank box
 
 
 def test_cli_pdf_format_writes_a_two_page_board_brief(tiny_template, tmp_path):
     config = copy_district(tiny_template, tmp_path / "d")
     out = tmp_path / "brief.pdf"
-    result = _run(["export", "superintendent", "--format", "pdf", "--out", str(out), "--today", "2026-11-28",
-                   "-c", str(config)])
+    result = _run(
+        [
+            "export",
+            "superintendent",
+            "--format",
+            "pdf",
+            "--out",
+            str(out),
+            "--today",
+            "2026-11-28",
+            "-c",
+            str(config),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     first, trend = pdf_pages(out)
     assert "Data governance report to the superintendent — 2026Q4" in first
-    for clause in ("Data Managers", "Confidential and Critical", "Using Online Services", "Training",
-                   "Data Retention and Deletion", "Litigation Hold", "Consequences"):
+    for clause in (
+        "Data Managers",
+        "Confidential and Critical",
+        "Using Online Services",
+        "Training",
+        "Data Retention and Deletion",
+        "Litigation Hold",
+        "Consequences",
+    ):
         assert clause in first, clause
     assert "In brief" in first and "What needs a decision" in first
     # A hostile app name is printed as the text it is, markup and all.
     assert "=cmd|' /C calc'!A0" in first
     assert "Trend: the scorecard's figures per quarter" in trend
-    assert "Shares (%) per quarter" in trend and "Counts per quarter" in trend      # the charts' titles
+    assert "Shares (%) per quarter" in trend and "Counts per quarter" in trend  # the charts' titles
 
 
 # ---------------------------------------------------------------- through the command line
+
 
 def _run(args):
     result = CliRunner().invoke(app, args)
@@ -218,14 +291,20 @@ def _run(args):
 def test_cli_writes_an_owner_only_workbook_and_logs_the_export(tiny_template, tmp_path):
     config = copy_district(tiny_template, tmp_path / "d")
     out = tmp_path / "report.xlsx"
-    result = _run(["export", "superintendent", "--out", str(out), "--today", "2026-11-28", "-c", str(config)])
+    result = _run(
+        ["export", "superintendent", "--out", str(out), "--today", "2026-11-28", "-c", str(config)]
+    )
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert list(pd.read_excel(out, sheet_name=None)) == list(SHEET_ORDER)
     cfg, store, _ = tiny_analysis(config)
     try:
         logged = audit.entries(store, action_prefix="export.superintendent")
-        assert len(logged) == 1 and logged[0].details["format"] == "xlsx" and len(logged[0].details["sha256"]) == 64
+        assert (
+            len(logged) == 1
+            and logged[0].details["format"] == "xlsx"
+            and len(logged[0].details["sha256"]) == 64
+        )
         assert audit.verify(store).ok
     finally:
         store.close()
@@ -234,15 +313,38 @@ def test_cli_writes_an_owner_only_workbook_and_logs_the_export(tiny_template, tm
 def test_cli_csv_format_writes_one_safe_file_per_sheet(tiny_template, tmp_path):
     config = copy_district(tiny_template, tmp_path / "d")
     out = tmp_path / "sheets"
-    result = _run(["export", "superintendent", "--format", "csv", "--out", str(out), "--today", "2026-11-28",
-                   "-c", str(config)])
+    result = _run(
+        [
+            "export",
+            "superintendent",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--today",
+            "2026-11-28",
+            "-c",
+            str(config),
+        ]
+    )
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["01-summary.csv", "02-trend.csv", "03-remediation.csv", "04-findings.csv",
-                     "05-access-to-confidential-data.csv", "06-campaign-decisions.csv", "07-suspensions.csv",
-                     "08-data-inventory.csv", "09-training.csv", "10-apps.csv"]
+    assert names == [
+        "01-summary.csv",
+        "02-trend.csv",
+        "03-remediation.csv",
+        "04-findings.csv",
+        "05-access-to-confidential-data.csv",
+        "06-campaign-decisions.csv",
+        "07-suspensions.csv",
+        "08-data-inventory.csv",
+        "09-training.csv",
+        "10-apps.csv",
+    ]
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in out.iterdir())
-    findings = pd.read_csv(out / "04-findings.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    findings = pd.read_csv(
+        out / "04-findings.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False
+    )
     assert len(findings) == 11
     assert "'=1+1" in set(findings["Person"])
     apps = pd.read_csv(out / "10-apps.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
@@ -252,20 +354,45 @@ def test_cli_csv_format_writes_one_safe_file_per_sheet(tiny_template, tmp_path):
 def test_cli_json_format_is_one_document_with_raw_text(tiny_template, tmp_path):
     config = copy_district(tiny_template, tmp_path / "d")
     out = tmp_path / "report.json"
-    result = _run(["export", "superintendent", "--format", "json", "--out", str(out), "--today", "2026-11-28",
-                   "-c", str(config)])
+    result = _run(
+        [
+            "export",
+            "superintendent",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+            "--today",
+            "2026-11-28",
+            "-c",
+            str(config),
+        ]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert list(doc["sheets"]) == list(SHEET_ORDER)
     assert doc["figures"]["people_with_confidential_access"] == 7
     assert len(doc["sheets"]["Findings"]) == 11
-    assert "=1+1" in {row["Person"] for row in doc["sheets"]["Findings"]}   # JSON keeps the raw value
+    assert "=1+1" in {
+        row["Person"] for row in doc["sheets"]["Findings"]
+    }  # JSON keeps the raw value
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
 def test_cli_rejects_an_unknown_format_in_one_line(tiny_template, tmp_path):
     config = copy_district(tiny_template, tmp_path / "d")
-    result = _run(["export", "superintendent", "--format", "ods", "--out", str(tmp_path / "x"), "-c", str(config)])
+    result = _run(
+        [
+            "export",
+            "superintendent",
+            "--format",
+            "ods",
+            "--out",
+            str(tmp_path / "x"),
+            "-c",
+            str(config),
+        ]
+    )
     assert result.exit_code == 1
     assert "unknown format 'ods'" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "x").exists()

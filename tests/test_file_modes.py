@@ -1,5 +1,6 @@
 """Everything the tool writes outside campaigns is owner-only, whatever the umask, and `doctor`
 flags a config, store, store folder or key that others can reach (issue 15, item 4)."""
+
 from __future__ import annotations
 
 import os
@@ -36,16 +37,36 @@ def test_the_demo_and_every_file_beside_its_store_are_owner_only(tmp_path, open_
     result = runner.invoke(app, ["demo", "--out", str(folder)])
     assert result.exit_code == 0, result.output
     config = folder / "access-review.toml"
-    for args in (["findings"], ["export", "superintendent", "--out", str(folder / "board.xlsx")],
-                 ["export", "superintendent", "--format", "csv", "--out", str(folder / "exports" / "2026" / "board")]):
+    for args in (
+        ["findings"],
+        ["export", "superintendent", "--out", str(folder / "board.xlsx")],
+        [
+            "export",
+            "superintendent",
+            "--format",
+            "csv",
+            "--out",
+            str(folder / "exports" / "2026" / "board"),
+        ],
+    ):
         assert runner.invoke(app, [*args, "--config", str(config)]).exit_code == 0
     found = modes(folder)
-    assert {"access-review.toml", "roster.csv", "inventory.xlsx", "demo-directory.db", "access-review.db",
-            "access-review.db.audit-head", "access-review.db.sync.lock", "board.xlsx",
-            "exports/2026/board/01-summary.csv"} <= set(found)
+    assert {
+        "access-review.toml",
+        "roster.csv",
+        "inventory.xlsx",
+        "demo-directory.db",
+        "access-review.db",
+        "access-review.db.audit-head",
+        "access-review.db.sync.lock",
+        "board.xlsx",
+        "exports/2026/board/01-summary.csv",
+    } <= set(found)
     loose = {name: f"{mode:o}" for name, mode in found.items() if mode & 0o077}
     assert loose == {}
-    assert found["."] == 0o700 and found["exports"] == 0o700 and found["exports/2026/board"] == 0o700
+    assert (
+        found["."] == 0o700 and found["exports"] == 0o700 and found["exports/2026/board"] == 0o700
+    )
 
 
 def test_init_writes_an_owner_only_config(tmp_path, open_umask):
@@ -75,7 +96,9 @@ def test_doctor_flags_whatever_others_can_reach(demo, tmp_path):
     os.chmod(store, 0o640)
     os.chmod(demo.folder, 0o755)  # noqa: S103 (the exposure doctor must report)
     out = doctor(config)
-    assert f"FAIL config is not private — {config}: its group and others can read it (mode 644)" in out
+    assert (
+        f"FAIL config is not private — {config}: its group and others can read it (mode 644)" in out
+    )
     assert f"fix: chmod 600 {config}" in out
     assert f"FAIL store is not private — {store}: its group can read it (mode 640)" in out
     assert f"FAIL store folder (where the tool writes) is not private — {demo.folder}" in out
@@ -93,7 +116,9 @@ def test_doctor_flags_a_config_folder_others_can_write(demo, tmp_path):
     """A config kept apart from the store: its folder is trusted, so no one else may write it."""
     elsewhere = tmp_path / "etc"
     elsewhere.mkdir(mode=0o700)
-    text = demo.config_path.read_text().replace('path = "access-review.db"', f'path = "{demo.config.store_path}"')
+    text = demo.config_path.read_text().replace(
+        'path = "access-review.db"', f'path = "{demo.config.store_path}"'
+    )
     for name in ("roster.csv", "inventory.xlsx", "demo-directory.db"):
         text = text.replace(f'"{name}"', f'"{demo.folder / name}"')
     config = elsewhere / "access-review.toml"
@@ -102,6 +127,11 @@ def test_doctor_flags_a_config_folder_others_can_write(demo, tmp_path):
     assert "is not private" not in doctor(config)
     os.chmod(elsewhere, 0o777)  # noqa: S103 (the exposure doctor must report)
     out = doctor(config)
-    assert f"FAIL config folder is not private — {elsewhere}: its group and others can read it; its group and" \
-           " others can change it" not in out   # only writing matters for the config's own folder
-    assert f"FAIL config folder is not private — {elsewhere}: its group and others can change it (mode 777)" in out
+    assert (
+        f"FAIL config folder is not private — {elsewhere}: its group and others can read it; its group and"
+        " others can change it" not in out
+    )  # only writing matters for the config's own folder
+    assert (
+        f"FAIL config folder is not private — {elsewhere}: its group and others can change it (mode 777)"
+        in out
+    )

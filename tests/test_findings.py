@@ -1,5 +1,6 @@
 """Every finding type is caught on its planted case in the demo district, and nothing else is
 raised: the planted set and the found set are equal, type by type."""
+
 from datetime import date
 
 import pytest
@@ -14,7 +15,9 @@ def analysis(demo_template):
 
 
 def identifiers(f):
-    return {f.person, f.account, f.resource, f.evidence.get("group"), f.evidence.get("app")} - {None}
+    return {f.person, f.account, f.resource, f.evidence.get("group"), f.evidence.get("app")} - {
+        None
+    }
 
 
 @pytest.mark.parametrize("finding_type", sorted(FINDING_TYPES))
@@ -44,8 +47,11 @@ def test_retention_finding_says_must_keep_when_held(analysis):
 
 def test_training_recent_enough_is_not_flagged(analysis):
     flagged = {f.person for f in analysis.findings if f.type == "training_overdue"}
-    confidential = {x.person for x in analysis.access
-                    if x.person and analysis.inventory_by_name[x.resource].confidential}
+    confidential = {
+        x.person
+        for x in analysis.access
+        if x.person and analysis.inventory_by_name[x.resource].confidential
+    }
     for key in confidential - flagged:
         p = analysis.persons[key]
         if p.status == "active":
@@ -60,8 +66,15 @@ def test_authorization_turns_on_the_roster(analysis):
     assert not analysis.is_authorized(res, person)[0]
     ok_people = [p for p in analysis.persons.values() if analysis.is_authorized(res, p)[0]]
     assert ok_people, "some people must be authorized for the resource"
-    assert analysis.is_authorized(res, Person(person.employee_id, person.name, status="separated",
-                                              status_date=date(2026, 1, 1)))[0] is False
+    assert (
+        analysis.is_authorized(
+            res,
+            Person(
+                person.employee_id, person.name, status="separated", status_date=date(2026, 1, 1)
+            ),
+        )[0]
+        is False
+    )
 
 
 def test_vanished_held_account_says_when_it_was_last_seen(demo):
@@ -73,7 +86,9 @@ def test_vanished_held_account_says_when_it_was_last_seen(demo):
     source, _, account_id = held.split(":", 2)
     with demo.store() as store:
         current = store.latest_snapshot(source)
-        earlier = dataclasses.replace(current, accounts=current.accounts + [Account(source, account_id, "held.user")])
+        earlier = dataclasses.replace(
+            current, accounts=current.accounts + [Account(source, account_id, "held.user")]
+        )
         seen_run = store.save_snapshot(earlier)
         store.save_snapshot(current)  # the account is gone from the newest snapshot
     finding = next(f for f in demo.analysis().findings if f.type == "held_account_missing")
@@ -87,17 +102,37 @@ def test_directory_holds_count_as_holds(demo):
     from access_review.records import Grant, Resource
 
     a = demo.analysis()
-    eligible = next(f for f in a.findings if f.type == "retention_eligible" and not f.evidence["must_keep"])
+    eligible = next(
+        f for f in a.findings if f.type == "retention_eligible" and not f.evidence["must_keep"]
+    )
     account = a.accounts[eligible.account]
     with demo.store() as store:
         snap = store.latest_snapshot(account.source)
-        vault = Resource(account.source, "hold:m1:h1", "Smith v. District / staff mail", "vault_hold",
-                         extra={"matter": "Smith v. District"})
+        vault = Resource(
+            account.source,
+            "hold:m1:h1",
+            "Smith v. District / staff mail",
+            "vault_hold",
+            extra={"matter": "Smith v. District"},
+        )
         snap.resources.append(vault)
-        snap.grants.append(Grant(account.source, "hold:m1:h1:x", vault.key, account.key, "read", "hold",
-                                 extra={"holdTime": "2026-03-01T00:00:00Z"}))
+        snap.grants.append(
+            Grant(
+                account.source,
+                "hold:m1:h1:x",
+                vault.key,
+                account.key,
+                "read",
+                "hold",
+                extra={"holdTime": "2026-03-01T00:00:00Z"},
+            )
+        )
         store.save_snapshot(snap)
     a = demo.analysis()
-    again = next(f for f in a.findings if f.type == "retention_eligible" and f.account == eligible.account)
+    again = next(
+        f for f in a.findings if f.type == "retention_eligible" and f.account == eligible.account
+    )
     assert again.evidence["must_keep"] and "Smith v. District / staff mail" in again.summary
-    assert [h.matter for h in a.holds_for_account(account.key)] == [f"Smith v. District / staff mail ({account.source} Vault)"]
+    assert [h.matter for h in a.holds_for_account(account.key)] == [
+        f"Smith v. District / staff mail ({account.source} Vault)"
+    ]

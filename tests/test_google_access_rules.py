@@ -2,6 +2,7 @@
 SDK / Drive / Vault server: Vault holds on an org unit, a subject that cannot see every
 matter, group owners and managers, external group members, group aliases, org-unit-scoped
 roles and role privileges, and drive access through nested groups at its highest level."""
+
 import pytest
 
 from access_review.config import Classification
@@ -39,7 +40,11 @@ def test_a_vault_hold_on_an_org_unit_holds_every_account_in_its_subtree(fake, tm
     fake.add_user("1006", "nine@students.district.org", org_unit="/Students/HS/Grade9")
     fake.add_user("1007", "ms@students.district.org", org_unit="/Students/MS")
     snap = make_connector(fake, tmp_path).fetch_snapshot()
-    held = {g.principal_key: g for g in snap.grants if g.kind == "hold" and g.id.startswith("hold:m1:h2:")}
+    held = {
+        g.principal_key: g
+        for g in snap.grants
+        if g.kind == "hold" and g.id.startswith("hold:m1:h2:")
+    }
     assert set(held) == {"google:account:1005", "google:account:1006"}
     assert held["google:account:1005"].extra["via_org_unit"] == "/Students/HS"
     hold = next(r for r in snap.resources if r.id == "hold:m1:h2")
@@ -58,10 +63,22 @@ def test_subject_without_view_all_matters_marks_the_hold_view_partial(fake, tmp_
     report "complete, no holds"."""
     fake.users["1001"]["isAdmin"] = False
     fake.role_assignments = [a for a in fake.role_assignments if a["assignedTo"] != "1001"]
-    fake.roles.append({"roleId": "93", "roleName": "Vault Reader",
-                       "rolePrivileges": [{"serviceId": VAULT_SERVICE, "privilegeName": "MANAGE_HOLDS"}]})
-    fake.role_assignments.append({"roleAssignmentId": "ra3", "roleId": "93", "assignedTo": "1001",
-                                  "assigneeType": "user", "scopeType": "CUSTOMER"})
+    fake.roles.append(
+        {
+            "roleId": "93",
+            "roleName": "Vault Reader",
+            "rolePrivileges": [{"serviceId": VAULT_SERVICE, "privilegeName": "MANAGE_HOLDS"}],
+        }
+    )
+    fake.role_assignments.append(
+        {
+            "roleAssignmentId": "ra3",
+            "roleId": "93",
+            "assignedTo": "1001",
+            "assigneeType": "user",
+            "scopeType": "CUSTOMER",
+        }
+    )
     fake.matter_viewers = {}
     snap = make_connector(fake, tmp_path).fetch_snapshot()
     assert snap.complete and not [r for r in snap.resources if r.kind == "vault_hold"]
@@ -72,11 +89,23 @@ def test_subject_without_view_all_matters_marks_the_hold_view_partial(fake, tmp_
 def test_view_all_matters_through_a_group_role_is_a_full_view(fake, tmp_path):
     fake.users["1001"]["isAdmin"] = False
     fake.role_assignments = [a for a in fake.role_assignments if a["assignedTo"] != "1001"]
-    fake.roles.append({"roleId": "94", "roleName": "eDiscovery",
-                       "rolePrivileges": [{"serviceId": VAULT_SERVICE, "privilegeName": "VIEW_ALL_MATTERS"}]})
+    fake.roles.append(
+        {
+            "roleId": "94",
+            "roleName": "eDiscovery",
+            "rolePrivileges": [{"serviceId": VAULT_SERVICE, "privilegeName": "VIEW_ALL_MATTERS"}],
+        }
+    )
     # g2 (SpEd Leads) holds 1001 directly; the role is assigned to g1, which nests g2
-    fake.role_assignments.append({"roleAssignmentId": "ra4", "roleId": "94", "assignedTo": "g1",
-                                  "assigneeType": "group", "scopeType": "CUSTOMER"})
+    fake.role_assignments.append(
+        {
+            "roleAssignmentId": "ra4",
+            "roleId": "94",
+            "assignedTo": "g1",
+            "assigneeType": "group",
+            "scopeType": "CUSTOMER",
+        }
+    )
     snap = make_connector(fake, tmp_path).fetch_snapshot()
     assert VIEW_HOLDS not in snap.partial_views
     role = next(r for r in snap.resources if r.name == "eDiscovery")
@@ -84,8 +113,16 @@ def test_view_all_matters_through_a_group_role_is_a_full_view(fake, tmp_path):
 
 
 def test_org_unit_scoped_role_carries_the_path(fake, tmp_path):
-    fake.role_assignments.append({"roleAssignmentId": "ra5", "roleId": "92", "assignedTo": "1002",
-                                  "assigneeType": "user", "scopeType": "ORG_UNIT", "orgUnitId": "03ph8a2zstu"})
+    fake.role_assignments.append(
+        {
+            "roleAssignmentId": "ra5",
+            "roleId": "92",
+            "assignedTo": "1002",
+            "assigneeType": "user",
+            "scopeType": "ORG_UNIT",
+            "orgUnitId": "03ph8a2zstu",
+        }
+    )
     snap = make_connector(fake, tmp_path).fetch_snapshot()
     help_desk = sorted((r for r in snap.resources if r.name == "Help Desk"), key=lambda r: r.scope)
     assert [r.scope for r in help_desk] == ["", "org unit /Students"]
@@ -97,17 +134,28 @@ def test_member_roles_external_groups_and_aliases(fake, tmp_path):
     fake.groups["g1"]["aliases"] = ["special-ed@district.org"]
     fake.members["g1"][0]["role"] = "OWNER"
     fake.members["g2"][0]["role"] = "MANAGER"
-    fake.members["g3"].append({"kind": "admin#directory#member", "id": "0partnergrp", "email": "partners@other.org",
-                               "role": "MEMBER", "type": "GROUP", "status": "ACTIVE"})
-    fake.permissions["0ASpEd"].append({"id": "p6", "type": "group", "role": "reader",
-                                       "emailAddress": "Special-Ed@district.org"})
+    fake.members["g3"].append(
+        {
+            "kind": "admin#directory#member",
+            "id": "0partnergrp",
+            "email": "partners@other.org",
+            "role": "MEMBER",
+            "type": "GROUP",
+            "status": "ACTIVE",
+        }
+    )
+    fake.permissions["0ASpEd"].append(
+        {"id": "p6", "type": "group", "role": "reader", "emailAddress": "Special-Ed@district.org"}
+    )
     snap = make_connector(fake, tmp_path).fetch_snapshot()
     roles = {(m.group_key, m.member_key): m.role for m in snap.memberships}
     assert roles[("google:group:g1", "google:account:1002")] == "owner"
     assert roles[("google:group:g2", "google:account:1001")] == "manager"
     assert roles[("google:group:g3", "google:external:partners@other.org")] == "member"
     assert next(g for g in snap.groups if g.id == "g1").aliases == ("special-ed@district.org",)
-    assert next(g for g in snap.grants if g.id == "drive:0ASpEd:p6").principal_key == "google:group:g1"
+    assert (
+        next(g for g in snap.grants if g.id == "drive:0ASpEd:p6").principal_key == "google:group:g1"
+    )
 
 
 def test_a_group_manager_of_a_confidential_drive_manages_who_has_access(fake, tmp_path):
@@ -115,8 +163,9 @@ def test_a_group_manager_of_a_confidential_drive_manages_who_has_access(fake, tm
     fake.add_user("1010", "lead@district.org")
     fake.add_group("g9", "sped-readers@district.org", "SpEd Readers", [("USER", "1010")])
     fake.members["g9"][0]["role"] = "MANAGER"
-    fake.permissions["0ASpEd"].append({"id": "p7", "type": "group", "role": "reader",
-                                       "emailAddress": "sped-readers@district.org"})
+    fake.permissions["0ASpEd"].append(
+        {"id": "p7", "type": "group", "role": "reader", "emailAddress": "sped-readers@district.org"}
+    )
     snap = make_connector(fake, tmp_path).fetch_snapshot()
     drive = next(r.key for r in snap.resources if r.kind == "shared_drive")
     _, access = access_of(snap, {"SpEd": [drive]})
@@ -134,7 +183,13 @@ def test_shared_drive_access_through_nested_groups_is_real_and_at_its_highest_le
     fake.add_group("gr", "readers@district.org", "Readers", [("USER", "1011")])
     fake.permissions["0ASpEd"] += [
         {"id": "p8", "type": "group", "role": "reader", "emailAddress": "readers@district.org"},
-        {"id": "p9", "type": "group", "role": "fileOrganizer", "emailAddress": "drive-org@district.org"}]
+        {
+            "id": "p9",
+            "type": "group",
+            "role": "fileOrganizer",
+            "emailAddress": "drive-org@district.org",
+        },
+    ]
     snap = make_connector(fake, tmp_path).fetch_snapshot()
     drive = next(r.key for r in snap.resources if r.kind == "shared_drive")
     g, access = access_of(snap, {"SpEd": [drive]})

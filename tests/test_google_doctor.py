@@ -1,4 +1,5 @@
 """doctor: key file, impersonation, and each scope by name."""
+
 import pytest
 
 from connectors.google.client import DRIVE_READ, USER_SECURITY
@@ -12,6 +13,7 @@ def make_fake():
     def start(**kwargs):
         servers.append(small_domain(FakeGoogle(**kwargs)).start())
         return servers[-1]
+
     yield start
     for s in servers:
         s.stop()
@@ -42,8 +44,19 @@ def test_key_file_open_to_others_fails_first(make_fake, tmp_path):
 
 def test_subject_that_is_not_an_admin_fails_impersonation(make_fake, tmp_path):
     fake = make_fake()
-    fake.faults.append(Fault(r"directory/v1/users$", 403, {"error": {
-        "code": 403, "message": "Not Authorized to access this resource/api", "errors": [{"reason": "forbidden"}]}}))
+    fake.faults.append(
+        Fault(
+            r"directory/v1/users$",
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "Not Authorized to access this resource/api",
+                    "errors": [{"reason": "forbidden"}],
+                }
+            },
+        )
+    )
     checks = make_connector(fake, tmp_path).doctor()
     assert not checks[1].ok and "Not Authorized" in checks[1].detail
 

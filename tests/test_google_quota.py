@@ -3,6 +3,7 @@ pace (time <= 1.05x calls / quota) with no more than 1% of its calls refused, an
 go in one batch. The fake counts a call when it processes it (each call of a batch taking
 ``call_seconds``), in a window fixed to the minute or sliding; a virtual clock shared by the
 fake and the connector makes the minutes pass in milliseconds."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,14 +11,36 @@ import pytest
 from google_fake import FakeGoogle, VirtualClock, district, make_connector, small_domain
 
 
-def quota_sync(tmp_path, *, window: str, quota: int, batch_size: int, call_seconds: float = 0.01,
-               batch_delays: tuple[float, ...] = ()):
-    clock = VirtualClock(start=1_000_030.0)  # half-way through a minute: fixed windows do not start with the sync
-    fake = district(FakeGoogle(quota_per_minute=quota, quota_window=window, clock=clock, call_seconds=call_seconds,
-                               batch_delays=batch_delays),
-                    users=300, groups=600, memberships=3000, drives=2, staff_fraction=1.0).start()
+def quota_sync(
+    tmp_path,
+    *,
+    window: str,
+    quota: int,
+    batch_size: int,
+    call_seconds: float = 0.01,
+    batch_delays: tuple[float, ...] = (),
+):
+    clock = VirtualClock(
+        start=1_000_030.0
+    )  # half-way through a minute: fixed windows do not start with the sync
+    fake = district(
+        FakeGoogle(
+            quota_per_minute=quota,
+            quota_window=window,
+            clock=clock,
+            call_seconds=call_seconds,
+            batch_delays=batch_delays,
+        ),
+        users=300,
+        groups=600,
+        memberships=3000,
+        drives=2,
+        staff_fraction=1.0,
+    ).start()
     try:
-        connector = make_connector(fake, tmp_path, quota_per_minute=quota, batch_size=batch_size, vault=False)
+        connector = make_connector(
+            fake, tmp_path, quota_per_minute=quota, batch_size=batch_size, vault=False
+        )
         connector.clock, connector.sleep = clock, clock.sleep
         started = clock()
         snap = connector.fetch_snapshot()
@@ -43,8 +66,9 @@ def test_calls_are_counted_when_processed_not_when_sent(tmp_path, window):
     when sent freed its slot 60 s after sending; Google, counting it when processed, still
     held it: calls refused. A slot is now held until 60 s after the answer."""
     delays = tuple(3.0 * ((i * 7) % 4) / 3 for i in range(200))  # 0, 2.33, 0.67, 3, 1.33 ... s
-    snap, seconds, calls, refused = quota_sync(tmp_path, window=window, quota=200, batch_size=100,
-                                               batch_delays=delays)
+    snap, seconds, calls, refused = quota_sync(
+        tmp_path, window=window, quota=200, batch_size=100, batch_delays=delays
+    )
     assert snap.complete
     assert refused <= 0.01 * calls, (refused, calls)
     assert seconds <= 1.05 * calls / 200 * 60
@@ -53,14 +77,24 @@ def test_calls_are_counted_when_processed_not_when_sent(tmp_path, window):
 def test_vault_holds_of_every_matter_go_in_one_batch(tmp_path):
     fake = small_domain(FakeGoogle()).start()
     try:
-        fake.matters += [{"matterId": f"m{i}", "name": f"Matter {i}", "state": "OPEN"} for i in (2, 3)]
+        fake.matters += [
+            {"matterId": f"m{i}", "name": f"Matter {i}", "state": "OPEN"} for i in (2, 3)
+        ]
         for i in (2, 3):
-            fake.holds[f"m{i}"] = [{"holdId": f"h{i}", "name": f"Hold {i}", "corpus": "MAIL",
-                                    "accounts": [{"accountId": "1002", "email": "teacher@district.org"}]}]
+            fake.holds[f"m{i}"] = [
+                {
+                    "holdId": f"h{i}",
+                    "name": f"Hold {i}",
+                    "corpus": "MAIL",
+                    "accounts": [{"accountId": "1002", "email": "teacher@district.org"}],
+                }
+            ]
         snap = make_connector(fake, tmp_path).fetch_snapshot()
         assert fake.calls["holds.list"] == 3
         assert [n for api, n in fake.batch_log if api == "vault"] == [3]
         assert {r.name for r in snap.resources if r.kind == "vault_hold"} >= {
-            "Matter 2 / Hold 2", "Matter 3 / Hold 3"}
+            "Matter 2 / Hold 2",
+            "Matter 3 / Hold 3",
+        }
     finally:
         fake.stop()

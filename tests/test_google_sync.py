@@ -1,12 +1,27 @@
 """Full reads against the local fake Admin SDK / Drive / Vault server (real client library,
 real google-auth token exchange, real multipart batch parsing)."""
+
 import pytest
 
-from access_review.errors import (AuthError, IncompleteRead, PermissionDenied, RetryableError,
-                                  SecretError, SourceError)
+from access_review.errors import (
+    AuthError,
+    IncompleteRead,
+    PermissionDenied,
+    RetryableError,
+    SecretError,
+    SourceError,
+)
 from connectors.google.quota import QuotaPacer
 from connectors.google.client import DRIVE_READ, USER_SECURITY
-from google_fake import ALL_SCOPES, Fault, FakeGoogle, district, fixture_error, make_connector, small_domain
+from google_fake import (
+    ALL_SCOPES,
+    Fault,
+    FakeGoogle,
+    district,
+    fixture_error,
+    make_connector,
+    small_domain,
+)
 
 
 @pytest.fixture
@@ -42,7 +57,8 @@ def test_full_read_maps_every_kind_of_record(fake, tmp_path):
     assert grants["google:grant:drive:0ASpEd:p2"].principal_key == "google:account:1002"  # by alias
     assert grants["google:grant:role:ra1"].level == "admin"
     assert grants["google:grant:oauth:1002:999-grades.apps.googleusercontent.com"].scopes == (
-        "https://www.googleapis.com/auth/drive",)
+        "https://www.googleapis.com/auth/drive",
+    )
     assert grants["google:grant:hold:m1:h1:1003"].principal_key == "google:account:1003"
 
 
@@ -83,20 +99,36 @@ def test_paging_follows_next_page_token_everywhere(fake, tmp_path):
 
 
 def test_batch_item_rate_limited_is_retried_alone(fake, tmp_path):
-    fake.faults.append(Fault(r"groups/g2/members$", 403, fixture_error("error_403_userRateLimitExceeded.json")))
+    fake.faults.append(
+        Fault(r"groups/g2/members$", 403, fixture_error("error_403_userRateLimitExceeded.json"))
+    )
     connector = make_connector(fake, tmp_path)
     snap = connector.fetch_snapshot()
-    assert ("google:group:g2", "google:account:1001") in {(m.group_key, m.member_key) for m in snap.memberships}
+    assert ("google:group:g2", "google:account:1001") in {
+        (m.group_key, m.member_key) for m in snap.memberships
+    }
     assert fake.batch_sizes[:2] == [3, 1]  # the retry batch carried only the throttled call
     assert fake.calls["members.list"] == 3  # g2 counted once more by the fake only after the fault
     assert snap.stats["items_retried"] == 1 and connector.sleep  # it backed off before retrying
 
 
-@pytest.mark.parametrize("status, body", [
-    (403, fixture_error("error_403_rateLimitExceeded.json")),
-    (429, fixture_error("error_429_rateLimitExceeded.json")),
-    (503, {"error": {"code": 503, "message": "Backend Error", "errors": [{"reason": "backendError"}]}}),
-])
+@pytest.mark.parametrize(
+    "status, body",
+    [
+        (403, fixture_error("error_403_rateLimitExceeded.json")),
+        (429, fixture_error("error_429_rateLimitExceeded.json")),
+        (
+            503,
+            {
+                "error": {
+                    "code": 503,
+                    "message": "Backend Error",
+                    "errors": [{"reason": "backendError"}],
+                }
+            },
+        ),
+    ],
+)
 def test_throttling_and_server_errors_are_retried(fake, tmp_path, status, body):
     fake.faults.append(Fault(r"directory/v1/users$", status, body, times=2))
     snap = make_connector(fake, tmp_path).fetch_snapshot()
@@ -105,42 +137,65 @@ def test_throttling_and_server_errors_are_retried(fake, tmp_path, status, body):
 
 
 def test_retry_after_header_is_honoured(fake, tmp_path):
-    fake.faults.append(Fault(r"directory/v1/groups$", 429, fixture_error("error_429_rateLimitExceeded.json"),
-                             headers={"Retry-After": "2.5"}))
+    fake.faults.append(
+        Fault(
+            r"directory/v1/groups$",
+            429,
+            fixture_error("error_429_rateLimitExceeded.json"),
+            headers={"Retry-After": "2.5"},
+        )
+    )
     connector = make_connector(fake, tmp_path)
     connector.fetch_snapshot()
     assert 2.5 in connector.sleep
 
 
 def test_bounded_tries_then_an_error_naming_the_call(fake, tmp_path):
-    fake.faults.append(Fault(r"directory/v1/users$", 503, {"error": {"code": 503, "message": "down"}}, times=99))
+    fake.faults.append(
+        Fault(r"directory/v1/users$", 503, {"error": {"code": 503, "message": "down"}}, times=99)
+    )
     with pytest.raises(RetryableError, match="users.list"):
         make_connector(fake, tmp_path).fetch_snapshot()
 
 
 def test_batch_item_throttled_forever_fails_naming_the_call(fake, tmp_path):
-    fake.faults.append(Fault(r"groups/g2/members$", 429, fixture_error("error_429_rateLimitExceeded.json"), times=99))
+    fake.faults.append(
+        Fault(
+            r"groups/g2/members$", 429, fixture_error("error_429_rateLimitExceeded.json"), times=99
+        )
+    )
     with pytest.raises(RetryableError, match="members.list groupKey= g2"):
         make_connector(fake, tmp_path).fetch_snapshot()
 
 
 def test_truncated_paging_never_yields_a_complete_snapshot(fake, tmp_path):
     fake.max_page = 2
-    fake.faults.append(Fault(r"directory/v1/users$", 500, {"error": {"code": 500, "message": "x"}}, times=99,
-                             only_with_page_token=True))
+    fake.faults.append(
+        Fault(
+            r"directory/v1/users$",
+            500,
+            {"error": {"code": 500, "message": "x"}},
+            times=99,
+            only_with_page_token=True,
+        )
+    )
     connector = make_connector(fake, tmp_path)
     with pytest.raises(RetryableError):
         connector.fetch_snapshot()
 
 
 def test_repeated_page_token_is_an_incomplete_read(fake, tmp_path):
-    fake.faults.append(Fault(r"customer/.*/roles$", 200, {"items": [], "nextPageToken": "same"}, times=99))
+    fake.faults.append(
+        Fault(r"customer/.*/roles$", 200, {"items": [], "nextPageToken": "same"}, times=99)
+    )
     with pytest.raises(IncompleteRead, match="roles.list"):
         make_connector(fake, tmp_path).fetch_snapshot()
 
 
 def test_invalid_page_token_is_an_error_not_an_end(fake, tmp_path):
-    fake.faults.append(Fault(r"directory/v1/groups$", 200, {"groups": [], "nextPageToken": "bogus"}))
+    fake.faults.append(
+        Fault(r"directory/v1/groups$", 200, {"groups": [], "nextPageToken": "bogus"})
+    )
     with pytest.raises(SourceError, match="groups.list.*Invalid page token"):
         make_connector(fake, tmp_path).fetch_snapshot()
 
@@ -157,25 +212,59 @@ def test_scope_missing_from_delegation_is_permission_denied_naming_the_scope(tmp
 
 
 def test_token_without_the_scope_a_call_needs_is_permission_denied(fake, tmp_path):
-    fake.faults.append(Fault(r"users/1002/tokens$", 403, {"error": {
-        "code": 403, "message": "Request had insufficient authentication scopes.", "status": "PERMISSION_DENIED",
-        "errors": [{"reason": "insufficientPermissions", "message": "Insufficient Permission"}]}}))
+    fake.faults.append(
+        Fault(
+            r"users/1002/tokens$",
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "Request had insufficient authentication scopes.",
+                    "status": "PERMISSION_DENIED",
+                    "errors": [
+                        {"reason": "insufficientPermissions", "message": "Insufficient Permission"}
+                    ],
+                }
+            },
+        )
+    )
     with pytest.raises(PermissionDenied) as err:
         make_connector(fake, tmp_path).fetch_snapshot()
     assert err.value.permission == USER_SECURITY and "tokens.list" in str(err.value)
 
 
 def test_subject_not_an_admin_is_forbidden_never_empty(fake, tmp_path):
-    fake.faults.append(Fault(r"directory/v1/users$", 403, {"error": {
-        "code": 403, "message": "Not Authorized to access this resource/api",
-        "errors": [{"reason": "forbidden", "message": "Not Authorized to access this resource/api"}]}}))
+    fake.faults.append(
+        Fault(
+            r"directory/v1/users$",
+            403,
+            {
+                "error": {
+                    "code": 403,
+                    "message": "Not Authorized to access this resource/api",
+                    "errors": [
+                        {
+                            "reason": "forbidden",
+                            "message": "Not Authorized to access this resource/api",
+                        }
+                    ],
+                }
+            },
+        )
+    )
     with pytest.raises(PermissionDenied, match="Not Authorized"):
         make_connector(fake, tmp_path).fetch_snapshot()
 
 
 def test_401_is_an_auth_error_and_not_retried(fake, tmp_path):
-    fake.faults.append(Fault(r"directory/v1/groups$", 401, {"error": {"code": 401, "message": "Invalid Credentials"}},
-                             times=5))
+    fake.faults.append(
+        Fault(
+            r"directory/v1/groups$",
+            401,
+            {"error": {"code": 401, "message": "Invalid Credentials"}},
+            times=5,
+        )
+    )
     connector = make_connector(fake, tmp_path)
     with pytest.raises(AuthError):
         connector.fetch_snapshot()
@@ -208,7 +297,7 @@ def test_pacer_keeps_calls_per_minute_under_quota():
     pacer = QuotaPacer(2400, clock=lambda: now[0], sleep=sleep)
     for _ in range(3):
         pacer.acquire(1000)  # three full batches: each call inside counts
-        now[0] += 2.0        # answered 2 s later
+        now[0] += 2.0  # answered 2 s later
         pacer.release(1000)
     assert sleeps == [62.0 - 4.0]  # the third waited for the first's answer + 60 s
     with pytest.raises(ValueError):

@@ -1,4 +1,5 @@
 """Only connectors/ may talk to a directory: no other package imports the directory libraries."""
+
 import ast
 from pathlib import Path
 

@@ -7,6 +7,7 @@ Jinja2); and no two modules import each other, however indirectly.
 
 Every import counts: module level, inside functions, and under ``TYPE_CHECKING``.
 """
+
 import ast
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def imports_of(name: str, path: Path, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = name.split(".") if is_package else name.split(".")[:-1]
-                base = base[:len(base) - (node.level - 1)]
+                base = base[: len(base) - (node.level - 1)]
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
@@ -76,21 +77,35 @@ def in_layer(module: str, prefixes) -> bool:
 def violations(graph: nx.DiGraph) -> list[str]:
     found = []
     for source, target in graph.edges:
-        if in_layer(target, ("connectors",)) and not in_layer(source, ("connectors",)) \
-                and source != CONNECTOR_BUILDER:
+        if (
+            in_layer(target, ("connectors",))
+            and not in_layer(source, ("connectors",))
+            and source != CONNECTOR_BUILDER
+        ):
             found.append(f"{source} imports {target}: only {CONNECTOR_BUILDER} builds connectors")
         core = in_layer(source, ("access_review",)) and not in_layer(source, CLI_LAYER)
         if core and in_layer(target, ("campaigns", "exports")):
             found.append(f"{source} imports {target}: the core knows no campaign or export")
         if not in_layer(source, CLI_LAYER) and target.split(".")[0] in SCREEN_LIBRARIES:
             found.append(f"{source} imports {target}: only the terminal layer talks to the screen")
-        if in_layer(source, ("exports",)) and not in_layer(source, ("exports.cli",)) \
-                and in_layer(target, ("campaigns",)) and target != CAMPAIGN_READ_API:
-            found.append(f"{source} imports {target}: exports read campaigns through {CAMPAIGN_READ_API}")
-        if in_layer(target, (WEB_PACKAGE,)) and not in_layer(source, (WEB_PACKAGE,)) \
-                and not in_layer(source, ("access_review.cli",)):
-            found.append(f"{source} imports {target}: the web review page is a face over the campaigns;"
-                         " only the terminal layer starts it")
+        if (
+            in_layer(source, ("exports",))
+            and not in_layer(source, ("exports.cli",))
+            and in_layer(target, ("campaigns",))
+            and target != CAMPAIGN_READ_API
+        ):
+            found.append(
+                f"{source} imports {target}: exports read campaigns through {CAMPAIGN_READ_API}"
+            )
+        if (
+            in_layer(target, (WEB_PACKAGE,))
+            and not in_layer(source, (WEB_PACKAGE,))
+            and not in_layer(source, ("access_review.cli",))
+        ):
+            found.append(
+                f"{source} imports {target}: the web review page is a face over the campaigns;"
+                " only the terminal layer starts it"
+            )
         if target.split(".")[0] in WEB_LIBRARIES and not in_layer(source, (WEB_PACKAGE,)):
             found.append(f"{source} imports {target}: only {WEB_PACKAGE} speaks HTTP")
     return sorted(found)
@@ -111,26 +126,72 @@ def test_no_module_imports_itself_through_others():
 
 def test_only_the_builder_module_imports_connectors():
     graph = import_graph()
-    importers = {s for s, t in graph.edges if in_layer(t, ("connectors",)) and not in_layer(s, ("connectors",))}
+    importers = {
+        s
+        for s, t in graph.edges
+        if in_layer(t, ("connectors",)) and not in_layer(s, ("connectors",))
+    }
     assert importers == {CONNECTOR_BUILDER}
 
 
-@pytest.mark.parametrize("where, code, expected", [
-    ("access_review/sync.py", "from connectors.registry import build_connector\n", "only access_review.cli.connectors"),
-    ("access_review/suspension/apply.py", "def f():\n    from connectors import registry\n", "only access_review.cli.connectors"),
-    ("campaigns/remediation.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import connectors.base\n",
-     "only access_review.cli.connectors"),
-    ("campaigns/cli.py", "from connectors.registry import build_connector\n", "only access_review.cli.connectors"),
-    ("access_review/graph.py", "from campaigns.items import Item\n", "the core knows no campaign"),
-    ("access_review/findings.py", "from rich.table import Table\n", "only the terminal layer"),
-    ("exports/superintendent.py", "from campaigns.store import CampaignStore\n", "exports read campaigns through"),
-    ("review_web/app.py", "from connectors.registry import build_connector\n", "only access_review.cli.connectors"),
-    ("review_web/page.py", "def f():\n    import connectors.entra.fetch\n", "only access_review.cli.connectors"),
-    ("campaigns/answers.py", "from review_web.page import ReviewPage\n", "the web review page is a face"),
-    ("access_review/store.py", "import review_web\n", "the web review page is a face"),
-    ("campaigns/delivery.py", "from starlette.responses import Response\n", "only review_web speaks HTTP"),
-    ("review_web/app.py", "import typer\n", "only the terminal layer"),
-])
+@pytest.mark.parametrize(
+    "where, code, expected",
+    [
+        (
+            "access_review/sync.py",
+            "from connectors.registry import build_connector\n",
+            "only access_review.cli.connectors",
+        ),
+        (
+            "access_review/suspension/apply.py",
+            "def f():\n    from connectors import registry\n",
+            "only access_review.cli.connectors",
+        ),
+        (
+            "campaigns/remediation.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import connectors.base\n",
+            "only access_review.cli.connectors",
+        ),
+        (
+            "campaigns/cli.py",
+            "from connectors.registry import build_connector\n",
+            "only access_review.cli.connectors",
+        ),
+        (
+            "access_review/graph.py",
+            "from campaigns.items import Item\n",
+            "the core knows no campaign",
+        ),
+        ("access_review/findings.py", "from rich.table import Table\n", "only the terminal layer"),
+        (
+            "exports/superintendent.py",
+            "from campaigns.store import CampaignStore\n",
+            "exports read campaigns through",
+        ),
+        (
+            "review_web/app.py",
+            "from connectors.registry import build_connector\n",
+            "only access_review.cli.connectors",
+        ),
+        (
+            "review_web/page.py",
+            "def f():\n    import connectors.entra.fetch\n",
+            "only access_review.cli.connectors",
+        ),
+        (
+            "campaigns/answers.py",
+            "from review_web.page import ReviewPage\n",
+            "the web review page is a face",
+        ),
+        ("access_review/store.py", "import review_web\n", "the web review page is a face"),
+        (
+            "campaigns/delivery.py",
+            "from starlette.responses import Response\n",
+            "only review_web speaks HTTP",
+        ),
+        ("review_web/app.py", "import typer\n", "only the terminal layer"),
+    ],
+)
 def test_the_check_catches_an_added_import(tmp_path, where, code, expected):
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
@@ -149,4 +210,6 @@ def test_the_cycle_check_sees_a_circle_through_a_function_level_import(tmp_path)
     (pkg / "a.py").write_text("from .b import thing\n")
     (pkg / "b.py").write_text("def thing():\n    from . import a\n")
     (pkg / "c.py").write_text("from access_review import a\n")
-    assert cycles(import_graph(tmp_path, ("access_review",))) == [["access_review.a", "access_review.b"]]
+    assert cycles(import_graph(tmp_path, ("access_review",))) == [
+        ["access_review.a", "access_review.b"]
+    ]

@@ -2,6 +2,7 @@
 read with data silently lost, or crashed, is now one clear line naming the file, row and
 column — through the `roster import` / `inventory import` commands — and the store is left
 exactly as it was."""
+
 from __future__ import annotations
 
 import csv
@@ -36,15 +37,24 @@ def big_roster(n: int = 298) -> list[str]:
     return [f"E{i:05d},Person {i},p{i}@district.org,active,\n" for i in range(1, n + 1)]
 
 
-def refused(ws: Workspace, *args, row: int | None = None, column: str | None = None,
-            says: str = "", exit_code: int = 3):
+def refused(
+    ws: Workspace,
+    *args,
+    row: int | None = None,
+    column: str | None = None,
+    says: str = "",
+    exit_code: int = 3,
+):
     """Run an import that must be refused: one error line naming file, row and column; no
     traceback; every table as it was. Returns the error line."""
     before = ws.dump()
     result = ws.run(*args)
     assert result.exit_code == exit_code, result.output
-    assert "Traceback" not in result.output and result.exception is None or \
-        isinstance(result.exception, SystemExit), result.output
+    assert (
+        "Traceback" not in result.output
+        and result.exception is None
+        or isinstance(result.exception, SystemExit)
+    ), result.output
     [line] = error_lines(result)
     if row is not None:
         assert f", row {row}" in line, line
@@ -67,9 +77,10 @@ def write(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 # ---------------------------------------------------------------- 1. an unclosed quote
 
+
 def test_unclosed_quote_in_a_298_person_roster_names_the_row_where_it_opened(ws, tmp_path):
     rows = big_roster()
-    rows[3] = 'E00004,"Person 4,p4@district.org,active,\n'   # row 5 of the file: quote never closed
+    rows[3] = 'E00004,"Person 4,p4@district.org,active,\n'  # row 5 of the file: quote never closed
     path = write(tmp_path, "roster.csv", ROSTER_HEADER + "".join(rows))
     line = refused(ws, "roster", "import", path, row=5, says="never closed")
     assert str(path) in line
@@ -79,41 +90,64 @@ def test_unclosed_quote_in_a_298_person_roster_names_the_row_where_it_opened(ws,
 
 def test_a_quote_closed_rows_later_is_a_value_running_past_its_line(ws, tmp_path):
     rows = big_roster(20)
-    rows[6] = 'E00007,"Person 7,p7@district.org,active,\n'     # opens on row 8
-    rows[9] = 'E00010,Person 10",p10@district.org,active,\n'   # a stray quote closes it on row 11
+    rows[6] = 'E00007,"Person 7,p7@district.org,active,\n'  # opens on row 8
+    rows[9] = 'E00010,Person 10",p10@district.org,active,\n'  # a stray quote closes it on row 11
     path = write(tmp_path, "roster.csv", ROSTER_HEADER + "".join(rows))
     refused(ws, "roster", "import", path, row=8, says="runs past the end of the line")
 
 
-@pytest.mark.parametrize("register, header, bad_row", [
-    ("apps", APPS_HEADER, 'Quiz Maker,"quiz-1,yes\nGradebook,gb-1,no\n'),
-    ("holds", HOLDS_HEADER, 'E0004,"Price v. District,2026-07-01\nE0003,Audit,2026-01-01\n'),
-])
+@pytest.mark.parametrize(
+    "register, header, bad_row",
+    [
+        ("apps", APPS_HEADER, 'Quiz Maker,"quiz-1,yes\nGradebook,gb-1,no\n'),
+        ("holds", HOLDS_HEADER, 'E0004,"Price v. District,2026-07-01\nE0003,Audit,2026-01-01\n'),
+    ],
+)
 def test_unclosed_quote_in_a_register(ws, tmp_path, register, header, bad_row):
-    path = write(tmp_path, f"{register}.csv", header + "E0001,Ok,2026-01-01\n".replace(
-        "2026-01-01", "yes" if register == "apps" else "2026-01-01") + bad_row)
+    path = write(
+        tmp_path,
+        f"{register}.csv",
+        header
+        + "E0001,Ok,2026-01-01\n".replace(
+            "2026-01-01", "yes" if register == "apps" else "2026-01-01"
+        )
+        + bad_row,
+    )
     args = inventory_args(INVENTORY, **{register: path})
     refused(ws, *args, row=3)
 
 
 def test_unclosed_quote_in_the_inventory(ws, tmp_path):
-    path = write(tmp_path, "inventory.csv", INVENTORY_HEADER
-                 + "Payroll,critical,E0001,ad:group:Payroll\n"
-                 + 'Grades,"confidential,E0001,ad:group:Teachers\n'
-                 + "Health,confidential,E0002,google:drive:Nurse\n")
+    path = write(
+        tmp_path,
+        "inventory.csv",
+        INVENTORY_HEADER
+        + "Payroll,critical,E0001,ad:group:Payroll\n"
+        + 'Grades,"confidential,E0001,ad:group:Teachers\n'
+        + "Health,confidential,E0002,google:drive:Nurse\n",
+    )
     refused(ws, *inventory_args(path), row=3)
 
 
 # ---------------------------------------------------------------- 2. a header-only file
 
+
 @pytest.mark.parametrize("what", ["roster", "inventory", "apps", "holds"])
 def test_header_only_file_never_replaces_what_is_stored(ws, tmp_path, what):
-    headers = {"roster": ROSTER_HEADER, "inventory": INVENTORY_HEADER, "apps": APPS_HEADER,
-               "holds": HOLDS_HEADER}
+    headers = {
+        "roster": ROSTER_HEADER,
+        "inventory": INVENTORY_HEADER,
+        "apps": APPS_HEADER,
+        "holds": HOLDS_HEADER,
+    }
     path = write(tmp_path, f"{what}.csv", headers[what])
-    args = (["roster", "import", str(path)] if what == "roster"
-            else inventory_args(path) if what == "inventory"
-            else inventory_args(INVENTORY, **{what: path}))
+    args = (
+        ["roster", "import", str(path)]
+        if what == "roster"
+        else inventory_args(path)
+        if what == "inventory"
+        else inventory_args(INVENTORY, **{what: path})
+    )
     line = refused(ws, *args, says="has a header but no rows")
     assert str(path) in line
     # Saying so explicitly (and confirming the removal it makes) is the way to mean it.
@@ -124,24 +158,47 @@ def test_header_only_file_never_replaces_what_is_stored(ws, tmp_path, what):
             assert store.load_roster() == []
         else:
             from access_review.analysis import load_inventory_from_store
+
             inventory = load_inventory_from_store(store, store.load_roster())
-            counts = {"inventory": inventory.resources, "apps": inventory.apps, "holds": inventory.holds}
+            counts = {
+                "inventory": inventory.resources,
+                "apps": inventory.apps,
+                "holds": inventory.holds,
+            }
             assert counts[what] == ()
 
 
 # ---------------------------------------------------------------- 3. a row longer than the header
 
-@pytest.mark.parametrize("what, text, row, column", [
-    ("roster", ROSTER_HEADER + "E1,Ann,a@d.org,active,\nE2,Bob,b@d.org,separated,2026-01-01,Bobby\n", 3, "column 6"),
-    ("inventory", INVENTORY_HEADER + "Payroll,critical,E0001,ad:group:Payroll,ad:group:HR\n", 2, "column 5"),
-    ("apps", APPS_HEADER + "Quiz Maker,quiz-1,yes,2026-01-01\n", 2, "column 4"),
-    ("holds", HOLDS_HEADER + "E0004,Price v. District,2026-07-01,2026-08-01\n", 2, "column 4"),
-])
+
+@pytest.mark.parametrize(
+    "what, text, row, column",
+    [
+        (
+            "roster",
+            ROSTER_HEADER + "E1,Ann,a@d.org,active,\nE2,Bob,b@d.org,separated,2026-01-01,Bobby\n",
+            3,
+            "column 6",
+        ),
+        (
+            "inventory",
+            INVENTORY_HEADER + "Payroll,critical,E0001,ad:group:Payroll,ad:group:HR\n",
+            2,
+            "column 5",
+        ),
+        ("apps", APPS_HEADER + "Quiz Maker,quiz-1,yes,2026-01-01\n", 2, "column 4"),
+        ("holds", HOLDS_HEADER + "E0004,Price v. District,2026-07-01,2026-08-01\n", 2, "column 4"),
+    ],
+)
 def test_row_longer_than_the_header_is_refused_not_trimmed(ws, tmp_path, what, text, row, column):
     path = write(tmp_path, f"{what}.csv", text)
-    args = (["roster", "import", str(path)] if what == "roster"
-            else inventory_args(path) if what == "inventory"
-            else inventory_args(INVENTORY, **{what: path}))
+    args = (
+        ["roster", "import", str(path)]
+        if what == "roster"
+        else inventory_args(path)
+        if what == "inventory"
+        else inventory_args(INVENTORY, **{what: path})
+    )
     line = refused(ws, *args, row=row, says="has no header")
     assert column in line
 
@@ -157,7 +214,9 @@ def test_value_under_an_empty_header_in_a_workbook_names_the_cell_column(ws, tmp
 
 
 def test_trailing_empty_cells_are_not_values(ws, tmp_path):
-    path = write(tmp_path, "roster.csv", ROSTER_HEADER + "".join(big_roster(10)).replace(",\n", ",,,\n"))
+    path = write(
+        tmp_path, "roster.csv", ROSTER_HEADER + "".join(big_roster(10)).replace(",\n", ",,,\n")
+    )
     result = ws.run("roster", "import", str(path), "--yes")
     assert result.exit_code == 0, result.output
     with ws.store() as store:
@@ -165,6 +224,7 @@ def test_trailing_empty_cells_are_not_values(ws, tmp_path):
 
 
 # ---------------------------------------------------------------- 4. a formula with no saved value
+
 
 def formula_roster(path: Path) -> Path:
     """A workbook as a script writes it (openpyxl): the formula is there, its value never computed."""
@@ -180,7 +240,9 @@ def formula_roster(path: Path) -> Path:
 
 def test_formula_cell_without_a_cached_value_names_the_cell(ws, tmp_path):
     path = formula_roster(tmp_path / "roster.xlsx")
-    line = refused(ws, "roster", "import", path, row=3, column="status", says="cell C3 holds a formula")
+    line = refused(
+        ws, "roster", "import", path, row=3, column="status", says="cell C3 holds a formula"
+    )
     assert "no saved value" in line
 
 
@@ -189,9 +251,21 @@ def test_the_same_formula_once_calculated_by_a_spreadsheet_is_read(ws, tmp_path)
     (tmp_path / "script").mkdir()
     source = formula_roster(tmp_path / "script" / "roster.xlsx")
     out = tmp_path / "saved"
-    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile",  # noqa: S603, S607 (soffice from PATH, installed by scripts/test; arguments the test builds)
-                    "--convert-to", "xlsx", "--outdir", str(out), str(source)],
-                   check=True, capture_output=True, timeout=180)
+    subprocess.run(  # noqa: S603 (soffice from PATH, installed by scripts/test; arguments the test builds)
+        [  # noqa: S607 (soffice from PATH, installed by scripts/test; arguments the test builds)
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
     result = ws.run("roster", "import", str(out / "roster.xlsx"), "--yes")
     assert result.exit_code == 0, result.output
     with ws.store() as store:
@@ -210,6 +284,7 @@ def test_excel_error_value_is_refused(ws, tmp_path):
 
 # ---------------------------------------------------------------- 5. a missing or renamed Holds sheet
 
+
 def inventory_workbook(path: Path, *, holds_sheet: str | None = "Holds") -> Path:
     workbook = openpyxl.Workbook()
     resources = workbook.active
@@ -218,7 +293,14 @@ def inventory_workbook(path: Path, *, holds_sheet: str | None = "Holds") -> Path
     resources.append(["Special Education Records", "confidential", "E0002", "ad:group:SpEd Staff"])
     resources.append(["Student Information System", "both", "E0001", "entra:app:PowerSchool SIS"])
     resources.append(["Domain Administration", "critical", "", "ad:role:Domain Admins"])
-    resources.append(["Gradebook Add-on", "confidential", "E0001", "google:oauth:123456789.apps.googleusercontent.com"])
+    resources.append(
+        [
+            "Gradebook Add-on",
+            "confidential",
+            "E0001",
+            "google:oauth:123456789.apps.googleusercontent.com",
+        ]
+    )
     apps = workbook.create_sheet("Apps")
     for line in APPS.read_text().splitlines():
         apps.append(line.split(","))
@@ -248,6 +330,7 @@ def test_missing_holds_sheet_shows_the_holds_it_releases_and_needs_yes(ws, tmp_p
     confirmed = ws.run("inventory", "import", str(path), "--yes")
     assert confirmed.exit_code == 0, confirmed.output
     from access_review import audit
+
     with ws.store() as store:
         [entry] = audit.entries(store, action_prefix="inventory.import")[-1:]
     assert entry.details["holds"] == 0 and entry.details["holds_released"] == 2
@@ -263,21 +346,40 @@ def test_workbook_with_its_holds_sheet_keeps_the_register(ws, tmp_path):
 
 # ---------------------------------------------------------------- 6. NUL bytes
 
-@pytest.mark.parametrize("what, text, row, column", [
-    ("inventory", INVENTORY_HEADER + "Pay\x00roll,critical,E0001,ad:group:Payroll\n", 2, "resource"),
-    ("apps", APPS_HEADER + "Quiz\x00Maker,quiz-1,yes\n", 2, "app"),
-    ("holds", HOLDS_HEADER + "E0004,Price\x00,2026-07-01\n", 2, "matter"),
-    ("roster", ROSTER_HEADER + "E1,Ann,a@d.org,active,\nE2,B\x00b,b@d.org,active,\n", 3, "name"),
-])
+
+@pytest.mark.parametrize(
+    "what, text, row, column",
+    [
+        (
+            "inventory",
+            INVENTORY_HEADER + "Pay\x00roll,critical,E0001,ad:group:Payroll\n",
+            2,
+            "resource",
+        ),
+        ("apps", APPS_HEADER + "Quiz\x00Maker,quiz-1,yes\n", 2, "app"),
+        ("holds", HOLDS_HEADER + "E0004,Price\x00,2026-07-01\n", 2, "matter"),
+        (
+            "roster",
+            ROSTER_HEADER + "E1,Ann,a@d.org,active,\nE2,B\x00b,b@d.org,active,\n",
+            3,
+            "name",
+        ),
+    ],
+)
 def test_nul_byte_is_refused_naming_row_and_column(ws, tmp_path, what, text, row, column):
     path = write(tmp_path, f"{what}.csv", text)
-    args = (["roster", "import", str(path)] if what == "roster"
-            else inventory_args(path) if what == "inventory"
-            else inventory_args(INVENTORY, **{what: path}))
+    args = (
+        ["roster", "import", str(path)]
+        if what == "roster"
+        else inventory_args(path)
+        if what == "inventory"
+        else inventory_args(INVENTORY, **{what: path})
+    )
     refused(ws, *args, row=row, column=column, says="U+0000")
 
 
 # ---------------------------------------------------------------- crashes and vague errors
+
 
 def test_workbook_with_broken_xml_is_one_line(ws, tmp_path):
     good = formula_roster(tmp_path / "good.xlsx")
@@ -286,7 +388,7 @@ def test_workbook_with_broken_xml_is_one_line(ws, tmp_path):
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                data = data[: len(data) // 2]   # cut mid-tag, as a failed download leaves it
+                data = data[: len(data) // 2]  # cut mid-tag, as a failed download leaves it
             dst.writestr(item, data)
     line = refused(ws, "roster", "import", broken, says="damaged")
     assert str(broken) in line
@@ -295,15 +397,18 @@ def test_workbook_with_broken_xml_is_one_line(ws, tmp_path):
 def test_bad_utf8_byte_deep_in_the_file_names_row_column_and_real_offset(ws, tmp_path):
     text = (ROSTER_HEADER + "".join(big_roster(1000))).encode("utf-8")
     at = text.index(b"Person 700,")
-    data = text[:at] + b"Ren\xe9 " + text[at:]   # cp1252 é in row 701's name
+    data = text[:at] + b"Ren\xe9 " + text[at:]  # cp1252 é in row 701's name
     path = write(tmp_path, "roster.csv", data)
     line = refused(ws, "roster", "import", path, row=701, column="name", says="not UTF-8")
     assert f"file offset {at + 3:,}" in line and "0xE9" in line
 
 
 def test_semicolon_separated_file_says_so_and_delimiter_reads_it(ws, tmp_path):
-    path = write(tmp_path, "roster.csv", ROSTER_HEADER.replace(",", ";")
-                 + "".join(big_roster(10)).replace(",", ";"))
+    path = write(
+        tmp_path,
+        "roster.csv",
+        ROSTER_HEADER.replace(",", ";") + "".join(big_roster(10)).replace(",", ";"),
+    )
     result = ws.run("roster", "import", str(path))
     assert result.exit_code == 3
     [line] = error_lines(result)
@@ -316,15 +421,20 @@ def test_semicolon_separated_file_says_so_and_delimiter_reads_it(ws, tmp_path):
 
 def rewrite_with_delimiter(source: Path, target: Path, delimiter: str) -> Path:
     """The same file as a European Excel saves it: another delimiter, quoted where needed."""
-    with source.open(newline="", encoding="utf-8") as src, target.open("w", newline="", encoding="utf-8") as dst:
+    with (
+        source.open(newline="", encoding="utf-8") as src,
+        target.open("w", newline="", encoding="utf-8") as dst,
+    ):
         csv.writer(dst, delimiter=delimiter).writerows(csv.reader(src))
     return target
 
 
 @pytest.mark.parametrize("delimiter, name, option", [(";", "semicolon", ";"), ("\t", "tab", "tab")])
 def test_inventory_and_registers_with_another_delimiter(ws, tmp_path, delimiter, name, option):
-    files = {kind: rewrite_with_delimiter(source, tmp_path / f"{kind}.csv", delimiter)
-             for kind, source in (("inventory", INVENTORY), ("apps", APPS), ("holds", HOLDS))}
+    files = {
+        kind: rewrite_with_delimiter(source, tmp_path / f"{kind}.csv", delimiter)
+        for kind, source in (("inventory", INVENTORY), ("apps", APPS), ("holds", HOLDS))
+    }
     args = inventory_args(files["inventory"], files["apps"], files["holds"])
     line = refused(ws, *args, row=1, says=f"{name}-separated")
     assert str(files["inventory"]) in line
@@ -362,14 +472,19 @@ def test_roster_sheet_option_reads_the_named_sheet(ws, tmp_path):
     result = ws.run("roster", "import", str(path), "--sheet", "staff", "--yes")
     assert result.exit_code == 0, result.output
     missing = ws.run("roster", "import", str(path), "--sheet", "People")
-    assert missing.exit_code == 3 and "no sheet named 'People' (sheets: Notes, Staff)" in missing.output
+    assert (
+        missing.exit_code == 3
+        and "no sheet named 'People' (sheets: Notes, Staff)" in missing.output
+    )
 
 
 def test_errors_about_the_stored_inventory_name_the_stored_import_not_a_temp_file(ws, tmp_path):
     # E0002 manages Special Education Records; a roster without E0002 is a small change
     # (1 of 6 people is over 10%, so confirmed), and the stored inventory no longer resolves.
     lines = ROSTER.read_text().splitlines(keepends=True)
-    path = write(tmp_path, "roster.csv", "".join(line for line in lines if not line.startswith("E0002")))
+    path = write(
+        tmp_path, "roster.csv", "".join(line for line in lines if not line.startswith("E0002"))
+    )
     imported = ws.run("roster", "import", str(path), "--yes")
     assert imported.exit_code == 0
     assert "warning: the stored inventory does not match this roster" in imported.output
@@ -378,9 +493,12 @@ def test_errors_about_the_stored_inventory_name_the_stored_import_not_a_temp_fil
     result = ws.run("findings")
     assert result.exit_code == 3
     [line] = error_lines(result)
-    assert f"inventory.csv in stored inventory version {version} (imported {imported_at:%Y-%m-%d %H:%M} UTC)" in line
+    assert (
+        f"inventory.csv in stored inventory version {version} (imported {imported_at:%Y-%m-%d %H:%M} UTC)"
+        in line
+    )
     assert "row 2, column 'Data Manager'" in line
     # tempfile.TemporaryDirectory() names folders tmpXXXXXXXX in the system temp folder.
     temp_copy = re.escape(str(Path(tempfile.gettempdir()) / "tmp")) + r"[a-z0-9_]{8}/"
     assert not re.search(temp_copy, result.output)
-    assert "inventory import" in result.output   # what to do next
+    assert "inventory import" in result.output  # what to do next

@@ -11,6 +11,7 @@ BOMs, NULs, line breaks, huge and non-ASCII values, extra cells, damaged workboo
 imports run with --yes and --allow-empty so that only the reading is judged here (the guard
 has its own tests in test_import_guard.py). Examples are bounded to a few seconds a test.
 """
+
 from __future__ import annotations
 
 import io
@@ -32,9 +33,16 @@ from import_workspace import APPS, HOLDS, INVENTORY, Workspace, build_workspace,
 # 25 examples keep each test to a few seconds in the suite; set ACCESS_REVIEW_EXAMPLES=300 to
 # look harder (all ten pass at 300 each, about 2.5 minutes).
 EXAMPLES = int(os.environ.get("ACCESS_REVIEW_EXAMPLES", "25"))
-BOUNDED = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                          HealthCheck.large_base_example])
+BOUNDED = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
+)
 FLAGS = ("--yes", "--allow-empty")
 
 
@@ -84,15 +92,21 @@ def roster_of(store):
 def inventory_part(part):
     def stored(store):
         inventory = load_inventory_from_store(store, store.load_roster())
-        return {"resources": model.stored_resources, "apps": model.stored_apps,
-                "holds": model.stored_holds}[part](inventory)
+        return {
+            "resources": model.stored_resources,
+            "apps": model.stored_apps,
+            "holds": model.stored_holds,
+        }[part](inventory)
+
     return stored
 
 
-SPECS = {"roster": (model.roster_row, model.roster_spec, roster_of),
-         "resources": (model.inventory_row, model.inventory_spec, inventory_part("resources")),
-         "apps": (model.apps_row, model.apps_spec, inventory_part("apps")),
-         "holds": (model.holds_row, model.holds_spec, inventory_part("holds"))}
+SPECS = {
+    "roster": (model.roster_row, model.roster_spec, roster_of),
+    "resources": (model.inventory_row, model.inventory_spec, inventory_part("resources")),
+    "apps": (model.apps_row, model.apps_spec, inventory_part("apps")),
+    "holds": (model.holds_row, model.holds_spec, inventory_part("holds")),
+}
 
 
 def csv_args(part: str, path: Path) -> list[str]:
@@ -100,16 +114,25 @@ def csv_args(part: str, path: Path) -> list[str]:
         return ["roster", "import", str(path)]
     files = {"resources": INVENTORY, "apps": APPS, "holds": HOLDS}
     files[part] = path
-    return ["inventory", "import", str(files["resources"]), "--apps", str(files["apps"]),
-            "--holds", str(files["holds"])]
+    return [
+        "inventory",
+        "import",
+        str(files["resources"]),
+        "--apps",
+        str(files["apps"]),
+        "--holds",
+        str(files["holds"]),
+    ]
 
 
 # ---------------------------------------------------------------- CSV, as written by a program
 
+
 def csv_case(part: str):
     row, _, _ = SPECS[part]
-    return st.tuples(st.lists(row(model.csv_text), max_size=8),
-                     st.booleans(), st.booleans())   # BOM, CRLF
+    return st.tuples(
+        st.lists(row(model.csv_text), max_size=8), st.booleans(), st.booleans()
+    )  # BOM, CRLF
 
 
 @pytest.mark.parametrize("part", list(SPECS))
@@ -141,11 +164,11 @@ def damaged_csv(draw, part: str):
     assert spec.valid
     lines = model.csv_bytes(spec).split(b"\n")[:-1]
     mutation = draw(st.sampled_from(MUTATIONS))
-    target = draw(st.integers(1, len(lines) - 1))         # a data row (header = line 0)
+    target = draw(st.integers(1, len(lines) - 1))  # a data row (header = line 0)
     line = lines[target]
     bad_rows = {target + 1}
     if mutation == "unclosed_quote":
-        if b'"' in line:   # a line the writer quoted: the damage could merely re-quote it
+        if b'"' in line:  # a line the writer quoted: the damage could merely re-quote it
             bad_rows = set()
             mutation = "none"
         else:
@@ -161,10 +184,26 @@ def damaged_csv(draw, part: str):
         lines = [line.replace(b",", b";") for line in lines]
         bad_rows = {1}
     data = b"\n".join(lines) + b"\n"
-    if mutation == "stray_bytes":   # anything at all, anywhere: judged by the weaker rule
+    if mutation == "stray_bytes":  # anything at all, anywhere: judged by the weaker rule
         at = draw(st.integers(0, len(data)))
-        junk = draw(st.sampled_from([b'"', b",", b";", b"\r", b"\n", b"\x00", b"\xe9", b"\xef\xbb\xbf",
-                                     b"PK\x03\x04", b"=1+1,", b'""', b"\t"]))
+        junk = draw(
+            st.sampled_from(
+                [
+                    b'"',
+                    b",",
+                    b";",
+                    b"\r",
+                    b"\n",
+                    b"\x00",
+                    b"\xe9",
+                    b"\xef\xbb\xbf",
+                    b"PK\x03\x04",
+                    b"=1+1,",
+                    b'""',
+                    b"\t",
+                ]
+            )
+        )
         data, bad_rows = data[:at] + junk + data[at:], None
     if mutation == "none":
         bad_rows = None
@@ -190,13 +229,20 @@ def test_damaged_csv_is_refused_naming_the_row_and_nothing_moves(base, part):
             path = ws.folder / f"{part}.csv"
             path.write_bytes(data)
             if bad_rows is not None:
-                judge(ws, csv_args(part, path), path,
-                      model.Spec(spec.header, spec.rows, bad_rows, spec.expected), stored)
+                judge(
+                    ws,
+                    csv_args(part, path),
+                    path,
+                    model.Spec(spec.header, spec.rows, bad_rows, spec.expected),
+                    stored,
+                )
                 return
             # Damage whose meaning no model can say: refused cleanly, or imported row for row.
             before = ws.dump()
             result = ws.run(*csv_args(part, path), *FLAGS)
-            assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+            assert result.exception is None or isinstance(result.exception, SystemExit), (
+                result.exception
+            )
             if result.exit_code == 0:
                 with ws.store() as store:
                     assert len(stored(store)) == data_lines(data)
@@ -211,14 +257,18 @@ def test_damaged_csv_is_refused_naming_the_row_and_nothing_moves(base, part):
 
 # ---------------------------------------------------------------- XLSX
 
-def xlsx_bytes(parts: dict[str, model.Spec], *, drop: str | None = None,
-               rename: str | None = None) -> bytes:
+
+def xlsx_bytes(
+    parts: dict[str, model.Spec], *, drop: str | None = None, rename: str | None = None
+) -> bytes:
     workbook = openpyxl.Workbook()
     first = True
     for title, spec in parts.items():
         if title == drop:
             continue
-        model.add_sheet(workbook, "Litigation Holds" if title == rename else title, spec, first=first)
+        model.add_sheet(
+            workbook, "Litigation Holds" if title == rename else title, spec, first=first
+        )
         first = False
     out = io.BytesIO()
     workbook.save(out)
@@ -246,9 +296,15 @@ def test_xlsx_roster_imports_exactly_its_rows_or_is_refused(base):
 @st.composite
 def inventory_workbook(draw):
     specs = {
-        "Resources": model.inventory_spec(draw(st.lists(model.inventory_row(model.xlsx_text), max_size=5)), excel=True),
-        "Apps": model.apps_spec(draw(st.lists(model.apps_row(model.xlsx_text), max_size=4)), excel=True),
-        "Holds": model.holds_spec(draw(st.lists(model.holds_row(model.xlsx_text), max_size=4)), excel=True),
+        "Resources": model.inventory_spec(
+            draw(st.lists(model.inventory_row(model.xlsx_text), max_size=5)), excel=True
+        ),
+        "Apps": model.apps_spec(
+            draw(st.lists(model.apps_row(model.xlsx_text), max_size=4)), excel=True
+        ),
+        "Holds": model.holds_spec(
+            draw(st.lists(model.holds_row(model.xlsx_text), max_size=4)), excel=True
+        ),
     }
     damage = draw(st.sampled_from([None, None, "drop Holds", "rename Holds", "truncate", "flip"]))
     return specs, damage, draw(st.integers(0, 10**6)), draw(st.integers(1, 255))
@@ -259,8 +315,11 @@ def test_xlsx_inventory_imports_exactly_its_sheets_or_is_refused(base):
     @given(case=inventory_workbook())
     def check(case):
         specs, damage, position, flip = case
-        data = xlsx_bytes(specs, drop="Holds" if damage == "drop Holds" else None,
-                          rename="Holds" if damage == "rename Holds" else None)
+        data = xlsx_bytes(
+            specs,
+            drop="Holds" if damage == "drop Holds" else None,
+            rename="Holds" if damage == "rename Holds" else None,
+        )
         bad = {name: spec.bad_rows for name, spec in specs.items()}
         if damage == "drop Holds":
             specs["Holds"] = model.Spec(specs["Holds"].header, [], set(), [])
@@ -269,13 +328,15 @@ def test_xlsx_inventory_imports_exactly_its_sheets_or_is_refused(base):
             data = data[: position % len(data)]
         if damage == "flip":
             at = position % len(data)
-            data = data[:at] + bytes([data[at] ^ flip]) + data[at + 1:]
+            data = data[:at] + bytes([data[at] ^ flip]) + data[at + 1 :]
         with Scratch(base) as ws:
             path = ws.folder / "inventory.xlsx"
             path.write_bytes(data)
             before = ws.dump()
             result = ws.run("inventory", "import", str(path), *FLAGS)
-            assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+            assert result.exception is None or isinstance(result.exception, SystemExit), (
+                result.exception
+            )
             refused = damage in ("rename Holds", "truncate") or any(bad.values())
             if damage == "flip" and result.exit_code != 0:
                 refused = True

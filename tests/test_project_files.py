@@ -1,5 +1,6 @@
 """The files a well-kept project has say true things: the version the command prints is the
 package's, and the license file is the one pyproject.toml declares."""
+
 import tomllib
 from pathlib import Path
 
@@ -27,7 +28,9 @@ def test_license_file_is_the_declared_license():
 def test_changelog_describes_this_version():
     text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     version = PYPROJECT["project"]["version"]
-    released = [line for line in text.splitlines() if line.startswith("## [") and "Unreleased" not in line]
+    released = [
+        line for line in text.splitlines() if line.startswith("## [") and "Unreleased" not in line
+    ]
     assert released and released[0].startswith(f"## [{version}] - "), released[:1]
     assert "Keep a Changelog" in text
 
@@ -35,8 +38,22 @@ def test_changelog_describes_this_version():
 def test_contributing_walks_through_adding_a_connector():
     text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
     assert "## Adding a connector, step by step" in text
-    for room in ("settings.py", "client.py", "fetch.py", "transform.py", "targeted.py", "actions.py",
-                 "doctor.py", "connector.py", "connectors/registry.py", "tests/test_connector_contract.py",
-                 "docs/access-model.md"):
+    for room in (
+        "settings.py",
+        "client.py",
+        "fetch.py",
+        "transform.py",
+        "targeted.py",
+        "actions.py",
+        "doctor.py",
+        "connector.py",
+        "connectors/registry.py",
+        "tests/test_connector_contract.py",
+        "docs/access-model.md",
+    ):
         assert room in text, room
-        assert (ROOT / room).exists() or room.endswith(".py") and (ROOT / "connectors" / "ad" / room).exists(), room
+        assert (
+            (ROOT / room).exists()
+            or room.endswith(".py")
+            and (ROOT / "connectors" / "ad" / room).exists()
+        ), room

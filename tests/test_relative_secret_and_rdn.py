@@ -1,6 +1,7 @@
 """Two small findings of the hostile review (issue 15, item 8): a relative ``password_file``
 was read from the working folder instead of the config's folder, and a multi-valued RDN
 (``CN=a+UID=b,...``) gave the wrong parent DN."""
+
 from __future__ import annotations
 
 import os
@@ -24,7 +25,9 @@ def test_a_relative_password_file_is_read_from_the_configs_folder(tmp_path, monk
     (district / "access-review.toml").write_text(
         '[sources.ad]\ntype = "ad"\nurl = "ldaps://dc.example.org"\nbase_dn = "DC=example,DC=org"\n'
         'bind_user = "svc"\npassword_file = "secrets/ad.pw"\n'
-        '[smtp]\nhost = "smtp.example.org"\nusername = "mailer"\npassword_file = "smtp.pw"\n', encoding="utf-8")
+        '[smtp]\nhost = "smtp.example.org"\nusername = "mailer"\npassword_file = "smtp.pw"\n',
+        encoding="utf-8",
+    )
     # Someone starts the tool from another folder that holds files of the same names.
     elsewhere = tmp_path / "elsewhere"
     _secret(elsewhere / "secrets" / "ad.pw", "planted-ad-password")
@@ -40,8 +43,12 @@ def test_an_absolute_file_setting_is_left_as_it_is(tmp_path):
     _secret(tmp_path / "ad.pw", "pw")
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "access-review.toml").write_text(
-        f'[sources.g]\ntype = "google"\nkey_file = "{tmp_path / "ad.pw"}"\nsubject = "a@b"\n', encoding="utf-8")
-    assert load_config(tmp_path / "c" / "access-review.toml").sources["g"]["key_file"] == str(tmp_path / "ad.pw")
+        f'[sources.g]\ntype = "google"\nkey_file = "{tmp_path / "ad.pw"}"\nsubject = "a@b"\n',
+        encoding="utf-8",
+    )
+    assert load_config(tmp_path / "c" / "access-review.toml").sources["g"]["key_file"] == str(
+        tmp_path / "ad.pw"
+    )
 
 
 def test_a_multi_valued_rdn_is_one_rdn():
@@ -55,8 +62,14 @@ def test_a_multi_valued_rdn_is_one_rdn():
 
 
 def test_an_account_under_a_multi_valued_rdn_gets_its_real_org_unit():
-    entry = {"dn": "CN=Ann Lee+UID=alee,OU=Teachers,OU=Staff,DC=district,DC=org", "attributes": {
-        "objectGUID": [bytes(range(16))], "sAMAccountName": [b"alee"], "userAccountControl": [b"512"],
-        "objectClass": [b"top", b"person", b"user"]}}
+    entry = {
+        "dn": "CN=Ann Lee+UID=alee,OU=Teachers,OU=Staff,DC=district,DC=org",
+        "attributes": {
+            "objectGUID": [bytes(range(16))],
+            "sAMAccountName": [b"alee"],
+            "userAccountControl": [b"512"],
+            "objectClass": [b"top", b"person", b"user"],
+        },
+    }
     account = transform_account(entry, "ad")
     assert account.org_unit == "OU=Teachers,OU=Staff,DC=district,DC=org"

@@ -1,4 +1,5 @@
 """Staff roster import: docs/formats.md "Staff roster", and the shared tabular reader."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -40,13 +41,14 @@ def assert_names(error: InputError, path: Path, *, row: int | None, column: str 
 
 # ---------------------------------------------------------------- good files
 
+
 def test_fixture_roster_loads_every_person_with_normalized_values():
     people = {p.employee_id: p for p in load_roster(FIXTURES / "roster.csv")}
 
     assert list(people) == ["E0001", "E0002", "E0003", "E0004", "V0100", "C0200"]
     dana = people["E0001"]
-    assert dana.name == "Dana Whitfield"                    # first + last name
-    assert dana.email == "dana.whitfield@district.org"     # lower-cased
+    assert dana.name == "Dana Whitfield"  # first + last name
+    assert dana.email == "dana.whitfield@district.org"  # lower-cased
     assert dana.training_date == date(2026, 8, 15)
     assert people["E0002"].training_date == date(2026, 8, 20)  # MM/DD/YYYY
     assert people["E0002"].aliases == ("luis.ortega@district.org", "l.ortega@district.org")
@@ -54,7 +56,11 @@ def test_fixture_roster_loads_every_person_with_normalized_values():
     assert people["E0004"].status_date == date(2026, 6, 30)
     assert people["E0003"].status == "leave"
     volunteer = people["V0100"]
-    assert (volunteer.person_type, volunteer.status, volunteer.email) == ("volunteer", "active", None)
+    assert (volunteer.person_type, volunteer.status, volunteer.email) == (
+        "volunteer",
+        "active",
+        None,
+    )
     assert people["C0200"].person_type == "contractor"
 
 
@@ -62,7 +68,11 @@ def test_defaults_when_optional_columns_are_absent(tmp_path):
     path = write_csv(tmp_path, "Employee ID,Name\nE1,Ann Example\n")
     [person] = load_roster(path)
     assert (person.person_type, person.status, person.email, person.aliases) == (
-        "employee", "active", None, ())
+        "employee",
+        "active",
+        None,
+        (),
+    )
 
 
 def test_csv_with_byte_order_mark(tmp_path):
@@ -73,10 +83,17 @@ def test_csv_with_byte_order_mark(tmp_path):
 
 
 def test_header_aliases_and_spellings(tmp_path):
-    path = write_csv(tmp_path, "EMP ID,Full Name,Mail,Person-Type,STATUS\nE7,Bo Diaz,BO@D.ORG,Volunteer,Active\n")
+    path = write_csv(
+        tmp_path, "EMP ID,Full Name,Mail,Person-Type,STATUS\nE7,Bo Diaz,BO@D.ORG,Volunteer,Active\n"
+    )
     [person] = load_roster(path)
     assert (person.employee_id, person.name, person.email, person.person_type, person.status) == (
-        "E7", "Bo Diaz", "bo@d.org", "volunteer", "active")
+        "E7",
+        "Bo Diaz",
+        "bo@d.org",
+        "volunteer",
+        "active",
+    )
 
 
 def test_blank_lines_are_skipped_but_counted_in_row_numbers(tmp_path):
@@ -91,15 +108,24 @@ def test_xlsx_roster_with_real_dates_numeric_ids_and_blank_rows(tmp_path):
     workbook = openpyxl.Workbook()
     sheet = workbook.active
     sheet.title = "Staff"
-    sheet.append(["Employee ID", "First Name", "Last Name", "Email", "Status", "Status Date",
-                  "Training Date"])
+    sheet.append(
+        [
+            "Employee ID",
+            "First Name",
+            "Last Name",
+            "Email",
+            "Status",
+            "Status Date",
+            "Training Date",
+        ]
+    )
     sheet.append([1001, "Ann", "Lee", "Ann@District.org", "active", None, datetime(2026, 3, 4)])
     sheet.append([])
     sheet.append([1002.0, "Bo", "Kim", None, "separated", date(2026, 5, 1), "2025-09-01"])
     workbook.save(path)
 
     people = load_roster(path)
-    assert [p.employee_id for p in people] == ["1001", "1002"]   # not "1002.0"
+    assert [p.employee_id for p in people] == ["1001", "1002"]  # not "1002.0"
     assert people[0].training_date == date(2026, 3, 4)
     assert people[0].email == "ann@district.org"
     assert people[1].status_date == date(2026, 5, 1)
@@ -125,6 +151,7 @@ def test_xlsx_named_sheet_and_row_numbers_in_errors(tmp_path):
 
 
 # ---------------------------------------------------------------- one clear error per problem
+
 
 def test_missing_required_column_names_file_and_column(tmp_path):
     path = write_csv(tmp_path, "Name,Email\nAnn,ann@d.org\n")
@@ -157,13 +184,16 @@ def test_missing_employee_id(tmp_path):
     assert_names(roster_error(path), path, row=2, column="employee_id")
 
 
-@pytest.mark.parametrize("line, column", [
-    ("E1,Ann,,staff,,,", "person_type"),
-    ("E1,Ann,,,terminated,,", "status"),
-    ("E1,Ann,,,separated,,", "status_date"),
-    ("E1,Ann,ann at district,,,,", "email"),
-    ("E1,Ann,,,,2026-13-01,", "status_date"),
-])
+@pytest.mark.parametrize(
+    "line, column",
+    [
+        ("E1,Ann,,staff,,,", "person_type"),
+        ("E1,Ann,,,terminated,,", "status"),
+        ("E1,Ann,,,separated,,", "status_date"),
+        ("E1,Ann,ann at district,,,,", "email"),
+        ("E1,Ann,,,,2026-13-01,", "status_date"),
+    ],
+)
 def test_invalid_values(tmp_path, line, column):
     path = write_csv(tmp_path, HEADER + line + "\n")
     assert_names(roster_error(path), path, row=2, column=column)
@@ -177,15 +207,22 @@ def test_alias_that_is_not_an_email(tmp_path):
 
 
 def test_validate_lists_every_problem_and_load_raises_the_first(tmp_path):
-    path = write_csv(tmp_path, HEADER + "E1,Ann,,,,,\nE1,Dup,,,,,\nE3,Cy,,,separated,,\nE4,,bad,,,,\n")
+    path = write_csv(
+        tmp_path, HEADER + "E1,Ann,,,,,\nE1,Dup,,,,,\nE3,Cy,,,separated,,\nE4,,bad,,,,\n"
+    )
     problems = validate_roster(path)
     assert [(p.row, p.column) for p in problems] == [
-        (3, "employee_id"), (4, "status_date"), (5, "name"), (5, "email")]
+        (3, "employee_id"),
+        (4, "status_date"),
+        (5, "name"),
+        (5, "email"),
+    ]
     assert str(roster_error(path)) == str(problems[0])
     assert validate_roster(FIXTURES / "roster.csv") == []
 
 
 # ---------------------------------------------------------------- files that cannot be read
+
 
 def test_unknown_extension(tmp_path):
     path = tmp_path / "roster.xls"

@@ -1,6 +1,7 @@
 """Thinning the store's history by the retention policy (issue 13): every run for 30 days, then
 the last of each month for 7 years; what campaigns refer to and the current state always kept;
 a plan first, applied only with --apply, audited; kept runs read back exactly as before."""
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,15 @@ runner = CliRunner()
 
 
 def backdate(store: Store, run_id: int, when: datetime) -> None:
-    store.db.execute("UPDATE sync_runs SET started_at=?, finished_at=? WHERE id=?",
-                     (when.isoformat(), when.isoformat(), run_id))
+    store.db.execute(
+        "UPDATE sync_runs SET started_at=?, finished_at=? WHERE id=?",
+        (when.isoformat(), when.isoformat(), run_id),
+    )
 
 
 def history(store: Store) -> dict[int, datetime]:
     """Eight syncs of one source, each changing one account, at chosen ages."""
-    ages = [800, 430, 400, 100, 95, 60, 20, 1]    # days before NOW
+    ages = [800, 430, 400, 100, 95, 60, 20, 1]  # days before NOW
     runs = {}
     for i, age in enumerate(ages):
         run = store.save_snapshot(snapshot(disabled=frozenset({i})))
@@ -50,10 +53,14 @@ def test_the_policy_keeps_recent_runs_the_last_of_each_month_and_what_is_in_use(
     months = {}
     for run_id, when in runs.items():
         months.setdefault((when.year, when.month), []).append(run_id)
-    expected_thinned = {r for group in months.values() for r in group[:-1]
-                        if NOW - runs[r] > timedelta(days=30)} - {ids[0]}
+    expected_thinned = {
+        r for group in months.values() for r in group[:-1] if NOW - runs[r] > timedelta(days=30)
+    } - {ids[0]}
     assert thinned == expected_thinned and thinned
-    assert plan.keep[("sync", ids[-1])] == "current" and plan.keep[("sync", ids[-2])] == "within 30 days"
+    assert (
+        plan.keep[("sync", ids[-1])] == "current"
+        and plan.keep[("sync", ids[-2])] == "within 30 days"
+    )
     short = plan_prune(store, Retention(keep_every_run_days=30, keep_monthly_years=0), NOW, keep={})
     assert {v.id for v in short.prune} == {r for r in ids if NOW - runs[r] > timedelta(days=30)}
 
@@ -68,15 +75,19 @@ def test_applying_thins_rows_and_every_kept_run_reads_back_as_before(tmp_path):
     result = apply_prune(store, plan)
     thinned = {v.id for v in plan.prune}
     assert result.runs == len(thinned) == 6
-    assert sum(rows(store).values()) == rows_before - sum(result.rows_deleted.values()) < rows_before
+    assert (
+        sum(rows(store).values()) == rows_before - sum(result.rows_deleted.values()) < rows_before
+    )
     for r in ids:
         if r in thinned:
             with pytest.raises(StoreError, match="thinned by the retention policy"):
                 store.load_snapshot(r)
-            assert store.sync_run(r) is not None       # the record stays
+            assert store.sync_run(r) is not None  # the record stays
         else:
             assert same(store.load_snapshot(r), before[r])
-    assert apply_prune(store, plan_prune(store, Retention(0, 0), NOW, keep={})).runs == 1   # only the 20-day one
+    assert (
+        apply_prune(store, plan_prune(store, Retention(0, 0), NOW, keep={})).runs == 1
+    )  # only the 20-day one
     assert same(store.latest_snapshot("ad"), before[ids[-1]])
 
 
@@ -84,7 +95,7 @@ def test_last_seen_survives_thinning(tmp_path):
     store = Store(tmp_path / "s.db")
     first = store.save_snapshot(snapshot(5))
     held = store.save_snapshot(snapshot(5))
-    store.save_snapshot(snapshot(4))                 # u4 vanished
+    store.save_snapshot(snapshot(4))  # u4 vanished
     for run in (first, held):
         backdate(store, run, NOW - timedelta(days=300))
     apply_prune(store, plan_prune(store, Retention(0, 0), NOW, keep={}))
@@ -119,23 +130,33 @@ def test_store_prune_plans_first_keeps_what_campaigns_use_and_audits_what_it_did
                 backdate(store, run.id, long_ago + timedelta(minutes=run.id))
         runs_before = [(r.id, r.status) for r in store.sync_runs(limit=100)]
     stats = cli(demo, "store", "stats")
-    assert "sync runs:" in stats.stdout and "memberships" in stats.stdout and "would thin" in stats.stdout
+    assert (
+        "sync runs:" in stats.stdout
+        and "memberships" in stats.stdout
+        and "would thin" in stats.stdout
+    )
     dry = cli(demo, "store", "prune")
     assert "Dry run" in dry.stdout and "reviewed by campaign 2026Q4" in dry.stdout
     with demo.store() as store:
         assert [(r.id, r.status) for r in store.sync_runs(limit=100)] == runs_before
-        assert not store.db.execute("SELECT COUNT(*) FROM sync_runs WHERE pruned_at IS NOT NULL").fetchone()[0]
+        assert not store.db.execute(
+            "SELECT COUNT(*) FROM sync_runs WHERE pruned_at IS NOT NULL"
+        ).fetchone()[0]
     done = cli(demo, "store", "prune", "--apply")
     assert "Thinned" in done.stdout
     with demo.store() as store:
-        thinned = [r[0] for r in store.db.execute("SELECT id FROM sync_runs WHERE pruned_at IS NOT NULL")]
+        thinned = [
+            r[0] for r in store.db.execute("SELECT id FROM sync_runs WHERE pruned_at IS NOT NULL")
+        ]
         assert len(thinned) == 3 and not set(thinned) & set(reviewed.values())
         for run_id in reviewed.values():
-            assert store.load_snapshot(run_id).complete          # the campaign's snapshots are kept
+            assert store.load_snapshot(run_id).complete  # the campaign's snapshots are kept
         entry = audit.entries(store, action_prefix="store.prune")[-1]
         assert sorted(entry.details["sync_runs"]) == sorted(thinned)
     assert cli(demo, "audit", "verify").exit_code == 0
-    assert json.loads(cli(demo, "store", "stats", "--format", "json").stdout)["sync_runs"]["thinned"] == len(thinned)
+    assert json.loads(cli(demo, "store", "stats", "--format", "json").stdout)["sync_runs"][
+        "thinned"
+    ] == len(thinned)
     assert "Nothing to thin." in cli(demo, "store", "prune").stdout
 
 

@@ -3,6 +3,7 @@
 opening a new store at once (a `status` while `sync` starts, the kill -9 test's poller) each
 apply the migrations they still find missing under the write lock, so none fails with
 "table sync_runs already exists"."""
+
 import multiprocessing
 import sqlite3
 
@@ -41,17 +42,21 @@ def test_a_commit_that_fails_takes_the_audit_entry_and_its_head_back(tmp_path):
     """A deferred foreign key is checked at COMMIT: the commit fails after the entry and the
     head were written, and both go back."""
     store = Store(tmp_path / "s.db")
-    store.ensure_feature_schema("probe", [
-        "CREATE TABLE probe_parent (id INTEGER PRIMARY KEY);"
-        "CREATE TABLE probe_child (parent INTEGER REFERENCES probe_parent(id) DEFERRABLE INITIALLY DEFERRED)"])
+    store.ensure_feature_schema(
+        "probe",
+        [
+            "CREATE TABLE probe_parent (id INTEGER PRIMARY KEY);"
+            "CREATE TABLE probe_child (parent INTEGER REFERENCES probe_parent(id) DEFERRABLE INITIALLY DEFERRED)"
+        ],
+    )
     audit.append(store, "first")
     head = audit.head_path(store.path).read_text()
     with pytest.raises(sqlite3.IntegrityError):
         with store.transaction() as db:
             audit.append(store, "second")
-            db.execute("INSERT INTO probe_child VALUES (42)")   # no parent 42: refused at COMMIT
+            db.execute("INSERT INTO probe_child VALUES (42)")  # no parent 42: refused at COMMIT
     assert [e.action for e in audit.entries(store)] == ["first"]
     assert audit.head_path(store.path).read_text() == head
     assert audit.verify(store).ok
-    audit.append(store, "third")                                # and the store goes on
+    audit.append(store, "third")  # and the store goes on
     assert [e.action for e in audit.entries(store)] == ["first", "third"]

@@ -3,6 +3,7 @@ one source has finished and another is still reading. Every snapshot in use has 
 audit entry (they are stored in one transaction), and the run left 'running' is marked
 interrupted, with when, by the next sync — which holds the sync lock, so it knows the
 process that ran it is gone."""
+
 from __future__ import annotations
 
 import os
@@ -41,9 +42,11 @@ def fake_type(monkeypatch):
 
 def write_config(folder: Path, slow_sleep: float) -> Path:
     path = folder / "access-review.toml"
-    path.write_text('[store]\npath = "s.db"\n'
-                    '[sources.fast]\ntype = "fake"\nn = 3\n'
-                    f'[sources.slow]\ntype = "fake"\nn = 2\nsleep = {slow_sleep}\n')
+    path.write_text(
+        '[store]\npath = "s.db"\n'
+        '[sources.fast]\ntype = "fake"\nn = 3\n'
+        f'[sources.slow]\ntype = "fake"\nn = 2\nsleep = {slow_sleep}\n'
+    )
     return path
 
 
@@ -62,8 +65,13 @@ def kill_sync_midway(folder: Path) -> int:
     kill -9 it. Returns its pid."""
     config = write_config(folder, slow_sleep=120)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
-    proc = subprocess.Popen([sys.executable, "-c", SYNC_PROCESS, str(config)], cwd=folder, env=env,  # noqa: S603 (this Python, a fixed script)
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(  # noqa: S603 (this Python, a fixed script)
+        [sys.executable, "-c", SYNC_PROCESS, str(config)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 90
         while runs_by_source(folder / "s.db") != {"fast": "complete", "slow": "running"}:
@@ -83,9 +91,15 @@ def test_every_snapshot_in_use_has_its_sync_entry_after_kill_9(tmp_path):
     kill_sync_midway(tmp_path)
     with Store(tmp_path / "s.db") as store:
         fast = store.latest_complete_run("fast")
-        assert fast is not None   # in use from now on
-        [entry] = [e for e in audit.entries(store, action_prefix="sync") if e.details["run"] == fast.id]
-        assert (entry.action, entry.details["source"], entry.details["ok"]) == ("sync", "fast", True)
+        assert fast is not None  # in use from now on
+        [entry] = [
+            e for e in audit.entries(store, action_prefix="sync") if e.details["run"] == fast.id
+        ]
+        assert (entry.action, entry.details["source"], entry.details["ok"]) == (
+            "sync",
+            "fast",
+            True,
+        )
         assert audit.verify(store).ok
 
 
@@ -94,15 +108,17 @@ def test_a_killed_sync_is_marked_interrupted_by_the_next_one(tmp_path):
     killed_at = time.time()
     runner = CliRunner()
     status = runner.invoke(app, ["status", "--config", str(tmp_path / "access-review.toml")])
-    assert "running" in status.output    # nothing can know yet that the process is gone
+    assert "running" in status.output  # nothing can know yet that the process is gone
 
     config = write_config(tmp_path, slow_sleep=0)
     with Store(tmp_path / "s.db") as store:
         [stale] = [r for r in store.sync_runs() if r.status == "running"]
     result = runner.invoke(app, ["sync", "--config", str(config)])
     assert result.exit_code == 0, result.output
-    assert (f"run {stale.id} (slow, started {stale.started_at:%Y-%m-%d %H:%M} UTC) never finished; "
-            "marked interrupted") in result.stderr
+    assert (
+        f"run {stale.id} (slow, started {stale.started_at:%Y-%m-%d %H:%M} UTC) never finished; "
+        "marked interrupted"
+    ) in result.stderr
     with Store(tmp_path / "s.db") as store:
         run = store.sync_run(stale.id)
         assert run.status == "interrupted"
@@ -138,9 +154,11 @@ def test_a_store_from_before_keeps_its_runs_and_can_mark_them_interrupted(tmp_pa
         for statement in _split_sql(script):
             db.execute(statement)
         db.execute(f"PRAGMA user_version = {number + 1}")
-    db.execute("INSERT INTO sync_runs (source, started_at, status, mode) VALUES "
-               "('ad', '2026-01-01T00:00:00+00:00', 'complete', 'full'), "
-               "('ad', '2026-01-02T00:00:00+00:00', 'running', 'full')")
+    db.execute(
+        "INSERT INTO sync_runs (source, started_at, status, mode) VALUES "
+        "('ad', '2026-01-01T00:00:00+00:00', 'complete', 'full'), "
+        "('ad', '2026-01-02T00:00:00+00:00', 'running', 'full')"
+    )
     db.commit()
     db.close()
     with Store(path) as store:

@@ -7,6 +7,7 @@ clickable hyperlink; a raw ``\\x1b[31m`` reached the terminal; config names vani
 tool's own messages. Here the demo district gets hostile names in its directory state, its
 roster and its config, and every command that prints runs over it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,15 +27,15 @@ from access_review.cli import app
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
-BRACKETS = "Temp [/] Sub"                                   # rich closing tag with nothing open
-LINK = "[link=http://evil.example]Luis[/link]"              # rich hyperlink markup
-ESCAPE = "\x1b[31mRed\x1b[0m Orphan"                         # a raw ANSI colour escape
-BIDI = "Ann \u202eevil\u202c Lee"                            # right-to-left override
-PERSON = "E00011"                                            # unauthorized access (planted)
-GROUP_ID = "663c1328-0c4e-2c10-09ac-e774eb0f30cb"            # in PERSON's path; ungoverned (planted)
-ORPHAN_ID = "3d606013-828d-9c28-6aef-00cbdc85a7be"           # an AD account with no roster person
+BRACKETS = "Temp [/] Sub"  # rich closing tag with nothing open
+LINK = "[link=http://evil.example]Luis[/link]"  # rich hyperlink markup
+ESCAPE = "\x1b[31mRed\x1b[0m Orphan"  # a raw ANSI colour escape
+BIDI = "Ann \u202eevil\u202c Lee"  # right-to-left override
+PERSON = "E00011"  # unauthorized access (planted)
+GROUP_ID = "663c1328-0c4e-2c10-09ac-e774eb0f30cb"  # in PERSON's path; ungoverned (planted)
+ORPHAN_ID = "3d606013-828d-9c28-6aef-00cbdc85a7be"  # an AD account with no roster person
 RESOURCE = "Special Education Records"
-RESOURCE_NAME = "Records [/] \u202eevil"                    # an inventory resource
+RESOURCE_NAME = "Records [/] \u202eevil"  # an inventory resource
 
 
 def _rename_in_roster(path: Path, names: dict[str, str]) -> None:
@@ -49,8 +50,9 @@ def _rename_in_roster(path: Path, names: dict[str, str]) -> None:
 
 
 def cli(folder: Path, *args: str, code: int | None = 0):
-    result = runner.invoke(app, [*args, "--config", str(folder / "access-review.toml")],
-                           env={"COLUMNS": "1000"})
+    result = runner.invoke(
+        app, [*args, "--config", str(folder / "access-review.toml")], env={"COLUMNS": "1000"}
+    )
     if result.exception and not isinstance(result.exception, SystemExit):
         raise result.exception
     if code is not None:
@@ -67,27 +69,44 @@ def hostile(demo_template, tmp_path_factory) -> Path:
     shutil.copytree(demo_template.folder, folder)
     _rename_in_roster(folder / "roster.csv", {PERSON: LINK, "E00012": BIDI})
     with sqlite3.connect(folder / "demo-directory.db") as db:
-        assert db.execute("UPDATE groups_ SET name=? WHERE directory='ad' AND id=?", (BRACKETS, GROUP_ID)).rowcount == 1
-        assert db.execute("UPDATE accounts SET display_name=? WHERE directory='ad' AND id=?",
-                          (ESCAPE, ORPHAN_ID)).rowcount == 1
+        assert (
+            db.execute(
+                "UPDATE groups_ SET name=? WHERE directory='ad' AND id=?", (BRACKETS, GROUP_ID)
+            ).rowcount
+            == 1
+        )
+        assert (
+            db.execute(
+                "UPDATE accounts SET display_name=? WHERE directory='ad' AND id=?",
+                (ESCAPE, ORPHAN_ID),
+            ).rowcount
+            == 1
+        )
     with (folder / "access-review.toml").open("a", encoding="utf-8") as fh:
         # A source whose name and state path are hostile, and which cannot be read.
-        fh.write('\n[sources."lab [/] \\u001b[31mdc"]\ntype = "demo"\ndirectory = "ad"\n'
-                 'state = "missing [link=http://evil.example]x[/link].db"\n')
+        fh.write(
+            '\n[sources."lab [/] \\u001b[31mdc"]\ntype = "demo"\ndirectory = "ad"\n'
+            'state = "missing [link=http://evil.example]x[/link].db"\n'
+        )
     # An inventory resource whose name and selector are hostile (the selector matches nothing).
     workbook = openpyxl.load_workbook(folder / "inventory.xlsx")
     sheet = workbook["Resources"]
     header = [c.value for c in sheet[1]]
     row = dict.fromkeys(header, "")
-    row.update(resource=RESOURCE_NAME, classification="confidential", data_manager="E00002",
-               entitlements="ad:group:[link=http://evil.example]x[/link]", review_frequency="annual")
+    row.update(
+        resource=RESOURCE_NAME,
+        classification="confidential",
+        data_manager="E00002",
+        entitlements="ad:group:[link=http://evil.example]x[/link]",
+        review_frequency="annual",
+    )
     sheet.append([row[h] for h in header])
     workbook.save(folder / "inventory.xlsx")
     for args in (("roster", "import"), ("inventory", "import")):
         output = cli(folder, *args).output
         assert_shown_as_text(output)
         assert "Traceback" not in output
-    result = cli(folder, "sync", code=5)   # the hostile source fails; the others complete
+    result = cli(folder, "sync", code=5)  # the hostile source fails; the others complete
     assert "complete" in result.output
     assert_shown_as_text(result.output)
     assert "lab [/] \\x1b[31mdc" in result.output
@@ -135,11 +154,18 @@ def test_the_bidi_override_is_shown_not_obeyed(hostile):
 
 
 def test_machine_formats_carry_no_terminal_escape(hostile):
-    for args in (("findings", "--format", "csv"), ("findings", "--format", "json"),
-                 ("who", RESOURCE, "--format", "csv"), ("who", RESOURCE, "--format", "json")):
+    for args in (
+        ("findings", "--format", "csv"),
+        ("findings", "--format", "json"),
+        ("who", RESOURCE, "--format", "csv"),
+        ("who", RESOURCE, "--format", "json"),
+    ):
         output = cli(hostile, *args).output
         assert "Traceback" not in output and "\x1b" not in output, args
-    assert "[link=http://evil.example]Luis[/link]" in cli(hostile, "who", RESOURCE, "--format", "json").output
+    assert (
+        "[link=http://evil.example]Luis[/link]"
+        in cli(hostile, "who", RESOURCE, "--format", "json").output
+    )
 
 
 def test_suspend_restore_and_exports_print_hostile_names_as_text(hostile, tmp_path):
@@ -148,13 +174,15 @@ def test_suspend_restore_and_exports_print_hostile_names_as_text(hostile, tmp_pa
     folder = tmp_path / "d"
     shutil.copytree(hostile, folder)
     case, reason = "HR [/] 1", "[link=http://evil.example]pending[/link] \x1b[31m"
-    outputs = [cli(folder, "suspend", PERSON, "--case", case, "--reason", reason).output,
-               cli(folder, "suspend", PERSON, "--case", case, "--reason", reason, "--apply").output,
-               cli(folder, "suspensions").output,
-               cli(folder, "restore", "--case", case, "--no-sync").output,
-               cli(folder, "restore", "--case", case, "--no-sync", "--apply").output,
-               cli(folder, "suspensions", "--all").output,
-               cli(folder, "export", "superintendent", "--out", str(tmp_path / "r [bold] x.xlsx")).output]
+    outputs = [
+        cli(folder, "suspend", PERSON, "--case", case, "--reason", reason).output,
+        cli(folder, "suspend", PERSON, "--case", case, "--reason", reason, "--apply").output,
+        cli(folder, "suspensions").output,
+        cli(folder, "restore", "--case", case, "--no-sync").output,
+        cli(folder, "restore", "--case", case, "--no-sync", "--apply").output,
+        cli(folder, "suspensions", "--all").output,
+        cli(folder, "export", "superintendent", "--out", str(tmp_path / "r [bold] x.xlsx")).output,
+    ]
     for output in outputs:
         assert_shown_as_text(output)
     assert LINK in outputs[0] and "HR [/] 1" in outputs[1]
@@ -168,29 +196,51 @@ def test_config_names_appear_in_the_tools_own_messages(tmp_path):
     (tmp_path / "empty.toml").write_text('[store]\npath = "s.db"\n', encoding="utf-8")
     result = runner.invoke(app, ["sync", "--config", str(tmp_path / "empty.toml")])
     assert result.exit_code == 2 and "no [sources.NAME] tables are configured" in result.output
-    assert "(default: [roster] path)" in runner.invoke(app, ["roster", "import", "--help"],
-                                                       env={"COLUMNS": "200"}).output
-    assert "(default: [inventory] path)" in runner.invoke(app, ["inventory", "import", "--help"],
-                                                          env={"COLUMNS": "200"}).output
+    assert (
+        "(default: [roster] path)"
+        in runner.invoke(app, ["roster", "import", "--help"], env={"COLUMNS": "200"}).output
+    )
+    assert (
+        "(default: [inventory] path)"
+        in runner.invoke(app, ["inventory", "import", "--help"], env={"COLUMNS": "200"}).output
+    )
 
 
-@pytest.mark.parametrize("args", [("why", PERSON, RESOURCE), ("accounts", "--unmatched"), ("findings",)])
+@pytest.mark.parametrize(
+    "args", [("why", PERSON, RESOURCE), ("accounts", "--unmatched"), ("findings",)]
+)
 def test_on_a_colour_terminal_no_hyperlink_and_no_raw_escape(hostile, args):
     """As the ISO's terminal gets it: rich styles on (FORCE_COLOR), so a hyperlink would be an
     OSC 8 sequence and a raw escape would sit among the tool's own colour codes."""
-    env = {**os.environ, "FORCE_COLOR": "1", "TERM": "xterm-256color", "COLUMNS": "1000",
-           "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "FORCE_COLOR": "1",
+        "TERM": "xterm-256color",
+        "COLUMNS": "1000",
+        "PYTHONPATH": str(REPO),
+    }
     env.pop("NO_COLOR", None)
-    proc = subprocess.run([sys.executable, "-m", "access_review", *args, "--config",  # noqa: S603 (this Python running the tool, arguments from the test)
-                           str(hostile / "access-review.toml")], cwd=REPO, env=env,
-                          capture_output=True, timeout=300)
+    proc = subprocess.run(  # noqa: S603 (this Python running the tool, arguments from the test)
+        [
+            sys.executable,
+            "-m",
+            "access_review",
+            *args,
+            "--config",
+            str(hostile / "access-review.toml"),
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     out = proc.stdout.decode("utf-8")
-    assert "\x1b[" in out                                   # the tool's own colours are on
-    assert "\x1b]8;" not in out                             # no OSC 8 hyperlink
-    text = re.sub("\x1b\\[[0-9;]*m", "", out)               # strip every colour code ...
-    assert "\x1b" not in text                               # ... and nothing else escapes
+    assert "\x1b[" in out  # the tool's own colours are on
+    assert "\x1b]8;" not in out  # no OSC 8 hyperlink
+    text = re.sub("\x1b\\[[0-9;]*m", "", out)  # strip every colour code ...
+    assert "\x1b" not in text  # ... and nothing else escapes
     if args[0] == "accounts":
-        assert "\\x1b[31mRed\\x1b[0m Orphan" in text        # the data's escape, shown as text
+        assert "\\x1b[31mRed\\x1b[0m Orphan" in text  # the data's escape, shown as text
     else:
         assert LINK in text or BRACKETS in text

@@ -1,6 +1,7 @@
 """The personal link in the campaign's messages, through a real SMTP server (aiosmtpd): `send`
 puts each reviewer's link in their message (text and HTML), a reminder carries the same link,
 and `campaign links --reissue` e-mails a new one while the old one stops working."""
+
 from __future__ import annotations
 
 import re

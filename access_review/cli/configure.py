@@ -1,5 +1,6 @@
 """`access-review init` and `doctor`: a starter config, and checks of the config, its files,
 the store and each source."""
+
 from __future__ import annotations
 
 import os
@@ -22,21 +23,33 @@ from .connectors import build_connector
 def register(app: typer.Typer) -> None:
 
     @command(app, "init")
-    def init(path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path("access-review.toml")) -> None:
+    def init(
+        path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path(
+            "access-review.toml"
+        ),
+    ) -> None:
         """Write a commented starter config."""
         try:
             # O_EXCL: never overwrite; 0600: the config names the district's directories and files.
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            fd = os.open(
+                path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600
+            )
         except FileExistsError:
             raise AccessReviewError(f"{path} already exists; not overwriting it") from None
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(starter_config())
-        console.print(f"Wrote {safe(path)}. Next: fill in {safe('[sources.*]')}, then run `access-review doctor`.",
-                      highlight=False)
+        console.print(
+            f"Wrote {safe(path)}. Next: fill in {safe('[sources.*]')}, then run `access-review doctor`.",
+            highlight=False,
+        )
 
     @command(app, "doctor")
-    def doctor(config: ConfigOption = None,
-               source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="Only this source.")] = None) -> None:
+    def doctor(
+        config: ConfigOption = None,
+        source: Annotated[
+            Optional[list[str]], typer.Option("--source", "-s", help="Only this source.")
+        ] = None,
+    ) -> None:
         """Check the config, the files it names and each source's connectivity and permissions."""
         cfg = load_config(config)
         failures = 0
@@ -45,17 +58,27 @@ def register(app: typer.Typer) -> None:
             nonlocal failures
             failures += 0 if ok else 1
             mark = "[green]ok  [/]" if ok else "[red]FAIL[/]"
-            console.print(f"{mark} {safe(name)}" + (f" — {safe(detail)}" if detail else ""), highlight=False)
+            console.print(
+                f"{mark} {safe(name)}" + (f" — {safe(detail)}" if detail else ""), highlight=False
+            )
             if fix and not ok:
                 console.print(f"       fix: {safe(fix)}", highlight=False)
 
         show(True, "config", str(cfg.path))
-        for label, p in (("roster", cfg.roster_path), ("inventory", cfg.inventory_path),
-                         ("apps register", cfg.apps_path), ("hold register", cfg.holds_path)):
+        for label, p in (
+            ("roster", cfg.roster_path),
+            ("inventory", cfg.inventory_path),
+            ("apps register", cfg.apps_path),
+            ("hold register", cfg.holds_path),
+        ):
             if p is not None:
                 show(p.exists(), f"{label} file", str(p), "check the path in the config")
-        if not cfg.store_path.exists():   # doctor reads; it never creates the store
-            show(True, "store", f"{cfg.store_path} (not created yet: the first import or sync creates it)")
+        if not cfg.store_path.exists():  # doctor reads; it never creates the store
+            show(
+                True,
+                "store",
+                f"{cfg.store_path} (not created yet: the first import or sync creates it)",
+            )
         else:
             try:
                 with open_store(cfg) as store:
@@ -67,9 +90,12 @@ def register(app: typer.Typer) -> None:
         for e in exposed:
             show(False, f"{e.what} is not private", f"{e.path}: {e.problem}", e.fix)
         if not exposed:
-            show(True, "file permissions", "config, store, its folder and side files are owner-only")
+            show(
+                True, "file permissions", "config, store, its folder and side files are owner-only"
+            )
         if cfg.section("smtp"):
             from campaigns.mail import check_smtp, smtp_settings
+
             try:
                 settings = smtp_settings(cfg.section("smtp"), cfg.iso.email, cfg.iso.name)
             except AccessReviewError as exc:
@@ -78,13 +104,20 @@ def register(app: typer.Typer) -> None:
                 for check in check_smtp(settings):
                     show(check.ok, check.name, check.detail, check.fix)
         if not cfg.sources:
-            show(False, "sources", "none configured", "add a [sources.NAME] table per directory (`access-review init`"
-                                                      " writes an example of each)")
-        for name in (select_sources(cfg, source) if cfg.sources else []):
+            show(
+                False,
+                "sources",
+                "none configured",
+                "add a [sources.NAME] table per directory (`access-review init`"
+                " writes an example of each)",
+            )
+        for name in select_sources(cfg, source) if cfg.sources else []:
             try:
                 connector = build_connector(cfg, name)
                 for check in connector.doctor():
-                    label = check.name if check.name.startswith(f"{name}:") else f"{name}: {check.name}"
+                    label = (
+                        check.name if check.name.startswith(f"{name}:") else f"{name}: {check.name}"
+                    )
                     show(check.ok, label, without_source(name, check.detail), check.fix)
             except AccessReviewError as exc:
                 show(False, f"{name}", without_source(name, str(exc)), exc.hint or "")
@@ -93,12 +126,18 @@ def register(app: typer.Typer) -> None:
 
 
 SOURCE_INTROS = {
-    "ad": ["Active Directory: a read-only service account; for suspensions and remediation it needs write",
-           "on userAccountControl and group members (`access-review doctor` says what it may do)."],
-    "entra": ["Microsoft Entra ID: an app registration with application permissions and admin consent",
-              "(`access-review doctor` names any that are missing)."],
-    "google": ["Google Workspace: a service account with domain-wide delegation",
-               "(connectors/google/README.md lists the scopes and the admin privileges)."],
+    "ad": [
+        "Active Directory: a read-only service account; for suspensions and remediation it needs write",
+        "on userAccountControl and group members (`access-review doctor` says what it may do).",
+    ],
+    "entra": [
+        "Microsoft Entra ID: an app registration with application permissions and admin consent",
+        "(`access-review doctor` names any that are missing).",
+    ],
+    "google": [
+        "Google Workspace: a service account with domain-wide delegation",
+        "(connectors/google/README.md lists the scopes and the admin privileges).",
+    ],
 }
 
 
@@ -113,20 +152,50 @@ def starter_config() -> str:
     from .connectors import source_settings
     from .logs import LOG_SETTINGS
 
-    parts = [STARTER_CONFIG.rstrip() + "\n",
-             "# One table per directory: uncomment what you have (rename the table to name the source,\n"
-             "# e.g. [sources.district-ad]). Every setting is shown with its default.\n"]
+    parts = [
+        STARTER_CONFIG.rstrip() + "\n",
+        "# One table per directory: uncomment what you have (rename the table to name the source,\n"
+        "# e.g. [sources.district-ad]). Every setting is shown with its default.\n",
+    ]
     for kind, settings in source_settings().items():
-        parts.append(render_table(f"sources.{kind}", settings, preset={"type": kind},
-                                  intro=SOURCE_INTROS.get(kind, [])))
-    parts.append(render_table("smtp", SMTP_SETTINGS, intro=["Review campaigns e-mail the data managers."]))
-    parts.append(render_table("campaigns", CAMPAIGN_SETTINGS, commented=False,
-                              intro=["What review campaigns do by default."]))
-    parts.append(render_table("schedule", SCHEDULE_SETTINGS, commented=False,
-                              intro=["What `access-review run-due` does when it is due (`access-review schedule`",
-                                     "installs a timer that runs it every hour)."]))
-    parts.append(render_table("logging", LOG_SETTINGS, commented=False,
-                              intro=["The log: every command, sync, action and error; never a secret."]))
+        parts.append(
+            render_table(
+                f"sources.{kind}",
+                settings,
+                preset={"type": kind},
+                intro=SOURCE_INTROS.get(kind, []),
+            )
+        )
+    parts.append(
+        render_table("smtp", SMTP_SETTINGS, intro=["Review campaigns e-mail the data managers."])
+    )
+    parts.append(
+        render_table(
+            "campaigns",
+            CAMPAIGN_SETTINGS,
+            commented=False,
+            intro=["What review campaigns do by default."],
+        )
+    )
+    parts.append(
+        render_table(
+            "schedule",
+            SCHEDULE_SETTINGS,
+            commented=False,
+            intro=[
+                "What `access-review run-due` does when it is due (`access-review schedule`",
+                "installs a timer that runs it every hour).",
+            ],
+        )
+    )
+    parts.append(
+        render_table(
+            "logging",
+            LOG_SETTINGS,
+            commented=False,
+            intro=["The log: every command, sync, action and error; never a secret."],
+        )
+    )
     return "\n".join(parts)
 
 

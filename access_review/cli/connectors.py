@@ -1,6 +1,7 @@
 """Where connectors are built: the one module of the terminal layer that reaches
 ``connectors/``. Commands build what they need here and hand it to the core, which takes
 connectors as arguments and never builds one (``access_review/connector.py``)."""
+
 from __future__ import annotations
 
 from connectors import registry
@@ -19,8 +20,10 @@ def source_settings() -> dict[str, tuple[Setting, ...]]:
 def build_connector(cfg: Config, source: str) -> Connector:
     """The connector of one configured source."""
     if source not in cfg.sources:
-        raise ConfigError(f"source {source!r} is not in the config",
-                          hint=f"configured: {', '.join(cfg.sources) or 'none'}")
+        raise ConfigError(
+            f"source {source!r} is not in the config",
+            hint=f"configured: {', '.join(cfg.sources) or 'none'}",
+        )
     # Looked up on the module at call time, so tests can stand in for the registry.
     return registry.build_connector(source, cfg.sources[source], base_dir=str(cfg.base_dir))
 
@@ -37,4 +40,5 @@ def connector_factory(cfg: Config, *, cache: bool = True) -> ConnectorFactory:
         if source not in built:
             built[source] = build_connector(cfg, source)
         return built[source]
+
     return connector_for

@@ -13,6 +13,7 @@ parses every help text as rich markup (so "SMTP from [smtp]" loses "[smtp]"). He
 Every command and group of the app is built through these classes (``common.command`` and
 ``common.command_group``), so every `--help` reads the same way.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,13 @@ from typing import Any
 import typer.core
 from rich.markup import escape
 
-_TYPE_METAVARS = {"str": "TEXT", "int": "INTEGER", "float": "NUMBER", "Path": "PATH", "date": "DATE"}
+_TYPE_METAVARS = {
+    "str": "TEXT",
+    "int": "INTEGER",
+    "float": "NUMBER",
+    "Path": "PATH",
+    "date": "DATE",
+}
 
 
 def reflow(text: str | None) -> str | None:
@@ -30,14 +37,16 @@ def reflow(text: str | None) -> str | None:
     if not text:
         return text
     paragraphs = re.split(r"\n\s*\n", text.strip())
-    return "\n\n".join(escape(" ".join(line.strip() for line in p.splitlines())) for p in paragraphs)
+    return "\n\n".join(
+        escape(" ".join(line.strip() for line in p.splitlines())) for p in paragraphs
+    )
 
 
 class ReadableOption(typer.core.TyperOption):
     """A flag shows no value; an option an upper-case metavar."""
 
     def display_type_rich(self, ctx: Any) -> str | None:
-        if self.is_flag or self.is_bool_flag or self.count:   # -v, -vv: a flag given again
+        if self.is_flag or self.is_bool_flag or self.count:  # -v, -vv: a flag given again
             return None
         if self.metavar is not None:
             return self.metavar
@@ -79,7 +88,9 @@ def _tidy(param: Any) -> None:
         return
     help_text = param.help or ""
     if getattr(param, "multiple", False) and "repeat" not in help_text:
-        help_text = (help_text.rstrip(".") + " (repeat for more)." if help_text else "Repeat for more.")
+        help_text = (
+            help_text.rstrip(".") + " (repeat for more)." if help_text else "Repeat for more."
+        )
     param.help = reflow(help_text) if help_text else param.help
 
 

@@ -19,6 +19,7 @@ the SMTP password, the audit and link keys) and anything shaped like a bearer to
 a private key are replaced by ``[redacted]`` — in the message, its arguments, its fields and
 its traceback.
 """
+
 from __future__ import annotations
 
 import getpass
@@ -39,7 +40,12 @@ from ..errors import ConfigError
 from ..settings_spec import Setting
 
 PACKAGES = ("access_review", "connectors", "campaigns", "exports")
-LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
 DEFAULT_FILE_NAME = "access-review.log"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_BACKUPS = 10
@@ -53,10 +59,10 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message
 class LogSettings:
     """``[logging]`` in the config; every key has a default (``access-review init`` lists them)."""
 
-    file: Path | None = None          # None: beside the store
+    file: Path | None = None  # None: beside the store
     level: str = "info"
-    format: str = "text"              # text | json
-    syslog: str = ""                  # "" (off) | local | udp://host:port | tcp://host:port
+    format: str = "text"  # text | json
+    syslog: str = ""  # "" (off) | local | udp://host:port | tcp://host:port
     syslog_facility: str = "local0"
     max_bytes: int = DEFAULT_MAX_BYTES
     backups: int = DEFAULT_BACKUPS
@@ -68,7 +74,10 @@ class LogSettings:
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(section) - known)
         if unknown:
-            raise ConfigError(f"{where}: unknown setting {unknown[0]!r}", hint=f"known: {', '.join(sorted(known))}")
+            raise ConfigError(
+                f"{where}: unknown setting {unknown[0]!r}",
+                hint=f"known: {', '.join(sorted(known))}",
+            )
         level = str(section.get("level", "info")).lower()
         if level not in LEVELS:
             raise ConfigError(f"{where}: level must be one of {', '.join(LEVELS)}, not {level!r}")
@@ -77,23 +86,31 @@ class LogSettings:
             raise ConfigError(f"{where}: format must be text or json, not {fmt!r}")
         syslog = str(section.get("syslog", "") or "")
         if syslog and syslog != "local" and not re.fullmatch(r"(udp|tcp)://[^:/\s]+:\d+", syslog):
-            raise ConfigError(f"{where}: syslog must be local, udp://host:port or tcp://host:port, not {syslog!r}")
+            raise ConfigError(
+                f"{where}: syslog must be local, udp://host:port or tcp://host:port, not {syslog!r}"
+            )
         facility = str(section.get("syslog_facility", "local0")).lower()
         if facility not in logging.handlers.SysLogHandler.facility_names:
-            raise ConfigError(f"{where}: syslog_facility {facility!r} is not a syslog facility",
-                              hint="e.g. local0 ... local7, daemon, auth, user")
+            raise ConfigError(
+                f"{where}: syslog_facility {facility!r} is not a syslog facility",
+                hint="e.g. local0 ... local7, daemon, auth, user",
+            )
         numbers = {}
         for key, default in (("max_bytes", DEFAULT_MAX_BYTES), ("backups", DEFAULT_BACKUPS)):
             value = section.get(key, default)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{where}: {key} must be a whole number at least 1, not {value!r}")
+                raise ConfigError(
+                    f"{where}: {key} must be a whole number at least 1, not {value!r}"
+                )
             numbers[key] = value
         file = section.get("file")
         path = None
         if file:
             path = Path(str(file)).expanduser()
             path = path if path.is_absolute() else cfg.base_dir / path
-        return cls(file=path, level=level, format=fmt, syslog=syslog, syslog_facility=facility, **numbers)
+        return cls(
+            file=path, level=level, format=fmt, syslog=syslog, syslog_facility=facility, **numbers
+        )
 
     def file_path(self, cfg: Config) -> Path:
         return self.file or cfg.store_path.parent / DEFAULT_FILE_NAME
@@ -101,12 +118,20 @@ class LogSettings:
 
 # The keys of [logging], as `access-review init` writes them.
 LOG_SETTINGS = (
-    Setting("file", None, "where the log goes (default: access-review.log beside the store)",
-            example="/var/log/access-review/access-review.log"),
+    Setting(
+        "file",
+        None,
+        "where the log goes (default: access-review.log beside the store)",
+        example="/var/log/access-review/access-review.log",
+    ),
     Setting("level", "info", "debug | info | warning | error (--log-level overrides it)"),
     Setting("format", "text", "text, or json: one JSON object a line, for a SIEM"),
-    Setting("syslog", "", "also to syslog: local (/dev/log), udp://host:514 or tcp://host:601 (default: off)",
-            example="local"),
+    Setting(
+        "syslog",
+        "",
+        "also to syslog: local (/dev/log), udp://host:514 or tcp://host:601 (default: off)",
+        example="local",
+    ),
     Setting("syslog_facility", "local0", "the syslog facility"),
     Setting("max_bytes", DEFAULT_MAX_BYTES, "the file is rotated at this size"),
     Setting("backups", DEFAULT_BACKUPS, "rotated files kept (access-review.log.1 ... .N)"),
@@ -117,10 +142,12 @@ LOG_SETTINGS = (
 _PATTERNS = [
     re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
     re.compile(r"\b[Bb]earer\s+[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),       # a JWT
-    re.compile(r"\bya29\.[A-Za-z0-9._-]{8,}"),                                           # a Google access token
-    re.compile(r"""(?i)\b(password|passwd|client_secret|secret|private_key|access_token|refresh_token|assertion)"""
-               r"""(["']?\s*[:=]\s*["']?)[^\s"',&}]{4,}"""),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"),  # a JWT
+    re.compile(r"\bya29\.[A-Za-z0-9._-]{8,}"),  # a Google access token
+    re.compile(
+        r"""(?i)\b(password|passwd|client_secret|secret|private_key|access_token|refresh_token|assertion)"""
+        r"""(["']?\s*[:=]\s*["']?)[^\s"',&}]{4,}"""
+    ),
 ]
 # *_file settings that are not secret: a CA certificate is public, the log file is ours.
 _PUBLIC_FILES = {"ca_file", "file"}
@@ -138,7 +165,7 @@ def secret_values(cfg: Config) -> set[str]:
         value = value.strip()
         if len(value) >= 6:
             found.add(value)
-        for line in value.splitlines():   # a PEM or a key file may leak line by line
+        for line in value.splitlines():  # a PEM or a key file may leak line by line
             if len(line.strip()) >= 16 and not line.startswith("-----"):
                 found.add(line.strip())
         try:
@@ -197,7 +224,7 @@ class RedactSecrets(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
         self.values: list[str] = []
-        self.version = 0   # a record scrubbed before more secrets were learned is scrubbed again
+        self.version = 0  # a record scrubbed before more secrets were learned is scrubbed again
 
     def learn(self, values: Iterable[str]) -> None:
         # Longest first, so a secret containing another is replaced whole.
@@ -233,7 +260,7 @@ class RedactSecrets(logging.Filter):
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = self.scrub(record.exc_text)
-        record.exc_info = None   # formatters use exc_text, scrubbed, never the live exception
+        record.exc_info = None  # formatters use exc_text, scrubbed, never the live exception
         for key, value in list(vars(record).items()):
             if key not in _STANDARD and not key.startswith("_"):
                 setattr(record, key, self._scrub_value(value))
@@ -243,7 +270,10 @@ class RedactSecrets(logging.Filter):
 
 # ----------------------------------------------------------------------------- formats
 def _utc(record: logging.LogRecord) -> str:
-    return datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return (
+        datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        + "Z"
+    )
 
 
 class TextFormatter(logging.Formatter):
@@ -261,9 +291,15 @@ class JsonFormatter(logging.Formatter):
     record's fields (``source``, ``event``, ``requests``, ``seconds``, ...)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        doc = {"time": _utc(record), "level": record.levelname, "logger": record.name,
-               "message": record.getMessage(), "pid": record.process, "user": STATE.user,
-               "command": STATE.command}
+        doc = {
+            "time": _utc(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "pid": record.process,
+            "user": STATE.user,
+            "command": STATE.command,
+        }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
                 doc.setdefault(key, value)
@@ -280,8 +316,11 @@ class SyslogFormatter(logging.Formatter):
         self.inner = inner
 
     def format(self, record: logging.LogRecord) -> str:
-        text = self.inner.format(record) if isinstance(self.inner, JsonFormatter) else \
-            f"{record.levelname} {record.name}: {record.getMessage()}"
+        text = (
+            self.inner.format(record)
+            if isinstance(self.inner, JsonFormatter)
+            else f"{record.levelname} {record.name}: {record.getMessage()}"
+        )
         return f"access-review[{record.process}]: {text}".replace("\n", " | ")
 
 
@@ -293,7 +332,9 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     def _open(self) -> io.TextIOWrapper:
         path = Path(self.baseFilename)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_APPEND | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        fd = os.open(
+            path, os.O_CREAT | os.O_APPEND | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600
+        )
         return os.fdopen(fd, "a", encoding=self.encoding or "utf-8")
 
 
@@ -318,7 +359,10 @@ def _syslog_handler(settings: LogSettings) -> logging.Handler:
     else:
         scheme, rest = settings.syslog.split("://", 1)
         host, port = rest.rsplit(":", 1)
-        address, socktype = (host, int(port)), socket.SOCK_STREAM if scheme == "tcp" else socket.SOCK_DGRAM
+        address, socktype = (
+            (host, int(port)),
+            socket.SOCK_STREAM if scheme == "tcp" else socket.SOCK_DGRAM,
+        )
     handler = logging.handlers.SysLogHandler(address=address, facility=facility, socktype=socktype)
     handler.append_nul = False
     return handler
@@ -329,8 +373,8 @@ def _syslog_handler(settings: LogSettings) -> logging.Handler:
 class LogState:
     """This process's logging (one command at a time; tests run many in one process)."""
 
-    terminal_level: int | None = None          # None: no log records on the terminal
-    level_override: str | None = None          # --log-level
+    terminal_level: int | None = None  # None: no log records on the terminal
+    level_override: str | None = None  # --log-level
     quiet: bool = False
     command: str = ""
     user: str = ""
@@ -393,7 +437,7 @@ def start(*, level: str | None, quiet: bool, verbose: int) -> None:
     # only this command's first lines are made before it is read).
     _install(STATE.pending, LEVELS[STATE.level_override] if STATE.level_override else logging.INFO)
     if STATE.terminal_level is not None:
-        terminal = logging.StreamHandler()   # standard error
+        terminal = logging.StreamHandler()  # standard error
         terminal.setFormatter(TextFormatter())
         _install(terminal, STATE.terminal_level)
 
@@ -425,8 +469,10 @@ def attach(cfg: Config) -> None:
         try:
             handler = _syslog_handler(settings)
         except OSError as exc:
-            raise ConfigError(f"{cfg.path} [logging]: cannot reach syslog at {settings.syslog}: {exc}",
-                              hint="check the address, or set syslog = \"\" to log to the file only") from None
+            raise ConfigError(
+                f"{cfg.path} [logging]: cannot reach syslog at {settings.syslog}: {exc}",
+                hint='check the address, or set syslog = "" to log to the file only',
+            ) from None
         handler.setFormatter(SyslogFormatter(formatter))
         _install(handler, file_level())
         _replay(handler)
@@ -440,13 +486,14 @@ def open_file() -> None:
     if cfg is None or settings is None or STATE.file_handler is not None:
         return
     path = settings.file_path(cfg)
-    handler = PrivateRotatingFileHandler(path, maxBytes=settings.max_bytes, backupCount=settings.backups,
-                                         encoding="utf-8")
+    handler = PrivateRotatingFileHandler(
+        path, maxBytes=settings.max_bytes, backupCount=settings.backups, encoding="utf-8"
+    )
     handler.setFormatter(JsonFormatter() if settings.format == "json" else TextFormatter())
     _install(handler, file_level())
     STATE.file_handler, STATE.file_path = handler, path
     _replay(handler)
-    if STATE.pending is not None:   # the file has them now: nothing more to keep in memory
+    if STATE.pending is not None:  # the file has them now: nothing more to keep in memory
         _remove(STATE.pending)
         STATE.pending = None
 

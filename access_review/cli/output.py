@@ -6,6 +6,7 @@ to release (docs/output.md lists them). The same thing has the same name in ever
 ``resource``, ``level``, ``state``, times as ISO 8601 in UTC. CSV goes through the project's
 one CSV writer (``access_review.csv_output``), so no cell becomes a formula in a spreadsheet;
 JSON is UTF-8 and written whole, so a script never reads half a document."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,16 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-FormatOption = Annotated[OutputFormat, typer.Option(
-    "--format", "-f", metavar="[table|csv|json]", case_sensitive=False,
-    help="table (for people), csv or json (for scripts; the fields are listed in docs/output.md).")]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="[table|csv|json]",
+        case_sensitive=False,
+        help="table (for people), csv or json (for scripts; the fields are listed in docs/output.md).",
+    ),
+]
 
 
 def write_json(value: Any) -> None:
@@ -36,12 +44,14 @@ def write_json(value: Any) -> None:
 
 def write_csv(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
     """A header and one line per row on stdout; a nested value (a list, a dict) as JSON text."""
+
     def cell(value: Any) -> Any:
         if isinstance(value, (list, tuple, dict)):
             return json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
         if isinstance(value, bool):
             return "true" if value else "false"
         return value
+
     sys.stdout.write(build_csv(columns, ([cell(row.get(c)) for c in columns] for row in rows)))
 
 

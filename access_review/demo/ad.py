@@ -1,6 +1,7 @@
 """The demo district's Active Directory: OUs per building, staff and student accounts,
 service accounts, nested groups (one nesting cycle, which AD permits), a group far above
 the 1,500 values AD returns per read of ``member`` (range retrieval), and Domain Admins."""
+
 from __future__ import annotations
 
 import random
@@ -37,8 +38,13 @@ def ou_dn(*parts: str) -> str:
     return ",".join(f"OU={escape_dn_value(p)}" for p in parts) + "," + BASE_DN
 
 
-def build_ad(rng: random.Random, clock: Clock, buildings: list[str], staff: list[StaffMember],
-             students: list[Student]) -> SnapshotBuilder:
+def build_ad(
+    rng: random.Random,
+    clock: Clock,
+    buildings: list[str],
+    staff: list[StaffMember],
+    students: list[Student],
+) -> SnapshotBuilder:
     """``buildings``: the schools, in order; the central office is building index -1."""
     ad = SnapshotBuilder("ad", rng)
     staff_ou = {i: ou_dn("Staff", name) for i, name in enumerate(buildings)}
@@ -49,7 +55,9 @@ def build_ad(rng: random.Random, clock: Clock, buildings: list[str], staff: list
     all_staff = ad.add_group("All Staff")
     staff_of_building = {i: ad.add_group(f"Staff - {name}") for i, name in enumerate(buildings)}
     staff_of_building[-1] = ad.add_group("Staff - Central Office")
-    teachers_of_building = {i: ad.add_group(f"Teachers - {name}") for i, name in enumerate(buildings)}
+    teachers_of_building = {
+        i: ad.add_group(f"Teachers - {name}") for i, name in enumerate(buildings)
+    }
     technology = ad.add_group("Technology Staff")
     entitlement_group = {ent: ad.add_group(name) for ent, name in ENTITLEMENT_GROUPS.items()}
     domain_admins = ad.add_group("Domain Admins")
@@ -62,10 +70,16 @@ def build_ad(rng: random.Random, clock: Clock, buildings: list[str], staff: list
         ou = disabled_ou if person.status == "separated" else staff_ou[member.building_index]
         display = f"{member.last}, {member.first}"
         key = ad.add_account(
-            login=member.login, email=person.email, display_name=display,
+            login=member.login,
+            email=person.email,
+            display_name=display,
             employee_id=person.employee_id if member.ad_has_employee_id else None,
-            enabled=member.account_state == "enabled", last_sign_in=member.last_sign_in,
-            created=member.created, org_unit=ou, kind="person", title=person.title,
+            enabled=member.account_state == "enabled",
+            last_sign_in=member.last_sign_in,
+            created=member.created,
+            org_unit=ou,
+            kind="person",
+            title=person.title,
             department=person.department,
             extra={"distinguishedName": f"CN={escape_dn_value(display)},{ou}"},
         )
@@ -86,9 +100,16 @@ def build_ad(rng: random.Random, clock: Clock, buildings: list[str], staff: list
             # Tiered administration: the admin works from a separate privileged account.
             admin_display = f"{display} (Admin)"
             admin = ad.add_account(
-                login=f"adm-{member.login}"[:20], email=None, display_name=admin_display,
-                employee_id=person.employee_id, enabled=True, last_sign_in=member.last_sign_in,
-                created=member.created, org_unit=admin_ou, kind="person", title=person.title,
+                login=f"adm-{member.login}"[:20],
+                email=None,
+                display_name=admin_display,
+                employee_id=person.employee_id,
+                enabled=True,
+                last_sign_in=member.last_sign_in,
+                created=member.created,
+                org_unit=admin_ou,
+                kind="person",
+                title=person.title,
                 department=person.department,
                 extra={"distinguishedName": f"CN={escape_dn_value(admin_display)},{admin_ou}"},
             )
@@ -99,7 +120,11 @@ def build_ad(rng: random.Random, clock: Clock, buildings: list[str], staff: list
     service_ou = ou_dn("Service Accounts")
     for login, description, enabled, privileged in SERVICE_ACCOUNTS:
         key = ad.add_account(
-            login=login, display_name=login, enabled=enabled, kind="service", org_unit=service_ou,
+            login=login,
+            display_name=login,
+            enabled=enabled,
+            kind="service",
+            org_unit=service_ou,
             created=rng.choice(clock.created_pool),
             last_sign_in=rng.choice(clock.recent) if enabled else None,
             extra={"distinguishedName": f"CN={login},{service_ou}", "description": description},
@@ -110,8 +135,9 @@ def build_ad(rng: random.Random, clock: Clock, buildings: list[str], staff: list
 
     # Domain Admins is a group, but what it confers is a directory role: model the role as a
     # privileged resource granted to the group, so that the graph and findings see it as such.
-    role = ad.add_resource("Domain Admins", "admin_role", privileged=True,
-                           extra={"group": "Domain Admins", "rid": 512})
+    role = ad.add_resource(
+        "Domain Admins", "admin_role", privileged=True, extra={"group": "Domain Admins", "rid": 512}
+    )
     ad.add_grant(role, domain_admins, level="admin", kind="privileged_group", role="Domain Admins")
 
     # Ordinary nesting, and a cycle (AD allows one; the graph must not loop on it).
@@ -137,9 +163,16 @@ def add_ad_students(ad: SnapshotBuilder, buildings: list[str], students: list[St
         ou = student_ou[s.building_index]
         display = f"{s.last}, {s.first}"
         key = add_account(
-            login=f"s{s.number}", remember=False, email=f"{s.number}@{STUDENT_DOMAIN}",
-            display_name=display, enabled=s.enabled, last_sign_in=s.last_sign_in, created=s.created,
-            org_unit=ou, kind="student", title="Student",
+            login=f"s{s.number}",
+            remember=False,
+            email=f"{s.number}@{STUDENT_DOMAIN}",
+            display_name=display,
+            enabled=s.enabled,
+            last_sign_in=s.last_sign_in,
+            created=s.created,
+            org_unit=ou,
+            kind="student",
+            title="Student",
             extra={"distinguishedName": f"CN={escape_dn_value(display)},{ou}"},
         )
         grade = grade_groups.get((s.building_index, s.grade))
@@ -149,4 +182,3 @@ def add_ad_students(ad: SnapshotBuilder, buildings: list[str], students: list[St
         memberships.append(Membership(source, all_students, key, "account"))
         memberships.append(Membership(source, school[s.building_index], key, "account"))
         memberships.append(Membership(source, grade, key, "account"))
-

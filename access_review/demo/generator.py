@@ -4,6 +4,7 @@ roster, inventory, registers and three directories, with every finding type plan
 Same ``size``, ``seed`` and ``as_of`` give the same district, byte for byte: one
 ``random.Random`` is threaded through, nothing reads the clock, and nothing iterates a set.
 """
+
 from __future__ import annotations
 
 import gc
@@ -19,9 +20,22 @@ from .entra import build_entra
 from .google import build_google
 from .governance import build_apps_rows, build_holds_rows, build_inventory_rows
 from .names import building_names
-from .people import (ASSISTANT_PRINCIPAL, CENTRAL_FIXED, CENTRAL_WEIGHTED, DIRECTOR_TRANSPORTATION,
-                     NETWORK_ADMIN, SCHOOL_FIXED, SCHOOL_WEIGHTED, TECH_COORDINATOR, Clock, NameSource,
-                     StaffFactory, at_noon, build_students, weighted_roles)
+from .people import (
+    ASSISTANT_PRINCIPAL,
+    CENTRAL_FIXED,
+    CENTRAL_WEIGHTED,
+    DIRECTOR_TRANSPORTATION,
+    NETWORK_ADMIN,
+    SCHOOL_FIXED,
+    SCHOOL_WEIGHTED,
+    TECH_COORDINATOR,
+    Clock,
+    NameSource,
+    StaffFactory,
+    at_noon,
+    build_students,
+    weighted_roles,
+)
 from .access_rules import plant_access_rules
 from .plants import FINDING_TYPES, add_planted_people, exception_for, plant_access
 
@@ -63,9 +77,9 @@ class DemoDistrict:
     buildings: list[str]
     roster: list[Person]
     snapshots: dict[str, Snapshot]
-    inventory: list[dict[str, Any]]   # docs/formats.md "Data inventory" columns
-    apps: list[dict[str, Any]]        # "App approval register"
-    holds: list[dict[str, Any]]       # "Litigation-hold register"
+    inventory: list[dict[str, Any]]  # docs/formats.md "Data inventory" columns
+    apps: list[dict[str, Any]]  # "App approval register"
+    holds: list[dict[str, Any]]  # "Litigation-hold register"
     # finding type -> what should be caught: person keys for person findings (unauthorized,
     # separated_access, leave_access, training_overdue), account keys for account findings
     # (orphan_account, dormant_account, privileged_access, retention_eligible,
@@ -74,7 +88,7 @@ class DemoDistrict:
     planted: dict[str, list[str]]
     # Cases that must NOT be flagged (see plants.py for what each is).
     clean: dict[str, list[str]]
-    must_keep: list[str]    # retention-eligible accounts that a hold keeps
+    must_keep: list[str]  # retention-eligible accounts that a hold keeps
     iso: IsoSettings
     protected_accounts: list[str]
 
@@ -82,7 +96,9 @@ class DemoDistrict:
         return sum(len(s.memberships) for s in self.snapshots.values())
 
 
-def generate_district(size: Size = "small", seed: int = 2026, *, as_of: date = DEFAULT_AS_OF) -> DemoDistrict:
+def generate_district(
+    size: Size = "small", seed: int = 2026, *, as_of: date = DEFAULT_AS_OF
+) -> DemoDistrict:
     if size not in SIZES:
         raise ValueError(f"unknown demo size {size!r}; choose one of {', '.join(SIZES)}")
     # Millions of small acyclic records: the cyclic collector would rescan the growing heap
@@ -128,10 +144,17 @@ def _generate(shape: DistrictSize, size: str, seed: int, as_of: date) -> DemoDis
 
     ad = build_ad(rng, clock, buildings, staff, students)
     entra = build_entra(rng, clock, buildings, staff, students)
-    google = build_google(rng, clock, buildings, staff, students,
-                          classes_per_student=shape.classes_per_student)
-    plants = plant_access(people, ad, entra, google, clock=clock,
-                          data_manager_invalid=["Transportation Routes", "Free and Reduced Lunch Eligibility"])
+    google = build_google(
+        rng, clock, buildings, staff, students, classes_per_student=shape.classes_per_student
+    )
+    plants = plant_access(
+        people,
+        ad,
+        entra,
+        google,
+        clock=clock,
+        data_manager_invalid=["Transportation Routes", "Free and Reduced Lunch Eligibility"],
+    )
     rules = plant_access_rules(factory, ad, entra, google, buildings=buildings, clock=clock)
     for finding_type, keys in rules.planted.items():
         plants.planted[finding_type] = plants.planted.get(finding_type, []) + keys
@@ -139,21 +162,33 @@ def _generate(shape: DistrictSize, size: str, seed: int, as_of: date) -> DemoDis
     plants.must_keep.extend(rules.must_keep)
 
     inventory = build_inventory_rows(
-        holder_of_title, exception_for(people, holder_of_title["Director of Finance"], as_of))
+        holder_of_title, exception_for(people, holder_of_title["Director of Finance"], as_of)
+    )
     holds = build_holds_rows(
         held_employee_id=people.retention_on_hold.person.employee_id,
         missing_account_key=plants.missing_account_key,
         released_email=people.released_hold.person.email or "",
-        active_email=next(m.person.email for m in staff if m.person.title == "Principal"
-                          and m.person.status == "active") or "")
+        active_email=next(
+            m.person.email
+            for m in staff
+            if m.person.title == "Principal" and m.person.status == "active"
+        )
+        or "",
+    )
 
     tech = next(m for m in staff if m.role is TECH_COORDINATOR)
     network = next(m for m in staff if m.role is NETWORK_ADMIN)
     tech_id = tech.person.employee_id
     iso_accounts = [b.account_of_employee[tech_id] for b in (ad, entra, google)]
-    iso_accounts += [a.key for b in (ad, entra) for a in b.accounts
-                     if a.employee_id == tech_id and a.key not in iso_accounts]
-    protected = [a.key for b in (entra, google) for a in b.accounts if a.login.startswith("breakglass")]
+    iso_accounts += [
+        a.key
+        for b in (ad, entra)
+        for a in b.accounts
+        if a.employee_id == tech_id and a.key not in iso_accounts
+    ]
+    protected = [
+        a.key for b in (entra, google) for a in b.accounts if a.login.startswith("breakglass")
+    ]
 
     read_at = at_noon(as_of)
     snapshots = {b.source: b.snapshot(read_at) for b in (ad, entra, google)}
@@ -161,12 +196,24 @@ def _generate(shape: DistrictSize, size: str, seed: int, as_of: date) -> DemoDis
     if missing_types:  # a change to the generator broke a planted case
         raise RuntimeError(f"demo generator failed to plant {missing_types}")
     return DemoDistrict(
-        size=size, seed=seed, as_of=as_of, buildings=["Central Office", *buildings],
-        roster=[m.person for m in staff], snapshots=snapshots, inventory=inventory,
-        apps=build_apps_rows(), holds=holds, planted=plants.planted, clean=plants.clean,
+        size=size,
+        seed=seed,
+        as_of=as_of,
+        buildings=["Central Office", *buildings],
+        roster=[m.person for m in staff],
+        snapshots=snapshots,
+        inventory=inventory,
+        apps=build_apps_rows(),
+        holds=holds,
+        planted=plants.planted,
+        clean=plants.clean,
         must_keep=plants.must_keep,
-        iso={"name": tech.person.name, "email": tech.email,
-             "alternate_name": network.person.name, "alternate_email": network.email,
-             "accounts": iso_accounts},
+        iso={
+            "name": tech.person.name,
+            "email": tech.email,
+            "alternate_name": network.person.name,
+            "alternate_email": network.email,
+            "accounts": iso_accounts,
+        },
         protected_accounts=protected,
     )

@@ -6,6 +6,7 @@ inventory's authorization rules are written to agree with them. So the random po
 is *clean* by construction — active, trained, signed in lately, authorized — and every
 finding in the demo comes from a case planted on purpose (see plants.py).
 """
+
 from __future__ import annotations
 
 import random
@@ -31,8 +32,13 @@ class Role:
     directories: tuple[str, ...] = DIRECTORIES
 
 
-def _role(title: str, department: str, *entitlements: str, person_type: PersonType = "employee",
-          directories: tuple[str, ...] = DIRECTORIES) -> Role:
+def _role(
+    title: str,
+    department: str,
+    *entitlements: str,
+    person_type: PersonType = "employee",
+    directories: tuple[str, ...] = DIRECTORIES,
+) -> Role:
     return Role(title, department, tuple(entitlements), person_type, directories)
 
 
@@ -43,7 +49,9 @@ COUNSELOR = _role("Counselor", "Counseling", "counselor", "sis_counselor", "sect
 NURSE = _role("School Nurse", "Health Services", "nurse")
 CUSTODIAN = _role("Custodian", "Facilities")
 TEACHER = _role("Teacher", "Instruction", "teacher")
-SPED_TEACHER = _role("Special Education Teacher", "Special Education", "sped", "sis_sped", "teacher")
+SPED_TEACHER = _role(
+    "Special Education Teacher", "Special Education", "sped", "sis_sped", "teacher"
+)
 SCHOOL_FIXED = (PRINCIPAL, ASSISTANT_PRINCIPAL, SECRETARY, COUNSELOR, NURSE, CUSTODIAN)
 SCHOOL_WEIGHTED = (
     (TEACHER, 50),
@@ -57,19 +65,31 @@ SCHOOL_WEIGHTED = (
     (_role("Librarian", "Instruction"), 2),
     (CUSTODIAN, 3),
     (_role("Food Service Worker", "Food Services"), 5),
-    (_role("Classroom Volunteer", "Instruction", person_type="volunteer", directories=("google",)), 4),
+    (
+        _role(
+            "Classroom Volunteer", "Instruction", person_type="volunteer", directories=("google",)
+        ),
+        4,
+    ),
     (_role("Contract Occupational Therapist", "Special Education", person_type="contractor"), 1),
 )
 
-TECH_COORDINATOR = _role("Technology Coordinator", "Technology",
-                         "domain_admin", "global_admin", "super_admin")
+TECH_COORDINATOR = _role(
+    "Technology Coordinator", "Technology", "domain_admin", "global_admin", "super_admin"
+)
 NETWORK_ADMIN = _role("Network Administrator", "Technology", "domain_admin", "backup")
 DIRECTOR_TRANSPORTATION = _role("Director of Transportation", "Transportation", "transportation")
 CENTRAL_FIXED = (
     _role("Superintendent", "Administration", "sis_admin", "reader:hr", "reader:evaluations"),
     _role("Director of Special Education", "Special Education", "sped", "sis_sped", "owner:sped"),
-    _role("Director of Student Services", "Student Services", "student_services", "owner:health",
-          "owner:counseling", "section504"),
+    _role(
+        "Director of Student Services",
+        "Student Services",
+        "student_services",
+        "owner:health",
+        "owner:counseling",
+        "section504",
+    ),
     _role("Director of Curriculum", "Instruction", "owner:assessment"),
     _role("Director of Finance", "Finance", "finance", "payroll", "owner:payroll"),
     _role("Director of Human Resources", "Human Resources", "hr", "owner:hr", "owner:evaluations"),
@@ -102,8 +122,8 @@ class StaffMember:
     role: Role
     first: str
     last: str
-    login: str                      # local part shared by every directory, e.g. "zoe.obrien"
-    building_index: int             # -1 = central office
+    login: str  # local part shared by every directory, e.g. "zoe.obrien"
+    building_index: int  # -1 = central office
     account_state: AccountState
     last_sign_in: datetime | None
     created: datetime
@@ -146,11 +166,16 @@ class Clock:
     def __init__(self, as_of: date, rng: random.Random):
         self.as_of = as_of
         end = at_noon(as_of)
-        self.recent = tuple(end - timedelta(minutes=rng.randrange(30 * 24 * 60)) for _ in range(2048))
-        self.student_recent = tuple(end - timedelta(minutes=rng.randrange(60 * 24 * 60))
-                                    for _ in range(2048))
-        self.created_pool = tuple(end - timedelta(days=rng.randrange(40, 3650), minutes=rng.randrange(1440))
-                                  for _ in range(2048))
+        self.recent = tuple(
+            end - timedelta(minutes=rng.randrange(30 * 24 * 60)) for _ in range(2048)
+        )
+        self.student_recent = tuple(
+            end - timedelta(minutes=rng.randrange(60 * 24 * 60)) for _ in range(2048)
+        )
+        self.created_pool = tuple(
+            end - timedelta(days=rng.randrange(40, 3650), minutes=rng.randrange(1440))
+            for _ in range(2048)
+        )
 
     def days_ago(self, days: int) -> date:
         return self.as_of - timedelta(days=days)
@@ -189,41 +214,68 @@ class StaffFactory:
         self.next_number += 1
         return value
 
-    def add(self, role: Role, building_index: int, *, first: str | None = None, last: str | None = None,
-            status: PersonStatus = "active", status_date: date | None = None,
-            training_date: date | None | Literal["recent"] = "recent", account_state: AccountState | None = None,
-            last_sign_in: datetime | None | Literal["recent"] = "recent", has_access: bool | None = None,
-            directories: tuple[str, ...] | None = None) -> StaffMember:
+    def add(
+        self,
+        role: Role,
+        building_index: int,
+        *,
+        first: str | None = None,
+        last: str | None = None,
+        status: PersonStatus = "active",
+        status_date: date | None = None,
+        training_date: date | None | Literal["recent"] = "recent",
+        account_state: AccountState | None = None,
+        last_sign_in: datetime | None | Literal["recent"] = "recent",
+        has_access: bool | None = None,
+        directories: tuple[str, ...] | None = None,
+    ) -> StaffMember:
         rng, clock = self.rng, self.clock
         if first is None or last is None:
             first, last = self.names.pick()
         login = self.names.unique_login(first, last)
-        if isinstance(training_date, str):   # "recent"
+        if isinstance(training_date, str):  # "recent"
             training_date = clock.days_ago(rng.randrange(10, 330))
         if account_state is None:
             account_state = "enabled" if status == "active" else "disabled"
-        if isinstance(last_sign_in, str):   # "recent"
+        if isinstance(last_sign_in, str):  # "recent"
             if status == "active":
                 # (Assigned straight to the parameter, choice() would take its declared union
                 # as its type.)
                 picked: datetime = rng.choice(clock.recent)
                 last_sign_in = picked
             else:
-                last_sign_in = at_noon(status_date or clock.days_ago(30)) - timedelta(hours=rng.randrange(4, 72))
+                last_sign_in = at_noon(status_date or clock.days_ago(30)) - timedelta(
+                    hours=rng.randrange(4, 72)
+                )
         building = CENTRAL_OFFICE if building_index < 0 else self.buildings[building_index]
         person = Person(
-            employee_id=self.next_employee_id(), name=f"{first} {last}", email=f"{login}@{DOMAIN}",
-            title=role.title, department=role.department, building=building,
-            person_type=role.person_type, status=status, status_date=status_date,
+            employee_id=self.next_employee_id(),
+            name=f"{first} {last}",
+            email=f"{login}@{DOMAIN}",
+            title=role.title,
+            department=role.department,
+            building=building,
+            person_type=role.person_type,
+            status=status,
+            status_date=status_date,
             training_date=training_date,
         )
         member = StaffMember(
-            person=person, role=role, first=first, last=last, login=login, building_index=building_index,
-            account_state=account_state, last_sign_in=last_sign_in,
+            person=person,
+            role=role,
+            first=first,
+            last=last,
+            login=login,
+            building_index=building_index,
+            account_state=account_state,
+            last_sign_in=last_sign_in,
             created=rng.choice(clock.created_pool),
-            ad_has_employee_id=rng.random() < 0.96, google_has_employee_id=rng.random() < 0.35,
+            ad_has_employee_id=rng.random() < 0.96,
+            google_has_employee_id=rng.random() < 0.35,
             directories=role.directories if directories is None else directories,
-            has_access=(status == "active" and account_state == "enabled") if has_access is None else has_access,
+            has_access=(status == "active" and account_state == "enabled")
+            if has_access is None
+            else has_access,
             in_base_groups=account_state == "enabled" or status == "leave",
         )
         self.members.append(member)
@@ -250,17 +302,27 @@ class StaffFactory:
         training: date | None | Literal["recent"] = "recent"
         if not role.entitlements and rng.random() < 0.3:
             training = None if rng.random() < 0.5 else clock.days_ago(rng.randrange(400, 1400))
-        return self.add(role, building_index, status=status, status_date=status_date,
-                        training_date=training, account_state=state)
+        return self.add(
+            role,
+            building_index,
+            status=status,
+            status_date=status_date,
+            training_date=training,
+            account_state=state,
+        )
 
 
-def weighted_roles(rng: random.Random, table: Sequence[tuple[Role, float]], count: int) -> list[Role]:
+def weighted_roles(
+    rng: random.Random, table: Sequence[tuple[Role, float]], count: int
+) -> list[Role]:
     roles = [role for role, _ in table]
     weights = [weight for _, weight in table]
     return rng.choices(roles, weights=weights, k=count)
 
 
-def build_students(rng: random.Random, clock: Clock, schools: list[tuple[str, str]], count: int) -> list[Student]:
+def build_students(
+    rng: random.Random, clock: Clock, schools: list[tuple[str, str]], count: int
+) -> list[Student]:
     """Students spread evenly over the schools, each in a grade the school teaches."""
     students: list[Student] = []
     per_school = max(1, count // max(1, len(schools)))
@@ -269,14 +331,24 @@ def build_students(rng: random.Random, clock: Clock, schools: list[tuple[str, st
     number = 100000
     for building_index, (_, kind) in enumerate(schools):
         grades = GRADES[kind]
-        n = per_school if building_index < len(schools) - 1 else count - per_school * (len(schools) - 1)
+        n = (
+            per_school
+            if building_index < len(schools) - 1
+            else count - per_school * (len(schools) - 1)
+        )
         for _ in range(n):
             number += 1
             roll = rng.random()
-            students.append(Student(
-                number=str(number), first=rng.choice(first_names), last=rng.choice(last_names),
-                building_index=building_index, grade=rng.choice(grades),
-                enabled=roll >= 0.02, last_sign_in=None if roll < 0.03 else rng.choice(recent),
-                created=rng.choice(created),
-            ))
+            students.append(
+                Student(
+                    number=str(number),
+                    first=rng.choice(first_names),
+                    last=rng.choice(last_names),
+                    building_index=building_index,
+                    grade=rng.choice(grades),
+                    enabled=roll >= 0.02,
+                    last_sign_in=None if roll < 0.03 else rng.choice(recent),
+                    created=rng.choice(created),
+                )
+            )
     return students

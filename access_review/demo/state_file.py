@@ -5,6 +5,7 @@ It plays the part of the live directory: the demo connector reads its snapshot f
 writes its actions here, so a revoke shows up on the next sync (revoke -> sync -> verify).
 Record keys are not stored; they are rebuilt from ids with the *configured* source name.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,7 +80,7 @@ def write_state(path: str | Path, snapshots: Mapping[str, Snapshot]) -> Path:
     path = Path(path)
     temporary = path.with_name(path.name + ".tmp")
     temporary.unlink(missing_ok=True)
-    open_private(temporary, "wb").close()   # owner-only before SQLite writes anything into it
+    open_private(temporary, "wb").close()  # owner-only before SQLite writes anything into it
     db = sqlite3.connect(temporary)
     try:
         # A bulk load of a throwaway file: durability comes from the final rename.
@@ -90,31 +91,95 @@ def write_state(path: str | Path, snapshots: Mapping[str, Snapshot]) -> Path:
         for directory, snap in snapshots.items():
             db.executemany(
                 "INSERT INTO accounts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?,?)",
-                ((directory, a.id, a.login, a.email, a.display_name, a.employee_id, int(a.enabled),
-                  _when(a.last_sign_in), _when(a.created), a.org_unit, a.kind, a.title, a.department,
-                  json.dumps(list(a.aliases)) if a.aliases else None, a.authority, _extra(a.extra),
-                  a.upn, int(a.guest), int(a.sign_in_known))
-                 for a in snap.accounts))
+                (
+                    (
+                        directory,
+                        a.id,
+                        a.login,
+                        a.email,
+                        a.display_name,
+                        a.employee_id,
+                        int(a.enabled),
+                        _when(a.last_sign_in),
+                        _when(a.created),
+                        a.org_unit,
+                        a.kind,
+                        a.title,
+                        a.department,
+                        json.dumps(list(a.aliases)) if a.aliases else None,
+                        a.authority,
+                        _extra(a.extra),
+                        a.upn,
+                        int(a.guest),
+                        int(a.sign_in_known),
+                    )
+                    for a in snap.accounts
+                ),
+            )
             db.executemany(
                 "INSERT INTO groups_ VALUES (?,?,?,?,?,?,?,?,?)",
-                ((directory, g.id, g.name, g.email, g.kind, g.authority, _extra(g.extra),
-                  json.dumps(list(g.aliases)) if g.aliases else None, int(g.role_assignable))
-                 for g in snap.groups))
+                (
+                    (
+                        directory,
+                        g.id,
+                        g.name,
+                        g.email,
+                        g.kind,
+                        g.authority,
+                        _extra(g.extra),
+                        json.dumps(list(g.aliases)) if g.aliases else None,
+                        int(g.role_assignable),
+                    )
+                    for g in snap.groups
+                ),
+            )
             db.executemany(
                 "INSERT INTO memberships VALUES (?,?,?,?,?)",
-                ((directory, record_id(m.group_key)[2], record_id(m.member_key)[2], m.member_type,
-                  None if m.role == "member" else m.role)
-                 for m in snap.memberships))
+                (
+                    (
+                        directory,
+                        record_id(m.group_key)[2],
+                        record_id(m.member_key)[2],
+                        m.member_type,
+                        None if m.role == "member" else m.role,
+                    )
+                    for m in snap.memberships
+                ),
+            )
             db.executemany(
                 "INSERT INTO resources VALUES (?,?,?,?,?,?,?,?)",
-                ((directory, r.id, r.name, r.kind, int(r.privileged), _extra(r.extra), r.scope or None,
-                  json.dumps(list(r.privileges)) if r.privileges else None) for r in snap.resources))
+                (
+                    (
+                        directory,
+                        r.id,
+                        r.name,
+                        r.kind,
+                        int(r.privileged),
+                        _extra(r.extra),
+                        r.scope or None,
+                        json.dumps(list(r.privileges)) if r.privileges else None,
+                    )
+                    for r in snap.resources
+                ),
+            )
             db.executemany(
                 "INSERT INTO grants VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                ((directory, g.id, record_id(g.resource_key)[2], *record_id(g.principal_key)[1:], g.level,
-                  g.kind, json.dumps(list(g.scopes)) if g.scopes else None, g.role, _extra(g.extra),
-                  int(g.direct_members_only))
-                 for g in snap.grants))
+                (
+                    (
+                        directory,
+                        g.id,
+                        record_id(g.resource_key)[2],
+                        *record_id(g.principal_key)[1:],
+                        g.level,
+                        g.kind,
+                        json.dumps(list(g.scopes)) if g.scopes else None,
+                        g.role,
+                        _extra(g.extra),
+                        int(g.direct_members_only),
+                    )
+                    for g in snap.grants
+                ),
+            )
         db.commit()
     finally:
         db.close()
@@ -126,8 +191,12 @@ def connect(path: str | Path, *, source: str, write: bool = False) -> sqlite3.Co
     """Open the state file (read-only unless ``write``); raise DemoStateError if it is not one."""
     path = Path(path)
     if not path.is_file():
-        raise DemoStateError(source, f"open {path}", "demo state file does not exist",
-                             hint="run `access-review demo` (or write_demo) to create it")
+        raise DemoStateError(
+            source,
+            f"open {path}",
+            "demo state file does not exist",
+            hint="run `access-review demo` (or write_demo) to create it",
+        )
     mode = "rw" if write else "ro"
     try:
         db = sqlite3.connect(f"file:{path}?mode={mode}", uri=True, timeout=10)
@@ -136,9 +205,12 @@ def connect(path: str | Path, *, source: str, write: bool = False) -> sqlite3.Co
         raise DemoStateError(source, f"open {path}", f"not a demo state file ({exc})") from None
     if row is None or row[0] != str(SCHEMA_VERSION):
         db.close()
-        raise DemoStateError(source, f"open {path}",
-                             f"demo state schema {row[0] if row else 'unknown'}, expected {SCHEMA_VERSION}",
-                             hint="regenerate it with `access-review demo`")
+        raise DemoStateError(
+            source,
+            f"open {path}",
+            f"demo state schema {row[0] if row else 'unknown'}, expected {SCHEMA_VERSION}",
+            hint="regenerate it with `access-review demo`",
+        )
     return db
 
 
@@ -147,9 +219,13 @@ def directories(db: sqlite3.Connection) -> list[str]:
 
 
 def count_rows(db: sqlite3.Connection, directory: str) -> dict[str, int]:
-    return {table.rstrip("_"): db.execute(f"SELECT count(*) FROM {table} WHERE directory=?",  # noqa: S608 (table names from the module's own schema)
-                                          (directory,)).fetchone()[0]
-            for table in ("accounts", "groups_", "memberships", "resources", "grants")}
+    return {
+        table.rstrip("_"): db.execute(
+            f"SELECT count(*) FROM {table} WHERE directory=?",  # noqa: S608 (table names from the module's own schema)
+            (directory,),
+        ).fetchone()[0]
+        for table in ("accounts", "groups_", "memberships", "resources", "grants")
+    }
 
 
 def rows(db: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> Iterator[Row]:

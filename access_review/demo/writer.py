@@ -1,6 +1,7 @@
 """Writes a generated demo district to a folder: the files a district would have
 (roster.csv, inventory.xlsx with sheets Resources / Apps / Holds), the demo directories'
 state file, and an access-review.toml that wires them together."""
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,19 @@ from .generator import DemoDistrict
 from .governance import APPS_COLUMNS, HOLDS_COLUMNS, INVENTORY_COLUMNS
 from .names import STUDENT_DOMAIN
 
-ROSTER_COLUMNS = ("employee_id", "name", "email", "title", "department", "building", "person_type",
-                  "status", "status_date", "training_date", "aliases")
+ROSTER_COLUMNS = (
+    "employee_id",
+    "name",
+    "email",
+    "title",
+    "department",
+    "building",
+    "person_type",
+    "status",
+    "status_date",
+    "training_date",
+    "aliases",
+)
 CONFIG_NAME = "access-review.toml"
 ROSTER_NAME = "roster.csv"
 INVENTORY_NAME = "inventory.xlsx"
@@ -32,6 +44,7 @@ def write_demo(directory: Path, district: DemoDistrict) -> Path:
     # The state file's format lives in the core's demo package; the demo connector imports it
     # to read the file back. Imported here so that importing the generator alone does not load it.
     from .state_file import write_state
+
     write_state(directory / STATE_NAME, district.snapshots)
     config = directory / CONFIG_NAME
     with open_private(config, "w", encoding="utf-8") as handle:
@@ -44,18 +57,35 @@ def write_roster(path: Path, district: DemoDistrict) -> None:
         writer = csv.writer(handle)
         writer.writerow(ROSTER_COLUMNS)
         for p in district.roster:
-            writer.writerow((p.employee_id, p.name, p.email or "", p.title, p.department, p.building,
-                             p.person_type, p.status, p.status_date.isoformat() if p.status_date else "",
-                             p.training_date.isoformat() if p.training_date else "", ";".join(p.aliases)))
+            writer.writerow(
+                (
+                    p.employee_id,
+                    p.name,
+                    p.email or "",
+                    p.title,
+                    p.department,
+                    p.building,
+                    p.person_type,
+                    p.status,
+                    p.status_date.isoformat() if p.status_date else "",
+                    p.training_date.isoformat() if p.training_date else "",
+                    ";".join(p.aliases),
+                )
+            )
 
 
 def write_inventory(path: Path, district: DemoDistrict) -> None:
     workbook = Workbook()
-    sheets = (("Resources", INVENTORY_COLUMNS, district.inventory), ("Apps", APPS_COLUMNS, district.apps),
-              ("Holds", HOLDS_COLUMNS, district.holds))
+    sheets = (
+        ("Resources", INVENTORY_COLUMNS, district.inventory),
+        ("Apps", APPS_COLUMNS, district.apps),
+        ("Holds", HOLDS_COLUMNS, district.holds),
+    )
     for index, (title, columns, rows) in enumerate(sheets):
         sheet = workbook.active if index == 0 else workbook.create_sheet()
-        if not isinstance(sheet, Worksheet):   # (the stubs allow a new workbook no sheet, or a chart sheet)
+        if not isinstance(
+            sheet, Worksheet
+        ):  # (the stubs allow a new workbook no sheet, or a chart sheet)
             raise TypeError(f"{path}: openpyxl gave no worksheet for {title}")
         sheet.title = title
         sheet.append(list(columns))
@@ -83,15 +113,27 @@ def build_config_text(district: DemoDistrict) -> str:
         f"# access-review demo district ({district.size}, seed {district.seed}, as of {district.as_of}).",
         "# Generated: every finding type is planted once on purpose. Paths are relative to this file.",
         "",
-        "[store]", f"path = {_toml('access-review.db')}", "",
-        "[roster]", f"path = {_toml(ROSTER_NAME)}", "",
-        "[inventory]", f"path = {_toml(INVENTORY_NAME)}", f"apps = {_toml(INVENTORY_NAME)}",
-        f"holds = {_toml(INVENTORY_NAME)}", "",
-        "[iso]",
-        *(f"{key} = {_toml(iso[key])}" for key in ("name", "email", "alternate_name", "alternate_email",
-                                                    "accounts")),
+        "[store]",
+        f"path = {_toml('access-review.db')}",
         "",
-        "[policy]", "dormant_days = 90", "training_days = 365", "leave_counts_as_separated = true",
+        "[roster]",
+        f"path = {_toml(ROSTER_NAME)}",
+        "",
+        "[inventory]",
+        f"path = {_toml(INVENTORY_NAME)}",
+        f"apps = {_toml(INVENTORY_NAME)}",
+        f"holds = {_toml(INVENTORY_NAME)}",
+        "",
+        "[iso]",
+        *(
+            f"{key} = {_toml(iso[key])}"
+            for key in ("name", "email", "alternate_name", "alternate_email", "accounts")
+        ),
+        "",
+        "[policy]",
+        "dormant_days = 90",
+        "training_days = 365",
+        "leave_counts_as_separated = true",
         "retention_days = 1095",
         f"administrator_titles = {_toml(['superintendent', 'principal', 'director', 'coordinator', 'administrator'])}",
         "",
@@ -101,9 +143,16 @@ def build_config_text(district: DemoDistrict) -> str:
         f"student_domains = {_toml([STUDENT_DOMAIN])}",
         f"service_patterns = {_toml(['svc-*', 'breakglass*'])}",
         "",
-        "[protected]", f"accounts = {_toml(district.protected_accounts + list(iso['accounts']))}", "",
+        "[protected]",
+        f"accounts = {_toml(district.protected_accounts + list(iso['accounts']))}",
+        "",
     ]
     for source in district.snapshots:
-        lines += [f"[sources.{source}]", 'type = "demo"', f"directory = {_toml(source)}",
-                  f"state = {_toml(STATE_NAME)}", ""]
+        lines += [
+            f"[sources.{source}]",
+            'type = "demo"',
+            f"directory = {_toml(source)}",
+            f"state = {_toml(STATE_NAME)}",
+            "",
+        ]
     return "\n".join(lines)

@@ -8,6 +8,7 @@ audit log says what is about to happen; after it, the outcome and the prior stat
 reported are recorded and audited. A directory that fails stops its own remaining steps (they
 stay pending for ``suspend --resume``), never the other directories'.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ class StepOutcome:
     account_key: str
     source: str
     kind: str
-    status: str               # changed | unchanged | refused | failed | not run
+    status: str  # changed | unchanged | refused | failed | not run
     ours: bool
     message: str = ""
 
@@ -36,34 +37,66 @@ class StepOutcome:
 class ApplyReport:
     case_id: str
     outcomes: list[StepOutcome] = field(default_factory=list)
-    failed_sources: dict[str, str] = field(default_factory=dict)   # source -> error
+    failed_sources: dict[str, str] = field(default_factory=dict)  # source -> error
     seconds_by_source: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
     def complete(self) -> bool:
-        return not self.failed_sources and all(o.status not in ("failed", "not run") for o in self.outcomes)
+        return not self.failed_sources and all(
+            o.status not in ("failed", "not run") for o in self.outcomes
+        )
 
 
-def apply_steps(sstore: SuspensionStore, case_id: str, steps: list[Step],
-                connector_for: ConnectorFactory, *, actor: str | None = None) -> ApplyReport:
+def apply_steps(
+    sstore: SuspensionStore,
+    case_id: str,
+    steps: list[Step],
+    connector_for: ConnectorFactory,
+    *,
+    actor: str | None = None,
+) -> ApplyReport:
     store = sstore.store
 
     def begin(step: Step) -> None:
         sstore.mark_started(step.id)
-        audit.append(store, "suspension.step.begin",
-                     {"case": case_id, "account": step.account_key, "source": step.source,
-                      "action": step.kind, "params": step.params,
-                      "prior_at_last_sync": step.planned_prior, "attempt": step.attempts + 1}, actor=actor)
+        audit.append(
+            store,
+            "suspension.step.begin",
+            {
+                "case": case_id,
+                "account": step.account_key,
+                "source": step.source,
+                "action": step.kind,
+                "params": step.params,
+                "prior_at_last_sync": step.planned_prior,
+                "attempt": step.attempts + 1,
+            },
+            actor=actor,
+        )
 
-    def finish(step: Step, status: str, ours: bool, result: ActionResult | None, message: str) -> None:
+    def finish(
+        step: Step, status: str, ours: bool, result: ActionResult | None, message: str
+    ) -> None:
         prior, after = (result.prior, result.after) if result else ({}, {})
         sstore.record_outcome(step.id, status, ours=ours, prior=prior, after=after, message=message)
-        audit.append(store, "suspension.step",
-                     {"case": case_id, "account": step.account_key, "source": step.source,
-                      "action": step.kind, "params": step.params, "status": status,
-                      "changed_by_case": ours, "prior": prior, "after": after, "message": message},
-                     actor=actor)
+        audit.append(
+            store,
+            "suspension.step",
+            {
+                "case": case_id,
+                "account": step.account_key,
+                "source": step.source,
+                "action": step.kind,
+                "params": step.params,
+                "status": status,
+                "changed_by_case": ours,
+                "prior": prior,
+                "after": after,
+                "message": message,
+            },
+            actor=actor,
+        )
 
     def handle(connector: Connector, step: Step, record: Record) -> StepOutcome:
         record(lambda: begin(step))
@@ -74,34 +107,65 @@ def apply_steps(sstore: SuspensionStore, case_id: str, steps: list[Step],
         ours = result_is_ours(step, result)
         message = INTERRUPTED_NOTE if ours and result.status == "unchanged" else result.message
         record(lambda: finish(step, result.status, ours, result, message))
-        return StepOutcome(step.id, step.account_key, step.source, step.kind, result.status, ours, message)
+        return StepOutcome(
+            step.id, step.account_key, step.source, step.kind, result.status, ours, message
+        )
 
     def on_error(step: Step, message: str, record: Record) -> StepOutcome:
         record(lambda: finish(step, "failed", False, None, message))
-        return StepOutcome(step.id, step.account_key, step.source, step.kind, "failed", False, message)
+        return StepOutcome(
+            step.id, step.account_key, step.source, step.kind, "failed", False, message
+        )
 
     by_source: dict[str, list[Step]] = {}
     for step in steps:
         by_source.setdefault(step.source, []).append(step)
     run = run_per_source(by_source, connector_for, handle, on_error)
-    report = ApplyReport(case_id, list(run.results), dict(run.failed_sources),
-                         dict(run.seconds_by_source), run.seconds)
+    report = ApplyReport(
+        case_id,
+        list(run.results),
+        dict(run.failed_sources),
+        dict(run.seconds_by_source),
+        run.seconds,
+    )
     for source, left in run.not_run.items():
-        report.outcomes.extend(StepOutcome(s.id, s.account_key, source, s.kind, "not run", False,
-                                           f"not tried: {run.failed_sources.get(source, source + ' failed')}")
-                               for s in left)
+        report.outcomes.extend(
+            StepOutcome(
+                s.id,
+                s.account_key,
+                source,
+                s.kind,
+                "not run",
+                False,
+                f"not tried: {run.failed_sources.get(source, source + ' failed')}",
+            )
+            for s in left
+        )
     return report
 
 
-def apply_case(sstore: SuspensionStore, case_id: str, connector_for: ConnectorFactory, *,
-               actor: str | None = None) -> ApplyReport:
+def apply_case(
+    sstore: SuspensionStore,
+    case_id: str,
+    connector_for: ConnectorFactory,
+    *,
+    actor: str | None = None,
+) -> ApplyReport:
     """Run every step of the case that is not settled yet (pending, interrupted or failed).
     Settled steps are never repeated, so applying a case twice changes nothing the second time."""
     sstore.require_case(case_id)
     todo = [s for s in sstore.steps(case_id) if not s.settled]
     report = apply_steps(sstore, case_id, todo, connector_for, actor=actor)
-    audit.append(sstore.store, "suspension.apply",
-                 {"case": case_id, "steps": len(todo),
-                  "changed": sum(o.status == "changed" for o in report.outcomes),
-                  "failed_sources": report.failed_sources, "complete": report.complete}, actor=actor)
+    audit.append(
+        sstore.store,
+        "suspension.apply",
+        {
+            "case": case_id,
+            "steps": len(todo),
+            "changed": sum(o.status == "changed" for o in report.outcomes),
+            "failed_sources": report.failed_sources,
+            "complete": report.complete,
+        },
+        actor=actor,
+    )
     return report

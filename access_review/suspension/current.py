@@ -10,6 +10,7 @@ A directory that cannot be read now is said so; its accounts are planned as the 
 saw them (each change is checked again on apply), never taken for gone. An account its
 directory no longer has is reported and left out of the plan.
 """
+
 from __future__ import annotations
 
 import base64
@@ -40,8 +41,8 @@ class CurrentFacts:
     accounts: dict[str, Account]
     holds_may_be_missing: list[str]
     today: date
-    _store: Store                                           # the last sync's grants (OAuth clients)
-    notes: list[str] = field(default_factory=list)          # directories that could not be read
+    _store: Store  # the last sync's grants (OAuth clients)
+    notes: list[str] = field(default_factory=list)  # directories that could not be read
     read_seconds: dict[str, float] = field(default_factory=dict)
     requested: dict[str, int] = field(default_factory=dict)  # accounts read per directory
     state_note: str = "when read just now"
@@ -77,14 +78,20 @@ class CurrentFacts:
         subjects = {account_key}
         keys = self.accounts_of(person) if person else [account_key]
         if person and person in self.persons:
-            subjects.update(x for x in (self.persons[person].employee_id, self.persons[person].email) if x)
+            subjects.update(
+                x for x in (self.persons[person].employee_id, self.persons[person].email) if x
+            )
         for key in keys:
             subjects.add(key)
             account = self.accounts.get(key) or self._stored.get(key)
             if account is not None:
                 subjects.update(x for x in (account.email, account.login) if x)
         wanted = {s.strip().casefold() for s in subjects if s}
-        return [h for h in self._holds if h.subject.strip().casefold() in wanted and h.active(self.today)]
+        return [
+            h
+            for h in self._holds
+            if h.subject.strip().casefold() in wanted and h.active(self.today)
+        ]
 
     def privileged_roles(self) -> list[tuple[str, str, bool, list[str]]]:
         return list(self._privileged)
@@ -92,15 +99,22 @@ class CurrentFacts:
     def oauth_clients(self, account_key: str) -> list[tuple[str, str]]:
         """From the last sync's grants (revoking is idempotent and re-read on apply)."""
         db = self._store.db
-        grants = [_Grant(r[0], r[1], r[2]) for r in db.execute(
-            f"SELECT principal_key, kind, resource_key FROM {GRANTS.name} WHERE to_run IS NULL"  # noqa: S608 (constant names)
-            " AND principal_key=? AND kind='oauth'", (account_key,))]
+        grants = [
+            _Grant(r[0], r[1], r[2])
+            for r in db.execute(
+                f"SELECT principal_key, kind, resource_key FROM {GRANTS.name} WHERE to_run IS NULL"  # noqa: S608 (constant names)
+                " AND principal_key=? AND kind='oauth'",
+                (account_key,),
+            )
+        ]
         keys = sorted({g.resource_key for g in grants})
         resources = {}
         if keys:
             for key, id_, name, extra in db.execute(
-                    f"SELECT key, id, name, extra FROM {RESOURCES.name} WHERE to_run IS NULL"  # noqa: S608 (constant names)
-                    f" AND key IN ({','.join('?' * len(keys))})", keys):
+                f"SELECT key, id, name, extra FROM {RESOURCES.name} WHERE to_run IS NULL"  # noqa: S608 (constant names)
+                f" AND key IN ({','.join('?' * len(keys))})",
+                keys,
+            ):
                 resources[key] = _Resource(id_, name, _unextra(extra))
         return oauth_clients_of(account_key, grants, resources)
 
@@ -135,14 +149,24 @@ def _ad_key_of(entra: Account, kinds: Mapping[str, str]) -> list[str]:
     return [f"{source}:account:{guid}" for source, kind in kinds.items() if kind == "ad"]
 
 
-def read_current_facts(store: Store, analysis: StoredAnalysis, targets: Sequence[str], *,
-                       kinds: Mapping[str, str], connector_for: ConnectorFactory, today: date,
-                       resolve: Callable[[Answers, str], Principal] | None = None) -> CurrentFacts:
+def read_current_facts(
+    store: Store,
+    analysis: StoredAnalysis,
+    targets: Sequence[str],
+    *,
+    kinds: Mapping[str, str],
+    connector_for: ConnectorFactory,
+    today: date,
+    resolve: Callable[[Answers, str], Principal] | None = None,
+) -> CurrentFacts:
     """Resolve the targets against the stored analysis, then read every account the plan looks
     at from its directory, all directories at once. ``resolve(answers, text)`` resolves one
     target (the terminal layer may ask the ISO to choose); by default, ``resolve_principal``."""
     answers = Answers(store, analysis)
-    principals = {text: (resolve(answers, text) if resolve else answers.resolve_principal(text)) for text in targets}
+    principals = {
+        text: (resolve(answers, text) if resolve else answers.resolve_principal(text))
+        for text in targets
+    }
     persons: dict[str, Person] = {}
     accounts_of: dict[str, list[str]] = {}
     person_of: dict[str, str] = {}
@@ -157,10 +181,17 @@ def read_current_facts(store: Store, analysis: StoredAnalysis, targets: Sequence
     stored = store.current_accounts(wanted)
     # The AD account an Entra user is synced from is disabled instead of it: read it too.
     for key in list(wanted):
-        if key in stored and kinds.get(stored[key].source) == "entra" and stored[key].authority == "ad":
+        if (
+            key in stored
+            and kinds.get(stored[key].source) == "entra"
+            and stored[key].authority == "ad"
+        ):
             wanted += _ad_key_of(stored[key], kinds)
     summary = analysis.summary
-    privileged = [(r["name"], r["source"], bool(r["super_admin"]), list(r["holders"])) for r in summary["privileged"]]
+    privileged = [
+        (r["name"], r["source"], bool(r["super_admin"]), list(r["holders"]))
+        for r in summary["privileged"]
+    ]
     # Suspending a top administrator is refused while they are the last enabled one: read the
     # others of that directory too, so "the last" is known now, not as of the last sync.
     for name, source, super_admin, holders in privileged:
@@ -173,20 +204,41 @@ def read_current_facts(store: Store, analysis: StoredAnalysis, targets: Sequence
     for key in wanted:
         by_source.setdefault(source_of(key), []).append(key)
 
-    facts = CurrentFacts(persons=persons, accounts={}, holds_may_be_missing=list(summary["holds_may_be_missing"]),
-                         today=today, _principals=principals, _accounts_of=accounts_of, _person_of=person_of,
-                         _holds=[Hold(h["subject"], h["matter"], date.fromisoformat(h["since"]) if h["since"] else None,
-                                      date.fromisoformat(h["released"]) if h.get("released") else None)
-                                 for h in summary["holds"]],
-                         _privileged=privileged, _stored=stored, _store=store)
-    person_of_holders = answers.person_of([k for _n, _s, _x, holders in privileged for k in holders])
+    facts = CurrentFacts(
+        persons=persons,
+        accounts={},
+        holds_may_be_missing=list(summary["holds_may_be_missing"]),
+        today=today,
+        _principals=principals,
+        _accounts_of=accounts_of,
+        _person_of=person_of,
+        _holds=[
+            Hold(
+                h["subject"],
+                h["matter"],
+                date.fromisoformat(h["since"]) if h["since"] else None,
+                date.fromisoformat(h["released"]) if h.get("released") else None,
+            )
+            for h in summary["holds"]
+        ],
+        _privileged=privileged,
+        _stored=stored,
+        _store=store,
+    )
+    person_of_holders = answers.person_of(
+        [k for _n, _s, _x, holders in privileged for k in holders]
+    )
     for key, person in person_of_holders.items():
         facts._person_of.setdefault(key, person)
 
     def read(source: str) -> tuple[str, dict[str, Account | None] | Exception, float]:
         started = time.perf_counter()
         try:
-            return source, connector_for(source).fetch_accounts(by_source[source]), time.perf_counter() - started
+            return (
+                source,
+                connector_for(source).fetch_accounts(by_source[source]),
+                time.perf_counter() - started,
+            )
         except Exception as exc:  # said per directory; the others are planned all the same
             return source, exc, time.perf_counter() - started
 
@@ -196,9 +248,15 @@ def read_current_facts(store: Store, analysis: StoredAnalysis, targets: Sequence
         facts.read_seconds[source] = seconds
         facts.requested[source] = len(by_source[source])
         if isinstance(found, Exception):
-            why = str(found) if isinstance(found, AccessReviewError) else f"{type(found).__name__}: {found}"
-            facts.notes.append(f"could not read {source} now ({why}): its accounts are planned as the last sync "
-                               "saw them, and each change is checked again on apply")
+            why = (
+                str(found)
+                if isinstance(found, AccessReviewError)
+                else f"{type(found).__name__}: {found}"
+            )
+            facts.notes.append(
+                f"could not read {source} now ({why}): its accounts are planned as the last sync "
+                "saw them, and each change is checked again on apply"
+            )
             facts.accounts.update((k, stored[k]) for k in by_source[source] if k in stored)
             continue
         for key, account in found.items():
@@ -206,6 +264,8 @@ def read_current_facts(store: Store, analysis: StoredAnalysis, targets: Sequence
                 facts.accounts[key] = account
             else:
                 label = stored[key].login if key in stored else key
-                facts._gone[key] = (f"{label} ({source}) is no longer in {source} (read just now): "
-                                    "nothing to suspend there")
+                facts._gone[key] = (
+                    f"{label} ({source}) is no longer in {source} (read just now): "
+                    "nothing to suspend there"
+                )
     return facts

@@ -22,6 +22,7 @@ state read earlier cannot leave an account open). Protected accounts are refused
 with the reason. Accounts on litigation hold are suspended and the hold is shown: suspension
 keeps the data; nothing here deletes an account.
 """
+
 from __future__ import annotations
 
 import base64
@@ -45,15 +46,15 @@ class PlanFacts(Protocol):
 
     # (Read-only properties: a plan only reads them, and a provider may hold plain dicts.)
     @property
-    def persons(self) -> Mapping[str, Person]: ...          # person key -> person (at least the targets)
+    def persons(self) -> Mapping[str, Person]: ...  # person key -> person (at least the targets)
     @property
-    def accounts(self) -> Mapping[str, Account]: ...        # account key -> the account's state
+    def accounts(self) -> Mapping[str, Account]: ...  # account key -> the account's state
     @property
     def holds_may_be_missing(self) -> list[str]: ...
     @property
-    def state_note(self) -> str: ...                        # when the accounts' state was read, in words
+    def state_note(self) -> str: ...  # when the accounts' state was read, in words
     @property
-    def notes(self) -> list[str]: ...                       # what could not be read, for the plan's warnings
+    def notes(self) -> list[str]: ...  # what could not be read, for the plan's warnings
 
     def find_person(self, text: str) -> Person | None: ...
     def find_account(self, text: str) -> Account | None: ...
@@ -63,6 +64,7 @@ class PlanFacts(Protocol):
     def privileged_roles(self) -> list[tuple[str, str, bool, list[str]]]: ...
     def oauth_clients(self, account_key: str) -> list[tuple[str, str]]: ...
     def gone(self, account_key: str) -> str | None: ...
+
 
 DIRECTORY_KINDS = ("ad", "entra", "google")
 
@@ -79,7 +81,7 @@ TOP_ADMIN_ROLES = {
 class PlannedStep:
     account_key: str
     source: str
-    kind: str                 # disable_account | revoke_sessions | revoke_oauth_token
+    kind: str  # disable_account | revoke_sessions | revoke_oauth_token
     why: str
     params: Mapping[str, Any] = field(default_factory=dict)
 
@@ -96,13 +98,13 @@ class PlannedStep:
 class AccountPlan:
     key: str
     source: str
-    directory: str            # ad | entra | google
+    directory: str  # ad | entra | google
     login: str
     display_name: str
-    person: str | None        # person key
-    enabled: bool             # at the last complete sync
-    disposition: str          # suspend | already disabled | refused
-    reason: str = ""          # why refused, or a note on the disposition
+    person: str | None  # person key
+    enabled: bool  # at the last complete sync
+    disposition: str  # suspend | already disabled | refused
+    reason: str = ""  # why refused, or a note on the disposition
     holds: tuple[str, ...] = ()
     steps: tuple[PlannedStep, ...] = ()
     # The account's state at the last sync: recorded under the case before anything changes.
@@ -112,7 +114,7 @@ class AccountPlan:
 @dataclass(frozen=True)
 class SuspensionPlan:
     targets: tuple[str, ...]
-    persons: tuple[str, ...]          # person keys the targets named
+    persons: tuple[str, ...]  # person keys the targets named
     accounts: tuple[AccountPlan, ...]
     revoke_tokens: bool = False
     warnings: tuple[str, ...] = ()
@@ -137,12 +139,18 @@ class Protection:
     @classmethod
     def from_config(cls, config: "Config") -> "Protection":
         iso = {*config.iso.accounts, config.iso.email}
-        return cls(frozenset(v.strip().lower() for v in config.protected_accounts if v.strip()),
-                   frozenset(v.strip().lower() for v in iso if v and v.strip()))
+        return cls(
+            frozenset(v.strip().lower() for v in config.protected_accounts if v.strip()),
+            frozenset(v.strip().lower() for v in iso if v and v.strip()),
+        )
 
     def reason(self, account: Account) -> str | None:
-        names = {account.key.lower(), account.id.lower(), (account.login or "").lower(),
-                 (account.email or "").lower()} - {""}
+        names = {
+            account.key.lower(),
+            account.id.lower(),
+            (account.login or "").lower(),
+            (account.email or "").lower(),
+        } - {""}
         if names & self.iso:
             return "the ISO's own account ([iso] in the config)"
         if names & self.protected:
@@ -176,12 +184,15 @@ def resolve_targets(a: PlanFacts, targets: Iterable[str]) -> tuple[list[str], li
         if account is None:
             raise AccessReviewError(
                 f"no person or account matches {text!r}",
-                hint="use an employee id, an e-mail, a login, an account key or a unique part of a name")
+                hint="use an employee id, an e-mail, a login, an account key or a unique part of a name",
+            )
         accounts.append(account.key)
     return list(dict.fromkeys(persons)), list(dict.fromkeys(accounts))
 
 
-def ad_account_of_synced(a: PlanFacts, entra_account: Account, kinds: Mapping[str, str]) -> Account | None:
+def ad_account_of_synced(
+    a: PlanFacts, entra_account: Account, kinds: Mapping[str, str]
+) -> Account | None:
     """The AD account an Entra user synced from AD comes from: by onPremisesImmutableId (the
     base64 of the AD objectGUID by default in Entra Connect), else the same person's AD account."""
     immutable = entra_account.extra.get("onPremisesImmutableId") if entra_account.extra else None
@@ -216,7 +227,9 @@ def top_admin_holders(a: PlanFacts, kinds: Mapping[str, str]) -> dict[str, dict[
     return out
 
 
-def entra_privileged_warnings(a: PlanFacts, kinds: Mapping[str, str], plans: Iterable["AccountPlan"]) -> list[str]:
+def entra_privileged_warnings(
+    a: PlanFacts, kinds: Mapping[str, str], plans: Iterable["AccountPlan"]
+) -> list[str]:
     """An Entra account holding an administrator role cannot be disabled with the app's
     User.EnableDisableAccount.All: Graph wants a higher administrator role for a privileged
     user (https://learn.microsoft.com/graph/api/user-update). Said in the plan, before --apply."""
@@ -229,16 +242,24 @@ def entra_privileged_warnings(a: PlanFacts, kinds: Mapping[str, str], plans: Ite
     out = []
     for plan in plans:
         if plan.key in roles and any(s.kind == "disable_account" for s in plan.steps):
-            out.append(f"{plan.login} ({plan.source}) holds the Entra role {', '.join(sorted(set(roles[plan.key])))}: "
-                       "Graph does not let the app's User.EnableDisableAccount.All disable a privileged user, so "
-                       "expect this step to be refused; disable it by hand in the Entra admin center, or give the "
-                       "app a higher administrator role (Privileged Authentication Administrator). Its sessions "
-                       "are still revoked.")
+            out.append(
+                f"{plan.login} ({plan.source}) holds the Entra role {', '.join(sorted(set(roles[plan.key])))}: "
+                "Graph does not let the app's User.EnableDisableAccount.All disable a privileged user, so "
+                "expect this step to be refused; disable it by hand in the Entra admin center, or give the "
+                "app a higher administrator role (Privileged Authentication Administrator). Its sessions "
+                "are still revoked."
+            )
     return out
 
 
-def build_plan(a: PlanFacts, targets: Iterable[str], *, kinds: Mapping[str, str],
-               protection: Protection, revoke_tokens: bool = False) -> SuspensionPlan:
+def build_plan(
+    a: PlanFacts,
+    targets: Iterable[str],
+    *,
+    kinds: Mapping[str, str],
+    protection: Protection,
+    revoke_tokens: bool = False,
+) -> SuspensionPlan:
     targets = tuple(targets)
     if not targets:
         raise AccessReviewError("name at least one person or account to suspend")
@@ -246,8 +267,10 @@ def build_plan(a: PlanFacts, targets: Iterable[str], *, kinds: Mapping[str, str]
     warnings: list[str] = []
     for p in persons:
         if not a.accounts_of(p):
-            warnings.append(f"{a.persons[p].name} ({a.persons[p].employee_id}) has no account in any "
-                            "directory at the last sync")
+            warnings.append(
+                f"{a.persons[p].name} ({a.persons[p].employee_id}) has no account in any "
+                "directory at the last sync"
+            )
     # An account the directory no longer has is nothing to suspend: said, never planned.
     account_keys = []
     for key in named:
@@ -263,37 +286,71 @@ def build_plan(a: PlanFacts, targets: Iterable[str], *, kinds: Mapping[str, str]
         if kinds.get(account.source) == "entra" and account.authority == "ad":
             ad_account = ad_account_of_synced(a, account, kinds)
             if ad_account is None:
-                warnings.append(f"{account.login} ({account.source}) is synced from AD but its AD account "
-                                "is not in AD: disable it in AD yourself")
+                warnings.append(
+                    f"{account.login} ({account.source}) is synced from AD but its AD account "
+                    "is not in AD: disable it in AD yourself"
+                )
             elif ad_account.key not in account_keys:
                 account_keys.append(ad_account.key)
 
     # Holds shown beside each account come partly from the directories (Google Vault): where a
     # sync could see only part of them, the plan must not look as if it knew them all.
-    warnings += [f"litigation holds may be missing from this plan: {gap}" for gap in a.holds_may_be_missing]
+    warnings += [
+        f"litigation holds may be missing from this plan: {gap}" for gap in a.holds_may_be_missing
+    ]
     warnings += list(a.notes)
 
     admins = top_admin_holders(a, kinds)
     # Accounts this plan will really disable (a protected one stays enabled, so it still
     # counts as a remaining administrator).
     suspending = {k for k in account_keys if not protection.reason(a.accounts[k])}
-    plans = [_account_plan(a, a.accounts[key], kinds, protection, admins, suspending, revoke_tokens)
-             for key in account_keys]
-    plans.sort(key=lambda p: (p.person or "", list(kinds).index(p.source) if p.source in kinds else 99, p.login))
+    plans = [
+        _account_plan(a, a.accounts[key], kinds, protection, admins, suspending, revoke_tokens)
+        for key in account_keys
+    ]
+    plans.sort(
+        key=lambda p: (
+            p.person or "",
+            list(kinds).index(p.source) if p.source in kinds else 99,
+            p.login,
+        )
+    )
     warnings += entra_privileged_warnings(a, kinds, plans)
-    return SuspensionPlan(targets=targets, persons=tuple(persons), accounts=tuple(plans),
-                          revoke_tokens=revoke_tokens, warnings=tuple(warnings))
+    return SuspensionPlan(
+        targets=targets,
+        persons=tuple(persons),
+        accounts=tuple(plans),
+        revoke_tokens=revoke_tokens,
+        warnings=tuple(warnings),
+    )
 
 
-def _account_plan(a: PlanFacts, account: Account, kinds: Mapping[str, str], protection: Protection,
-                  admins: Mapping[str, Mapping[str, str]], suspending: set[str],
-                  revoke_tokens: bool) -> AccountPlan:
+def _account_plan(
+    a: PlanFacts,
+    account: Account,
+    kinds: Mapping[str, str],
+    protection: Protection,
+    admins: Mapping[str, Mapping[str, str]],
+    suspending: set[str],
+    revoke_tokens: bool,
+) -> AccountPlan:
     directory = kinds.get(account.source, account.source)
-    holds = tuple(f"{h.matter}" + (f" (since {h.since.isoformat()})" if h.since else "")
-                  for h in a.holds_for_account(account.key))
-    plan = partial(AccountPlan, key=account.key, source=account.source, directory=directory, login=account.login,
-                   display_name=account.display_name, person=a.person_of(account.key),
-                   enabled=account.enabled, holds=holds, prior=prior_at_sync(account))
+    holds = tuple(
+        f"{h.matter}" + (f" (since {h.since.isoformat()})" if h.since else "")
+        for h in a.holds_for_account(account.key)
+    )
+    plan = partial(
+        AccountPlan,
+        key=account.key,
+        source=account.source,
+        directory=directory,
+        login=account.login,
+        display_name=account.display_name,
+        person=a.person_of(account.key),
+        enabled=account.enabled,
+        holds=holds,
+        prior=prior_at_sync(account),
+    )
     refusal = protection.reason(account) or _last_admin_reason(account, admins, suspending, a)
     if refusal:
         return plan(disposition="refused", reason=refusal)
@@ -303,14 +360,26 @@ def _account_plan(a: PlanFacts, account: Account, kinds: Mapping[str, str], prot
         # re-enabled since it was read is still locked out. Sessions of a disabled account
         # cannot be used, so nothing else is done.
         recheck = tuple(s for s in steps if s.kind == "disable_account")
-        recheck = tuple(PlannedStep(s.account_key, s.source, s.kind,
-                                    f"already disabled {a.state_note}: re-checked, left as it is",
-                                    s.params) for s in recheck)
-        return plan(disposition="already disabled", steps=recheck,
-                    reason=f"already disabled {a.state_note}")
-    return plan(disposition="suspend", steps=steps,
-                reason="synced from AD: disabled through its AD account"
-                       if directory == "entra" and account.authority == "ad" else "")
+        recheck = tuple(
+            PlannedStep(
+                s.account_key,
+                s.source,
+                s.kind,
+                f"already disabled {a.state_note}: re-checked, left as it is",
+                s.params,
+            )
+            for s in recheck
+        )
+        return plan(
+            disposition="already disabled", steps=recheck, reason=f"already disabled {a.state_note}"
+        )
+    return plan(
+        disposition="suspend",
+        steps=steps,
+        reason="synced from AD: disabled through its AD account"
+        if directory == "entra" and account.authority == "ad"
+        else "",
+    )
 
 
 # Account flags worth keeping beside "enabled" (AD's whole userAccountControl, Google's
@@ -320,40 +389,66 @@ PRIOR_EXTRA_FIELDS = ("user_account_control", "suspensionReason", "archived")
 
 def prior_at_sync(account: Account) -> dict[str, Any]:
     extra = account.extra or {}
-    return {"enabled": account.enabled, "login": account.login,
-            **{k: extra[k] for k in PRIOR_EXTRA_FIELDS if k in extra}}
+    return {
+        "enabled": account.enabled,
+        "login": account.login,
+        **{k: extra[k] for k in PRIOR_EXTRA_FIELDS if k in extra},
+    }
 
 
-def _last_admin_reason(account: Account, admins: Mapping[str, Mapping[str, str]],
-                       suspending: set[str], a: PlanFacts) -> str | None:
+def _last_admin_reason(
+    account: Account, admins: Mapping[str, Mapping[str, str]], suspending: set[str], a: PlanFacts
+) -> str | None:
     holders = admins.get(account.source, {})
     if account.key not in holders or not account.enabled:
         return None
-    remaining = [k for k in holders if k not in suspending and a.accounts.get(k) is not None
-                 and a.accounts[k].enabled]
+    remaining = [
+        k
+        for k in holders
+        if k not in suspending and a.accounts.get(k) is not None and a.accounts[k].enabled
+    ]
     if remaining:
         return None
-    return (f"last enabled {holders[account.key]} in {account.source}: suspending it would lock the "
-            "district out of the directory; add another administrator first")
+    return (
+        f"last enabled {holders[account.key]} in {account.source}: suspending it would lock the "
+        "district out of the directory; add another administrator first"
+    )
 
 
-def _steps_for(a: PlanFacts, account: Account, directory: str, revoke_tokens: bool) -> tuple[PlannedStep, ...]:
+def _steps_for(
+    a: PlanFacts, account: Account, directory: str, revoke_tokens: bool
+) -> tuple[PlannedStep, ...]:
     key, source = account.key, account.source
     if directory == "ad":
         return (PlannedStep(key, source, "disable_account", "disable the account"),)
     if directory == "entra":
         revoke = PlannedStep(key, source, "revoke_sessions", "revoke sign-in sessions")
         if account.authority == "ad":
-            return (PlannedStep(key, source, "revoke_sessions",
-                                "revoke sign-in sessions now (disabled in AD; Entra follows at the next sync)"),)
+            return (
+                PlannedStep(
+                    key,
+                    source,
+                    "revoke_sessions",
+                    "revoke sign-in sessions now (disabled in AD; Entra follows at the next sync)",
+                ),
+            )
         return (PlannedStep(key, source, "disable_account", "disable the account"), revoke)
     if directory == "google":
-        steps = [PlannedStep(key, source, "disable_account", "suspend the user"),
-                 PlannedStep(key, source, "revoke_sessions", "sign out of all sessions")]
+        steps = [
+            PlannedStep(key, source, "disable_account", "suspend the user"),
+            PlannedStep(key, source, "revoke_sessions", "sign out of all sessions"),
+        ]
         if revoke_tokens:
             for client_id, app in a.oauth_clients(key):
-                steps.append(PlannedStep(key, source, "revoke_oauth_token", f"revoke the OAuth token of {app}",
-                                         {"client_id": client_id}))
+                steps.append(
+                    PlannedStep(
+                        key,
+                        source,
+                        "revoke_oauth_token",
+                        f"revoke the OAuth token of {app}",
+                        {"client_id": client_id},
+                    )
+                )
         return tuple(steps)
     # An unknown directory kind: disabling is the one action every connector has.
     return (PlannedStep(key, source, "disable_account", "disable the account"),)

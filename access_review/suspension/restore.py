@@ -11,6 +11,7 @@ account — the case's accounts read fresh from their directories when the resto
 userAccountControl changed), and, on apply, when the directory reports the account already
 enabled.
 """
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +26,10 @@ from ..records import Account, Snapshot
 from .runner import Record, run_per_source
 from .store import Step, SuspensionStore
 
-NOT_RESTORED_NOTE = ("sessions and revoked OAuth tokens are not restored: the person signs in again "
-                     "and grants apps again where still wanted")
+NOT_RESTORED_NOTE = (
+    "sessions and revoked OAuth tokens are not restored: the person signs in again "
+    "and grants apps again where still wanted"
+)
 
 
 @dataclass(frozen=True)
@@ -34,9 +37,9 @@ class RestoreItem:
     account_key: str
     source: str
     login: str
-    action: str               # re-enable | drift | leave disabled | done
+    action: str  # re-enable | drift | leave disabled | done
     reason: str
-    step_id: int              # the case's disable_account step this item restores
+    step_id: int  # the case's disable_account step this item restores
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ class RestorePlan:
 @dataclass
 class RestoreReport:
     case_id: str
-    items: list[RestoreItem] = field(default_factory=list)   # what happened, one per account
+    items: list[RestoreItem] = field(default_factory=list)  # what happened, one per account
     failed_sources: dict[str, str] = field(default_factory=dict)
     restored_case: bool = False
 
@@ -79,14 +82,17 @@ def snapshot_drift(step: Step, snapshot: Snapshot | None, synced_at: datetime | 
         return f"enabled again by someone else (read {synced_at:%Y-%m-%d %H:%M} UTC)"
     left = step.after.get("userAccountControl")
     extra = account.extra or {}
-    now = extra.get("user_account_control", extra.get("userAccountControl"))  # AD snapshot's name first
+    now = extra.get(
+        "user_account_control", extra.get("userAccountControl")
+    )  # AD snapshot's name first
     if left is not None and now is not None and int(now) != int(left):
         return f"userAccountControl changed since the case set it ({left} -> {now})"
     return None
 
 
-def read_case_accounts(sstore: SuspensionStore, case_id: str, connector_for: ConnectorFactory, *,
-                       configured: set[str]) -> tuple[dict[str, Snapshot], dict[str, datetime], dict[str, str]]:
+def read_case_accounts(
+    sstore: SuspensionStore, case_id: str, connector_for: ConnectorFactory, *, configured: set[str]
+) -> tuple[dict[str, Snapshot], dict[str, datetime], dict[str, str]]:
     """The accounts the case disabled, read now from their directories (``fetch_accounts``: a few
     requests each, every directory at once): (source -> a snapshot holding just them, source ->
     when they were read, source -> why it could not be read). An account a directory no longer
@@ -96,13 +102,23 @@ def read_case_accounts(sstore: SuspensionStore, case_id: str, connector_for: Con
         if step.kind == "disable_account" and step.ours and step.source in configured:
             by_source.setdefault(step.source, []).append(step.account_key)
 
-    def read(source: str) -> tuple[str, dict[str, Account | None], datetime] | tuple[str, str, None]:
+    def read(
+        source: str,
+    ) -> tuple[str, dict[str, Account | None], datetime] | tuple[str, str, None]:
         """(source, the accounts, when read), or (source, why it could not be read, None)."""
         try:
             found = connector_for(source).fetch_accounts(list(dict.fromkeys(by_source[source])))
             return source, found, datetime.now(timezone.utc)
         except Exception as exc:  # said per directory, as "could not read", never as "gone"
-            return source, (str(exc) if isinstance(exc, AccessReviewError) else f"{type(exc).__name__}: {exc}"), None
+            return (
+                source,
+                (
+                    str(exc)
+                    if isinstance(exc, AccessReviewError)
+                    else f"{type(exc).__name__}: {exc}"
+                ),
+                None,
+            )
 
     snapshots: dict[str, Snapshot] = {}
     read_at: dict[str, datetime] = {}
@@ -114,20 +130,28 @@ def read_case_accounts(sstore: SuspensionStore, case_id: str, connector_for: Con
                 failed[source] = error
                 continue
             source, found, at = outcome
-            snapshots[source] = Snapshot(source, accounts=[a for a in found.values() if a is not None], complete=True)
+            snapshots[source] = Snapshot(
+                source, accounts=[a for a in found.values() if a is not None], complete=True
+            )
             read_at[source] = at
     return snapshots, read_at, failed
 
 
-def plan_restore(sstore: SuspensionStore, case_id: str, snapshots: Mapping[str, Snapshot],
-                 synced_at: Mapping[str, datetime]) -> RestorePlan:
+def plan_restore(
+    sstore: SuspensionStore,
+    case_id: str,
+    snapshots: Mapping[str, Snapshot],
+    synced_at: Mapping[str, datetime],
+) -> RestorePlan:
     case = sstore.require_case(case_id)
     steps = sstore.steps(case_id)
     unsettled = [s for s in steps if not s.settled]
     if case.restored_at is None and unsettled:
         raise AccessReviewError(
             f"case {case_id} is not complete: {len(unsettled)} step(s) not done, so what it changed is "
-            "not yet known", hint=f"run `access-review suspend --resume {case_id} --apply` first")
+            "not yet known",
+            hint=f"run `access-review suspend --resume {case_id} --apply` first",
+        )
     logins = {a.account_key: a.login for a in sstore.accounts(case_id)}
     items = []
     for step in steps:
@@ -135,51 +159,107 @@ def plan_restore(sstore: SuspensionStore, case_id: str, snapshots: Mapping[str, 
             continue
         login = logins.get(step.account_key, step.account_key)
         if step.restore_status in ("restored", "drift"):
-            items.append(RestoreItem(step.account_key, step.source, login, "done",
-                                     f"{step.restore_status} earlier: {step.restore_message}".rstrip(": "),
-                                     step.id))
+            items.append(
+                RestoreItem(
+                    step.account_key,
+                    step.source,
+                    login,
+                    "done",
+                    f"{step.restore_status} earlier: {step.restore_message}".rstrip(": "),
+                    step.id,
+                )
+            )
         elif not step.ours:
-            reason = ("was already disabled before this case" if step.status == "unchanged"
-                      else f"this case did not disable it ({step.status}" + (f": {step.message})" if step.message else ")"))
-            items.append(RestoreItem(step.account_key, step.source, login, "leave disabled", reason, step.id))
+            reason = (
+                "was already disabled before this case"
+                if step.status == "unchanged"
+                else f"this case did not disable it ({step.status}"
+                + (f": {step.message})" if step.message else ")")
+            )
+            items.append(
+                RestoreItem(step.account_key, step.source, login, "leave disabled", reason, step.id)
+            )
         else:
             drift = snapshot_drift(step, snapshots.get(step.source), synced_at.get(step.source))
             if drift:
-                items.append(RestoreItem(step.account_key, step.source, login, "drift", drift, step.id))
+                items.append(
+                    RestoreItem(step.account_key, step.source, login, "drift", drift, step.id)
+                )
             else:
-                items.append(RestoreItem(step.account_key, step.source, login, "re-enable",
-                                         "disabled by this case", step.id))
+                items.append(
+                    RestoreItem(
+                        step.account_key,
+                        step.source,
+                        login,
+                        "re-enable",
+                        "disabled by this case",
+                        step.id,
+                    )
+                )
     return RestorePlan(case_id, tuple(items), (NOT_RESTORED_NOTE,))
 
 
-def apply_restore(sstore: SuspensionStore, plan: RestorePlan, connector_for: ConnectorFactory, *,
-                  actor: str | None = None) -> RestoreReport:
+def apply_restore(
+    sstore: SuspensionStore,
+    plan: RestorePlan,
+    connector_for: ConnectorFactory,
+    *,
+    actor: str | None = None,
+) -> RestoreReport:
     store = sstore.store
     case_id = plan.case_id
     report = RestoreReport(case_id)
 
     def record_drift(item: RestoreItem) -> None:
         sstore.record_restore(item.step_id, "drift", message=item.reason)
-        audit.append(store, "suspension.restore.step",
-                     {"case": case_id, "account": item.account_key, "source": item.source,
-                      "status": "drift", "message": item.reason}, actor=actor)
+        audit.append(
+            store,
+            "suspension.restore.step",
+            {
+                "case": case_id,
+                "account": item.account_key,
+                "source": item.source,
+                "status": "drift",
+                "message": item.reason,
+            },
+            actor=actor,
+        )
 
     for item in plan.drift:
         record_drift(item)
         report.items.append(item)
 
     def begin(item: RestoreItem) -> None:
-        audit.append(store, "suspension.restore.step.begin",
-                     {"case": case_id, "account": item.account_key, "source": item.source,
-                      "action": "enable_account"}, actor=actor)
+        audit.append(
+            store,
+            "suspension.restore.step.begin",
+            {
+                "case": case_id,
+                "account": item.account_key,
+                "source": item.source,
+                "action": "enable_account",
+            },
+            actor=actor,
+        )
 
     def finish(item: RestoreItem, status: str, result: ActionResult | None, message: str) -> None:
         prior = result.prior if result else {}
         sstore.record_restore(item.step_id, status, prior=prior, message=message)
-        audit.append(store, "suspension.restore.step",
-                     {"case": case_id, "account": item.account_key, "source": item.source,
-                      "action": "enable_account", "status": status, "prior": prior,
-                      "after": result.after if result else {}, "message": message}, actor=actor)
+        audit.append(
+            store,
+            "suspension.restore.step",
+            {
+                "case": case_id,
+                "account": item.account_key,
+                "source": item.source,
+                "action": "enable_account",
+                "status": status,
+                "prior": prior,
+                "after": result.after if result else {},
+                "message": message,
+            },
+            actor=actor,
+        )
 
     def handle(connector: Connector, item: RestoreItem, record: Record) -> RestoreItem:
         record(lambda: begin(item))
@@ -201,7 +281,9 @@ def apply_restore(sstore: SuspensionStore, plan: RestorePlan, connector_for: Con
 
     def on_error(item: RestoreItem, message: str, record: Record) -> RestoreItem:
         record(lambda: finish(item, "failed", None, message))
-        return RestoreItem(item.account_key, item.source, item.login, "failed", message, item.step_id)
+        return RestoreItem(
+            item.account_key, item.source, item.login, "failed", message, item.step_id
+        )
 
     by_source: dict[str, list[RestoreItem]] = {}
     for item in plan.to_enable:
@@ -210,16 +292,31 @@ def apply_restore(sstore: SuspensionStore, plan: RestorePlan, connector_for: Con
     report.items.extend(run.results)
     report.failed_sources = dict(run.failed_sources)
     for source, left in run.not_run.items():
-        report.items.extend(RestoreItem(i.account_key, i.source, i.login, "not run",
-                                        f"not tried: {run.failed_sources.get(source, '')}", i.step_id)
-                            for i in left)
+        report.items.extend(
+            RestoreItem(
+                i.account_key,
+                i.source,
+                i.login,
+                "not run",
+                f"not tried: {run.failed_sources.get(source, '')}",
+                i.step_id,
+            )
+            for i in left
+        )
     steps = [s for s in sstore.steps(case_id) if s.kind == "disable_account" and s.ours]
     if all(s.restore_status in ("restored", "drift") for s in steps):
         sstore.mark_restored(case_id)
         report.restored_case = True
-    audit.append(store, "suspension.restore",
-                 {"case": case_id, "restored": sum(i.action == "re-enabled" for i in report.items),
-                  "drift": sum(i.action == "drift" for i in report.items),
-                  "failed_sources": report.failed_sources, "case_restored": report.restored_case},
-                 actor=actor)
+    audit.append(
+        store,
+        "suspension.restore",
+        {
+            "case": case_id,
+            "restored": sum(i.action == "re-enabled" for i in report.items),
+            "drift": sum(i.action == "drift" for i in report.items),
+            "failed_sources": report.failed_sources,
+            "case_restored": report.restored_case,
+        },
+        actor=actor,
+    )
     return report

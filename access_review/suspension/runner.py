@@ -6,6 +6,7 @@ a directory is on disk before the call, and an SQLite connection is never shared
 threads. A source whose work raises stops there (its remaining items are reported "not run")
 and never stops the other sources.
 """
+
 from __future__ import annotations
 
 import queue
@@ -51,8 +52,8 @@ class Recorder:
 @dataclass
 class SourceRun(Generic[R]):
     results: list[R] = field(default_factory=list)
-    failed_sources: dict[str, str] = field(default_factory=dict)   # source -> the error
-    not_run: dict[str, list[Any]] = field(default_factory=dict)     # source -> items never tried
+    failed_sources: dict[str, str] = field(default_factory=dict)  # source -> the error
+    not_run: dict[str, list[Any]] = field(default_factory=dict)  # source -> items never tried
     seconds_by_source: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -64,9 +65,12 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_per_source(items: Mapping[str, Sequence[T]], connector_for: ConnectorFactory,
-                   handle: Callable[[Connector, T, Record], R],
-                   on_error: Callable[[T, str, Record], R]) -> SourceRun[R]:
+def run_per_source(
+    items: Mapping[str, Sequence[T]],
+    connector_for: ConnectorFactory,
+    handle: Callable[[Connector, T, Record], R],
+    on_error: Callable[[T, str, Record], R],
+) -> SourceRun[R]:
     """For each source, in its own thread: build its connector, then ``handle`` its items in
     order. When ``handle`` raises, ``on_error`` records that item and the source stops."""
     run: SourceRun[R] = SourceRun()
@@ -90,12 +94,14 @@ def run_per_source(items: Mapping[str, Sequence[T]], connector_for: ConnectorFac
                 message = describe_error(exc)
                 per_source[source].append(on_error(item, message, recorder.call))
                 run.failed_sources[source] = message
-                run.not_run[source] = todo[index + 1:]
+                run.not_run[source] = todo[index + 1 :]
                 break
         run.seconds_by_source[source] = time.perf_counter() - started
 
     t0 = time.perf_counter()
-    workers = [threading.Thread(target=work, args=(s,), name=f"source-{s}", daemon=True) for s in items]
+    workers = [
+        threading.Thread(target=work, args=(s,), name=f"source-{s}", daemon=True) for s in items
+    ]
     for w in workers:
         w.start()
     recorder.serve(workers)

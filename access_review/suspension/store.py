@@ -9,6 +9,7 @@ Step status: pending -> started -> changed | unchanged | refused | failed.
 ``started`` with no outcome means the process stopped while the directory call was in flight.
 ``ours`` is set when this case is what disabled the account (what restore undoes).
 """
+
 from __future__ import annotations
 
 import json
@@ -134,17 +135,36 @@ class Step:
         return self.status not in UNSETTLED
 
 
-_STEP_COLUMNS = ("id, case_id, account_key, source, kind, params, why, planned_prior, status, ours, prior,"
-                 " after, message, attempts, started_at, finished_at, restore_status, restore_prior,"
-                 " restore_message, restored_at")
+_STEP_COLUMNS = (
+    "id, case_id, account_key, source, kind, params, why, planned_prior, status, ours, prior,"
+    " after, message, attempts, started_at, finished_at, restore_status, restore_prior,"
+    " restore_message, restored_at"
+)
 
 
 def _step(row: Row) -> Step:
-    return Step(id=row[0], case_id=row[1], account_key=row[2], source=row[3], kind=row[4],
-                params=_load(row[5]), why=row[6], planned_prior=_load(row[7]), status=row[8],
-                ours=bool(row[9]), prior=_load(row[10]), after=_load(row[11]), message=row[12],
-                attempts=row[13], started_at=row[14], finished_at=row[15], restore_status=row[16],
-                restore_prior=_load(row[17]), restore_message=row[18], restored_at=row[19])
+    return Step(
+        id=row[0],
+        case_id=row[1],
+        account_key=row[2],
+        source=row[3],
+        kind=row[4],
+        params=_load(row[5]),
+        why=row[6],
+        planned_prior=_load(row[7]),
+        status=row[8],
+        ours=bool(row[9]),
+        prior=_load(row[10]),
+        after=_load(row[11]),
+        message=row[12],
+        attempts=row[13],
+        started_at=row[14],
+        finished_at=row[15],
+        restore_status=row[16],
+        restore_prior=_load(row[17]),
+        restore_message=row[18],
+        restored_at=row[19],
+    )
 
 
 class SuspensionStore:
@@ -155,24 +175,32 @@ class SuspensionStore:
 
     # -- cases ------------------------------------------------------------------------------
     def case(self, case_id: str) -> Case | None:
-        row = self.db.execute("SELECT id, reason, until, created_at, created_by, targets, revoke_tokens,"
-                              " restored_at FROM suspension_cases WHERE id=?", (case_id,)).fetchone()
+        row = self.db.execute(
+            "SELECT id, reason, until, created_at, created_by, targets, revoke_tokens,"
+            " restored_at FROM suspension_cases WHERE id=?",
+            (case_id,),
+        ).fetchone()
         return _case(row) if row else None
 
     def require_case(self, case_id: str) -> Case:
         found = self.case(case_id)
         if found is None:
-            raise AccessReviewError(f"no suspension case {case_id!r}",
-                                    hint="`access-review suspensions` lists the cases")
+            raise AccessReviewError(
+                f"no suspension case {case_id!r}",
+                hint="`access-review suspensions` lists the cases",
+            )
         return found
 
     def cases(self) -> list[Case]:
-        rows = self.db.execute("SELECT id, reason, until, created_at, created_by, targets, revoke_tokens,"
-                               " restored_at FROM suspension_cases ORDER BY created_at, id").fetchall()
+        rows = self.db.execute(
+            "SELECT id, reason, until, created_at, created_by, targets, revoke_tokens,"
+            " restored_at FROM suspension_cases ORDER BY created_at, id"
+        ).fetchall()
         return [_case(r) for r in rows]
 
-    def record_plan(self, case_id: str, reason: str, until: date | None, plan: SuspensionPlan,
-                    actor: str) -> tuple[Case, list[Step]]:
+    def record_plan(
+        self, case_id: str, reason: str, until: date | None, plan: SuspensionPlan, actor: str
+    ) -> tuple[Case, list[Step]]:
         """Open the case (or extend it) with the plan, in one transaction, before any change.
 
         Steps the case already has are kept as they are (a second run of the same suspension
@@ -180,83 +208,167 @@ class SuspensionStore:
         new_ids: list[int] = []
         with self.store.transaction() as db:
             exists = db.execute("SELECT 1 FROM suspension_cases WHERE id=?", (case_id,)).fetchone()
-            if exists and db.execute("SELECT restored_at FROM suspension_cases WHERE id=?",
-                                     (case_id,)).fetchone()[0]:
-                raise AccessReviewError(f"case {case_id} was restored and is closed",
-                                        hint="open a new case with another --case ID")
+            if (
+                exists
+                and db.execute(
+                    "SELECT restored_at FROM suspension_cases WHERE id=?", (case_id,)
+                ).fetchone()[0]
+            ):
+                raise AccessReviewError(
+                    f"case {case_id} was restored and is closed",
+                    hint="open a new case with another --case ID",
+                )
             if exists:
-                old = json.loads(db.execute("SELECT targets FROM suspension_cases WHERE id=?",
-                                            (case_id,)).fetchone()[0])
+                old = json.loads(
+                    db.execute(
+                        "SELECT targets FROM suspension_cases WHERE id=?", (case_id,)
+                    ).fetchone()[0]
+                )
                 merged = list(dict.fromkeys([*old, *plan.targets]))
-                db.execute("UPDATE suspension_cases SET targets=?, revoke_tokens=MAX(revoke_tokens, ?),"
-                           " until=COALESCE(?, until), restored_at=NULL WHERE id=?",
-                           (json.dumps(merged), int(plan.revoke_tokens),
-                            until.isoformat() if until else None, case_id))
+                db.execute(
+                    "UPDATE suspension_cases SET targets=?, revoke_tokens=MAX(revoke_tokens, ?),"
+                    " until=COALESCE(?, until), restored_at=NULL WHERE id=?",
+                    (
+                        json.dumps(merged),
+                        int(plan.revoke_tokens),
+                        until.isoformat() if until else None,
+                        case_id,
+                    ),
+                )
             else:
-                db.execute("INSERT INTO suspension_cases VALUES (?,?,?,?,?,?,?,NULL)",
-                           (case_id, reason, until.isoformat() if until else None, now_iso(), actor,
-                            json.dumps(list(plan.targets)), int(plan.revoke_tokens)))
+                db.execute(
+                    "INSERT INTO suspension_cases VALUES (?,?,?,?,?,?,?,NULL)",
+                    (
+                        case_id,
+                        reason,
+                        until.isoformat() if until else None,
+                        now_iso(),
+                        actor,
+                        json.dumps(list(plan.targets)),
+                        int(plan.revoke_tokens),
+                    ),
+                )
             for acct in plan.accounts:
-                db.execute("INSERT INTO suspension_accounts VALUES (?,?,?,?,?,?,?,?,?)"
-                           " ON CONFLICT(case_id, account_key) DO NOTHING",
-                           (case_id, acct.key, acct.source, acct.login, acct.person, int(acct.enabled),
-                            acct.disposition, acct.reason, json.dumps(list(acct.holds))))
+                db.execute(
+                    "INSERT INTO suspension_accounts VALUES (?,?,?,?,?,?,?,?,?)"
+                    " ON CONFLICT(case_id, account_key) DO NOTHING",
+                    (
+                        case_id,
+                        acct.key,
+                        acct.source,
+                        acct.login,
+                        acct.person,
+                        int(acct.enabled),
+                        acct.disposition,
+                        acct.reason,
+                        json.dumps(list(acct.holds)),
+                    ),
+                )
                 for s in acct.steps:
                     cur = db.execute(
                         "INSERT INTO suspension_steps (case_id, account_key, source, kind, client_id, params,"
                         " why, planned_prior, status) VALUES (?,?,?,?,?,?,?,?,'pending')"
                         " ON CONFLICT(case_id, account_key, kind, client_id) DO NOTHING",
-                        (case_id, s.account_key, s.source, s.kind, str(s.params.get("client_id", "")),
-                         json.dumps(dict(s.params)), s.why,
-                         json.dumps(dict(acct.prior) or {"enabled": acct.enabled}, default=str)))
+                        (
+                            case_id,
+                            s.account_key,
+                            s.source,
+                            s.kind,
+                            str(s.params.get("client_id", "")),
+                            json.dumps(dict(s.params)),
+                            s.why,
+                            json.dumps(dict(acct.prior) or {"enabled": acct.enabled}, default=str),
+                        ),
+                    )
                     if cur.rowcount:
                         new_ids.append(inserted_id(cur))
         case = self.require_case(case_id)
         return case, [s for s in self.steps(case_id) if s.id in set(new_ids)]
 
     def accounts(self, case_id: str) -> list[CaseAccount]:
-        rows = self.db.execute("SELECT account_key, source, login, person, enabled_at_sync, disposition,"
-                               " reason, holds FROM suspension_accounts WHERE case_id=? ORDER BY rowid",
-                               (case_id,)).fetchall()
-        return [CaseAccount(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], tuple(json.loads(r[7])))
-                for r in rows]
+        rows = self.db.execute(
+            "SELECT account_key, source, login, person, enabled_at_sync, disposition,"
+            " reason, holds FROM suspension_accounts WHERE case_id=? ORDER BY rowid",
+            (case_id,),
+        ).fetchall()
+        return [
+            CaseAccount(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], tuple(json.loads(r[7])))
+            for r in rows
+        ]
 
     def steps(self, case_id: str) -> list[Step]:
-        rows = self.db.execute(f"SELECT {_STEP_COLUMNS} FROM suspension_steps WHERE case_id=? ORDER BY id",  # noqa: S608 (a constant column list)
-                               (case_id,)).fetchall()
+        rows = self.db.execute(
+            f"SELECT {_STEP_COLUMNS} FROM suspension_steps WHERE case_id=? ORDER BY id",  # noqa: S608 (a constant column list)
+            (case_id,),
+        ).fetchall()
         return [_step(r) for r in rows]
 
     def step(self, step_id: int) -> Step:
-        return _step(self.db.execute(f"SELECT {_STEP_COLUMNS} FROM suspension_steps WHERE id=?",  # noqa: S608 (a constant column list)
-                                     (step_id,)).fetchone())
+        return _step(
+            self.db.execute(
+                f"SELECT {_STEP_COLUMNS} FROM suspension_steps WHERE id=?",  # noqa: S608 (a constant column list)
+                (step_id,),
+            ).fetchone()
+        )
 
     # -- step outcomes ------------------------------------------------------------------------
     def mark_started(self, step_id: int) -> None:
-        self.db.execute("UPDATE suspension_steps SET status='started', attempts=attempts+1, started_at=?,"
-                        " finished_at=NULL WHERE id=?", (now_iso(), step_id))
+        self.db.execute(
+            "UPDATE suspension_steps SET status='started', attempts=attempts+1, started_at=?,"
+            " finished_at=NULL WHERE id=?",
+            (now_iso(), step_id),
+        )
 
-    def record_outcome(self, step_id: int, status: str, *, ours: bool, prior: dict[str, Any] | None = None,
-                       after: dict[str, Any] | None = None, message: str = "") -> None:
-        self.db.execute("UPDATE suspension_steps SET status=?, ours=?, prior=?, after=?, message=?,"
-                        " finished_at=? WHERE id=?",
-                        (status, int(ours), json.dumps(prior or {}, default=str),
-                         json.dumps(after or {}, default=str), message, now_iso(), step_id))
+    def record_outcome(
+        self,
+        step_id: int,
+        status: str,
+        *,
+        ours: bool,
+        prior: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        message: str = "",
+    ) -> None:
+        self.db.execute(
+            "UPDATE suspension_steps SET status=?, ours=?, prior=?, after=?, message=?,"
+            " finished_at=? WHERE id=?",
+            (
+                status,
+                int(ours),
+                json.dumps(prior or {}, default=str),
+                json.dumps(after or {}, default=str),
+                message,
+                now_iso(),
+                step_id,
+            ),
+        )
 
-    def record_restore(self, step_id: int, status: str, *, prior: dict[str, Any] | None = None,
-                       message: str = "") -> None:
-        self.db.execute("UPDATE suspension_steps SET restore_status=?, restore_prior=?, restore_message=?,"
-                        " restored_at=? WHERE id=?",
-                        (status, json.dumps(prior or {}, default=str), message, now_iso(), step_id))
+    def record_restore(
+        self, step_id: int, status: str, *, prior: dict[str, Any] | None = None, message: str = ""
+    ) -> None:
+        self.db.execute(
+            "UPDATE suspension_steps SET restore_status=?, restore_prior=?, restore_message=?,"
+            " restored_at=? WHERE id=?",
+            (status, json.dumps(prior or {}, default=str), message, now_iso(), step_id),
+        )
 
     def mark_restored(self, case_id: str) -> None:
-        self.db.execute("UPDATE suspension_cases SET restored_at=? WHERE id=?", (now_iso(), case_id))
+        self.db.execute(
+            "UPDATE suspension_cases SET restored_at=? WHERE id=?", (now_iso(), case_id)
+        )
 
 
 def _case(row: Row) -> Case:
-    return Case(id=row[0], reason=row[1], until=date.fromisoformat(row[2]) if row[2] else None,
-                created_at=datetime.fromisoformat(row[3]), created_by=row[4],
-                targets=tuple(json.loads(row[5])), revoke_tokens=bool(row[6]),
-                restored_at=datetime.fromisoformat(row[7]) if row[7] else None)
+    return Case(
+        id=row[0],
+        reason=row[1],
+        until=date.fromisoformat(row[2]) if row[2] else None,
+        created_at=datetime.fromisoformat(row[3]),
+        created_by=row[4],
+        targets=tuple(json.loads(row[5])),
+        revoke_tokens=bool(row[6]),
+        restored_at=datetime.fromisoformat(row[7]) if row[7] else None,
+    )
 
 
 def case_state(case: Case, steps: list[Step]) -> str:

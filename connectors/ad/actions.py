@@ -1,6 +1,7 @@
 """Write operations: disable/enable an account (bit 0x2 of userAccountControl only) and
 remove a direct group membership. Each reads the prior state first, is idempotent and
 returns the prior state. Nothing here deletes an object."""
+
 from __future__ import annotations
 
 import uuid
@@ -37,11 +38,19 @@ def guid_filter(guid: str) -> str:
 
 
 def find_by_guid(session: LdapSession, guid: str, attributes: list[str], what: str) -> dict:
-    found, _ = session.search(f"LDAP find {what} {guid}", session.settings.base_dn, guid_filter(guid),
-                              attributes, kind="reads")
+    found, _ = session.search(
+        f"LDAP find {what} {guid}",
+        session.settings.base_dn,
+        guid_filter(guid),
+        attributes,
+        kind="reads",
+    )
     if len(found) != 1:
-        raise SourceError(session.settings.source, f"LDAP find {what} {guid}",
-                          f"no {what} with objectGUID {guid} under {session.settings.base_dn}")
+        raise SourceError(
+            session.settings.source,
+            f"LDAP find {what} {guid}",
+            f"no {what} with objectGUID {guid} under {session.settings.base_dn}",
+        )
     return found[0]
 
 
@@ -51,28 +60,49 @@ def set_account_enabled(session: LdapSession, action: Action, enabled: bool) -> 
     dn = entry_dn(entry)
     uac = attr_int(entry, "userAccountControl")
     if uac is None:
-        raise SourceError(session.settings.source, f"LDAP read userAccountControl of {dn}",
-                          "the service account cannot read userAccountControl")
+        raise SourceError(
+            session.settings.source,
+            f"LDAP read userAccountControl of {dn}",
+            "the service account cannot read userAccountControl",
+        )
     prior = {"enabled": not (uac & UAC_ACCOUNTDISABLE), "userAccountControl": uac, "dn": dn}
     wanted = uac & ~UAC_ACCOUNTDISABLE if enabled else uac | UAC_ACCOUNTDISABLE
     if wanted == uac:
-        return ActionResult(action, "unchanged", prior=prior, after=dict(prior),
-                            message=f"already {'enabled' if enabled else 'disabled'}")
-    session.modify(f"LDAP modify userAccountControl of {dn}", dn,
-                   {"userAccountControl": [(ldap3.MODIFY_REPLACE, [str(wanted)])]})
-    return ActionResult(action, "changed", prior=prior,
-                        after={"enabled": enabled, "userAccountControl": wanted, "dn": dn})
+        return ActionResult(
+            action,
+            "unchanged",
+            prior=prior,
+            after=dict(prior),
+            message=f"already {'enabled' if enabled else 'disabled'}",
+        )
+    session.modify(
+        f"LDAP modify userAccountControl of {dn}",
+        dn,
+        {"userAccountControl": [(ldap3.MODIFY_REPLACE, [str(wanted)])]},
+    )
+    return ActionResult(
+        action,
+        "changed",
+        prior=prior,
+        after={"enabled": enabled, "userAccountControl": wanted, "dn": dn},
+    )
 
 
 def member_dn(session: LdapSession, member_key: str) -> str:
     _, kind, ident = key_parts(member_key)
     if kind == "foreign":
         # A foreign principal is addressed by its SID (the <SID=...> DN form AD accepts).
-        found, _ = session.search(f"LDAP find foreign principal {ident}", session.settings.base_dn,
-                                  f"(objectSid={escape_filter_chars(ident)})", ["objectSid"], kind="reads")
+        found, _ = session.search(
+            f"LDAP find foreign principal {ident}",
+            session.settings.base_dn,
+            f"(objectSid={escape_filter_chars(ident)})",
+            ["objectSid"],
+            kind="reads",
+        )
         if len(found) != 1:
-            raise SourceError(session.settings.source, f"LDAP find foreign principal {ident}",
-                              "not found")
+            raise SourceError(
+                session.settings.source, f"LDAP find foreign principal {ident}", "not found"
+            )
         return entry_dn(found[0])
     return entry_dn(find_by_guid(session, ident, ["objectGUID"], kind))
 
@@ -85,15 +115,26 @@ def remove_membership(session: LdapSession, action: Action) -> ActionResult:
     group_dn = entry_dn(find_by_guid(session, group_guid, ["objectGUID"], "group"))
     dn = member_dn(session, member_key)
     # Is it a direct member? Ask the server with an escaped equality filter on the group.
-    found, _ = session.search(f"LDAP check membership in {group_dn}", group_dn,
-                              f"(member={escape_filter_chars(dn)})", ["objectGUID"],
-                              scope=ldap3.BASE, kind="reads")
+    found, _ = session.search(
+        f"LDAP check membership in {group_dn}",
+        group_dn,
+        f"(member={escape_filter_chars(dn)})",
+        ["objectGUID"],
+        scope=ldap3.BASE,
+        kind="reads",
+    )
     prior = {"member": member_key, "member_dn": dn, "group_dn": group_dn, "was_member": bool(found)}
     if not found:
-        return ActionResult(action, "unchanged", prior=prior, after={**prior, "was_member": False},
-                            message="not a direct member")
-    session.modify(f"LDAP remove member from {group_dn}", group_dn,
-                   {"member": [(ldap3.MODIFY_DELETE, [dn])]})
+        return ActionResult(
+            action,
+            "unchanged",
+            prior=prior,
+            after={**prior, "was_member": False},
+            message="not a direct member",
+        )
+    session.modify(
+        f"LDAP remove member from {group_dn}", group_dn, {"member": [(ldap3.MODIFY_DELETE, [dn])]}
+    )
     return ActionResult(action, "changed", prior=prior, after={**prior, "was_member": False})
 
 

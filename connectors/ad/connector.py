@@ -1,5 +1,6 @@
 """The AD connector: wires settings, session, fetch, transform, incremental merge, actions
 and doctor together (see access_review/connector.py for the contract)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -14,8 +15,14 @@ from access_review.connector import Action, ActionResult, Check, Progress, no_pr
 from . import doctor as doctor_checks
 from .actions import apply_action, refusal_reason
 from .client import AdSettings, LdapSession, build_settings, open_session, read_password
-from .fetch import (DcState, fetch_changed_since, fetch_computers_and_contacts, fetch_dc_state,
-                    fetch_groups, fetch_users)
+from .fetch import (
+    DcState,
+    fetch_changed_since,
+    fetch_computers_and_contacts,
+    fetch_dc_state,
+    fetch_groups,
+    fetch_users,
+)
 from .incremental import Records, build_full, merge_delta
 from .targeted import fetch_accounts
 
@@ -25,9 +32,15 @@ T = TypeVar("T")
 class AdConnector:
     type = "ad"
 
-    def __init__(self, name: str, settings: AdSettings, raw_settings: Mapping[str, Any], *,
-                 retry_policy: RetryPolicy = DEFAULT_POLICY,
-                 sleep: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        name: str,
+        settings: AdSettings,
+        raw_settings: Mapping[str, Any],
+        *,
+        retry_policy: RetryPolicy = DEFAULT_POLICY,
+        sleep: Callable[[float], None] | None = None,
+    ):
         self.name = name
         self.settings = settings
         self._raw_settings = dict(raw_settings)
@@ -44,7 +57,9 @@ class AdConnector:
         return with_retries(call, policy=self.retry_policy, sleep=self._sleep)
 
     # ---- reading ----
-    def fetch_snapshot(self, previous: Snapshot | None = None, progress: Progress = no_progress) -> Snapshot:
+    def fetch_snapshot(
+        self, previous: Snapshot | None = None, progress: Progress = no_progress
+    ) -> Snapshot:
         """A listing cut short restarts from scratch on the next try (paging cookies do not
         survive a new connection); any error leaves nothing half-read to store."""
         return self._with_retries(lambda: self._read(previous, progress))
@@ -53,11 +68,13 @@ class AdConnector:
         started = datetime.now(timezone.utc)
         session = self.open_session()
         try:
-            state = fetch_dc_state(session)  # USN first: changes made during the read come again next time
+            state = fetch_dc_state(
+                session
+            )  # USN first: changes made during the read come again next time
             warnings: list[str] = []
             reason = self._why_not_incremental(previous, state)
             mode: Literal["full", "incremental"]
-            if reason is None and previous is not None:   # (no reason: there is a previous snapshot)
+            if reason is None and previous is not None:  # (no reason: there is a previous snapshot)
                 records, entries_read = self._read_delta(session, previous, state, progress)
                 mode = "incremental"
             else:
@@ -67,12 +84,23 @@ class AdConnector:
                 mode = "full"
             ops = session.operations
             return Snapshot(
-                source=self.name, accounts=records.accounts, groups=records.groups,
-                memberships=records.memberships, resources=records.resources, grants=records.grants,
-                contacts=records.contacts, cursor={"dc": state.dc, "invocation_id": state.invocation_id, "usn": state.usn},
-                mode=mode, complete=True, started_at=started, finished_at=datetime.now(timezone.utc),
-                stats={"ldap_operations": session.total_operations, **{f"ldap_{k}": v for k, v in ops.items()},
-                       "entries_read": entries_read},
+                source=self.name,
+                accounts=records.accounts,
+                groups=records.groups,
+                memberships=records.memberships,
+                resources=records.resources,
+                grants=records.grants,
+                contacts=records.contacts,
+                cursor={"dc": state.dc, "invocation_id": state.invocation_id, "usn": state.usn},
+                mode=mode,
+                complete=True,
+                started_at=started,
+                finished_at=datetime.now(timezone.utc),
+                stats={
+                    "ldap_operations": session.total_operations,
+                    **{f"ldap_{k}": v for k, v in ops.items()},
+                    "entries_read": entries_read,
+                },
                 warnings=warnings + records.warnings,
             )
         finally:
@@ -108,21 +136,30 @@ class AdConnector:
         progress("groups", len(groups), len(groups))
         return build_full(users, groups, self.name, others), len(users) + len(others) + len(groups)
 
-    def _read_delta(self, session: LdapSession, previous: Snapshot, state: DcState,
-                    progress: Progress) -> tuple[Records, int]:
+    def _read_delta(
+        self, session: LdapSession, previous: Snapshot, state: DcState, progress: Progress
+    ) -> tuple[Records, int]:
         changed = list(fetch_changed_since(session, int(previous.cursor["usn"])))
         progress("changes", len(changed), len(changed))
-        return merge_delta(previous, changed, self.name, users_base=self.settings.users_base,
-                           groups_base=self.settings.groups_base, base_dn=self.settings.base_dn), len(changed)
+        return merge_delta(
+            previous,
+            changed,
+            self.name,
+            users_base=self.settings.users_base,
+            groups_base=self.settings.groups_base,
+            base_dn=self.settings.base_dn,
+        ), len(changed)
 
     def fetch_accounts(self, keys: Sequence[str]) -> dict[str, Account | None]:
         """The named accounts, by objectGUID: one search per 50 (targeted.py), never a listing."""
+
         def run() -> dict[str, Account | None]:
             session = self.open_session()
             try:
                 return fetch_accounts(session, keys)
             finally:
                 session.close()
+
         return self._with_retries(run)
 
     # ---- acting ----
@@ -154,7 +191,9 @@ class AdConnector:
         try:
             session = self.open_session()
         except AccessReviewError as exc:
-            return checks + [Check("bind", False, str(exc), exc.hint or "check bind_user and password")]
+            return checks + [
+                Check("bind", False, str(exc), exc.hint or "check bind_user and password")
+            ]
         try:
             checks.append(Check("bind", True, f"as {self.settings.bind_user}"))
             return checks + doctor_checks.check_reads(session)
@@ -162,7 +201,13 @@ class AdConnector:
             session.close()
 
 
-def build_connector(name: str, settings: Mapping[str, Any], *, base_dir: str = ".",
-                    retry_policy: RetryPolicy = DEFAULT_POLICY) -> AdConnector:
-    return AdConnector(name, build_settings(name, settings, base_dir=base_dir), settings,
-                       retry_policy=retry_policy)
+def build_connector(
+    name: str,
+    settings: Mapping[str, Any],
+    *,
+    base_dir: str = ".",
+    retry_policy: RetryPolicy = DEFAULT_POLICY,
+) -> AdConnector:
+    return AdConnector(
+        name, build_settings(name, settings, base_dir=base_dir), settings, retry_policy=retry_policy
+    )

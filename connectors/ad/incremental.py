@@ -1,5 +1,6 @@
 """Pure: build a whole snapshot's records from a full read, or merge a uSNChanged delta into
 the previous complete snapshot."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -7,10 +8,20 @@ from typing import Iterable
 
 from access_review.records import Account, Contact, Grant, Group, Membership, Resource, Snapshot
 
-from .transform import (attr_values, dn_is_within, entry_dn, has_object_class, is_deleted,
-                        object_guid, primary_group_memberships, transform_account,
-                        transform_contact, transform_group, transform_memberships,
-                        transform_privileged)
+from .transform import (
+    attr_values,
+    dn_is_within,
+    entry_dn,
+    has_object_class,
+    is_deleted,
+    object_guid,
+    primary_group_memberships,
+    transform_account,
+    transform_contact,
+    transform_group,
+    transform_memberships,
+    transform_privileged,
+)
 
 MAX_LISTED_UNRESOLVED = 5
 
@@ -30,30 +41,42 @@ def _unresolved_warning(unresolved: list[str]) -> list[str]:
     if not unresolved:
         return []
     shown = "; ".join(unresolved[:MAX_LISTED_UNRESOLVED])
-    return [f"{len(unresolved)} group member(s) are not users, computers, contacts, groups or "
-            f"foreign principals in scope (outside the configured bases) and were not recorded "
-            f"as memberships: {shown}" + (" ..." if len(unresolved) > MAX_LISTED_UNRESOLVED else "")]
+    return [
+        f"{len(unresolved)} group member(s) are not users, computers, contacts, groups or "
+        f"foreign principals in scope (outside the configured bases) and were not recorded "
+        f"as memberships: {shown}" + (" ..." if len(unresolved) > MAX_LISTED_UNRESOLVED else "")
+    ]
 
 
 def _primary_warning(missing: int) -> list[str]:
     if not missing:
         return []
-    return [f"{missing} account(s) have a primary group (primaryGroupID) that is not among the groups "
-            "read (outside groups_base): that membership is not recorded"]
+    return [
+        f"{missing} account(s) have a primary group (primaryGroupID) that is not among the groups "
+        "read (outside groups_base): that membership is not recorded"
+    ]
 
 
-def _memberships_of(groups_with_members: Iterable[tuple[Group, list]], source: str,
-                    account_ids: set[str], group_ids: set[str],
-                    contact_ids: set[str]) -> tuple[list[Membership], list[str]]:
+def _memberships_of(
+    groups_with_members: Iterable[tuple[Group, list]],
+    source: str,
+    account_ids: set[str],
+    group_ids: set[str],
+    contact_ids: set[str],
+) -> tuple[list[Membership], list[str]]:
     memberships, unresolved = [], []
     for group, values in groups_with_members:
-        found, missing = transform_memberships(group, values, source, account_ids, group_ids, contact_ids)
+        found, missing = transform_memberships(
+            group, values, source, account_ids, group_ids, contact_ids
+        )
         memberships.extend(found)
         unresolved.extend(missing)
     return memberships, unresolved
 
 
-def split_member_objects(entries: Iterable[dict], source: str) -> tuple[list[Account], list[Contact]]:
+def split_member_objects(
+    entries: Iterable[dict], source: str
+) -> tuple[list[Account], list[Contact]]:
     """Computers (as accounts of kind "computer") and contacts from one listing."""
     computers, contacts = [], []
     for e in entries:
@@ -64,23 +87,46 @@ def split_member_objects(entries: Iterable[dict], source: str) -> tuple[list[Acc
     return computers, contacts
 
 
-def build_full(user_entries: Iterable[dict], group_entries: Iterable[dict], source: str,
-               member_object_entries: Iterable[dict] = ()) -> Records:
+def build_full(
+    user_entries: Iterable[dict],
+    group_entries: Iterable[dict],
+    source: str,
+    member_object_entries: Iterable[dict] = (),
+) -> Records:
     accounts = [transform_account(e, source) for e in user_entries]
     computers, contacts = split_member_objects(member_object_entries, source)
     accounts += computers
     group_pairs = [(transform_group(e, source), attr_values(e, "member")) for e in group_entries]
     groups = [g for g, _ in group_pairs]
-    memberships, unresolved = _memberships_of(group_pairs, source, {a.id for a in accounts},
-                                              {g.id for g in groups}, {c.id for c in contacts})
+    memberships, unresolved = _memberships_of(
+        group_pairs,
+        source,
+        {a.id for a in accounts},
+        {g.id for g in groups},
+        {c.id for c in contacts},
+    )
     primary, missing = primary_group_memberships(accounts, groups, source)
     resources, grants = transform_privileged(groups, source)
-    return Records(accounts, groups, memberships + primary, resources, grants,
-                   _unresolved_warning(unresolved) + _primary_warning(missing), contacts)
+    return Records(
+        accounts,
+        groups,
+        memberships + primary,
+        resources,
+        grants,
+        _unresolved_warning(unresolved) + _primary_warning(missing),
+        contacts,
+    )
 
 
-def merge_delta(previous: Snapshot, changed_entries: Iterable[dict], source: str, *,
-                users_base: str, groups_base: str, base_dn: str | None = None) -> Records:
+def merge_delta(
+    previous: Snapshot,
+    changed_entries: Iterable[dict],
+    source: str,
+    *,
+    users_base: str,
+    groups_base: str,
+    base_dn: str | None = None,
+) -> Records:
     """Apply changed and deleted objects to ``previous``.
 
     Changed groups get their whole direct member list re-read (a member change bumps the
@@ -125,18 +171,34 @@ def merge_delta(previous: Snapshot, changed_entries: Iterable[dict], source: str
             gone.add(guid)
 
     account_ids, group_ids = set(accounts), set(groups)
-    fresh, unresolved = _memberships_of(changed_groups.values(), source, account_ids, group_ids,
-                                        set(contacts))
+    fresh, unresolved = _memberships_of(
+        changed_groups.values(), source, account_ids, group_ids, set(contacts)
+    )
     changed_keys = {g.key for g, _ in changed_groups.values()}
     live_keys = {g.key for g in groups.values()}
-    gone_keys = ({f"{source}:account:{i}" for i in gone} | {f"{source}:group:{i}" for i in gone}
-                 | {f"{source}:contact:{i}" for i in gone})
-    kept = [m for m in previous.memberships
-            if m.role != "primary" and m.group_key in live_keys and m.group_key not in changed_keys
-            and m.member_key not in gone_keys]
+    gone_keys = (
+        {f"{source}:account:{i}" for i in gone}
+        | {f"{source}:group:{i}" for i in gone}
+        | {f"{source}:contact:{i}" for i in gone}
+    )
+    kept = [
+        m
+        for m in previous.memberships
+        if m.role != "primary"
+        and m.group_key in live_keys
+        and m.group_key not in changed_keys
+        and m.member_key not in gone_keys
+    ]
     merged_groups = list(groups.values())
     merged_accounts = list(accounts.values())
     primary, missing = primary_group_memberships(merged_accounts, merged_groups, source)
     resources, grants = transform_privileged(merged_groups, source)
-    return Records(merged_accounts, merged_groups, kept + fresh + primary, resources, grants,
-                   _unresolved_warning(unresolved) + _primary_warning(missing), list(contacts.values()))
+    return Records(
+        merged_accounts,
+        merged_groups,
+        kept + fresh + primary,
+        resources,
+        grants,
+        _unresolved_warning(unresolved) + _primary_warning(missing),
+        list(contacts.values()),
+    )

@@ -6,6 +6,7 @@ then asks for ``member;range=1500-*`` and gets ``member;range=1500-2999`` ... un
 answer ends in ``*`` (``member;range=3000-*``). Samba returns every value at once.
 https://learn.microsoft.com/windows/win32/adsi/attribute-range-retrieval
 """
+
 from __future__ import annotations
 
 import re
@@ -42,9 +43,14 @@ def read_ranged(attributes: Mapping[str, list[Any]], name: str) -> RangedValues:
     return RangedValues(plain or [], None)
 
 
-def collect_ranged(first: Mapping[str, list[Any]], name: str,
-                   read_range: Callable[[str], Mapping[str, list[Any]]], *, where: str,
-                   source: str) -> tuple[list[Any], int]:
+def collect_ranged(
+    first: Mapping[str, list[Any]],
+    name: str,
+    read_range: Callable[[str], Mapping[str, list[Any]]],
+    *,
+    where: str,
+    source: str,
+) -> tuple[list[Any], int]:
     """Every value of ``name``: the first answer, then ``read_range("member;range=N-*")``
     for each further range. Returns the values and the number of extra reads.
 
@@ -58,8 +64,11 @@ def collect_ranged(first: Mapping[str, list[Any]], name: str,
         answer = read_range(f"{name};range={start}-*")
         reads += 1
         if not any(_RANGE.match(k) and k.split(";")[0].lower() == name.lower() for k in answer):
-            raise IncompleteRead(source, f"LDAP ranged read {name} of {where}",
-                                 f"no {name};range={start}-* in the answer; the value list is incomplete")
+            raise IncompleteRead(
+                source,
+                f"LDAP ranged read {name} of {where}",
+                f"no {name};range={start}-* in the answer; the value list is incomplete",
+            )
         result = read_ranged(answer, name)
         values.extend(result.values)
     return values, reads

@@ -7,6 +7,7 @@ https://learn.microsoft.com/windows/win32/adschema/a-objectguid). The attributes
 sync reads, so each account is transformed exactly as a sync would. An account with no entry
 is gone (a tombstone is not returned without the show-deleted control).
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -28,10 +29,15 @@ def fetch_accounts(session: LdapSession, keys: Sequence[str]) -> dict[str, Accou
     wanted = sorted({guid.lower() for guid in ids.values()})
     found: dict[str, Account] = {}
     for start in range(0, len(wanted), PER_SEARCH):
-        part = wanted[start:start + PER_SEARCH]
+        part = wanted[start : start + PER_SEARCH]
         search_filter = "(|" + "".join(guid_filter(guid) for guid in part) + ")"
-        entries, _ = session.search(f"LDAP read {len(part)} account(s) by objectGUID", session.settings.base_dn,
-                                    search_filter, USER_ATTRIBUTES, kind="reads")
+        entries, _ = session.search(
+            f"LDAP read {len(part)} account(s) by objectGUID",
+            session.settings.base_dn,
+            search_filter,
+            USER_ATTRIBUTES,
+            kind="reads",
+        )
         for entry in entries:
             found[object_guid(entry).lower()] = transform_account(entry, source)
     return {key: found.get(guid.lower()) for key, guid in ids.items()}

@@ -5,6 +5,7 @@ exactly as they arrive on the wire (ldap3's ``raw_attributes``), so the mapping 
 depend on a schema being loaded and behaves the same against Windows and Samba.
 Attribute names are matched case-insensitively (AD echoes the case the client asked for).
 """
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,18 @@ from typing import Any, Iterable, Mapping
 
 from ldap3.utils.dn import parse_dn
 
-from access_review.records import (Account, AccountKind, Contact, Grant, Group, Membership, Resource,
-                                   account_key, contact_key, group_key)
+from access_review.records import (
+    Account,
+    AccountKind,
+    Contact,
+    Grant,
+    Group,
+    Membership,
+    Resource,
+    account_key,
+    contact_key,
+    group_key,
+)
 
 RawEntry = Mapping[str, Any]
 
@@ -30,11 +41,19 @@ GROUP_SCOPES = {0x1: "builtin", 0x2: "global", 0x4: "domain_local", 0x8: "univer
 
 # Privileged groups by well-known SID, never by name (names are localized and renamable).
 # https://learn.microsoft.com/windows-server/identity/ad-ds/manage/understand-security-identifiers
-PRIVILEGED_DOMAIN_RIDS = {512: "Domain Admins", 518: "Schema Admins", 519: "Enterprise Admins",
-                          520: "Group Policy Creator Owners"}
-PRIVILEGED_BUILTIN_SIDS = {"S-1-5-32-544": "Administrators", "S-1-5-32-548": "Account Operators",
-                           "S-1-5-32-549": "Server Operators", "S-1-5-32-550": "Print Operators",
-                           "S-1-5-32-551": "Backup Operators"}
+PRIVILEGED_DOMAIN_RIDS = {
+    512: "Domain Admins",
+    518: "Schema Admins",
+    519: "Enterprise Admins",
+    520: "Group Policy Creator Owners",
+}
+PRIVILEGED_BUILTIN_SIDS = {
+    "S-1-5-32-544": "Administrators",
+    "S-1-5-32-548": "Account Operators",
+    "S-1-5-32-549": "Server Operators",
+    "S-1-5-32-550": "Print Operators",
+    "S-1-5-32-551": "Backup Operators",
+}
 
 # FILETIME: 100-ns intervals since 1601-01-01 UTC; 0 and 2**63-1 both mean "never".
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=timezone.utc)
@@ -46,6 +65,7 @@ _EXTENDED_PART = re.compile(r"<([A-Za-z]+)=([^>]*)>")
 
 
 # ---------- attribute decoding ----------
+
 
 def attr_values(entry: RawEntry, name: str) -> list[bytes]:
     """All raw values of ``name`` (case-insensitive, exact description; no range options)."""
@@ -76,7 +96,7 @@ def sid_text(raw: bytes) -> str:
     raw = bytes(raw)
     revision, count = raw[0], raw[1]
     authority = int.from_bytes(raw[2:8], "big")
-    subs = struct.unpack("<" + "I" * count, raw[8:8 + 4 * count])
+    subs = struct.unpack("<" + "I" * count, raw[8 : 8 + 4 * count])
     return "S-%d-%d" % (revision, authority) + "".join(f"-{s}" for s in subs)
 
 
@@ -94,7 +114,9 @@ def generalized_time(text: str | None) -> datetime | None:
     """whenCreated: '20261128114609.0Z'."""
     if not text:
         return None
-    return datetime.strptime(text.split(".")[0].rstrip("Z"), "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text.split(".")[0].rstrip("Z"), "%Y%m%d%H%M%S").replace(
+        tzinfo=timezone.utc
+    )
 
 
 def split_extended_dn(value: str) -> tuple[dict[str, str], str]:
@@ -132,7 +154,7 @@ def dn_is_within(dn: str, base: str) -> bool:
     """True when ``dn`` is ``base`` or below it, comparing RDNs case-insensitively."""
     inner = [(a.lower(), v.lower()) for a, v, _ in parse_dn(dn)]
     outer = [(a.lower(), v.lower()) for a, v, _ in parse_dn(base)]
-    return len(inner) >= len(outer) and inner[len(inner) - len(outer):] == outer
+    return len(inner) >= len(outer) and inner[len(inner) - len(outer) :] == outer
 
 
 def has_object_class(entry: RawEntry, name: str) -> bool:
@@ -151,6 +173,7 @@ def object_guid(entry: RawEntry) -> str:
 
 
 # ---------- records ----------
+
 
 def guess_account_kind(sam: str, dn: str) -> AccountKind:
     """First guess only; the core reclassifies with the configured rules."""
@@ -207,13 +230,18 @@ def transform_account(entry: RawEntry, source: str) -> Account:
 
 def transform_contact(entry: RawEntry, source: str) -> Contact:
     dn = entry_dn(entry)
-    return Contact(source=source, id=object_guid(entry),
-                   name=attr_text(entry, "displayName") or attr_text(entry, "cn") or dn,
-                   email=attr_text(entry, "mail"), extra={"dn": dn})
+    return Contact(
+        source=source,
+        id=object_guid(entry),
+        name=attr_text(entry, "displayName") or attr_text(entry, "cn") or dn,
+        email=attr_text(entry, "mail"),
+        extra={"dn": dn},
+    )
 
 
-def primary_group_memberships(accounts: Iterable[Account], groups: Iterable[Group],
-                              source: str) -> tuple[list[Membership], int]:
+def primary_group_memberships(
+    accounts: Iterable[Account], groups: Iterable[Group], source: str
+) -> tuple[list[Membership], int]:
     """The primary group of each account: a group of the account's own domain whose SID is
     the domain SID plus primaryGroupID (Domain Users 513, Domain Computers 515, or, set by
     hand, Domain Admins 512). AD keeps this membership out of the group's ``member`` values,
@@ -245,9 +273,13 @@ def transform_group(entry: RawEntry, source: str) -> Group:
         name=attr_text(entry, "cn") or attr_text(entry, "sAMAccountName") or dn,
         email=attr_text(entry, "mail"),
         kind="security" if group_type & GROUP_TYPE_SECURITY else "distribution",
-        extra={"dn": dn, "sid": sid_text(sid[0]) if sid else None, "scope": scope,
-               "sam_account_name": attr_text(entry, "sAMAccountName"),
-               "admin_count": attr_int(entry, "adminCount") or 0},
+        extra={
+            "dn": dn,
+            "sid": sid_text(sid[0]) if sid else None,
+            "scope": scope,
+            "sam_account_name": attr_text(entry, "sAMAccountName"),
+            "admin_count": attr_int(entry, "adminCount") or 0,
+        },
     )
 
 
@@ -263,18 +295,34 @@ def privileged_role_name(sid: str | None) -> str | None:
     return None
 
 
-def transform_privileged(groups: Iterable[Group], source: str) -> tuple[list[Resource], list[Grant]]:
+def transform_privileged(
+    groups: Iterable[Group], source: str
+) -> tuple[list[Resource], list[Grant]]:
     resources, grants = [], []
     for group in groups:
         role = privileged_role_name(group.extra.get("sid"))
         if role is None:
             continue
-        resource = Resource(source=source, id=group.extra["sid"], name=role, kind="admin_role",
-                            privileged=True, extra={"group_dn": group.extra.get("dn")})
+        resource = Resource(
+            source=source,
+            id=group.extra["sid"],
+            name=role,
+            kind="admin_role",
+            privileged=True,
+            extra={"group_dn": group.extra.get("dn")},
+        )
         resources.append(resource)
-        grants.append(Grant(source=source, id=f"privileged-group:{group.id}",
-                            resource_key=resource.key, principal_key=group.key, level="admin",
-                            kind="privileged_group", role=role))
+        grants.append(
+            Grant(
+                source=source,
+                id=f"privileged-group:{group.id}",
+                resource_key=resource.key,
+                principal_key=group.key,
+                level="admin",
+                kind="privileged_group",
+                role=role,
+            )
+        )
     return resources, grants
 
 
@@ -285,13 +333,22 @@ def foreign_key(source: str, sid: str) -> str:
 def is_foreign_principal_dn(dn: str) -> bool:
     """Members from trusted domains appear as CN=<SID>,CN=ForeignSecurityPrincipals,<domain>."""
     rdns = split_rdns(dn)
-    return (len(rdns) > 1 and len(rdns[1]) == 1 and rdns[1][0][0].upper() == "CN"
-            and rdns[1][0][1].lower() == "foreignsecurityprincipals")
+    return (
+        len(rdns) > 1
+        and len(rdns[1]) == 1
+        and rdns[1][0][0].upper() == "CN"
+        and rdns[1][0][1].lower() == "foreignsecurityprincipals"
+    )
 
 
-def transform_memberships(group: Group, member_values: Iterable[bytes | str], source: str,
-                          account_ids: set[str], group_ids: set[str],
-                          contact_ids: frozenset[str] | set[str] = frozenset()) -> tuple[list[Membership], list[str]]:
+def transform_memberships(
+    group: Group,
+    member_values: Iterable[bytes | str],
+    source: str,
+    account_ids: set[str],
+    group_ids: set[str],
+    contact_ids: frozenset[str] | set[str] = frozenset(),
+) -> tuple[list[Membership], list[str]]:
     """Direct members of one group, from extended-DN ``member`` values.
 
     Accounts (users and computers), groups, contacts and foreign security principals become

@@ -5,6 +5,7 @@ Graph refuses to change them anyway, and the change would be overwritten by the 
 so they are refused here with the reason. Revoking sessions is allowed for synced users:
 sessions live in Entra, not AD.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,9 @@ from .http import GraphNotFound
 from .odata import object_id, odata_string, path_segment
 
 SYNCED_REFUSAL = "synced from on-premises AD: change it in AD"
-DYNAMIC_REFUSAL = "dynamic group: membership comes from its rule; change the rule or the user's attributes"
+DYNAMIC_REFUSAL = (
+    "dynamic group: membership comes from its rule; change the rule or the user's attributes"
+)
 
 PERM_DISABLE = "User.EnableDisableAccount.All"
 PERM_REVOKE = "User.RevokeSessions.All"
@@ -33,33 +36,46 @@ def key_id(key: str) -> str:
 
 
 def read_user(client: GraphClient, user_id: str) -> dict[str, Any]:
-    return client.get_json(f"users/{object_id(user_id)}",
-                           params={"$select": "id,accountEnabled,onPremisesSyncEnabled"},
-                           permission="User.Read.All")
+    return client.get_json(
+        f"users/{object_id(user_id)}",
+        params={"$select": "id,accountEnabled,onPremisesSyncEnabled"},
+        permission="User.Read.All",
+    )
 
 
 def set_account_enabled(client: GraphClient, action: Action, enabled: bool) -> ActionResult:
     uid = key_id(action.target)
     user = read_user(client, uid)
-    prior = {"enabled": user.get("accountEnabled") is True,
-             "onPremisesSyncEnabled": bool(user.get("onPremisesSyncEnabled"))}
+    prior = {
+        "enabled": user.get("accountEnabled") is True,
+        "onPremisesSyncEnabled": bool(user.get("onPremisesSyncEnabled")),
+    }
     if prior["onPremisesSyncEnabled"]:
         return ActionResult(action, "refused", prior=prior, after=prior, message=SYNCED_REFUSAL)
     if prior["enabled"] == enabled:
         return ActionResult(action, "unchanged", prior=prior, after=prior)
     try:
-        client.call("PATCH", f"users/{object_id(uid)}", json={"accountEnabled": enabled},
-                    permission=PERM_DISABLE)
+        client.call(
+            "PATCH",
+            f"users/{object_id(uid)}",
+            json={"accountEnabled": enabled},
+            permission=PERM_DISABLE,
+        )
     except PermissionDenied as exc:
         if not app_has_permission(client, PERM_DISABLE):
-            raise   # the permission really is missing: Graph's 403 and the hint say so
+            raise  # the permission really is missing: Graph's 403 and the hint say so
         # The app has it, so the user is privileged: refused (the case's other steps, such as
         # revoking the sessions, still run), with what to do by hand.
         verb = "enable" if enabled else "disable"
-        return ActionResult(action, "refused", prior=prior, after=prior,
-                            message=f"{PRIVILEGED_USER_REFUSAL.format(verb=verb)}; next: "
-                                    f"{PRIVILEGED_USER_HINT.format(verb=verb.capitalize())} (Graph: "
-                                    f"{re.sub(r' [(]needs [^)]*[)]$', '', exc.detail)})")
+        return ActionResult(
+            action,
+            "refused",
+            prior=prior,
+            after=prior,
+            message=f"{PRIVILEGED_USER_REFUSAL.format(verb=verb)}; next: "
+            f"{PRIVILEGED_USER_HINT.format(verb=verb.capitalize())} (Graph: "
+            f"{re.sub(r' [(]needs [^)]*[)]$', '', exc.detail)})",
+        )
     return ActionResult(action, "changed", prior=prior, after={**prior, "enabled": enabled})
 
 
@@ -71,11 +87,13 @@ def set_account_enabled(client: GraphClient, action: Action, enabled: bool) -> A
 # sensitive actions": https://learn.microsoft.com/graph/api/resources/users#who-can-perform-sensitive-actions).
 PRIVILEGED_USER_REFUSAL = (
     "Entra refused to {verb} the account: it holds an administrator role, and Graph does not let "
-    "User.EnableDisableAccount.All (which the app has) change a privileged user")
+    "User.EnableDisableAccount.All (which the app has) change a privileged user"
+)
 PRIVILEGED_USER_HINT = (
     "{verb} it by hand in the Entra admin center (Users > the user > Edit properties > Account enabled), "
     "or give the app's service principal a higher administrator role such as Privileged Authentication "
-    "Administrator if it must do this")
+    "Administrator if it must do this"
+)
 
 
 def app_has_permission(client: GraphClient, permission: str) -> bool:
@@ -106,23 +124,29 @@ def remove_membership(client: GraphClient, action: Action) -> ActionResult:
     if not member:
         return ActionResult(action, "failed", message="remove_membership needs params['member']")
     mid = object_id(key_id(str(member)))
-    group = client.get_json(f"groups/{object_id(gid)}",
-                            params={"$select": "id,groupTypes,membershipRule,onPremisesSyncEnabled"},
-                            permission="GroupMember.Read.All")
+    group = client.get_json(
+        f"groups/{object_id(gid)}",
+        params={"$select": "id,groupTypes,membershipRule,onPremisesSyncEnabled"},
+        permission="GroupMember.Read.All",
+    )
     if group.get("onPremisesSyncEnabled"):
-        return ActionResult(action, "refused", prior={"onPremisesSyncEnabled": True},
-                            message=SYNCED_REFUSAL)
+        return ActionResult(
+            action, "refused", prior={"onPremisesSyncEnabled": True}, message=SYNCED_REFUSAL
+        )
     if "DynamicMembership" in (group.get("groupTypes") or []):
         return ActionResult(action, "refused", message=DYNAMIC_REFUSAL)
-    found = client.get_json(f"groups/{object_id(gid)}/members",
-                            params={"$filter": f"id eq {odata_string(mid)}", "$select": "id"},
-                            permission="GroupMember.Read.All").get("value", [])
+    found = client.get_json(
+        f"groups/{object_id(gid)}/members",
+        params={"$filter": f"id eq {odata_string(mid)}", "$select": "id"},
+        permission="GroupMember.Read.All",
+    ).get("value", [])
     prior = {"member": bool(found), "member_type": action.params.get("member_type", "account")}
     if not found:
         return ActionResult(action, "unchanged", prior=prior, after=prior)
     try:
-        client.call("DELETE", f"groups/{object_id(gid)}/members/{mid}/$ref",
-                    permission=PERM_MEMBERS_WRITE)
+        client.call(
+            "DELETE", f"groups/{object_id(gid)}/members/{mid}/$ref", permission=PERM_MEMBERS_WRITE
+        )
     except GraphNotFound:  # removed by someone else between the read and the delete
         return ActionResult(action, "unchanged", prior=prior, after={**prior, "member": False})
     return ActionResult(action, "changed", prior=prior, after={**prior, "member": False})
@@ -140,7 +164,9 @@ def remove_grant(client: GraphClient, action: Action) -> ActionResult:
         # service principal (the oauth_app resource): remove it from that principal.
         sp_id = _resource_part(resource, "oauth_app")
         if not sp_id:
-            return ActionResult(action, "failed", message="needs params['resource'] (oauth_app key)")
+            return ActionResult(
+                action, "failed", message="needs params['resource'] (oauth_app key)"
+            )
         path = f"servicePrincipals/{object_id(sp_id)}/appRoleAssignments/{gid}"
         permission = PERM_APP_ASSIGNMENTS_WRITE
     elif kind == "oauth":
@@ -152,18 +178,26 @@ def remove_grant(client: GraphClient, action: Action) -> ActionResult:
         path = f"servicePrincipals/{object_id(sp_id)}/appRoleAssignedTo/{gid}"
         permission = PERM_APP_ASSIGNMENTS_WRITE
     elif kind == "role":
-        return ActionResult(action, "refused",
-                            message="directory admin roles are removed in the Entra admin centre "
-                                    "(Roles and administrators), with PIM where it is used")
+        return ActionResult(
+            action,
+            "refused",
+            message="directory admin roles are removed in the Entra admin centre "
+            "(Roles and administrators), with PIM where it is used",
+        )
     else:
         return ActionResult(action, "failed", message=f"unknown grant kind {kind!r}")
     try:
         prior_raw = client.get_json(path, permission=permission)
     except GraphNotFound:
         return ActionResult(action, "unchanged", prior={"exists": False}, after={"exists": False})
-    prior = {"exists": True, **{k: prior_raw.get(k) for k in
-                                ("principalId", "resourceId", "appRoleId", "clientId",
-                                 "consentType", "scope") if k in prior_raw}}
+    prior = {
+        "exists": True,
+        **{
+            k: prior_raw.get(k)
+            for k in ("principalId", "resourceId", "appRoleId", "clientId", "consentType", "scope")
+            if k in prior_raw
+        },
+    }
     try:
         client.call("DELETE", path, permission=permission)
     except GraphNotFound:

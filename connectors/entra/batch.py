@@ -15,6 +15,7 @@ and headers (https://learn.microsoft.com/graph/json-batching#response-format). A
 item (429, or 503/5xx) is re-sent in a later batch after its own Retry-After; other item
 errors raise their typed error (http.py), unless the listing says it tolerates that error.
 """
+
 from __future__ import annotations
 
 from collections import deque
@@ -45,7 +46,9 @@ class Listing:
     tolerate: tuple[type[SourceError], ...] = ()
 
 
-K = TypeVar("K", bound=Hashable)   # what names a listing: a group id, "users", ("assigned_to", id), ...
+K = TypeVar(
+    "K", bound=Hashable
+)  # what names a listing: a group id, "users", ("assigned_to", id), ...
 
 
 @dataclass
@@ -64,10 +67,15 @@ class BatchListings(Generic[K]):
 Then = Callable[[K, BatchListings[K]], Mapping[K, Listing]]
 
 
-def fetch_batched_listings(client: GraphClient, listings: Mapping[K, Listing | str], *,
-                           permission: str | None = None, root: str | None = None,
-                           then: Then[K] | None = None,
-                           on_batch: Callable[[BatchListings[K]], None] | None = None) -> BatchListings[K]:
+def fetch_batched_listings(
+    client: GraphClient,
+    listings: Mapping[K, Listing | str],
+    *,
+    permission: str | None = None,
+    root: str | None = None,
+    then: Then[K] | None = None,
+    on_batch: Callable[[BatchListings[K]], None] | None = None,
+) -> BatchListings[K]:
     """Read every listing (a ``Listing``, or a URL read with ``permission``) to its end.
 
     ``root`` is another version's root (the beta endpoint) to batch against instead of the
@@ -79,7 +87,7 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[K, Listing | s
 
     def relative(url: str) -> str:
         if prefix and url.startswith(prefix):
-            return "/" + url[len(prefix):]
+            return "/" + url[len(prefix) :]
         return client.relative(url)
 
     result: BatchListings[K] = BatchListings()
@@ -103,11 +111,15 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[K, Listing | s
     rng = random.Random()  # noqa: S311 (backoff jitter, not security)
     while pending:
         chunk = [pending.popleft() for _ in range(min(BATCH_SIZE, len(pending)))]
-        body = {"requests": [{"id": str(i), "method": "GET", "url": url}
-                             for i, (_, url) in enumerate(chunk)]}
+        body = {
+            "requests": [
+                {"id": str(i), "method": "GET", "url": url} for i, (_, url) in enumerate(chunk)
+            ]
+        }
         try:
-            envelope = client.call("POST", endpoint, json=body,
-                                   permission=wanted[chunk[0][0]].permission).json()
+            envelope = client.call(
+                "POST", endpoint, json=body, permission=wanted[chunk[0][0]].permission
+            ).json()
         except RetryableError as exc:
             raise _cut_short(client, result, wanted, chunk, exc) from exc
         result.batches += 1
@@ -119,14 +131,25 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[K, Listing | s
             call = client.call_name("GET", url)
             if item is None:
                 raise IncompleteRead(client.source, call, "missing from the $batch response")
-            error = error_for_status(int(item.get("status", 0)), item.get("headers"), item.get("body"),
-                                     source=client.source, call=call, permission=listing.permission)
+            error = error_for_status(
+                int(item.get("status", 0)),
+                item.get("headers"),
+                item.get("body"),
+                source=client.source,
+                call=call,
+                permission=listing.permission,
+            )
             if isinstance(error, RetryableError):
                 attempt = tries.get(key, 0)
                 if attempt + 1 >= client.policy.tries:
                     state = "still throttled" if error.throttled else "still failing"
-                    raise _cut_short(client, result, wanted, [(key, url)],
-                                     f"{state} after {attempt + 1} tries: {error.detail}")
+                    raise _cut_short(
+                        client,
+                        result,
+                        wanted,
+                        [(key, url)],
+                        f"{state} after {attempt + 1} tries: {error.detail}",
+                    )
                 tries[key] = attempt + 1
                 throttled_now.append(error.throttled)
                 wait = max(wait, client.policy.delay(attempt, error.retry_after, rng))
@@ -153,23 +176,35 @@ def fetch_batched_listings(client: GraphClient, listings: Mapping[K, Listing | s
                 continue
             if listing.delta:
                 if not page.get("@odata.deltaLink"):
-                    raise IncompleteRead(client.source, client.call_name("GET", listing.url),
-                                         "delta page had neither nextLink nor deltaLink")
+                    raise IncompleteRead(
+                        client.source,
+                        client.call_name("GET", listing.url),
+                        "delta page had neither nextLink nor deltaLink",
+                    )
                 result.delta_links[key] = page["@odata.deltaLink"]
             finished(key)
         if on_batch is not None:
             on_batch(result)
         if wait:
             client.retries += 1
-            activity.note_retry(client.source, client.call_name("POST", endpoint),
-                                f"{len(pending)} listing(s) of the batch to send again", wait,
-                                throttled=any(t for t in throttled_now))
+            activity.note_retry(
+                client.source,
+                client.call_name("POST", endpoint),
+                f"{len(pending)} listing(s) of the batch to send again",
+                wait,
+                throttled=any(t for t in throttled_now),
+            )
             client.sleep(wait)
     return result
 
 
-def _cut_short(client: GraphClient, result: BatchListings[K], wanted: Mapping[K, Listing],
-               chunk: list[tuple[K, str]], cause: RetryableError | str) -> SourceError:
+def _cut_short(
+    client: GraphClient,
+    result: BatchListings[K],
+    wanted: Mapping[K, Listing],
+    chunk: list[tuple[K, str]],
+    cause: RetryableError | str,
+) -> SourceError:
     """The error for a read that cannot go on: an IncompleteRead naming a listing that was
     part-way through (never a short listing passed off as whole); the throttling error
     itself when nothing had been read yet."""
@@ -180,5 +215,6 @@ def _cut_short(client: GraphClient, result: BatchListings[K], wanted: Mapping[K,
     what = "delta round" if listing.delta else "listing"
     if not started and isinstance(cause, RetryableError):
         return cause
-    return IncompleteRead(client.source, call,
-                          f"{what} stopped after {result.pages.get(key, 0)} page(s): {cause}")
+    return IncompleteRead(
+        client.source, call, f"{what} stopped after {result.pages.get(key, 0)} page(s): {cause}"
+    )

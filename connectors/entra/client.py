@@ -3,6 +3,7 @@
 The authority host and Graph base URL come from the config so a national cloud works
 (US Government: https://login.microsoftonline.us and https://graph.microsoft.us/v1.0).
 """
+
 from __future__ import annotations
 
 import os
@@ -38,7 +39,7 @@ class EntraSettings:
     members_via: str = "batch"
     read_sign_in_activity: bool = True
     features: tuple[str, ...] = ("read", "act")
-    token_scope: str | None = None   # None: derived from graph_url
+    token_scope: str | None = None  # None: derived from graph_url
 
     @property
     def authority(self) -> str:
@@ -65,8 +66,10 @@ def _https_root(name: str, key: str, value: str) -> str:
     the authority, the bearer token to Graph) in clear or nowhere sensible."""
     parts = urlsplit(value)
     if parts.scheme.lower() != "https" or not parts.hostname:
-        raise ConfigError(f"source {name!r}: {key} must be an https:// URL, not {value!r}",
-                          hint=f"the default is {DEFAULT_GRAPH_URL if key == 'graph_url' else DEFAULT_AUTHORITY_HOST}")
+        raise ConfigError(
+            f"source {name!r}: {key} must be an https:// URL, not {value!r}",
+            hint=f"the default is {DEFAULT_GRAPH_URL if key == 'graph_url' else DEFAULT_AUTHORITY_HOST}",
+        )
     return value.rstrip("/")
 
 
@@ -74,14 +77,20 @@ def build_settings(name: str, raw: Mapping[str, Any]) -> EntraSettings:
     check_known(f"source {name!r}", raw, SETTINGS)
     missing = [k for k in ("tenant_id", "client_id") if not raw.get(k)]
     if missing:
-        raise ConfigError(f"source {name!r}: missing {', '.join(missing)}",
-                          hint="set tenant_id and client_id from the app registration")
+        raise ConfigError(
+            f"source {name!r}: missing {', '.join(missing)}",
+            hint="set tenant_id and client_id from the app registration",
+        )
     members_via = str(raw.get("members_via", "batch"))
     if members_via not in ("batch", "delta"):
         raise ConfigError(f"source {name!r}: members_via must be 'batch' or 'delta'")
     return EntraSettings(
-        name=name, tenant_id=str(raw["tenant_id"]), client_id=str(raw["client_id"]),
-        authority_host=_https_root(name, "authority_host", str(raw.get("authority_host", DEFAULT_AUTHORITY_HOST))),
+        name=name,
+        tenant_id=str(raw["tenant_id"]),
+        client_id=str(raw["client_id"]),
+        authority_host=_https_root(
+            name, "authority_host", str(raw.get("authority_host", DEFAULT_AUTHORITY_HOST))
+        ),
         graph_url=_https_root(name, "graph_url", str(raw.get("graph_url", DEFAULT_GRAPH_URL))),
         timeout=float(raw.get("timeout", DEFAULT_TIMEOUT)),
         members_via=members_via,
@@ -94,9 +103,16 @@ def build_settings(name: str, raw: Mapping[str, Any]) -> EntraSettings:
 def _token_scope(name: str, value: Any) -> str | None:
     if value in (None, ""):
         return None
-    if not isinstance(value, str) or not value.startswith("https://") or not value.endswith("/.default"):
-        raise ConfigError(f"source {name!r}: token_scope must be an https:// resource ending in /.default, "
-                          f"not {value!r}", hint="e.g. https://graph.microsoft.com/.default")
+    if (
+        not isinstance(value, str)
+        or not value.startswith("https://")
+        or not value.endswith("/.default")
+    ):
+        raise ConfigError(
+            f"source {name!r}: token_scope must be an https:// resource ending in /.default, "
+            f"not {value!r}",
+            hint="e.g. https://graph.microsoft.com/.default",
+        )
     return value
 
 
@@ -131,11 +147,19 @@ class CountingSession(requests.Session):
         try:
             response = super().request(method, url, *args, **kwargs)
         except requests.RequestException as exc:
-            activity.note_request(self.source, f"{method} {urlsplit(url).path}", type(exc).__name__,
-                                  time.monotonic() - started)
+            activity.note_request(
+                self.source,
+                f"{method} {urlsplit(url).path}",
+                type(exc).__name__,
+                time.monotonic() - started,
+            )
             raise
-        activity.note_request(self.source, f"{method} {urlsplit(url).path}", str(response.status_code),
-                              time.monotonic() - started)
+        activity.note_request(
+            self.source,
+            f"{method} {urlsplit(url).path}",
+            str(response.status_code),
+            time.monotonic() - started,
+        )
         return response
 
 
@@ -151,8 +175,12 @@ def clear_token_cache() -> None:
 class TokenSource:
     """Bearer tokens for Graph, from msal's confidential-client flow."""
 
-    def __init__(self, settings: EntraSettings, credential: str | dict,
-                 session: CountingSession | None = None):
+    def __init__(
+        self,
+        settings: EntraSettings,
+        credential: str | dict,
+        session: CountingSession | None = None,
+    ):
         self.settings = settings
         self.session = session or CountingSession(settings.name)
         self._credential = credential
@@ -164,12 +192,15 @@ class TokenSource:
         and building a connector must not touch the network."""
         if self._key not in _APPS:
             _APPS[self._key] = msal.ConfidentialClientApplication(
-                self.settings.client_id, client_credential=self._credential,
+                self.settings.client_id,
+                client_credential=self._credential,
                 authority=self.settings.authority,
                 # Instance discovery asks login.microsoftonline.com about the authority;
                 # a national cloud host is known to be valid, so skip the extra round trip.
-                instance_discovery=False, http_client=self.session,
-                timeout=self.settings.timeout)
+                instance_discovery=False,
+                http_client=self.session,
+                timeout=self.settings.timeout,
+            )
         return _APPS[self._key]
 
     @property
@@ -186,16 +217,19 @@ class TokenSource:
             raise AuthError(self.settings.name, call, str(exc)) from None
         if "access_token" not in result:
             raise AuthError(
-                self.settings.name, call,
+                self.settings.name,
+                call,
                 f"{result.get('error', 'no token')}: "
                 f"{(result.get('error_description') or '').splitlines()[0] if result.get('error_description') else ''}",
-                hint="check tenant_id, client_id and the client secret or certificate")
+                hint="check tenant_id, client_id and the client secret or certificate",
+            )
         token: str = result["access_token"]
         return token
 
 
 def _credential_id(credential: str | dict) -> str:
     import hashlib
+
     text = credential if isinstance(credential, str) else credential.get("thumbprint", "")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -211,6 +245,7 @@ class GraphClient:
     def __post_init__(self) -> None:
         if isinstance(self.session, CountingSession) and not self.session.source:
             self.session.source = self.settings.name
+
     policy: RetryPolicy = DEFAULT_POLICY
     sleep: Callable[[float], None] = time.sleep
     requests_sent: int = 0
@@ -230,9 +265,12 @@ class GraphClient:
             return f"{self.settings.graph_url}/{path_or_url.lstrip('/')}"
         root, link = urlsplit(self.settings.graph_url), urlsplit(path_or_url)
         if (link.scheme.lower(), link.netloc.lower()) != (root.scheme.lower(), root.netloc.lower()):
-            raise UntrustedUrl(self.source, f"GET {link.scheme}://{link.netloc}{link.path}",
-                               f"refusing to send the access token to {link.scheme}://{link.netloc}: "
-                               f"Graph links must stay on {root.scheme}://{root.netloc}")
+            raise UntrustedUrl(
+                self.source,
+                f"GET {link.scheme}://{link.netloc}{link.path}",
+                f"refusing to send the access token to {link.scheme}://{link.netloc}: "
+                f"Graph links must stay on {root.scheme}://{root.netloc}",
+            )
         return path_or_url
 
     def relative(self, url: str) -> str:
@@ -240,26 +278,45 @@ class GraphClient:
         url = self.url(url)
         root = self.settings.graph_url + "/"
         if not url.startswith(root):
-            raise UntrustedUrl(self.source, f"GET {urlsplit(url).path}",
-                               f"a Graph link outside {self.settings.graph_url} cannot go into a $batch")
-        return "/" + url[len(root):]
+            raise UntrustedUrl(
+                self.source,
+                f"GET {urlsplit(url).path}",
+                f"a Graph link outside {self.settings.graph_url} cannot go into a $batch",
+            )
+        return "/" + url[len(root) :]
 
     def call_name(self, method: str, path_or_url: str) -> str:
         """``GET /v1.0/users``: how errors name a call (never raises: it also names refused ones)."""
-        full = path_or_url if "://" in path_or_url else f"{self.settings.graph_url}/{path_or_url.lstrip('/')}"
+        full = (
+            path_or_url
+            if "://" in path_or_url
+            else f"{self.settings.graph_url}/{path_or_url.lstrip('/')}"
+        )
         return f"{method} {urlsplit(full).path}"
 
-    def send(self, method: str, path_or_url: str, *, params: Mapping[str, str] | None = None,
-             json: Any = None, permission: str | None = None) -> requests.Response:
+    def send(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        permission: str | None = None,
+    ) -> requests.Response:
         """One attempt; a non-2xx answer raises its typed error (see http.py)."""
         call = self.call_name(method, path_or_url)
-        url = self.url(path_or_url)   # checked before the token is attached
+        url = self.url(path_or_url)  # checked before the token is attached
         headers = {"Authorization": f"Bearer {self.tokens.token()}"}
         self.requests_sent += 1
         try:
-            response = self.session.request(method, url, params=params,
-                                            json=json, headers=headers,
-                                            timeout=self.settings.timeout)
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=self.settings.timeout,
+            )
         except (requests.ConnectionError, requests.Timeout) as exc:
             raise RetryableError(self.source, call, f"connection failed: {exc}") from None
         if response.status_code >= 300:
@@ -267,24 +324,35 @@ class GraphClient:
                 body = response.json()
             except ValueError:
                 body = None
-            error = error_for_status(response.status_code, response.headers, body,
-                                     source=self.source, call=call, permission=permission)
+            error = error_for_status(
+                response.status_code,
+                response.headers,
+                body,
+                source=self.source,
+                call=call,
+                permission=permission,
+            )
             if error is not None:
                 raise error
         return response
 
     def call(self, method: str, path_or_url: str, **kwargs: Any) -> requests.Response:
         """``send`` with the one retry helper: Retry-After honoured, backoff otherwise."""
-        return with_retries(lambda: self.send(method, path_or_url, **kwargs),
-                            policy=self.policy, sleep=self.sleep, on_retry=self._count_retry)
+        return with_retries(
+            lambda: self.send(method, path_or_url, **kwargs),
+            policy=self.policy,
+            sleep=self.sleep,
+            on_retry=self._count_retry,
+        )
 
     def get_json(self, path_or_url: str, **kwargs: Any) -> dict:
         response = self.call("GET", path_or_url, **kwargs)
         try:
             body = response.json()
         except ValueError:
-            raise SourceError(self.source, self.call_name("GET", path_or_url),
-                              "response is not JSON") from None
+            raise SourceError(
+                self.source, self.call_name("GET", path_or_url), "response is not JSON"
+            ) from None
         if isinstance(body, dict) and isinstance(body.get("value"), list):
             activity.note_page(self.source, self.call_name("GET", path_or_url), len(body["value"]))
         return body
@@ -293,9 +361,14 @@ class GraphClient:
         self.retries += 1
 
 
-def build_client(name: str, raw: Mapping[str, Any], *, base_dir: str,
-                 sleep: Callable[[float], None] = time.sleep,
-                 policy: RetryPolicy = DEFAULT_POLICY) -> GraphClient:
+def build_client(
+    name: str,
+    raw: Mapping[str, Any],
+    *,
+    base_dir: str,
+    sleep: Callable[[float], None] = time.sleep,
+    policy: RetryPolicy = DEFAULT_POLICY,
+) -> GraphClient:
     settings = build_settings(name, raw)
     credential = build_credential(name, raw, base_dir=base_dir)
     tokens = TokenSource(settings, credential)

@@ -9,6 +9,7 @@ https://learn.microsoft.com/graph/delta-query-groups):
   pages, each with more members: adds accumulate.
 - the same object may appear more than once in a round; the later one wins.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,13 +24,16 @@ from .transform import member_ref, patch_group, patch_user, transform_group, tra
 class DirectoryState:
     """Users, groups and direct memberships, keyed for merging."""
 
-    accounts: dict[str, Account] = field(default_factory=dict)        # by Graph id
-    groups: dict[str, Group] = field(default_factory=dict)            # by Graph id
-    members: dict[str, dict[str, Membership]] = field(default_factory=dict)  # group id -> member key -> m
+    accounts: dict[str, Account] = field(default_factory=dict)  # by Graph id
+    groups: dict[str, Group] = field(default_factory=dict)  # by Graph id
+    members: dict[str, dict[str, Membership]] = field(
+        default_factory=dict
+    )  # group id -> member key -> m
 
     @classmethod
-    def of(cls, accounts: Iterable[Account], groups: Iterable[Group],
-           memberships: Iterable[Membership]) -> "DirectoryState":
+    def of(
+        cls, accounts: Iterable[Account], groups: Iterable[Group], memberships: Iterable[Membership]
+    ) -> "DirectoryState":
         state = cls({a.id: a for a in accounts}, {g.id: g for g in groups})
         by_key = {g.key: g.id for g in state.groups.values()}
         for m in memberships:
@@ -80,8 +84,9 @@ def apply_group_changes(state: DirectoryState, changes: Iterable[Mapping], sourc
             if "@removed" in ref:
                 members.pop(key, None)
             else:
-                members[key] = Membership(source=source, group_key=gkey, member_key=key,
-                                          member_type=kind)
+                members[key] = Membership(
+                    source=source, group_key=gkey, member_key=key, member_type=kind
+                )
     if removed_keys:
         _drop_members(state, removed_keys)
     return n

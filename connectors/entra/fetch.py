@@ -5,6 +5,7 @@ end (or raises) inside $batch requests; ``fetch_page_sequence`` reads one on its
 Permissions named here are the least-privileged application permissions each call
 needs (from the Graph reference pages); they name what is missing when Graph says 403.
 """
+
 from __future__ import annotations
 
 from typing import Iterator, Mapping
@@ -17,13 +18,18 @@ from .client import GraphClient
 from .http import GraphNotFound, PremiumLicenceRequired
 from .odata import object_id
 
-USER_FIELDS = ("id,userPrincipalName,mail,displayName,employeeId,accountEnabled,jobTitle,"
-               "department,onPremisesSyncEnabled,onPremisesImmutableId,createdDateTime,userType")
-GROUP_FIELDS = ("id,displayName,mail,groupTypes,securityEnabled,mailEnabled,"
-                "membershipRule,onPremisesSyncEnabled,createdDateTime,isAssignableToRole")
+USER_FIELDS = (
+    "id,userPrincipalName,mail,displayName,employeeId,accountEnabled,jobTitle,"
+    "department,onPremisesSyncEnabled,onPremisesImmutableId,createdDateTime,userType"
+)
+GROUP_FIELDS = (
+    "id,displayName,mail,groupTypes,securityEnabled,mailEnabled,"
+    "membershipRule,onPremisesSyncEnabled,createdDateTime,isAssignableToRole"
+)
 MEMBER_FIELDS = "id"
-SERVICE_PRINCIPAL_FIELDS = ("id,appId,displayName,appRoles,servicePrincipalType,"
-                            "accountEnabled,tags,appOwnerOrganizationId")
+SERVICE_PRINCIPAL_FIELDS = (
+    "id,appId,displayName,appRoles,servicePrincipalType,accountEnabled,tags,appOwnerOrganizationId"
+)
 APP_ROLE_ASSIGNMENT_FIELDS = "id,appRoleId,principalId,principalType,resourceId"
 
 # Page sizes: each listing's documented maximum ($top). Directory objects: "The default and
@@ -69,9 +75,13 @@ def users_listing(*, with_sign_in: bool) -> Listing:
     """Every user; with signInActivity a page holds at most 500, and a tenant without an
     Entra ID P1/P2 licence answers 403 (tolerated: the caller lists again without it)."""
     if with_sign_in:
-        return Listing(with_query("users", {"$select": USER_FIELDS + ",signInActivity",
-                                            "$top": str(TOP_WITH_SIGN_IN)}),
-                       PERM_SIGN_IN, tolerate=(PremiumLicenceRequired,))
+        return Listing(
+            with_query(
+                "users", {"$select": USER_FIELDS + ",signInActivity", "$top": str(TOP_WITH_SIGN_IN)}
+            ),
+            PERM_SIGN_IN,
+            tolerate=(PremiumLicenceRequired,),
+        )
     return Listing(with_query("users", {"$select": USER_FIELDS, "$top": str(TOP)}), PERM_USERS)
 
 
@@ -81,46 +91,70 @@ def groups_listing() -> Listing:
 
 def members_listing(group_id: str) -> Listing:
     """A group's direct members; a group deleted since the groups listing answers 404."""
-    return Listing(with_query(f"groups/{object_id(group_id)}/members",
-                              {"$select": MEMBER_FIELDS, "$top": str(TOP)}),
-                   PERM_GROUPS, tolerate=(GraphNotFound,))
+    return Listing(
+        with_query(
+            f"groups/{object_id(group_id)}/members", {"$select": MEMBER_FIELDS, "$top": str(TOP)}
+        ),
+        PERM_GROUPS,
+        tolerate=(GraphNotFound,),
+    )
 
 
 def role_definitions_listing() -> Listing:
     # roleManagement/directory, not /directoryRoles: the latter lists only activated roles.
     # No $top: the reference lists only $filter and $select for this method.
-    return Listing(with_query("roleManagement/directory/roleDefinitions",
-                              {"$select": "id,displayName,isBuiltIn,templateId"}), PERM_ROLES)
+    return Listing(
+        with_query(
+            "roleManagement/directory/roleDefinitions",
+            {"$select": "id,displayName,isBuiltIn,templateId"},
+        ),
+        PERM_ROLES,
+    )
 
 
 def role_assignments_listing() -> Listing:
     # No $top: "This method supports the $filter, $expand, and $select OData query parameters"
     # (https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments).
-    return Listing(with_query("roleManagement/directory/roleAssignments",
-                              {"$select": "id,principalId,roleDefinitionId,directoryScopeId"}),
-                   PERM_ROLES)
+    return Listing(
+        with_query(
+            "roleManagement/directory/roleAssignments",
+            {"$select": "id,principalId,roleDefinitionId,directoryScopeId"},
+        ),
+        PERM_ROLES,
+    )
 
 
 def administrative_units_listing() -> Listing:
     """Administrative units, to name the scope of AU-scoped role assignments
     (https://learn.microsoft.com/graph/api/directory-list-administrativeunits). Without
     AdministrativeUnit.Read.All the scopes are shown by id: tolerated, and said."""
-    return Listing(with_query("directory/administrativeUnits", {"$select": "id,displayName",
-                                                                "$top": str(TOP)}),
-                   PERM_UNITS, tolerate=(PermissionDenied,))
+    return Listing(
+        with_query(
+            "directory/administrativeUnits", {"$select": "id,displayName", "$top": str(TOP)}
+        ),
+        PERM_UNITS,
+        tolerate=(PermissionDenied,),
+    )
 
 
 def service_principals_listing() -> Listing:
-    return Listing(with_query("servicePrincipals", {"$select": SERVICE_PRINCIPAL_FIELDS,
-                                                    "$top": str(TOP)}), PERM_APPS)
+    return Listing(
+        with_query("servicePrincipals", {"$select": SERVICE_PRINCIPAL_FIELDS, "$top": str(TOP)}),
+        PERM_APPS,
+    )
 
 
 def app_role_assigned_to_listing(sp_id: str) -> Listing:
     """App-role assignments granted on a service principal; one deleted since the service
     principal listing answers 404."""
-    return Listing(with_query(f"servicePrincipals/{object_id(sp_id)}/appRoleAssignedTo",
-                              {"$select": APP_ROLE_ASSIGNMENT_FIELDS, "$top": str(TOP)}),
-                   PERM_APPS, tolerate=(GraphNotFound,))
+    return Listing(
+        with_query(
+            f"servicePrincipals/{object_id(sp_id)}/appRoleAssignedTo",
+            {"$select": APP_ROLE_ASSIGNMENT_FIELDS, "$top": str(TOP)},
+        ),
+        PERM_APPS,
+        tolerate=(GraphNotFound,),
+    )
 
 
 def oauth2_grants_listing() -> Listing:
@@ -133,19 +167,31 @@ def sign_ins_since_listing(since: str) -> Listing:
     """Users who signed in (interactively) since ``since``, with their signInActivity.
     signInActivity supports $filter (eq, ne, not, ge, le) on its own
     (https://learn.microsoft.com/graph/api/resources/user)."""
-    return Listing(with_query("users", {"$filter": f"signInActivity/lastSignInDateTime ge {since}",
-                                        "$select": "id,signInActivity", "$top": str(TOP_WITH_SIGN_IN)}),
-                   PERM_SIGN_IN, tolerate=(PremiumLicenceRequired,))
+    return Listing(
+        with_query(
+            "users",
+            {
+                "$filter": f"signInActivity/lastSignInDateTime ge {since}",
+                "$select": "id,signInActivity",
+                "$top": str(TOP_WITH_SIGN_IN),
+            },
+        ),
+        PERM_SIGN_IN,
+        tolerate=(PremiumLicenceRequired,),
+    )
 
 
 def all_sign_ins_listing() -> Listing:
     """Every user's signInActivity alone (an incremental sync's periodic full refresh)."""
-    return Listing(with_query("users", {"$select": "id,signInActivity", "$top": str(TOP_WITH_SIGN_IN)}),
-                   PERM_SIGN_IN, tolerate=(PremiumLicenceRequired,))
+    return Listing(
+        with_query("users", {"$select": "id,signInActivity", "$top": str(TOP_WITH_SIGN_IN)}),
+        PERM_SIGN_IN,
+        tolerate=(PremiumLicenceRequired,),
+    )
 
 
 def latest_delta_listing(kind: str) -> Listing:
-    """"Sync from now": ``$deltatoken=latest`` returns no objects, only a deltaLink
+    """ "Sync from now": ``$deltatoken=latest`` returns no objects, only a deltaLink
     (https://learn.microsoft.com/graph/delta-query-overview#use-delta-query-to-track-changes
     — supported for users and groups). Read *before* the full listing, so a change made
     while listing is replayed next time rather than lost."""
@@ -170,8 +216,14 @@ def _delta_parts(kind: str) -> tuple[str, str, str]:
     return GROUPS_DELTA, GROUPS_DELTA_FIELDS, PERM_GROUPS
 
 
-def fetch_page_sequence(client: GraphClient, start: str, params: Mapping[str, str] | None, *,
-                        permission: str, what: str = "listing") -> Iterator[dict]:
+def fetch_page_sequence(
+    client: GraphClient,
+    start: str,
+    params: Mapping[str, str] | None,
+    *,
+    permission: str,
+    what: str = "listing",
+) -> Iterator[dict]:
     """Every page from ``start`` along its nextLinks, one request each. A page that cannot
     be read after the first raises IncompleteRead naming the call and how far it got (never
     a short listing)."""
@@ -183,16 +235,20 @@ def fetch_page_sequence(client: GraphClient, start: str, params: Mapping[str, st
         except RetryableError as exc:
             if pages == 0:
                 raise
-            raise IncompleteRead(client.source, client.call_name("GET", start),
-                                 f"{what} stopped after {pages} page(s): {exc}") from exc
+            raise IncompleteRead(
+                client.source,
+                client.call_name("GET", start),
+                f"{what} stopped after {pages} page(s): {exc}",
+            ) from exc
         pages += 1
         yield page
         # The nextLink already carries the whole query ($select, $top, $skiptoken).
         url, params = page.get("@odata.nextLink"), None
 
 
-def fetch_pages(client: GraphClient, path: str, params: Mapping[str, str] | None, *,
-                permission: str) -> Iterator[dict]:
+def fetch_pages(
+    client: GraphClient, path: str, params: Mapping[str, str] | None, *, permission: str
+) -> Iterator[dict]:
     """Every item of a listing, page by page to the end."""
     for page in fetch_page_sequence(client, path, params, permission=permission):
         yield from page.get("value", [])

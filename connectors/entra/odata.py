@@ -1,4 +1,5 @@
 """Putting values into Graph URLs safely: OData string literals and object-id path segments."""
+
 from __future__ import annotations
 
 import re

@@ -19,6 +19,7 @@ incremental sync, and a full sync with members_via = "delta": the two delta roun
 from the saved deltaLinks, or from the start), the sign-in listing delta does not carry, and
 the same grant listings, in shared batches.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -46,7 +47,9 @@ class GrantsRead:
     definitions: list[dict] = field(default_factory=list)
     assignments: list[dict] = field(default_factory=list)
     service_principals: list[dict] = field(default_factory=list)
-    assigned_to: dict[str, list[dict]] = field(default_factory=dict)  # resource SP id -> assignments
+    assigned_to: dict[str, list[dict]] = field(
+        default_factory=dict
+    )  # resource SP id -> assignments
     oauth2_grants: list[dict] = field(default_factory=list)
     unit_names: dict[str, str] = field(default_factory=dict)
     unit_error: SourceError | None = None
@@ -57,7 +60,7 @@ class FullRead:
     users: list[dict]
     sign_in: SignInRefresh
     groups: list[dict]
-    members: dict[str, list[dict]]   # group id -> direct member references; vanished groups left out
+    members: dict[str, list[dict]]  # group id -> direct member references; vanished groups left out
     delta_links: tuple[str, str]
     grants: GrantsRead
 
@@ -78,10 +81,12 @@ GRANT_KEYS = ("role_definitions", "role_assignments", "service_principals", "oau
 
 
 def grant_listings() -> dict[Hashable, Listing]:
-    return {"role_definitions": fetch.role_definitions_listing(),
-            "role_assignments": fetch.role_assignments_listing(),
-            "service_principals": fetch.service_principals_listing(),
-            "oauth2_grants": fetch.oauth2_grants_listing()}
+    return {
+        "role_definitions": fetch.role_definitions_listing(),
+        "role_assignments": fetch.role_assignments_listing(),
+        "service_principals": fetch.service_principals_listing(),
+        "oauth2_grants": fetch.oauth2_grants_listing(),
+    }
 
 
 def grant_followups(key: Hashable, result: BatchListings) -> dict[Hashable, Listing]:
@@ -89,11 +94,14 @@ def grant_followups(key: Hashable, result: BatchListings) -> dict[Hashable, List
     the service principals are read; the administrative units (one listing) only when a role
     is scoped to one."""
     if key == "service_principals":
-        return {("assigned_to", sp["id"]): fetch.app_role_assigned_to_listing(sp["id"])
-                for sp in result.items[key]
-                if sp.get("appRoles") or INTEGRATED_APP_TAG in (sp.get("tags") or [])}
-    if key == "role_assignments" and any(str(a.get("directoryScopeId", "")).startswith(AU_PREFIX)
-                                         for a in result.items[key]):
+        return {
+            ("assigned_to", sp["id"]): fetch.app_role_assigned_to_listing(sp["id"])
+            for sp in result.items[key]
+            if sp.get("appRoles") or INTEGRATED_APP_TAG in (sp.get("tags") or [])
+        }
+    if key == "role_assignments" and any(
+        str(a.get("directoryScopeId", "")).startswith(AU_PREFIX) for a in result.items[key]
+    ):
         return {"administrative_units": fetch.administrative_units_listing()}
     return {}
 
@@ -101,13 +109,18 @@ def grant_followups(key: Hashable, result: BatchListings) -> dict[Hashable, List
 def grants_from(result: BatchListings) -> GrantsRead:
     units = result.items.get("administrative_units", [])
     return GrantsRead(
-        definitions=result.items["role_definitions"], assignments=result.items["role_assignments"],
+        definitions=result.items["role_definitions"],
+        assignments=result.items["role_assignments"],
         service_principals=result.items["service_principals"],
-        assigned_to={key[1]: items for key, items in result.items.items()
-                     if isinstance(key, tuple) and key[0] == "assigned_to"},
+        assigned_to={
+            key[1]: items
+            for key, items in result.items.items()
+            if isinstance(key, tuple) and key[0] == "assigned_to"
+        },
         oauth2_grants=result.items["oauth2_grants"],
         unit_names={u["id"]: u.get("displayName") or u["id"] for u in units},
-        unit_error=result.failed.get("administrative_units"))
+        unit_error=result.failed.get("administrative_units"),
+    )
 
 
 def _progress_of(progress: Progress, stages: Mapping[str, Hashable]):
@@ -115,11 +128,13 @@ def _progress_of(progress: Progress, stages: Mapping[str, Hashable]):
         for stage, key in stages.items():
             if key in result.items:
                 progress(stage, len(result.items[key]), None)
+
     return report
 
 
 def read_full(client: GraphClient, *, with_sign_in: bool, progress: Progress) -> FullRead:
     """A full read, members by $batch of per-group listings (see the module's docstring)."""
+
     def then(key: Hashable, result: BatchListings) -> Mapping[Hashable, Listing]:
         if key == "users_latest":
             return {"users": fetch.users_listing(with_sign_in=with_sign_in)}
@@ -131,49 +146,86 @@ def read_full(client: GraphClient, *, with_sign_in: bool, progress: Progress) ->
 
     read_at = now_iso()  # before the listing: the next sign-in refresh overlaps it
     first = fetch_batched_listings(
-        client, {"users_latest": fetch.latest_delta_listing("users"),
-                 "groups_latest": fetch.latest_delta_listing("groups"), **grant_listings()},
-        then=then, on_batch=_progress_of(progress, {"users": "users", "groups": "groups"}))
+        client,
+        {
+            "users_latest": fetch.latest_delta_listing("users"),
+            "groups_latest": fetch.latest_delta_listing("groups"),
+            **grant_listings(),
+        },
+        then=then,
+        on_batch=_progress_of(progress, {"users": "users", "groups": "groups"}),
+    )
     if "users_plain" in first.items:
         # No licence, or no AuditLog.Read.All: the error says which (http.py), the sign-in is unknown.
         users = first.items["users_plain"]
-        sign_in = SignInRefresh(unknown_reason=getattr(first.failed.get("users"), "unknown_reason", LICENCE_REASON))
+        sign_in = SignInRefresh(
+            unknown_reason=getattr(first.failed.get("users"), "unknown_reason", LICENCE_REASON)
+        )
     else:
         users = first.items["users"]
-        sign_in = SignInRefresh(read_at=read_at) if with_sign_in else SignInRefresh(unknown_reason=OFF_REASON)
+        sign_in = (
+            SignInRefresh(read_at=read_at)
+            if with_sign_in
+            else SignInRefresh(unknown_reason=OFF_REASON)
+        )
     groups = first.items["groups"]
     progress("users", len(users), len(users))
     progress("groups", len(groups), len(groups))
     beta = fetch.beta_root(client.settings.graph_url)
     members = fetch_batched_listings(
-        client, {g["id"]: fetch.members_listing(g["id"]) for g in groups}, root=beta,
-        on_batch=lambda r: progress("members", sum(1 for k in r.items if r.pages.get(k)), len(groups)))
-    return FullRead(users=users, sign_in=sign_in,
-                    groups=[g for g in groups if g["id"] not in members.vanished],
-                    members=members.items,
-                    delta_links=(first.delta_links["users_latest"], first.delta_links["groups_latest"]),
-                    grants=grants_from(first))
+        client,
+        {g["id"]: fetch.members_listing(g["id"]) for g in groups},
+        root=beta,
+        on_batch=lambda r: progress(
+            "members", sum(1 for k in r.items if r.pages.get(k)), len(groups)
+        ),
+    )
+    return FullRead(
+        users=users,
+        sign_in=sign_in,
+        groups=[g for g in groups if g["id"] not in members.vanished],
+        members=members.items,
+        delta_links=(first.delta_links["users_latest"], first.delta_links["groups_latest"]),
+        grants=grants_from(first),
+    )
 
 
-def read_changes(client: GraphClient, delta_links: tuple[str, str] | None, sign_in: SignInRead | None,
-                 progress: Progress) -> ChangesRead:
+def read_changes(
+    client: GraphClient,
+    delta_links: tuple[str, str] | None,
+    sign_in: SignInRead | None,
+    progress: Progress,
+) -> ChangesRead:
     """The users and groups delta rounds, replayed from ``delta_links`` or, without them,
     from the start (every object and membership); with the sign-in listing ``sign_in`` plans
     (delta does not carry signInActivity) and the grant listings, all in shared batches."""
     rounds: dict[Hashable, Listing]
     if delta_links:
-        rounds = {"users_delta": fetch.delta_replay_listing("users", delta_links[0]),
-                  "groups_delta": fetch.delta_replay_listing("groups", delta_links[1])}
+        rounds = {
+            "users_delta": fetch.delta_replay_listing("users", delta_links[0]),
+            "groups_delta": fetch.delta_replay_listing("groups", delta_links[1]),
+        }
     else:
-        rounds = {"users_delta": fetch.initial_delta_listing("users"),
-                  "groups_delta": fetch.initial_delta_listing("groups")}
+        rounds = {
+            "users_delta": fetch.initial_delta_listing("users"),
+            "groups_delta": fetch.initial_delta_listing("groups"),
+        }
     listings: dict[Hashable, Listing] = {**rounds, **grant_listings()}
     if sign_in is not None:
         listings["sign_ins"] = sign_in.listing
     result = fetch_batched_listings(
-        client, listings, then=grant_followups,
-        on_batch=_progress_of(progress, {"changes": "users_delta", "group changes": "groups_delta"}))
-    return ChangesRead(user_changes=result.items["users_delta"], group_changes=result.items["groups_delta"],
-                       delta_links=(result.delta_links["users_delta"], result.delta_links["groups_delta"]),
-                       sign_ins=result.items.get("sign_ins"), sign_in_error=result.failed.get("sign_ins"),
-                       grants=grants_from(result))
+        client,
+        listings,
+        then=grant_followups,
+        on_batch=_progress_of(
+            progress, {"changes": "users_delta", "group changes": "groups_delta"}
+        ),
+    )
+    return ChangesRead(
+        user_changes=result.items["users_delta"],
+        group_changes=result.items["groups_delta"],
+        delta_links=(result.delta_links["users_delta"], result.delta_links["groups_delta"]),
+        sign_ins=result.items.get("sign_ins"),
+        sign_in_error=result.failed.get("sign_ins"),
+        grants=grants_from(result),
+    )

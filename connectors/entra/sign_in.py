@@ -16,6 +16,7 @@ Where sign-in cannot be read (no Entra ID P1/P2 licence, reading switched off) e
 is marked ``sign_in_known=False``: "unknown", never "never signed in", and the dormant rule
 does not fire on it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -35,8 +36,10 @@ FULL_REFRESH_DAYS = 30
 # little and loses nothing.
 OVERLAP = timedelta(hours=1)
 
-OFF_REASON = ("signInActivity not read (sign_in_activity = false): last sign-in is unknown, "
-              "so dormant-account findings cannot use it")
+OFF_REASON = (
+    "signInActivity not read (sign_in_activity = false): last sign-in is unknown, "
+    "so dormant-account findings cannot use it"
+)
 
 
 @dataclass(frozen=True)
@@ -79,20 +82,28 @@ def plan_sign_in_read(last_read_at: str | None) -> SignInRead:
     return SignInRead(fetch.sign_ins_since_listing(since), False, started)
 
 
-def apply_sign_ins(accounts: MutableMapping[str, Account], raws: list[dict] | None, error: Exception | None,
-                   known_before: set[str], plan: SignInRead) -> SignInRefresh:
+def apply_sign_ins(
+    accounts: MutableMapping[str, Account],
+    raws: list[dict] | None,
+    error: Exception | None,
+    known_before: set[str],
+    plan: SignInRead,
+) -> SignInRefresh:
     """Bring ``accounts`` (Graph id -> Account, changed in place) up to date from the sign-in
     listing's answer (``raws``), or mark them unknown when it failed for want of a licence.
     ``known_before``: ids of the accounts the previous snapshot had (their sign-in as of the
     last read). Pure."""
-    if isinstance(error, PremiumLicenceRequired):   # no licence, or no AuditLog.Read.All: sign-in unknown
+    if isinstance(
+        error, PremiumLicenceRequired
+    ):  # no licence, or no AuditLog.Read.All: sign-in unknown
         return mark_unknown(accounts, error.unknown_reason)
     seen: set[str] = set()
     for raw in raws or []:
         account = accounts.get(raw["id"])
         if account is not None:
-            accounts[raw["id"]] = replace(account, last_sign_in=sign_in_time(raw.get("signInActivity")),
-                                          sign_in_known=True)
+            accounts[raw["id"]] = replace(
+                account, last_sign_in=sign_in_time(raw.get("signInActivity")), sign_in_known=True
+            )
             seen.add(raw["id"])
     for uid, account in list(accounts.items()):
         if uid in seen:

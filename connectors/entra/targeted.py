@@ -8,6 +8,7 @@ is then asked again as /servicePrincipals/{id}
 (https://learn.microsoft.com/graph/api/serviceprincipal-get, Application.Read.All) before the
 account counts as gone. Throttling is retried by the client's one retry helper.
 """
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -29,17 +30,24 @@ def fetch_accounts(client: GraphClient, keys: Sequence[str]) -> dict[str, Accoun
     for key, object_id in account_ids(client.source, keys).items():
         path = quote(object_id, safe="")
         try:
-            raw = client.get_json(f"users/{path}", params={"$select": USER_FIELDS}, permission=PERM_USERS)
+            raw = client.get_json(
+                f"users/{path}", params={"$select": USER_FIELDS}, permission=PERM_USERS
+            )
             out[key] = transform_user(raw, client.source)
             continue
         except GraphNotFound:
             pass
         try:
-            raw = client.get_json(f"servicePrincipals/{path}", params={"$select": SERVICE_PRINCIPAL_FIELDS},
-                                  permission=PERM_APPS)
+            raw = client.get_json(
+                f"servicePrincipals/{path}",
+                params={"$select": SERVICE_PRINCIPAL_FIELDS},
+                permission=PERM_APPS,
+            )
         except GraphNotFound:
             out[key] = None
             continue
-        accounts = transform_service_principal_accounts([raw], {raw.get("id", object_id)}, client.source)
+        accounts = transform_service_principal_accounts(
+            [raw], {raw.get("id", object_id)}, client.source
+        )
         out[key] = accounts[0] if accounts else None
     return out

@@ -5,14 +5,25 @@ properties: https://learn.microsoft.com/graph/delta-query-overview#resource-repr
 so each ``*_fields`` function maps only the properties present, and the records are built
 or patched from that.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
 from typing import AbstractSet, Any, Iterable, Mapping, Sequence
 
-from access_review.records import (Account, Grant, GrantLevel, Group, Membership, MemberType, Resource,
-                                   account_key, contact_key, group_key)
+from access_review.records import (
+    Account,
+    Grant,
+    GrantLevel,
+    Group,
+    Membership,
+    MemberType,
+    Resource,
+    account_key,
+    contact_key,
+    group_key,
+)
 
 USER_TYPE = "#microsoft.graph.user"
 GROUP_TYPE = "#microsoft.graph.group"
@@ -37,9 +48,14 @@ def sign_in_time(activity: Mapping[str, Any] | None) -> datetime | None:
     """The latest of interactive, non-interactive and successful sign-in times."""
     if not activity:
         return None
-    parsed = [parse_graph_datetime(activity.get(k)) for k in
-              ("lastSignInDateTime", "lastNonInteractiveSignInDateTime",
-               "lastSuccessfulSignInDateTime")]
+    parsed = [
+        parse_graph_datetime(activity.get(k))
+        for k in (
+            "lastSignInDateTime",
+            "lastNonInteractiveSignInDateTime",
+            "lastSuccessfulSignInDateTime",
+        )
+    ]
     times = [t for t in parsed if t is not None]
     return max(times) if times else None
 
@@ -130,16 +146,20 @@ def group_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def group_extra(raw: Mapping[str, Any]) -> dict[str, Any]:
-    extra = {k: raw[k] for k in ("groupTypes", "membershipRule", "securityEnabled",
-                                 "mailEnabled") if k in raw}
+    extra = {
+        k: raw[k]
+        for k in ("groupTypes", "membershipRule", "securityEnabled", "mailEnabled")
+        if k in raw
+    }
     if "Unified" in (raw.get("groupTypes") or []) and group_kind(raw) == "dynamic":
         extra["m365"] = True
     return extra
 
 
 def transform_group(raw: Mapping[str, Any], source: str) -> Group:
-    return replace(Group(source=source, id=raw["id"], name=""), **group_fields(raw),
-                   extra=group_extra(raw))
+    return replace(
+        Group(source=source, id=raw["id"], name=""), **group_fields(raw), extra=group_extra(raw)
+    )
 
 
 def patch_group(group: Group, raw: Mapping[str, Any]) -> Group:
@@ -163,27 +183,38 @@ def member_ref(source: str, raw: Mapping[str, Any]) -> tuple[str, MemberType]:
     return f"{source}:{short}:{raw['id']}", "foreign"
 
 
-def transform_service_principal_accounts(service_principals: Iterable[Mapping[str, Any]],
-                                         wanted: set[str], source: str) -> list[Account]:
+def transform_service_principal_accounts(
+    service_principals: Iterable[Mapping[str, Any]], wanted: set[str], source: str
+) -> list[Account]:
     """Accounts for the service principals that are group members or directory-role
     holders (``wanted``): the graph counts them as access holders like any account."""
     out = []
     for sp in service_principals:
         if sp["id"] not in wanted:
             continue
-        out.append(Account(
-            source=source, id=sp["id"], login=sp.get("appId") or sp["id"],
-            display_name=sp.get("displayName") or sp["id"],
-            enabled=sp.get("accountEnabled") is True, kind="service",
-            # A service principal has no sign-in activity on the user object.
-            sign_in_known=False,
-            extra={"servicePrincipal": True, "servicePrincipalType": sp.get("servicePrincipalType"),
-                   "appId": sp.get("appId")}))
+        out.append(
+            Account(
+                source=source,
+                id=sp["id"],
+                login=sp.get("appId") or sp["id"],
+                display_name=sp.get("displayName") or sp["id"],
+                enabled=sp.get("accountEnabled") is True,
+                kind="service",
+                # A service principal has no sign-in activity on the user object.
+                sign_in_known=False,
+                extra={
+                    "servicePrincipal": True,
+                    "servicePrincipalType": sp.get("servicePrincipalType"),
+                    "appId": sp.get("appId"),
+                },
+            )
+        )
     return out
 
 
-def transform_members(group_id: str, raws: Iterable[Mapping[str, Any]],
-                      source: str) -> list[Membership]:
+def transform_members(
+    group_id: str, raws: Iterable[Mapping[str, Any]], source: str
+) -> list[Membership]:
     gkey = group_key(source, group_id)
     out = []
     for raw in raws:
@@ -203,9 +234,14 @@ def all_users_key(source: str) -> str:
     return f"{source}:tenant:all-users"
 
 
-def principal_key_for(source: str, principal_id: str, principal_type: str | None,
-                      user_ids: set[str], group_ids: set[str],
-                      sp_accounts: AbstractSet[str] = frozenset()) -> str:
+def principal_key_for(
+    source: str,
+    principal_id: str,
+    principal_type: str | None,
+    user_ids: set[str],
+    group_ids: set[str],
+    sp_accounts: AbstractSet[str] = frozenset(),
+) -> str:
     if principal_type == "User" or (principal_type is None and principal_id in user_ids):
         return account_key(source, principal_id)
     if principal_type == "Group" or (principal_type is None and principal_id in group_ids):
@@ -225,17 +261,20 @@ def role_scope(scope_id: str, unit_names: Mapping[str, str]) -> str:
     if scope_id in ("", "/"):
         return ""
     if scope_id.startswith(AU_PREFIX):
-        unit = scope_id[len(AU_PREFIX):]
+        unit = scope_id[len(AU_PREFIX) :]
         return f"administrative unit '{unit_names.get(unit, unit)}'"
     return f"application object {scope_id.strip('/')}"
 
 
-def transform_role_grants(definitions: Iterable[Mapping[str, Any]],
-                          assignments: Iterable[Mapping[str, Any]], source: str,
-                          user_ids: set[str], group_ids: set[str],
-                          sp_accounts: AbstractSet[str] = frozenset(),
-                          unit_names: Mapping[str, str] | None = None
-                          ) -> tuple[list[Resource], list[Grant]]:
+def transform_role_grants(
+    definitions: Iterable[Mapping[str, Any]],
+    assignments: Iterable[Mapping[str, Any]],
+    source: str,
+    user_ids: set[str],
+    group_ids: set[str],
+    sp_accounts: AbstractSet[str] = frozenset(),
+    unit_names: Mapping[str, str] | None = None,
+) -> tuple[list[Resource], list[Grant]]:
     """Directory role assignments as privileged grants. One resource per role and scope: a
     role held tenant-wide and the same role held in an administrative unit are different
     resources (and so different findings), the scoped one saying where it applies."""
@@ -246,34 +285,65 @@ def transform_role_grants(definitions: Iterable[Mapping[str, Any]],
         role_id = a["roleDefinitionId"]
         scope_id = a.get("directoryScopeId") or "/"
         scope = role_scope(scope_id, unit_names or {})
-        res = resources.setdefault((role_id, scope_id), Resource(
-            source=source, id=f"role:{role_id}" + ("" if not scope else f"@{scope_id}"),
-            name=names.get(role_id, role_id), kind="admin_role", privileged=True, scope=scope,
-            extra={"roleDefinitionId": role_id, "directoryScopeId": scope_id}))
-        grants.append(Grant(
-            source=source, id=a["id"], resource_key=res.key,
-            principal_key=principal_key_for(source, a["principalId"], None, user_ids, group_ids,
-                                            sp_accounts),
-            level="admin", kind="role", role=res.name,
-            extra={"directoryScopeId": scope_id}))
+        res = resources.setdefault(
+            (role_id, scope_id),
+            Resource(
+                source=source,
+                id=f"role:{role_id}" + ("" if not scope else f"@{scope_id}"),
+                name=names.get(role_id, role_id),
+                kind="admin_role",
+                privileged=True,
+                scope=scope,
+                extra={"roleDefinitionId": role_id, "directoryScopeId": scope_id},
+            ),
+        )
+        grants.append(
+            Grant(
+                source=source,
+                id=a["id"],
+                resource_key=res.key,
+                principal_key=principal_key_for(
+                    source, a["principalId"], None, user_ids, group_ids, sp_accounts
+                ),
+                level="admin",
+                kind="role",
+                role=res.name,
+                extra={"directoryScopeId": scope_id},
+            )
+        )
     return list(resources.values()), grants
 
 
 def _app_resource(source: str, sp: Mapping[str, Any]) -> Resource:
-    return Resource(source=source, id=f"app:{sp['id']}", name=sp.get("displayName") or sp["id"],
-                    kind="app", extra={"client_id": sp.get("appId"), "appId": sp.get("appId"),
-                                       "servicePrincipalId": sp["id"]})
+    return Resource(
+        source=source,
+        id=f"app:{sp['id']}",
+        name=sp.get("displayName") or sp["id"],
+        kind="app",
+        extra={
+            "client_id": sp.get("appId"),
+            "appId": sp.get("appId"),
+            "servicePrincipalId": sp["id"],
+        },
+    )
 
 
 def _oauth_app_resource(source: str, sp: Mapping[str, Any] | None, sp_id: str) -> Resource:
     name = (sp or {}).get("displayName") or sp_id
-    return Resource(source=source, id=f"oauth_app:{sp_id}", name=name, kind="oauth_app",
-                    extra={"client_id": (sp or {}).get("appId"), "servicePrincipalId": sp_id})
+    return Resource(
+        source=source,
+        id=f"oauth_app:{sp_id}",
+        name=name,
+        kind="oauth_app",
+        extra={"client_id": (sp or {}).get("appId"), "servicePrincipalId": sp_id},
+    )
 
 
-def transform_app_grants(service_principals: Iterable[Mapping[str, Any]],
-                         assigned_to: Mapping[str, Sequence[Mapping[str, Any]]], source: str
-                         ) -> tuple[list[Resource], list[Grant]]:
+def transform_app_grants(
+    service_principals: Iterable[Mapping[str, Any]],
+    assigned_to: Mapping[str, Sequence[Mapping[str, Any]]],
+    source: str,
+) -> tuple[list[Resource], list[Grant]]:
     """App-role assignments (``/servicePrincipals/{id}/appRoleAssignedTo``).
 
     To users and groups: access to an enterprise app (e.g. the SIS through SSO) →
@@ -292,49 +362,92 @@ def transform_app_grants(service_principals: Iterable[Mapping[str, Any]],
         app = _app_resource(source, sp)
         for a in assignments:
             role = roles.get(a.get("appRoleId"), {})
-            role_value = role.get("value") or role.get("displayName") or (
-                "Default Access" if a.get("appRoleId") == DEFAULT_ACCESS_ROLE_ID
-                else str(a.get("appRoleId")))
+            role_value = (
+                role.get("value")
+                or role.get("displayName")
+                or (
+                    "Default Access"
+                    if a.get("appRoleId") == DEFAULT_ACCESS_ROLE_ID
+                    else str(a.get("appRoleId"))
+                )
+            )
             if a.get("principalType") == "ServicePrincipal":
                 client = _oauth_app_resource(source, sps.get(a["principalId"]), a["principalId"])
                 resources.setdefault(client.key, client)
-                grants.append(Grant(
-                    source=source, id=a["id"], resource_key=client.key,
-                    principal_key=service_principal_key(source, a["principalId"]),
-                    level=scope_level([role_value]), kind="oauth", scopes=(role_value,),
-                    role=role_value,
-                    extra={"permission_type": "application", "api": app.name,
-                           "api_client_id": sp.get("appId")}))
+                grants.append(
+                    Grant(
+                        source=source,
+                        id=a["id"],
+                        resource_key=client.key,
+                        principal_key=service_principal_key(source, a["principalId"]),
+                        level=scope_level([role_value]),
+                        kind="oauth",
+                        scopes=(role_value,),
+                        role=role_value,
+                        extra={
+                            "permission_type": "application",
+                            "api": app.name,
+                            "api_client_id": sp.get("appId"),
+                        },
+                    )
+                )
                 continue
             resources.setdefault(app.key, app)
             role_res = Resource(
-                source=source, id=f"app_role:{sp_id}:{a.get('appRoleId')}",
-                name=f"{app.name}/{role_value}", kind="app_role",
-                extra={"app": app.name, "app_resource_key": app.key, "appRoleId": a.get("appRoleId")})
+                source=source,
+                id=f"app_role:{sp_id}:{a.get('appRoleId')}",
+                name=f"{app.name}/{role_value}",
+                kind="app_role",
+                extra={
+                    "app": app.name,
+                    "app_resource_key": app.key,
+                    "appRoleId": a.get("appRoleId"),
+                },
+            )
             resources.setdefault(role_res.key, role_res)
             to_group = a.get("principalType") != "User"
-            principal = group_key(source, a["principalId"]) if to_group else account_key(source, a["principalId"])
+            principal = (
+                group_key(source, a["principalId"])
+                if to_group
+                else account_key(source, a["principalId"])
+            )
             # Assigned to a group, an app role reaches the group's direct members only:
             # "Group-based assignment requires ... nested group memberships are not
             # supported" (https://learn.microsoft.com/entra/identity/enterprise-apps/assign-user-or-group-access-portal).
-            grants.append(Grant(source=source, id=a["id"], resource_key=role_res.key,
-                                principal_key=principal, level="read", kind="app_role",
-                                role=role_value, direct_members_only=to_group,
-                                extra={"app": app.name}))
+            grants.append(
+                Grant(
+                    source=source,
+                    id=a["id"],
+                    resource_key=role_res.key,
+                    principal_key=principal,
+                    level="read",
+                    kind="app_role",
+                    role=role_value,
+                    direct_members_only=to_group,
+                    extra={"app": app.name},
+                )
+            )
     return list(resources.values()), grants
 
 
 def scope_level(scopes: Iterable[str]) -> GrantLevel:
-    """"write" when any scope can change data (``*ReadWrite*``, ``*.Send``, ``*Manage*``)."""
+    """ "write" when any scope can change data (``*ReadWrite*``, ``*.Send``, ``*Manage*``)."""
     for s in scopes:
-        if "ReadWrite" in s or "Manage" in s or s.endswith(".Send") or s.endswith("FullControl.All"):
+        if (
+            "ReadWrite" in s
+            or "Manage" in s
+            or s.endswith(".Send")
+            or s.endswith("FullControl.All")
+        ):
             return "write"
     return "read"
 
 
-def transform_oauth_grants(grants_raw: Iterable[Mapping[str, Any]],
-                           service_principals: Iterable[Mapping[str, Any]], source: str
-                           ) -> tuple[list[Resource], list[Grant]]:
+def transform_oauth_grants(
+    grants_raw: Iterable[Mapping[str, Any]],
+    service_principals: Iterable[Mapping[str, Any]],
+    source: str,
+) -> tuple[list[Resource], list[Grant]]:
     """Delegated consents (oauth2PermissionGrant): the client app may act as the user
     (consentType Principal) or as any user (AllPrincipals, admin consent) with ``scope``."""
     sps = {sp["id"]: sp for sp in service_principals}
@@ -347,10 +460,21 @@ def transform_oauth_grants(grants_raw: Iterable[Mapping[str, Any]],
         all_users = g.get("consentType") == "AllPrincipals"
         principal = all_users_key(source) if all_users else account_key(source, g["principalId"])
         api = sps.get(g.get("resourceId"), {}).get("displayName") or g.get("resourceId")
-        grants.append(Grant(source=source, id=g["id"], resource_key=client.key,
-                            principal_key=principal, level=scope_level(scopes), kind="oauth",
-                            scopes=scopes,
-                            extra={"permission_type": "delegated",
-                                   "consent_type": g.get("consentType"), "api": api,
-                                   "resourceId": g.get("resourceId")}))
+        grants.append(
+            Grant(
+                source=source,
+                id=g["id"],
+                resource_key=client.key,
+                principal_key=principal,
+                level=scope_level(scopes),
+                kind="oauth",
+                scopes=scopes,
+                extra={
+                    "permission_type": "delegated",
+                    "consent_type": g.get("consentType"),
+                    "api": api,
+                    "resourceId": g.get("resourceId"),
+                },
+            )
+        )
     return list(resources.values()), grants

@@ -7,6 +7,7 @@ with backoff from the one retry helper, and nothing that succeeded is asked for 
 Every call inside a batch counts against its API's per-minute quota: each batch is as large
 as the slots its API's ``QuotaPacer`` has free (quota.py), up to the batch limit.
 """
+
 from __future__ import annotations
 
 import socket
@@ -27,6 +28,7 @@ from access_review.retry import DEFAULT_POLICY, RetryPolicy, with_retries
 from .client import GoogleClients
 from .http import execute, translate_http_error, translate_refresh_error
 from .quota import QuotaPacer
+
 
 @dataclass(frozen=True)
 class BatchCall:
@@ -52,7 +54,9 @@ class BatchRunner:
     def count(self, name: str, n: int = 1) -> None:
         self.stats[name] = self.stats.get(name, 0) + n
 
-    def run(self, api: str, calls: Iterable[BatchCall], *, scope: str, batch_size: int) -> dict[Any, Any]:
+    def run(
+        self, api: str, calls: Iterable[BatchCall], *, scope: str, batch_size: int
+    ) -> dict[Any, Any]:
         """Every call's response by key. Raises the first non-retryable error, or the last
         throttling error once the tries are spent; never returns a partial result.
 
@@ -67,7 +71,9 @@ class BatchRunner:
                 call = remaining.popleft()
                 results[call.key] = self._run_one(pacer, call, scope)
                 continue
-            taken = pacer.acquire(min(size, len(remaining)), at_least=min(size, len(remaining), pacer.lump))
+            taken = pacer.acquire(
+                min(size, len(remaining)), at_least=min(size, len(remaining), pacer.lump)
+            )
             chunk = [remaining.popleft() for _ in range(taken)]
             results.update(self._run_chunk(api, pacer, chunk, scope))
         return results
@@ -84,10 +90,19 @@ class BatchRunner:
     def _run_one(self, pacer: QuotaPacer, call: BatchCall, scope: str) -> Any:
         with pacer.calls(1):
             self.count("api_calls")
-            return execute(self.source, call.call, call.build, scope=scope, scopes=self.clients.scopes,
-                           policy=self.policy, sleep=self.sleep)
+            return execute(
+                self.source,
+                call.call,
+                call.build,
+                scope=scope,
+                scopes=self.clients.scopes,
+                policy=self.policy,
+                sleep=self.sleep,
+            )
 
-    def _run_chunk(self, api: str, pacer: QuotaPacer, chunk: list[BatchCall], scope: str) -> dict[Any, Any]:
+    def _run_chunk(
+        self, api: str, pacer: QuotaPacer, chunk: list[BatchCall], scope: str
+    ) -> dict[Any, Any]:
         """One batch of ``chunk``, its slots already taken; throttled items again, in batches of
         their own, each attempt taking its slots anew."""
         pending: dict[str, BatchCall] = {str(i): c for i, c in enumerate(chunk)}
@@ -107,7 +122,8 @@ class BatchRunner:
                     results[pending[request_id].key] = response
                 else:
                     failures[request_id] = translate_http_error(
-                        self.source, pending[request_id].call, exc, scope=scope)
+                        self.source, pending[request_id].call, exc, scope=scope
+                    )
 
             what = f"batch of {len(pending)} calls ({next(iter(pending.values())).call}, ...)"
             try:
@@ -118,8 +134,9 @@ class BatchRunner:
             except HttpError as exc:
                 raise translate_http_error(self.source, what, exc, scope=scope) from None
             except (auth_exceptions.RefreshError, auth_exceptions.TransportError) as exc:
-                raise translate_refresh_error(self.source, what, exc, self.clients.scopes,
-                                              self.clients.authorized.credentials) from None
+                raise translate_refresh_error(
+                    self.source, what, exc, self.clients.scopes, self.clients.authorized.credentials
+                ) from None
             except (httplib2.HttpLib2Error, socket.timeout, OSError) as exc:
                 raise RetryableError(self.source, what, f"network error: {exc}") from None
             finally:
@@ -134,13 +151,19 @@ class BatchRunner:
             if failures:
                 self.count("items_retried", len(failures))
                 first = next(iter(failures.values()))
-                waits = [e.retry_after for e in failures.values()
-                         if isinstance(e, RetryableError) and e.retry_after is not None]
-                raise RetryableError(self.source, first.call,
-                                     f"{len(failures)} calls of a batch throttled or failed: "
-                                     f"{str(first).split(': ', 2)[-1]}",
-                                     retry_after=max(waits) if waits else None,
-                                     throttled=any(getattr(e, "throttled", False) for e in failures.values()))
+                waits = [
+                    e.retry_after
+                    for e in failures.values()
+                    if isinstance(e, RetryableError) and e.retry_after is not None
+                ]
+                raise RetryableError(
+                    self.source,
+                    first.call,
+                    f"{len(failures)} calls of a batch throttled or failed: "
+                    f"{str(first).split(': ', 2)[-1]}",
+                    retry_after=max(waits) if waits else None,
+                    throttled=any(getattr(e, "throttled", False) for e in failures.values()),
+                )
 
         def on_retry(exc: RetryableError, wait: float) -> None:
             self.count("retries")
@@ -148,8 +171,16 @@ class BatchRunner:
         with_retries(send_pending, policy=self.policy, sleep=self.sleep, on_retry=on_retry)
         return results
 
-    def run_paged(self, api: str, first_pages: Mapping[Any, Callable[[str | None], Any]], *,
-                  call: str, items_field: str, scope: str, batch_size: int) -> dict[Any, list[dict]]:
+    def run_paged(
+        self,
+        api: str,
+        first_pages: Mapping[Any, Callable[[str | None], Any]],
+        *,
+        call: str,
+        items_field: str,
+        scope: str,
+        batch_size: int,
+    ) -> dict[Any, list[dict]]:
         """Page every listing to its end. Calls wait in one queue and each batch is filled from
         it, so a next page found in one batch rides in a later batch with other first pages
         instead of costing a round trip of its own."""
@@ -159,19 +190,29 @@ class BatchRunner:
         while queue:
             size = self._batch_size(self.pacers[api], len(queue), batch_size)
             todo = [queue.popleft() for _ in range(min(size, len(queue)))]
-            calls = [BatchCall(key=(key, token), call=f"{call} {key}" + (" (next page)" if token else ""),
-                               build=partial(first_pages[key], token))
-                     for key, token in todo]
+            calls = [
+                BatchCall(
+                    key=(key, token),
+                    call=f"{call} {key}" + (" (next page)" if token else ""),
+                    build=partial(first_pages[key], token),
+                )
+                for key, token in todo
+            ]
             responses = self.run(api, calls, scope=scope, batch_size=batch_size)
             for key, token in todo:
                 page = responses[(key, token)] or {}
-                activity.note_page(self.source, f"{call} {key}", len(page.get(items_field, []) or []))
+                activity.note_page(
+                    self.source, f"{call} {key}", len(page.get(items_field, []) or [])
+                )
                 items[key].extend(page.get(items_field, []) or [])
                 next_token = page.get("nextPageToken")
                 if next_token:
                     if next_token in seen_tokens[key]:
-                        raise IncompleteRead(self.source, f"{call} {key}",
-                                             "the server repeated a page token; the listing would never end")
+                        raise IncompleteRead(
+                            self.source,
+                            f"{call} {key}",
+                            "the server repeated a page token; the listing would never end",
+                        )
                     seen_tokens[key].add(next_token)
                     queue.append((key, next_token))
         return items

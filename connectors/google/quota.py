@@ -19,6 +19,7 @@ as large as the free slots (a batch of 1,000 waiting for 1,000 free slots leaves
 the quota idle), but at least ``lump`` calls when that many free up within a second, so slots
 freed one at a time do not turn into batches of one.
 """
+
 from __future__ import annotations
 
 import time
@@ -34,8 +35,13 @@ PATIENCE_SECONDS = 1.0
 class QuotaPacer:
     """Slots for calls against a per-minute quota (see the module's docstring)."""
 
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        per_minute: int,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.per_minute = per_minute
         self.clock, self.sleep = clock, sleep
         self.in_flight = 0
@@ -63,12 +69,20 @@ class QuotaPacer:
         used, not left idle until the next."""
         need = wanted if at_least is None else max(1, min(at_least, wanted))
         if need > self.per_minute:
-            raise ValueError(f"{need} calls at once exceed the quota of {self.per_minute} per minute")
+            raise ValueError(
+                f"{need} calls at once exceed the quota of {self.per_minute} per minute"
+            )
         while (free := self.free()) < need:
             if not self.answered:
-                raise RuntimeError(f"{need} slots wanted while {self.in_flight} calls are still in flight: "
-                                   "release them first")
-            if at_least is not None and free >= 1 and self._ready_at(need) - self.clock() > PATIENCE_SECONDS:
+                raise RuntimeError(
+                    f"{need} slots wanted while {self.in_flight} calls are still in flight: "
+                    "release them first"
+                )
+            if (
+                at_least is not None
+                and free >= 1
+                and self._ready_at(need) - self.clock() > PATIENCE_SECONDS
+            ):
                 break
             wait = self.answered[0][0] + WINDOW_SECONDS - self.clock()
             self.waited += wait
@@ -108,14 +122,23 @@ class QuotaPacer:
 VAULT_READS_PER_MINUTE = 120
 
 
-def build_pacers(directory_per_minute: int, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> dict[str, QuotaPacer]:
+def build_pacers(
+    directory_per_minute: int,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, QuotaPacer]:
     """One pacer per API: each has a quota of its own, so a Drive or Vault call never waits
     for the Directory's minute. Drive counts "quota units" (325,000 a minute per user:
     https://developers.google.com/workspace/drive/api/guides/limits) with no per-call cost
     published for permissions.list: its calls keep the Directory's pace in a budget of their
     own, far under that."""
+
     def pacer(per_minute: int) -> QuotaPacer:
         return QuotaPacer(per_minute, clock=clock, sleep=sleep)
-    return {"directory": pacer(directory_per_minute), "drive": pacer(directory_per_minute),
-            "vault": pacer(VAULT_READS_PER_MINUTE)}
+
+    return {
+        "directory": pacer(directory_per_minute),
+        "drive": pacer(directory_per_minute),
+        "vault": pacer(VAULT_READS_PER_MINUTE),
+    }
