@@ -103,11 +103,15 @@ class CampaignView:
         t = self.totals
         if not self.closed_with_nonresponse or t is None:
             return self.state
-        words = wording.DEFAULT_WORDS.get(self.default_decision, self.default_decision or "none")
         return (
             f"{self.state} with non-response: {t.not_answered} of {t.items} items had no answer"
-            f" (default {words})"
+            f" (default {self.default_words})"
         )
+
+    @property
+    def default_words(self) -> str:
+        """The default decision for unanswered items in the words people read ("keep")."""
+        return wording.DEFAULT_WORDS.get(self.default_decision, self.default_decision or "none")
 
     def completion_by_reviewer(self, today: date) -> list[tuple[str, int, int, bool]]:
         """(reviewer, items, decided by the reviewer or a default, overdue) per reviewer."""

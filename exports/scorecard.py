@@ -310,9 +310,13 @@ def _monitoring(i: ScorecardInputs, t: Thresholds) -> ScorecardRow:
     if n == 0:
         return ScorecardRow(m, None, "no items", f"campaign {c.name} has no review items", GREY)
     due = f", due {c.due.isoformat()}" if c.due else ""
+    # The counts follow, so the state is named without state_text's own count of non-response
+    # (on the first page it read "161 of 417 ... 161 closed by the default" twice over).
+    state = f"{c.state} with non-response" if c.closed_with_nonresponse else c.state
+    default = f" ({c.default_words})" if defaulted and c.default_words else ""
     detail = (
-        f"campaign {c.name} ({c.state_text}{due}): {answered:,} of {n:,} answered, {defaulted:,} closed by"
-        f" the default, {unanswered:,} unanswered"
+        f"campaign {c.name} ({state}{due}): {answered:,} of {n:,} answered, {defaulted:,} closed by"
+        f" the default{default}, {unanswered:,} unanswered"
     )
     return ScorecardRow(
         m,
