@@ -4,7 +4,6 @@ import, including every rejection → remind and escalate → status → close �
 --apply against the demo directories → sync → verify."""
 
 import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from campaigns import lifecycle
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS
 from connectors.registry import build_connector
+from libreoffice import run_libreoffice
 from loopback import free_port
 from smtp_server import InboxWithRecipients, login_checker, running_smtp_server
 
@@ -161,26 +161,10 @@ def decisions(folder):
 
 
 def convert_with_libreoffice(files: list[Path], out: Path) -> None:
-    profile = out / "lo-profile"
-    result = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
-        [  # noqa: S607 (soffice from PATH, installed by scripts/test)
-            "soffice",
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out),
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
+    proc = run_libreoffice(files, "pdf", out)
     for f in files:
         pdf = out / (f.stem + ".pdf")
-        assert pdf.exists() and pdf.stat().st_size > 1000, (result.stdout, result.stderr)
+        assert pdf.exists() and pdf.stat().st_size > 1000, (proc.stdout, proc.stderr)
 
 
 # ---------------------------------------------------------------- the loop

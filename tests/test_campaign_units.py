@@ -31,6 +31,7 @@ from campaigns.model import (
 from campaigns.remediation import default_decisions, plan_revocations
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS, write_review_workbook
+from libreoffice import run_libreoffice
 
 
 # ---------------------------------------------------------------- state machine and decisions
@@ -467,29 +468,12 @@ def test_plan_refuses_protected_accounts_and_what_a_connector_refuses(tmp_path):
 def test_a_workbook_saved_by_libreoffice_still_imports(campaign, tmp_path):
     """Reviewers on Chromebooks or Linux answer in LibreOffice; its re-saved xlsx must pass
     every check (signatures, untouched cells including formula-like text)."""
-    import subprocess
-
     store, cstore, c = campaign
     path = fill(
         write_for(cstore, c, "E1", tmp_path / "in" / "e1.xlsx"),
         {"I0001": ("Keep", ""), "I0002": ("Revoke", ""), "I0003": ("Keep", "")},
     )
-    result = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
-        [  # noqa: S607 (soffice from PATH, installed by scripts/test)
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
-            "--headless",
-            "--convert-to",
-            "xlsx:Calc MS Excel 2007 XML",
-            "--outdir",
-            str(tmp_path / "out"),
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
+    run_libreoffice([path], "xlsx:Calc MS Excel 2007 XML", tmp_path / "out")
     resaved = tmp_path / "out" / "e1.xlsx"
     assert resaved.read_bytes() != path.read_bytes()
     outcome = import_workbook(resaved, c, cstore)
