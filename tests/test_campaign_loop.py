@@ -28,11 +28,11 @@ from campaigns.workbook import HEADERS
 from connectors.registry import build_connector
 from libreoffice import run_libreoffice
 from loopback import free_port
+from review_answers import answer
 from smtp_server import InboxWithRecipients, login_checker, running_smtp_server
 
 AS_OF = "2026-11-28"
 SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret-for-tests"
-DECISION = HEADERS.index("Decision") + 1
 runner = CliRunner()
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
@@ -128,24 +128,6 @@ def save(folder: Path, name: str, data: bytes) -> Path:
 
 def rows(ws):
     return {ws.cell(r, 2).value: r for r in range(2, ws.max_row + 1)}
-
-
-def answer(path: Path, decide, out: Path | None = None, edit=None) -> Path:
-    """Fill the Decision/Justification cells as a reviewer would: ``decide(row values)`` returns
-    (decision, justification) or None to leave the row open."""
-    wb = load_workbook(path)
-    ws = wb["Review"]
-    header = [c.value for c in ws[1]]
-    for r in range(2, ws.max_row + 1):
-        values = dict(zip(header, (c.value for c in ws[r])))
-        choice = decide(values)
-        if choice:
-            ws.cell(r, DECISION).value, ws.cell(r, DECISION + 1).value = choice
-    if edit:
-        edit(ws)
-    out = out or path
-    wb.save(out)
-    return out
 
 
 def reviewer_style(values):

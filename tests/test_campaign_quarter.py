@@ -14,10 +14,8 @@ import re
 from datetime import date
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from access_review import audit
@@ -27,6 +25,7 @@ from campaigns import lifecycle
 from campaigns.results import read_campaign_by_name
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS
+from review_answers import answer
 from smtp_server import InboxWithRecipients, running_smtp_server
 
 runner = CliRunner()
@@ -85,21 +84,6 @@ class Html(HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
-
-
-def answer(path: Path, decide, out: Path, edit=None) -> Path:
-    wb = load_workbook(path)
-    ws = wb["Review"]
-    header = [c.value for c in ws[1]]
-    for r in range(2, ws.max_row + 1):
-        values = dict(zip(header, (c.value for c in ws[r])))
-        choice = decide(values)
-        if choice:
-            ws.cell(r, DECISION).value, ws.cell(r, DECISION + 1).value = choice
-    if edit:
-        edit(ws)
-    wb.save(out)
-    return out
 
 
 def follow_recommendation(values):
