@@ -4,6 +4,7 @@ certificate."""
 from __future__ import annotations
 
 import socket
+import ssl
 import subprocess
 from pathlib import Path
 
@@ -43,3 +44,13 @@ def write_self_signed_certificate(
         check=True,
         capture_output=True,
     )
+
+
+def loopback_server_tls(folder: Path) -> tuple[Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1, written in ``folder``, and the TLS context a server on this
+    machine serves it with; a client trusts the server by taking the certificate as its CA."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    write_self_signed_certificate(cert, key, subject="/CN=127.0.0.1", ip="127.0.0.1")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return cert, context

@@ -1,13 +1,12 @@
 """E-mail delivery against a real SMTP server (aiosmtpd) over STARTTLS and implicit TLS,
 with login; certificates are verified, a wrong password is one clear error."""
 
-import ssl
 from email.message import EmailMessage
 
 import pytest
 
 from campaigns.mail import DeliveryError, send_messages, smtp_settings
-from loopback import write_self_signed_certificate
+from loopback import loopback_server_tls
 from smtp_server import Inbox, login_checker, running_smtp_server
 
 USER, PASSWORD = "mailer", "tls-test-password"
@@ -15,12 +14,7 @@ USER, PASSWORD = "mailer", "tls-test-password"
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    write_self_signed_certificate(cert, key, subject="/CN=127.0.0.1", ip="127.0.0.1")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return cert, context
+    return loopback_server_tls(tmp_path_factory.mktemp("smtp-tls"))
 
 
 class RawInbox(Inbox):

@@ -5,13 +5,12 @@ one line naming the cause, with the fix."""
 from __future__ import annotations
 
 import re
-import ssl
 
 import pytest
 from typer.testing import CliRunner
 
 from access_review.cli import app
-from loopback import free_port, write_self_signed_certificate
+from loopback import free_port, loopback_server_tls
 from smtp_server import Inbox, login_checker, running_smtp_server
 
 USER, PASSWORD = "mailer", "doctor-test-password"
@@ -20,12 +19,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    write_self_signed_certificate(cert, key, subject="/CN=127.0.0.1", ip="127.0.0.1")
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return cert, context
+    return loopback_server_tls(tmp_path_factory.mktemp("smtp-tls"))
 
 
 @pytest.fixture
