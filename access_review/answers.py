@@ -595,22 +595,7 @@ class Answers:
     ) -> list[FindingRow]:
         """The findings, most severe first, filtered."""
         rows = sorted(
-            self._rows(
-                FINDINGS,
-                (
-                    "type",
-                    "severity",
-                    "person",
-                    "account",
-                    "resource",
-                    "path",
-                    "path_text",
-                    "summary",
-                    "evidence",
-                    "login",
-                    "source",
-                ),
-            ),
+            self._rows(FINDINGS, FINDINGS.columns),  # r[i]: FINDINGS' columns, in order
             key=lambda r: finding_order(r[1], r[0], r[7], r[2], r[3], r[4]),
         )
         found = []

@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import SecretError
-from .secrets import check_owner_only
+from .key_file import default_key_path as _key_path
+from .key_file import read_env_key, read_key_file
 
-KEY_BYTES = 32
-MIN_ENV_CHARACTERS = 32
 DEFAULT_KEY_NAME = "audit.key"
 
 
@@ -40,8 +37,7 @@ class AuditKeyError(SecretError):
 
 
 def default_key_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "access-review" / DEFAULT_KEY_NAME
+    return _key_path(DEFAULT_KEY_NAME)
 
 
 def key_id(key: bytes) -> str:
@@ -79,44 +75,17 @@ class AuditKeySource:
     def load(self, *, create: bool) -> bytes | None:
         """The key; None when its file does not exist and ``create`` is False."""
         if self.env:
-            value = os.environ.get(self.env, "")
-            if len(value) < MIN_ENV_CHARACTERS:
-                raise AuditKeyError(
-                    f"the audit key in environment variable {self.env} is "
-                    + ("not set" if not value else f"shorter than {MIN_ENV_CHARACTERS} characters"),
-                    hint=f"export {self.env}=$(python3 -c 'import secrets; print(secrets.token_hex(32))'),"
-                    " and keep the value safe: the log cannot be verified without it",
-                )
-            return value.encode("utf-8")
-        file = self.file or default_key_path()
-        if not file.exists():
-            if not create:
-                return None
-            try:
-                return _create_key_file(file)
-            except FileExistsError:  # another process made it just now: use that one
-                pass
-        text = check_owner_only(file, "audit key file").read_text(encoding="utf-8").strip()
-        try:
-            key = bytes.fromhex(text)
-        except ValueError:
-            key = b""
-        if len(key) < KEY_BYTES:
-            raise AuditKeyError(
-                f"audit key file {file} does not hold a key ({KEY_BYTES * 2} hex digits)",
-                hint="restore it from your backup of the key",
+            return read_env_key(
+                self.env,
+                "audit key",
+                error=AuditKeyError,
+                hint=f"export {self.env}=$(python3 -c 'import secrets; print(secrets.token_hex(32))'),"
+                " and keep the value safe: the log cannot be verified without it",
             )
-        return key
-
-
-def _create_key_file(path: Path) -> bytes:
-    """A new random key in a new owner-only file (in an owner-only folder when we make it)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = secrets.token_bytes(KEY_BYTES)
-    # O_EXCL: never overwrite a key that appeared meanwhile; 0600 from the start.
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(key.hex() + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    return key
+        return read_key_file(
+            self.file or default_key_path(),
+            "audit key",
+            create=create,
+            error=AuditKeyError,
+            hint="restore it from your backup of the key",
+        )

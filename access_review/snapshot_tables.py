@@ -79,6 +79,14 @@ CONTACTS = VersionedTable(
 )
 
 SNAPSHOT_TABLES = (ACCOUNTS, GROUPS, MEMBERSHIPS, RESOURCES, GRANTS, CONTACTS)
+
+
+def record_columns(table: VersionedTable) -> tuple[str, ...]:
+    """The columns a record is read back from, in the table's order: all but ``key``, which a
+    record derives from its source and id."""
+    return tuple(c for c in table.columns if c != "key")
+
+
 # Position of the key in an account row (accounts_vanished is kept from the closed rows).
 ACCOUNT_KEY = ACCOUNTS.columns.index("key")
 

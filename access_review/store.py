@@ -56,6 +56,7 @@ from .snapshot_tables import (
     SNAPSHOT_TABLES,
     fold_copies,
     note_vanished,
+    record_columns,
 )
 from .versioned import Row, VersionedTable, rows_at, write_version
 
@@ -643,14 +644,20 @@ class Store:
         latest = self.latest_complete_run(source)
         current = latest is not None and latest.id == run_id
 
-        def rows(table: VersionedTable, columns: tuple[str, ...]) -> Iterable[Row]:
+        def rows(table: VersionedTable) -> Iterable[Row]:
+            """The table's rows of this run, as record_columns(table): r[0] is the source."""
             if status != "complete":
                 return []
             return rows_at(
-                self.db, table, run_id, lineage_value=source, current=current, columns=columns
+                self.db,
+                table,
+                run_id,
+                lineage_value=source,
+                current=current,
+                columns=record_columns(table),
             )
 
-        accounts = [_account_from_row(r) for r in rows(ACCOUNTS, _ACCOUNT_COLUMNS)]
+        accounts = [_account_from_row(r) for r in rows(ACCOUNTS)]
         groups = [
             Group(
                 source=r[0],
@@ -663,20 +670,7 @@ class Store:
                 aliases=_unlist(r[7]),
                 role_assignable=bool(r[8]),
             )
-            for r in rows(
-                GROUPS,
-                (
-                    "source",
-                    "id",
-                    "name",
-                    "email",
-                    "kind",
-                    "authority",
-                    "extra",
-                    "aliases",
-                    "role_assignable",
-                ),
-            )
+            for r in rows(GROUPS)
         ]
         # Each membership row repeats keys already loaded (accounts, groups) and a handful of
         # short words; sharing one string object per distinct value instead of a new one per
@@ -693,9 +687,7 @@ class Store:
                     _MEMBER_TYPES[r[3]],
                     _MEMBER_ROLES[r[4]] if r[4] else "member",
                 )
-                for r in rows(
-                    MEMBERSHIPS, ("source", "group_key", "member_key", "member_type", "role")
-                )
+                for r in rows(MEMBERSHIPS)
             ]
         except KeyError as exc:
             raise StoreError(
@@ -712,10 +704,7 @@ class Store:
                 scope=r[6] or "",
                 privileges=_unlist(r[7]),
             )
-            for r in rows(
-                RESOURCES,
-                ("source", "id", "name", "kind", "privileged", "extra", "scope", "privileges"),
-            )
+            for r in rows(RESOURCES)
         ]
         grants = [
             Grant(
@@ -730,25 +719,11 @@ class Store:
                 extra=_unextra(r[8]),
                 direct_members_only=bool(r[9]),
             )
-            for r in rows(
-                GRANTS,
-                (
-                    "source",
-                    "id",
-                    "resource_key",
-                    "principal_key",
-                    "level",
-                    "kind",
-                    "scopes",
-                    "role",
-                    "extra",
-                    "direct_members_only",
-                ),
-            )
+            for r in rows(GRANTS)
         ]
         contacts = [
             Contact(source=r[0], id=r[1], name=r[2] or "", email=r[3], extra=_unextra(r[4]))
-            for r in rows(CONTACTS, ("source", "id", "name", "email", "extra"))
+            for r in rows(CONTACTS)
         ]
         return Snapshot(
             source=source,
@@ -960,27 +935,7 @@ def _person_from_row(r: Row) -> Person:
     )
 
 
-_ACCOUNT_COLUMNS = (
-    "source",
-    "id",
-    "login",
-    "email",
-    "display_name",
-    "employee_id",
-    "enabled",
-    "last_sign_in",
-    "created",
-    "org_unit",
-    "kind",
-    "title",
-    "department",
-    "aliases",
-    "authority",
-    "extra",
-    "upn",
-    "guest",
-    "sign_in_known",
-)
+_ACCOUNT_COLUMNS = record_columns(ACCOUNTS)
 
 
 def _account_from_row(r: Row) -> Account:

@@ -150,6 +150,23 @@ def run_sync(
         def took(name: str) -> float:
             return time.perf_counter() - started[name] if name in started else 0.0
 
+        def fetch_failed(name: str, error: str, hint: str = "") -> SourceResult:
+            """The source's run recorded as failed before it returned a snapshot: in the mode
+            it set out in, with what its reads cost until then."""
+            return _record_failure(
+                store,
+                SourceResult(
+                    name,
+                    False,
+                    run_ids[name],
+                    took(name),
+                    mode=attempted_mode(previous[name]),
+                    error=error,
+                    hint=hint,
+                ),
+                cost=activity.since(name, cost_before.get(name, {})),
+            )
+
         with ThreadPoolExecutor(max_workers=max(1, len(connectors))) as pool:
             futures = {pool.submit(fetch, name): name for name in connectors}
             for future in as_completed(futures):
@@ -158,37 +175,12 @@ def run_sync(
                 try:
                     snap, seconds = future.result()
                 except AccessReviewError as exc:
-                    results.append(
-                        _record_failure(
-                            store,
-                            SourceResult(
-                                name,
-                                False,
-                                run_id,
-                                took(name),
-                                mode=attempted_mode(previous[name]),
-                                error=str(exc),
-                                hint=exc.hint or "",
-                            ),
-                            cost=activity.since(name, cost_before.get(name, {})),
-                        )
-                    )
+                    results.append(fetch_failed(name, str(exc), exc.hint or ""))
                     continue
                 except Exception as exc:  # a bug in a connector must still leave the run failed
                     log.exception("sync %s: a bug in the connector", name, extra={"source": name})
                     results.append(
-                        _record_failure(
-                            store,
-                            SourceResult(
-                                name,
-                                False,
-                                run_id,
-                                took(name),
-                                mode=attempted_mode(previous[name]),
-                                error=f"{name}: unexpected {type(exc).__name__}: {exc}",
-                            ),
-                            cost=activity.since(name, cost_before.get(name, {})),
-                        )
+                        fetch_failed(name, f"{name}: unexpected {type(exc).__name__}: {exc}")
                     )
                     continue
                 if not snap.complete:

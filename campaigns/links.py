@@ -25,7 +25,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +32,11 @@ from typing import Any, Mapping
 from urllib.parse import urlsplit
 
 from access_review.errors import AccessReviewError, ConfigError, SecretError
-from access_review.secrets import check_owner_only
+from access_review.key_file import default_key_path as _key_path
+from access_review.key_file import read_env_key, read_key_file
 
 from .store import Campaign, CampaignStore, LinkRecord
 
-KEY_BYTES = 32
-MIN_ENV_CHARACTERS = 32
 DEFAULT_KEY_NAME = "link.key"
 LINK_PURPOSE = b"access-review review link v1\x00"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -69,8 +67,7 @@ def same(a: str, b: str) -> bool:
 
 
 def default_key_path() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "access-review" / DEFAULT_KEY_NAME
+    return _key_path(DEFAULT_KEY_NAME)
 
 
 @dataclass(frozen=True)
@@ -96,43 +93,19 @@ class LinkKeySource:
     def load(self) -> bytes:
         """The key; a key file that does not exist yet is created (owner-only, random)."""
         if self.env:
-            value = os.environ.get(self.env, "")
-            if len(value) < MIN_ENV_CHARACTERS:
-                raise LinkKeyError(
-                    f"the link key in environment variable {self.env} is "
-                    + ("not set" if not value else f"shorter than {MIN_ENV_CHARACTERS} characters"),
-                    hint=f"export {self.env}=$(python3 -c 'import secrets; print(secrets.token_hex(32))')",
-                )
-            return value.encode("utf-8")
-        file = self.file or default_key_path()
-        if not file.exists():
-            try:
-                return _create_key_file(file)
-            except FileExistsError:  # another process made it just now: use that one
-                pass
-        text = check_owner_only(file, "link key file").read_text(encoding="utf-8").strip()
-        try:
-            key = bytes.fromhex(text)
-        except ValueError:
-            key = b""
-        if len(key) < KEY_BYTES:
-            raise LinkKeyError(
-                f"link key file {file} does not hold a key ({KEY_BYTES * 2} hex digits)",
-                hint="delete it and run `campaign links --reissue` for every reviewer",
+            return read_env_key(
+                self.env,
+                "link key",
+                error=LinkKeyError,
+                hint=f"export {self.env}=$(python3 -c 'import secrets; print(secrets.token_hex(32))')",
             )
-        return key
-
-
-def _create_key_file(path: Path) -> bytes:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    key = secrets.token_bytes(KEY_BYTES)
-    # O_EXCL: never overwrite a key that appeared meanwhile; 0600 from the start.
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(key.hex() + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    return key
+        return read_key_file(
+            self.file or default_key_path(),
+            "link key",
+            create=True,
+            error=LinkKeyError,
+            hint="delete it and run `campaign links --reissue` for every reviewer",
+        )
 
 
 def link_key(config) -> bytes:

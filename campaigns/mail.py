@@ -189,6 +189,16 @@ def smtp_settings(section: Mapping, default_sender: str, iso_name: str = "") -> 
     )
 
 
+def connect(settings: SmtpSettings) -> smtplib.SMTP:
+    """A connection to the server, over TLS from the first byte when security is "tls";
+    otherwise plain, for the caller to upgrade with STARTTLS (or not, when allowed)."""
+    if settings.security == "tls":
+        return smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=settings.timeout, context=settings.tls_context()
+        )
+    return smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+
+
 def send_messages(
     settings: SmtpSettings,
     messages: Iterable[EmailMessage],
@@ -203,17 +213,7 @@ def send_messages(
     call = f"SMTP {settings.host}:{settings.port}"
     sent = 0
     try:
-        client: smtplib.SMTP
-        if settings.security == "tls":
-            client = smtplib.SMTP_SSL(
-                settings.host,
-                settings.port,
-                timeout=settings.timeout,
-                context=settings.tls_context(),
-            )
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        with client:
+        with connect(settings) as client:
             if settings.security == "starttls":
                 client.starttls(context=settings.tls_context())
             if settings.username:
@@ -295,17 +295,8 @@ def check_smtp(settings: SmtpSettings) -> list[Check]:
         what, fix = explain_smtp_failure(exc, settings)
         return checks + [Check(f"smtp: {step}", False, what, fix)]
 
-    client: smtplib.SMTP
     try:
-        if settings.security == "tls":
-            client = smtplib.SMTP_SSL(
-                settings.host,
-                settings.port,
-                timeout=settings.timeout,
-                context=settings.tls_context(),
-            )
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        client = connect(settings)
     except (smtplib.SMTPException, OSError) as exc:
         return failed("connect" if settings.security != "tls" else "connect over TLS", exc)
     with client:

@@ -6,17 +6,12 @@ terminal markup or escape codes through every campaign command that prints them.
 from __future__ import annotations
 
 import csv
-import socket
 import stat
-import threading
 import zipfile
 from datetime import date
-from email import message_from_bytes
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from openpyxl import load_workbook
 from typer.testing import CliRunner
@@ -29,26 +24,19 @@ from campaigns import lifecycle
 from campaigns.items import Item
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS, write_review_workbook
+from smtp_server import Inbox, running_smtp_server
 
 runner = CliRunner()
 TRAVERSAL = "../../../../../elsewhere/PWNED"
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+class LoginRecordingInbox(Inbox):
+    """Also keeps every login attempt: the test checks none was made in clear."""
 
-
-class Inbox:
     def __init__(self):
-        self.messages, self.logins, self.lock = [], [], threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
+        super().__init__()
+        self.logins = []
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
         with self.lock:
@@ -58,18 +46,12 @@ class Inbox:
 
 @pytest.fixture()
 def smtp():
-    inbox = Inbox()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=inbox.authenticate,
-        auth_require_tls=False,
-    )
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    inbox = LoginRecordingInbox()
+    with running_smtp_server(
+        inbox, authenticator=inbox.authenticate, auth_require_tls=False
+    ) as controller:
+        inbox.port = controller.port
+        yield inbox
 
 
 def item(

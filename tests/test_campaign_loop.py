@@ -4,18 +4,11 @@ import, including every rejection → remind and escalate → status → close �
 --apply against the demo directories → sync → verify."""
 
 import shutil
-import socket
-import subprocess
-import threading
 from datetime import date
-from email import message_from_bytes
-from email.policy import default as default_policy
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -33,10 +26,13 @@ from campaigns import lifecycle
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS
 from connectors.registry import build_connector
+from libreoffice import run_libreoffice
+from loopback import free_port
+from review_answers import answer
+from smtp_server import InboxWithRecipients, login_checker, running_smtp_server
 
 AS_OF = "2026-11-28"
 SMTP_USER, SMTP_PASSWORD = "mailer", "s3cret-for-tests"
-DECISION = HEADERS.index("Decision") + 1
 runner = CliRunner()
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
@@ -59,54 +55,23 @@ def demo_template(tmp_path_factory):
     return folder
 
 
-class Inbox:
-    def __init__(self):
-        self.messages = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
+class LoggedInInbox(InboxWithRecipients):
+    def keep(self, session, envelope):
         assert session.authenticated, "the client must log in"
-        with self.lock:
-            self.messages.append(
-                (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy))
-            )
-        return "250 OK"
-
-    def take(self):
-        with self.lock:
-            taken, self.messages = self.messages, []
-        return taken
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def authenticator(server, session, envelope, mechanism, auth_data):
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        SMTP_USER.encode(),
-        SMTP_PASSWORD.encode(),
-    )
-    return AuthResult(success=ok, handled=False)
+        return super().keep(session, envelope)
 
 
 @pytest.fixture()
 def smtp():
-    inbox = Inbox()
-    controller = Controller(
+    inbox = LoggedInInbox()
+    with running_smtp_server(
         inbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=authenticator,
+        authenticator=login_checker(SMTP_USER, SMTP_PASSWORD),
         auth_require_tls=False,
         auth_required=True,
-    )
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
+    ) as controller:
+        inbox.port = controller.port
+        yield inbox
 
 
 @pytest.fixture()
@@ -165,24 +130,6 @@ def rows(ws):
     return {ws.cell(r, 2).value: r for r in range(2, ws.max_row + 1)}
 
 
-def answer(path: Path, decide, out: Path | None = None, edit=None) -> Path:
-    """Fill the Decision/Justification cells as a reviewer would: ``decide(row values)`` returns
-    (decision, justification) or None to leave the row open."""
-    wb = load_workbook(path)
-    ws = wb["Review"]
-    header = [c.value for c in ws[1]]
-    for r in range(2, ws.max_row + 1):
-        values = dict(zip(header, (c.value for c in ws[r])))
-        choice = decide(values)
-        if choice:
-            ws.cell(r, DECISION).value, ws.cell(r, DECISION + 1).value = choice
-    if edit:
-        edit(ws)
-    out = out or path
-    wb.save(out)
-    return out
-
-
 def reviewer_style(values):
     """Revoke what is recommended; keep the rest, justifying flagged keeps."""
     if values["Recommendation"].startswith("Revoke"):
@@ -196,26 +143,10 @@ def decisions(folder):
 
 
 def convert_with_libreoffice(files: list[Path], out: Path) -> None:
-    profile = out / "lo-profile"
-    result = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
-        [  # noqa: S607 (soffice from PATH, installed by scripts/test)
-            "soffice",
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out),
-            *map(str, files),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
+    proc = run_libreoffice(files, "pdf", out)
     for f in files:
         pdf = out / (f.stem + ".pdf")
-        assert pdf.exists() and pdf.stat().st_size > 1000, (result.stdout, result.stderr)
+        assert pdf.exists() and pdf.stat().st_size > 1000, (proc.stdout, proc.stderr)
 
 
 # ---------------------------------------------------------------- the loop

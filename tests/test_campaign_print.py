@@ -24,6 +24,7 @@ from access_review.cli import app
 from access_review.store import Store
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS
+from libreoffice import pdf_pages, run_libreoffice
 
 runner = CliRunner()
 ROWS_PER_PAGE_AT_LEAST = 16
@@ -42,56 +43,23 @@ def cli(config: Path, *args):
 
 
 def to_pdf(workbook: Path, out: Path) -> Path:
-    profile = out / "lo-profile"
-    result = subprocess.run(  # noqa: S603 (LibreOffice from PATH with arguments the test builds)
-        [  # noqa: S607 (LibreOffice from PATH with arguments the test builds)
-            "soffice",
-            f"-env:UserInstallation=file://{profile}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out),
-            str(workbook),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
+    proc = run_libreoffice([workbook], "pdf", out)
     pdf = out / (workbook.stem + ".pdf")
-    assert pdf.exists(), (result.stdout, result.stderr)
+    assert pdf.exists(), (proc.stdout, proc.stderr)
     return pdf
 
 
-def pdf_pages(pdf: Path) -> list[str]:
+def landscape_pages(pdf: Path) -> list[str]:
+    """The text of each printed page, the pages checked to be landscape."""
     info = subprocess.run(  # noqa: S603 (poppler from PATH)
         ["pdfinfo", str(pdf)],  # noqa: S607 (poppler from PATH)
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])
     width, height = map(float, re.search(r"^Page size:\s+([\d.]+) x ([\d.]+)", info, re.M).groups())
     assert width > height, "landscape"
-    return [
-        subprocess.run(  # noqa: S603 (poppler from PATH)
-            [  # noqa: S607 (poppler from PATH)
-                "pdftotext",
-                "-f",
-                str(n),
-                "-l",
-                str(n),
-                "-layout",
-                str(pdf),
-                "-",
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        for n in range(1, pages + 1)
-    ]
+    return pdf_pages(pdf)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +104,7 @@ def test_the_busiest_reviewers_workbook_prints_within_the_bound_with_person_and_
 ):
     workbook, mine, _ = sent
     assert len(mine) == 161  # the busiest demo reviewer (the ISO as data manager)
-    pages = pdf_pages(to_pdf(workbook, tmp_path))
+    pages = landscape_pages(to_pdf(workbook, tmp_path))
     bound = 1 + math.ceil(len(mine) / ROWS_PER_PAGE_AT_LEAST)
     assert len(pages) <= bound, f"{len(pages)} pages for {len(mine)} rows (bound {bound})"
     assert "Please return this workbook by" in pages[0]
@@ -172,7 +140,7 @@ def test_no_visible_cell_or_printed_text_holds_a_key_and_every_word_is_printed(s
         "Decision",
         "Justification",
     }
-    printed = "\n".join(pdf_pages(to_pdf(workbook, tmp_path)))
+    printed = "\n".join(landscape_pages(to_pdf(workbook, tmp_path)))
     assert not KEY_LIKE.search(printed), KEY_LIKE.search(printed)
     split = re.compile(r"[\s\-/]+")  # LibreOffice may break a line after a hyphen or a slash
     words = set(split.split(printed))

@@ -11,18 +11,11 @@ an overdue reminder says so; the default decision does what it says for each cho
 from __future__ import annotations
 
 import re
-import socket
-import threading
 from datetime import date
-from email import message_from_bytes
-from email.policy import default as default_policy
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
-from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from access_review import audit
@@ -32,6 +25,8 @@ from campaigns import lifecycle
 from campaigns.results import read_campaign_by_name
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS
+from review_answers import answer
+from smtp_server import InboxWithRecipients, running_smtp_server
 
 runner = CliRunner()
 DECISION = HEADERS.index("Decision") + 1
@@ -39,34 +34,12 @@ AS_OF, DUE, LATE = "2026-11-28", "2026-12-19", "2026-12-22"
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 
 
-class Inbox:
-    def __init__(self):
-        self.messages, self.lock = [], threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(
-                (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy))
-            )
-        return "250 OK"
-
-    def take(self):
-        with self.lock:
-            taken, self.messages = self.messages, []
-        return taken
-
-
 @pytest.fixture()
 def smtp():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.port = port
-    yield inbox
-    controller.stop()
+    inbox = InboxWithRecipients()
+    with running_smtp_server(inbox) as controller:
+        inbox.port = controller.port
+        yield inbox
 
 
 @pytest.fixture()
@@ -111,21 +84,6 @@ class Html(HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
-
-
-def answer(path: Path, decide, out: Path, edit=None) -> Path:
-    wb = load_workbook(path)
-    ws = wb["Review"]
-    header = [c.value for c in ws[1]]
-    for r in range(2, ws.max_row + 1):
-        values = dict(zip(header, (c.value for c in ws[r])))
-        choice = decide(values)
-        if choice:
-            ws.cell(r, DECISION).value, ws.cell(r, DECISION + 1).value = choice
-    if edit:
-        edit(ws)
-    wb.save(out)
-    return out
 
 
 def follow_recommendation(values):

@@ -25,32 +25,18 @@ from campaigns.items import Item
 from campaigns.lifecycle import import_workbooks
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS, READ_ONLY_COLUMNS, row_values, write_review_workbook
+from campaign_items import make_item as campaign_item
 
 DECISION = HEADERS.index("Decision") + 1
 JUSTIFICATION = DECISION + 1
 
 
 def make_item(n: int, reviewer: str = "E1", flags=()) -> Item:
-    return Item(
-        item_id=f"I{n:04d}",
-        subject=f"person:P{n}",
-        name=f"Ann Lee {n}",
-        employee_id=f"P{n}",
-        title="Teacher",
-        building="North",
-        accounts=(f"ad:account:{n}",),
-        account_labels=(f"ad:user{n}",),
-        resource="SpEd Records",
-        classification="confidential",
-        level="read",
-        paths=((f"ad:account:{n}", "ad:group:g", "inventory:SpEd Records"),),
-        path_text=f"ad account user{n} → ad group 'SpEd Staff'",
-        flags=tuple(flags),
-        recommendation="revoke" if flags else "keep",
-        reason="x",
+    return campaign_item(
+        n,
         reviewer=reviewer,
-        reviewer_name="Dana Boss",
-        reviewer_email="dana@d.org",
+        name=f"Ann Lee {n}",
+        flags=flags,
         access_text="Member of the AD group 'SpEd Staff'",
     )
 

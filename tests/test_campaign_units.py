@@ -18,7 +18,6 @@ from access_review.inventory import Inventory, InventoryResource, Selector, pars
 from access_review.records import Account, Grant, Group, Membership, Person, Resource, Snapshot
 from access_review.store import Store
 from campaigns.importer import import_workbook
-from campaigns.items import Item
 from campaigns.lifecycle import parse_due
 from campaigns.mail import build_escalation_message, build_review_message
 from campaigns.model import (
@@ -31,6 +30,8 @@ from campaigns.model import (
 from campaigns.remediation import default_decisions, plan_revocations
 from campaigns.store import CampaignStore
 from campaigns.workbook import HEADERS, write_review_workbook
+from campaign_items import make_item
+from libreoffice import run_libreoffice
 
 
 # ---------------------------------------------------------------- state machine and decisions
@@ -76,32 +77,6 @@ def test_due_dates_and_quarters():
 
 
 # ---------------------------------------------------------------- workbook and importer
-
-
-def make_item(n: int, *, reviewer="E1", name="Ann Lee", flags=(), **over) -> Item:
-    fields = dict(
-        item_id=f"I{n:04d}",
-        subject=f"person:P{n}",
-        name=name,
-        employee_id=f"P{n}",
-        title="Teacher",
-        building="North",
-        accounts=(f"ad:account:{n}",),
-        account_labels=(f"ad:user{n}",),
-        resource="SpEd Records",
-        classification="confidential",
-        level="read",
-        paths=((f"ad:account:{n}", "ad:group:g", "inventory:SpEd Records"),),
-        path_text=f"ad account user{n} → ad group 'SpEd Staff'",
-        flags=tuple(flags),
-        recommendation="revoke" if flags else "keep",
-        reason="x",
-        reviewer=reviewer,
-        reviewer_name="Dana Boss",
-        reviewer_email="dana@d.org",
-    )
-    fields.update(over)
-    return Item(**fields)
 
 
 HOSTILE = ['=HYPERLINK("http://evil","x")', "+1+2", "-3+4", "@SUM(A1)", "\t=1", "\r=2"]
@@ -467,29 +442,12 @@ def test_plan_refuses_protected_accounts_and_what_a_connector_refuses(tmp_path):
 def test_a_workbook_saved_by_libreoffice_still_imports(campaign, tmp_path):
     """Reviewers on Chromebooks or Linux answer in LibreOffice; its re-saved xlsx must pass
     every check (signatures, untouched cells including formula-like text)."""
-    import subprocess
-
     store, cstore, c = campaign
     path = fill(
         write_for(cstore, c, "E1", tmp_path / "in" / "e1.xlsx"),
         {"I0001": ("Keep", ""), "I0002": ("Revoke", ""), "I0003": ("Keep", "")},
     )
-    result = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
-        [  # noqa: S607 (soffice from PATH, installed by scripts/test)
-            "soffice",
-            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
-            "--headless",
-            "--convert-to",
-            "xlsx:Calc MS Excel 2007 XML",
-            "--outdir",
-            str(tmp_path / "out"),
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stderr
+    run_libreoffice([path], "xlsx:Calc MS Excel 2007 XML", tmp_path / "out")
     resaved = tmp_path / "out" / "e1.xlsx"
     assert resaved.read_bytes() != path.read_bytes()
     outcome = import_workbook(resaved, c, cstore)

@@ -5,16 +5,13 @@ one line naming the cause, with the fix."""
 from __future__ import annotations
 
 import re
-import socket
-import ssl
-import subprocess
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from typer.testing import CliRunner
 
 from access_review.cli import app
+from loopback import free_port, loopback_server_tls
+from smtp_server import Inbox, login_checker, running_smtp_server
 
 USER, PASSWORD = "mailer", "doctor-test-password"
 runner = CliRunner()
@@ -22,73 +19,20 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(  # noqa: S603 (openssl from PATH with arguments the test builds)
-        [  # noqa: S607 (openssl from PATH with arguments the test builds)
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return cert, context
-
-
-class Inbox:
-    def __init__(self):
-        self.received = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(envelope.content)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def check_login(server, session, envelope, mechanism, auth_data):
-    return AuthResult(
-        handled=False,
-        success=isinstance(auth_data, LoginPassword)
-        and (auth_data.login, auth_data.password) == (USER.encode(), PASSWORD.encode()),
-    )
+    return loopback_server_tls(tmp_path_factory.mktemp("smtp-tls"))
 
 
 @pytest.fixture
 def server(certificate):
     inbox = Inbox()
-    controller = Controller(
+    with running_smtp_server(
         inbox,
-        hostname="127.0.0.1",
-        port=free_port(),
-        authenticator=check_login,
+        authenticator=login_checker(USER, PASSWORD),
         auth_required=True,
         tls_context=certificate[1],
         require_starttls=True,
-    )
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
+    ) as controller:
+        yield controller.port, inbox
 
 
 def doctor(demo, monkeypatch, *, port, password=PASSWORD, ca_file=None, security="starttls"):
@@ -114,7 +58,7 @@ def test_connect_tls_and_login_pass_and_nothing_is_sent(demo, server, certificat
     assert any(
         re.match(rf"ok\s+smtp: login — as {USER} \(nothing was sent\)", ln) for ln in lines
     ), lines
-    assert inbox.received == []
+    assert inbox.messages == []
 
 
 @pytest.mark.parametrize(
@@ -161,4 +105,4 @@ def test_each_failure_is_one_line_with_the_fix(
     failing = [ln for ln in lines if ln.startswith("FAIL")]
     assert len(failing) == 1 and expected.format(port=kwargs["port"]) in failing[0], lines
     assert fix in lines[lines.index(failing[0]) + 1]
-    assert "Traceback" not in result.output and inbox.received == []
+    assert "Traceback" not in result.output and inbox.messages == []

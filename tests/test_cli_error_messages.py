@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -32,6 +31,7 @@ from google_fake import (
     Fault as GoogleFault,
     small_domain,
 )
+from loopback import write_self_signed_certificate
 from samba_dc import SambaDC
 
 runner = CliRunner()
@@ -61,25 +61,8 @@ def dc(tmp_path_factory):
 def other_ca(tmp_path_factory) -> Path:
     """A CA certificate that did not sign the DC's: the wrong ca_file."""
     folder = tmp_path_factory.mktemp("other-ca")
-    subprocess.run(  # noqa: S603 (openssl from PATH with arguments the test builds)
-        [  # noqa: S607 (openssl from PATH with arguments the test builds)
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=Some Other CA",
-            "-keyout",
-            str(folder / "key.pem"),
-            "-out",
-            str(folder / "ca.pem"),
-        ],
-        check=True,
-        capture_output=True,
+    write_self_signed_certificate(
+        folder / "ca.pem", folder / "key.pem", subject="/CN=Some Other CA"
     )
     return folder / "ca.pem"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import socket
 import stat
 import subprocess
 from pathlib import Path
@@ -21,6 +20,7 @@ from typer.testing import CliRunner
 from access_review.cli import app
 from access_review.cli.schedule import lock_path
 from access_review.config import load_config
+from loopback import free_port
 
 runner = CliRunner()
 
@@ -32,12 +32,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.received.append(envelope)
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:

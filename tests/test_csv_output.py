@@ -8,9 +8,6 @@ folder and evidence packs — and each is opened here by LibreOffice itself.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,6 +20,7 @@ from access_review.csv_output import build_csv, csv_text
 from access_review.store import Store
 from exports.evidence import build_evidence_pack, write_evidence_pack
 from exports.feature_views import CampaignItemView, CampaignView
+from libreoffice import run_libreoffice
 from test_export_support import INJECTION_CORPUS, build_tiny_district
 
 FULL_WIDTH = ("\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20SUM(A1)")
@@ -52,28 +50,7 @@ def test_numbers_stay_numbers_and_ordinary_text_is_untouched():
 def libreoffice_to_xlsx(files: list[Path], outdir: Path) -> dict[str, Path]:
     """Open every CSV in headless LibreOffice (formulas evaluated, as a person opening it gets)
     and save it as xlsx; one LibreOffice start for all of them."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    profile = Path("/tmp") / f"lo-{uuid.uuid4().hex}"  # noqa: S108 (a fresh, uniquely named LibreOffice profile, removed after)
-    try:
-        proc = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
-            [  # noqa: S607 (soffice from PATH, installed by scripts/test)
-                "soffice",
-                "--headless",
-                f"-env:UserInstallation=file://{profile}",
-                f"--infilter={CSV_IMPORT}",
-                "--convert-to",
-                "xlsx",
-                "--outdir",
-                str(outdir),
-                *map(str, files),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    assert proc.returncode == 0, proc.stderr
+    proc = run_libreoffice(files, "xlsx", outdir, infilter=CSV_IMPORT, timeout=300)
     converted = {f.name: outdir / (f.stem + ".xlsx") for f in files}
     assert all(p.exists() for p in converted.values()), (proc.stdout, proc.stderr)
     return converted

@@ -44,7 +44,7 @@ from exports.history import read_history
 from exports.scorecard import MEASURES
 from exports.story import number_word
 from exports.superintendent import SHEET_ORDER
-from test_export_support import libreoffice_convert, pdf_pages
+from libreoffice import libreoffice_convert, pdf_pages
 
 AS_OF = "2026-11-28"
 AFTER_DUE = "2026-12-22"  # the campaign (due 21 days after AS_OF) is overdue

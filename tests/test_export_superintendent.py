@@ -20,13 +20,12 @@ from access_review.cli import app
 from exports.board_brief import safe_pdf_text
 from exports.superintendent import SHEET_ORDER, build_superintendent_report, read_report_inputs
 from exports.superintendent_xlsx import write_workbook
+from libreoffice import libreoffice_convert, pdf_pages
 from test_export_support import (
     AS_OF,
     INJECTION_CORPUS,
     build_tiny_district,
     copy_district,
-    libreoffice_convert,
-    pdf_pages,
     tiny_analysis,
 )
 

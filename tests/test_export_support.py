@@ -8,10 +8,7 @@ runs the real CLI pipeline over the demo district once; tests copy the folder.
 from __future__ import annotations
 
 import csv
-import glob
 import shutil
-import subprocess
-import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -250,52 +247,6 @@ def tiny_analysis(config_path: Path):
 def copy_district(template: Path, dest: Path) -> Path:
     shutil.copytree(template, dest)
     return dest / "access-review.toml"
-
-
-def libreoffice_convert(src: Path, target: str, outdir: Path) -> Path:
-    """Convert with headless LibreOffice in a private profile; fail loudly on any error."""
-    outdir.mkdir(parents=True, exist_ok=True)
-    profile = Path("/tmp") / f"lo-{uuid.uuid4().hex}"  # noqa: S108 (a fresh, uniquely named LibreOffice profile, removed after)
-    try:
-        proc = subprocess.run(  # noqa: S603 (LibreOffice with arguments the test builds)
-            [  # noqa: S607 (soffice from PATH, installed by scripts/test)
-                "soffice",
-                "--headless",
-                f"-env:UserInstallation=file://{profile}",
-                "--convert-to",
-                target,
-                "--outdir",
-                str(outdir),
-                str(src),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    finally:
-        shutil.rmtree(profile, ignore_errors=True)
-    ext = target.split(":", 1)[0]
-    assert proc.returncode == 0, f"LibreOffice failed ({proc.returncode}): {proc.stderr}"
-    assert "Error" not in proc.stderr, proc.stderr
-    # One sheet: FILE.ext; every sheet (CSV filter token 12 = -1): FILE-<sheet>.ext each.
-    written = sorted(outdir.glob(f"{glob.escape(src.stem)}*.{ext}"))
-    assert written and all(p.stat().st_size > 0 for p in written), (
-        f"LibreOffice wrote nothing: {proc.stdout} {proc.stderr}"
-    )
-    return written[0]
-
-
-def pdf_pages(pdf: Path, layout: bool = True) -> list[str]:
-    """The text of each page (poppler's pdftotext; pages end with a form feed): laid out as
-    printed, or (``layout=False``) in the order it was written, a table cell's lines together."""
-    proc = subprocess.run(  # noqa: S603 (pdftotext with arguments the test builds)
-        ["pdftotext", *(["-layout"] if layout else ["-raw"]), str(pdf), "-"],  # noqa: S607 (poppler-utils from PATH, installed by scripts/test)
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.split("\f")[:-1]
 
 
 def test_tiny_district_builds_with_known_access(tmp_path):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import re
-import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
@@ -16,6 +15,7 @@ import openpyxl
 import pytest
 
 from import_workspace import APPS, HOLDS, INVENTORY, ROSTER, Workspace, build_workspace, error_lines
+from libreoffice import run_libreoffice
 
 ROSTER_HEADER = "employee_id,name,email,status,status_date\n"
 INVENTORY_HEADER = "resource,classification,data_manager,entitlements\n"
@@ -251,21 +251,7 @@ def test_the_same_formula_once_calculated_by_a_spreadsheet_is_read(ws, tmp_path)
     (tmp_path / "script").mkdir()
     source = formula_roster(tmp_path / "script" / "roster.xlsx")
     out = tmp_path / "saved"
-    subprocess.run(  # noqa: S603 (soffice from PATH, installed by scripts/test; arguments the test builds)
-        [  # noqa: S607 (soffice from PATH, installed by scripts/test; arguments the test builds)
-            "soffice",
-            "--headless",
-            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
-            "--convert-to",
-            "xlsx",
-            "--outdir",
-            str(out),
-            str(source),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    run_libreoffice([source], "xlsx", out)
     result = ws.run("roster", "import", str(out / "roster.xlsx"), "--yes")
     assert result.exit_code == 0, result.output
     with ws.store() as store:

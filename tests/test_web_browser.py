@@ -15,43 +15,28 @@ import csv
 import json
 import re
 import shutil
-import threading
-from email import message_from_bytes
-from email.policy import default as default_policy
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from typer.testing import CliRunner
 
 from access_review.cli import app as cli_app
-from web_env import ARTIFACTS, AXE, ServerProcess, chromium, free_port, open_campaign
+from loopback import free_port
+from smtp_server import Inbox, running_smtp_server
+from web_env import ARTIFACTS, AXE, ServerProcess, chromium, open_campaign
 
 pytestmark = [pytest.mark.browser, pytest.mark.smtp]
 runner = CliRunner()
 PHONE, DESKTOP = (390, 844), (1280, 900)
 
 
-class Inbox:
-    def __init__(self):
-        self.messages, self.lock = [], threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def smtp():
-    port = free_port()
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.port = port
-    yield inbox
-    controller.stop()
+    with running_smtp_server(inbox) as controller:
+        inbox.port = controller.port
+        yield inbox
 
 
 @pytest.fixture(scope="module")

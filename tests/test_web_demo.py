@@ -13,7 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from web_env import REPO, free_port
+from loopback import free_port
+from web_env import REPO
 
 
 def test_demo_serve_prints_links_that_open_the_review(tmp_path):

@@ -5,13 +5,9 @@ and `campaign links --reissue` e-mails a new one while the old one stops working
 from __future__ import annotations
 
 import re
-import threading
-from email import message_from_bytes
-from email.policy import default as default_policy
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -19,37 +15,21 @@ from access_review.cli import app as cli_app
 from campaigns.links import link_key, unb64
 from campaigns.store import CampaignStore
 from review_web.app import build_app
-from web_env import free_port, open_campaign
+from loopback import free_port
+from smtp_server import Inbox, running_smtp_server
+from web_env import open_campaign
 
 pytestmark = pytest.mark.smtp
 runner = CliRunner()
 LINK = re.compile(r"Open your review:\r?\n(http://127\.0\.0\.1:\d+/r/\S+)")
 
 
-class Inbox:
-    def __init__(self):
-        self.messages, self.lock = [], threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        return "250 OK"
-
-    def take(self):
-        with self.lock:
-            taken, self.messages = self.messages, []
-        return taken
-
-
 @pytest.fixture()
 def smtp():
-    port = free_port()
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    inbox.port = port
-    yield inbox
-    controller.stop()
+    with running_smtp_server(inbox) as controller:
+        inbox.port = controller.port
+        yield inbox
 
 
 def reviewer_of(link: str) -> str:

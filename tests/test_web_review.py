@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
 import threading
 import time
 from datetime import date
@@ -29,7 +28,8 @@ from campaigns.store import CampaignStore
 from review_web.app import build_app
 from review_web.session import SESSION_HOURS
 from review_web.settings import serve_settings
-from web_env import AS_OF, BIDI, BRACKETS, SCRIPT_NAME, free_port, open_campaign
+from web_env import AS_OF, BIDI, BRACKETS, SCRIPT_NAME, open_campaign
+from loopback import free_port, write_self_signed_certificate
 
 runner = CliRunner()
 EVERYWHERE = "0.0.0.0"  # noqa: S104 (the address the server must refuse without TLS; the tests bind nothing to it)
@@ -606,26 +606,7 @@ def test_the_server_refuses_to_serve_in_clear_beyond_loopback(tmp_path):
     assert serve_settings({}, host=EVERYWHERE, behind_proxy=True).behind_proxy
     assert serve_settings({"host": "127.0.0.1"}).host == "127.0.0.1"
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(  # noqa: S603 (openssl from PATH with arguments the test builds)
-        [  # noqa: S607 (openssl from PATH with arguments the test builds)
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=review",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    write_self_signed_certificate(cert, key, subject="/CN=review")
     key.chmod(0o644)
     with pytest.raises(SecretError, match="readable by others"):
         serve_settings({}, host=EVERYWHERE, tls_cert=cert, tls_key=key)

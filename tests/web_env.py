@@ -37,12 +37,6 @@ BIDI = "Ann \u202eevil\u202c Lee"  # right-to-left override in a name
 GROUP_ID = "663c1328-0c4e-2c10-09ac-e774eb0f30cb"  # an AD group in E00011's path (planted)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class ReviewDistrict:
     folder: Path

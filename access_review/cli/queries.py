@@ -11,7 +11,19 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Optional, Protocol, Sequence, TypeVar
+from contextlib import contextmanager
+from pathlib import Path
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Callable,
+    Iterator,
+    Optional,
+    Protocol,
+    Sequence,
+    TypeVar,
+)
 
 import typer
 
@@ -87,6 +99,17 @@ def _answers(cfg: Config, store: Store) -> Answers:
     from ..stored_analysis import refresh_analysis
 
     return Answers(store, refresh_analysis(cfg, store, on_rebuild=_say_rebuilding))
+
+
+@contextmanager
+def _reading_answers(config: Path | None) -> Iterator[Answers]:
+    """A query command's answers, read under one read transaction (one consistent view while a
+    sync may be writing); the store is closed on the way out."""
+    cfg = load_config(config)
+    with open_store(cfg) as store:
+        answers = _answers(cfg, store)
+        with store.reading():
+            yield answers
 
 
 def _interactive(format: str) -> bool:
@@ -181,11 +204,8 @@ def inventory_check(config: ConfigOption = None, format: FormatOption = "table")
     from ..answers import InventoryRow
 
     _check_format(format)
-    cfg = load_config(config)
-    with open_store(cfg) as store:
-        answers = _answers(cfg, store)
-        with store.reading():
-            rows, warnings = answers.inventory_check()
+    with _reading_answers(config) as answers:
+        rows, warnings = answers.inventory_check()
     if format == "json":
         sys.stdout.write(
             json.dumps(
@@ -233,12 +253,9 @@ def accounts(
     from ..answers import UnjoinedAccount
 
     _check_format(format)
-    cfg = load_config(config)
-    with open_store(cfg) as store:
-        answers = _answers(cfg, store)
-        with store.reading():
-            s = answers.accounts_summary()
-            missing = answers.missing_inputs
+    with _reading_answers(config) as answers:
+        s = answers.accounts_summary()
+        missing = answers.missing_inputs
     listed = list(s.ambiguous) + (list(s.unmatched_accounts) if unmatched else [])
     if format == "json":
         out = s.as_dict()
@@ -399,13 +416,10 @@ def why(
     from ..answers import WhyRow
 
     _check_format(format)
-    cfg = load_config(config)
-    with open_store(cfg) as store:
-        answers = _answers(cfg, store)
-        with store.reading():
-            res = _resolve(answers.resolve_resource, resource, _interactive(format))
-            principal = _resolve(answers.resolve_principal, person, _interactive(format))
-            rows = answers.why(principal, res)
+    with _reading_answers(config) as answers:
+        res = _resolve(answers.resolve_resource, resource, _interactive(format))
+        principal = _resolve(answers.resolve_principal, person, _interactive(format))
+        rows = answers.why(principal, res)
     if format != "table":
         _write_rows(format, rows, _fields(WhyRow))
         return
@@ -434,13 +448,10 @@ def access(
 ) -> None:
     """Everything in the inventory a person (or account) can reach, and how."""
     _check_format(format)
-    cfg = load_config(config)
-    with open_store(cfg) as store:
-        answers = _answers(cfg, store)
-        with store.reading():
-            answers.require_inventory()
-            principal: Principal = _resolve(answers.resolve_principal, person, _interactive(format))
-            rows = answers.access(principal)
+    with _reading_answers(config) as answers:
+        answers.require_inventory()
+        principal: Principal = _resolve(answers.resolve_principal, person, _interactive(format))
+        rows = answers.access(principal)
     if format != "table":
         _write_rows(format, rows, _fields(AccessRow))
         return
@@ -471,13 +482,10 @@ def who(
 ) -> None:
     """Everyone who can reach a resource, with the path and whether the inventory authorizes it."""
     _check_format(format)
-    cfg = load_config(config)
-    with open_store(cfg) as store:
-        answers = _answers(cfg, store)
-        with store.reading():
-            res = _resolve(answers.resolve_resource, resource, _interactive(format))
-            rows = answers.who(res)
-            classification = answers.inventory[res]["classification"]
+    with _reading_answers(config) as answers:
+        res = _resolve(answers.resolve_resource, resource, _interactive(format))
+        rows = answers.who(res)
+        classification = answers.inventory[res]["classification"]
     if format != "table":
         _write_rows(format, rows, _fields(AccessRow))
         return
