@@ -20,6 +20,8 @@ class FakeSource:
             raise PermissionDenied(
                 self.name, "GET /users", "403 Forbidden", permission="User.Read.All"
             )
+        if behaviour == "bug":  # a connector that fails in a way it did not foresee
+            raise ZeroDivisionError("division by zero")
         if behaviour == "leak":  # a server that echoes what it was sent into its error message
             raise SourceError(self.name, "POST /token", f"refused: {self.settings.get('echo', '')}")
         accounts = [Account(self.name, str(i), f"u{i}") for i in range(self.settings.get("n", 2))]

@@ -54,6 +54,21 @@ def test_failed_and_truncated_sources_keep_the_previous_snapshot(tmp_path):
     ]
 
 
+def test_a_bug_in_a_connector_leaves_its_run_failed_and_the_others_complete(tmp_path):
+    cfg = load_config(write_config(tmp_path, {"a": {"n": 3}, "b": {"n": 4}}))
+    store = Store(cfg.store_path)
+    assert all(r.ok for r in run_sync(cfg, store, connector_factory(cfg)))
+    cfg = load_config(write_config(tmp_path, {"a": {"behaviour": "bug"}, "b": {"n": 5}}))
+    results = {r.source: r for r in run_sync(cfg, store, connector_factory(cfg))}
+    assert not results["a"].ok
+    assert results["a"].error == "a: unexpected ZeroDivisionError: division by zero"
+    assert results["b"].ok
+    assert len(store.latest_snapshot("a").accounts) == 3  # the failed read is never current
+    assert len(store.latest_snapshot("b").accounts) == 5
+    failed = store.sync_run(results["a"].run_id)
+    assert failed is not None and failed.status == "failed"
+
+
 def test_sources_run_concurrently(tmp_path):
     cfg = load_config(write_config(tmp_path, {n: {"sleep": 1.0} for n in ("a", "b", "c")}))
     t = time.perf_counter()
