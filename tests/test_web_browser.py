@@ -159,12 +159,28 @@ def click_and_wait_for_page(driver, element) -> None:
         # unloaded (the form was posted): the click happened; the new page is what counts.
         # With scripts off the same race surfaces as an "unhandled inspector error". If the
         # click did not in fact happen, the wait below fails the test.
-        if not any(
-            words in str(exc)
-            for words in ("does not belong to the document", "unhandled inspector error")
-        ):
+        if not _node_left_the_document(exc):
             raise
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))
+
+    def old_page_gone(driver) -> bool:
+        try:
+            return expected_conditions.staleness_of(old)(driver)
+        except WebDriverException as exc:
+            # Asked about the old page's node while the new page replaces it, chromedriver can
+            # answer with the same inspector error instead of "stale": the node is gone.
+            if _node_left_the_document(exc):
+                return True
+            raise
+
+    WebDriverWait(driver, 15).until(old_page_gone, "the page never moved on after the click")
+
+
+def _node_left_the_document(exc: Exception) -> bool:
+    """chromedriver's words for a node of a page that has unloaded, when it does not say stale."""
+    return any(
+        words in str(exc)
+        for words in ("does not belong to the document", "unhandled inspector error")
+    )
 
 
 def test_without_javascript_the_plain_forms_work(served, artifacts):
