@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 from .errors import SecretError
 from .key_file import default_key_path as _key_path
-from .key_file import read_env_key, read_key_file
+from .key_file import key_settings, read_env_key, read_key_file
 
 DEFAULT_KEY_NAME = "audit.key"
 
@@ -53,17 +53,15 @@ class AuditKeySource:
     @classmethod
     def from_settings(cls, section: Mapping[str, Any]) -> "AuditKeySource":
         """From the config's ``[audit]`` table (``key_file`` already resolved against the config)."""
-        env, file = section.get("key_env"), section.get("key_file")
-        if env and file:
-            raise AuditKeyError("[audit]: set key_env or key_file, not both")
-        if "key" in section:
-            raise AuditKeyError(
-                "[audit]: the key must not be written in the config",
-                hint='use key_env = "VARIABLE" or key_file = "/path/readable/by/owner"',
-            )
-        if env:
-            return cls(env=str(env))
-        return cls(file=Path(str(file)).expanduser() if file else default_key_path())
+        env, file = key_settings(
+            section,
+            table="audit",
+            name="key",
+            what="key",
+            error=AuditKeyError,
+            default=default_key_path(),
+        )
+        return cls(env=env, file=file)
 
     def describe(self) -> str:
         return (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import Literal, overload
+from typing import Any, Literal, Mapping, overload
 
 from .errors import SecretError
 from .secrets import check_owner_only
@@ -25,6 +25,32 @@ def default_key_path(name: str) -> Path:
     """Where key file ``name`` lives when the config names none."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "access-review" / name
+
+
+def key_settings(
+    section: Mapping[str, Any],
+    *,
+    table: str,
+    name: str,
+    what: str,
+    error: type[SecretError],
+    default: Path,
+) -> tuple[str | None, Path | None]:
+    """(environment variable, file) for a key from config table ``[table]``: ``{name}_env`` or
+    ``{name}_file`` (already resolved against the config), else the ``default`` file. Both at once,
+    or the key itself written as ``{name}``, is ``error``: a key in the config would sit beside
+    the store it protects."""
+    env, file = section.get(f"{name}_env"), section.get(f"{name}_file")
+    if env and file:
+        raise error(f"[{table}]: set {name}_env or {name}_file, not both")
+    if name in section:
+        raise error(
+            f"[{table}]: the {what} must not be written in the config",
+            hint=f'use {name}_env = "VARIABLE" or {name}_file = "/path/readable/by/owner"',
+        )
+    if env:
+        return str(env), None
+    return None, Path(str(file)).expanduser() if file else default
 
 
 def read_env_key(env: str, what: str, *, error: type[SecretError], hint: str) -> bytes:

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from access_review.errors import AccessReviewError, ConfigError, SecretError
 from access_review.key_file import default_key_path as _key_path
-from access_review.key_file import read_env_key, read_key_file
+from access_review.key_file import key_settings, read_env_key, read_key_file
 
 from .store import Campaign, CampaignStore, LinkRecord
 
@@ -78,17 +78,15 @@ class LinkKeySource:
     @classmethod
     def from_settings(cls, section: Mapping[str, Any]) -> "LinkKeySource":
         """From the config's ``[web]`` table (``link_key_file`` already resolved against the config)."""
-        env, file = section.get("link_key_env"), section.get("link_key_file")
-        if env and file:
-            raise LinkKeyError("[web]: set link_key_env or link_key_file, not both")
-        if "link_key" in section:
-            raise LinkKeyError(
-                "[web]: the link key must not be written in the config",
-                hint='use link_key_env = "VARIABLE" or link_key_file = "/path/readable/by/owner"',
-            )
-        if env:
-            return cls(env=str(env))
-        return cls(file=Path(str(file)).expanduser() if file else default_key_path())
+        env, file = key_settings(
+            section,
+            table="web",
+            name="link_key",
+            what="link key",
+            error=LinkKeyError,
+            default=default_key_path(),
+        )
+        return cls(env=env, file=file)
 
     def load(self) -> bytes:
         """The key; a key file that does not exist yet is created (owner-only, random)."""
